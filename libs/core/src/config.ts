@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration loader. Every process (API, worker, CLI, tests) reads its settings here,
+ * from environment variables, validated once at start-up.
+ */
+const schema = z.object({
+  DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/test'),
+  /** PostgreSQL schema holding the tables; tests use a schema of their own. */
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('public'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  /** BullMQ key prefix; tests use a prefix of their own. */
+  REDIS_PREFIX: z.string().min(1).default('apprunner'),
+  /** The region in ARNs, service URLs and the SigV4 credential scope. */
+  APPRUNNER_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/).default('us-east-1'),
+  APPRUNNER_PARTITION: z.string().regex(/^aws[a-z-]*$/).default('aws'),
+  /** Service URLs are `<service id>.<region>.<platform domain>`. */
+  PLATFORM_DOMAIN: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/).default('apprunner.localhost'),
+  /** 32 bytes, base64 or hex: encrypts SigV4 secret access keys at rest. */
+  MASTER_KEY: z.string().min(1),
+  /** Bearer token of the platform administrator (admin API). */
+  ADMIN_TOKEN: z.string().min(24),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Seconds a PENDING operation may sit un-enqueued before the outbox sweeper enqueues it again. */
+  OUTBOX_SWEEP_SECONDS: z.coerce.number().int().min(1).default(10),
+});
+
+export type PlatformConfig = z.infer<typeof schema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}
+
+export const PLATFORM_CONFIG = Symbol('PLATFORM_CONFIG');

@@ -1,0 +1,65 @@
+/**
+ * The one error hierarchy of the platform. Every error a caller can see is an AppRunnerError with
+ * App Runner's error name (the `__type` of the AWS JSON protocol) and the HTTP status both front doors use.
+ * Anything else that escapes is reported as InternalServiceErrorException without its details.
+ */
+export abstract class AppRunnerError extends Error {
+  abstract readonly code: string;
+  abstract readonly httpStatus: number;
+  /** True when the caller is at fault (AWS "client" errors); false for server faults. */
+  readonly senderFault: boolean = true;
+
+  constructor(message: string) {
+    // App Runner messages are at most 600 characters (ErrorMessage shape).
+    super(message.length > 600 ? `${message.slice(0, 597)}...` : message);
+  }
+}
+
+export class InvalidRequestException extends AppRunnerError {
+  readonly code = 'InvalidRequestException';
+  readonly httpStatus = 400;
+}
+
+export class ResourceNotFoundException extends AppRunnerError {
+  readonly code = 'ResourceNotFoundException';
+  readonly httpStatus = 400;
+}
+
+export class InvalidStateException extends AppRunnerError {
+  readonly code = 'InvalidStateException';
+  readonly httpStatus = 400;
+}
+
+export class ServiceQuotaExceededException extends AppRunnerError {
+  readonly code = 'ServiceQuotaExceededException';
+  readonly httpStatus = 400;
+}
+
+export class InternalServiceErrorException extends AppRunnerError {
+  readonly code = 'InternalServiceErrorException';
+  readonly httpStatus = 500;
+  override readonly senderFault = false;
+}
+
+/** Authentication failures, named as AWS names them for SigV4 (and reused for bearer keys). */
+export class AuthenticationError extends AppRunnerError {
+  readonly httpStatus: number;
+  constructor(
+    readonly code:
+      | 'MissingAuthenticationTokenException'
+      | 'IncompleteSignatureException'
+      | 'UnrecognizedClientException'
+      | 'InvalidSignatureException'
+      | 'AccessDeniedException',
+    message: string,
+  ) {
+    super(message);
+    this.httpStatus = code === 'MissingAuthenticationTokenException' || code === 'AccessDeniedException' ? 403 : 400;
+  }
+}
+
+/** Unknown X-Amz-Target or REST route. */
+export class UnknownOperationException extends AppRunnerError {
+  readonly code = 'UnknownOperationException';
+  readonly httpStatus = 400;
+}

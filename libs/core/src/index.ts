@@ -1,0 +1,6 @@
+export * from './arn';
+export * from './clock';
+export * from './config';
+export * from './errors';
+export * from './ids';
+export * from './pagination';

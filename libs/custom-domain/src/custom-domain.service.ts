@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type {
+  AssociateCustomDomainRequest,
+  AssociateCustomDomainResponse,
+  CertificateValidationRecord,
+  CustomDomain as SdkCustomDomain,
+  DescribeCustomDomainsRequest,
+  DescribeCustomDomainsResponse,
+  DisassociateCustomDomainResponse,
+  VpcDNSTarget,
+} from '@aws-sdk/client-apprunner';
+import { Clock, decodeNextToken, InvalidRequestException, InvalidStateException, page, PLATFORM_CONFIG, type PlatformConfig, ResourceNotFoundException } from '@apprunner/core';
+import { OperationService } from '@apprunner/operation';
+import { type CustomDomain, type Prisma, PrismaService, type Service } from '@apprunner/persistence';
+import { ServiceService } from '@apprunner/service';
+import { type CallContext, FIXED_LIMITS, lockTenant } from '@apprunner/tenancy';
+
+/**
+ * Custom domains. App Runner validates certificates with CNAME records in ACM; here cert-manager
+ * issues the certificate and ACME DNS-01 is delegated with a CNAME from `_acme-challenge.<domain>`
+ * to a name the platform answers for, so the records keep App Runner's CNAME shape.
+ */
+@Injectable()
+export class CustomDomainService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly services: ServiceService,
+    private readonly operations: OperationService,
+    private readonly clock: Clock,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+  ) {}
+
+  async associate(ctx: CallContext, input: AssociateCustomDomainRequest): Promise<AssociateCustomDomainResponse> {
+    const domainName = (input.DomainName as string).toLowerCase().replace(/\.$/, '');
+    const wildcard = domainName.startsWith('*.');
+    if (wildcard && (domainName.slice(2).includes('*') || domainName.split('.').length < 3)) {
+      throw new InvalidRequestException(`A wildcard domain must be exactly *.<domain>: ${input.DomainName}`);
+    }
+    if (!wildcard && domainName.includes('*')) throw new InvalidRequestException(`Invalid domain name: ${input.DomainName}`);
+    if (wildcard && input.EnableWWWSubdomain === true) throw new InvalidRequestException('A wildcard domain cannot have a www subdomain.');
+    const enableWWW = wildcard ? false : (input.EnableWWWSubdomain ?? true);
+    const { service, row } = await this.prisma.client.$transaction(async (tx) => {
+      await lockTenant(tx, ctx.tenant.id);
+      const service = await this.liveService(tx, ctx, input.ServiceArn as string);
+      if (service.status !== 'RUNNING') {
+        throw new InvalidStateException(`You can associate a custom domain only with a RUNNING service; this one is ${service.status}.`);
+      }
+      const domains = await tx.customDomain.findMany({ where: { serviceId: service.id }, select: { domainName: true } });
+      if (domains.some((d) => d.domainName === domainName)) {
+        throw new InvalidRequestException(`Domain ${domainName} is already associated with this service.`);
+      }
+      if (domains.length >= FIXED_LIMITS.CustomDomainsPerService) {
+        throw new InvalidRequestException(`A service can have at most ${FIXED_LIMITS.CustomDomainsPerService} custom domains.`);
+      }
+      // Routing is by Host: one domain can point at one service on the whole platform.
+      if (await tx.customDomain.findFirst({ where: { domainName }, select: { id: true } })) {
+        throw new InvalidRequestException(`Domain ${domainName} is already associated with another service.`);
+      }
+      const row = await tx.customDomain.create({
+        data: {
+          tenantId: ctx.tenant.id,
+          serviceId: service.id,
+          domainName,
+          enableWWWSubdomain: enableWWW,
+          status: 'CREATING',
+          certificateValidationRecords: this.validationRecords(domainName, enableWWW) as unknown as Prisma.InputJsonValue,
+          createdAt: this.clock.now(),
+        },
+      });
+      return { service, row };
+    });
+    await this.operations.dispatch('custom-domain', row.id);
+    return { DNSTarget: service.urlHost, ServiceArn: service.arn, CustomDomain: toSdk(row), VpcDNSTargets: await this.vpcTargets(service) };
+  }
+
+  async disassociate(ctx: CallContext, serviceArn: string, domainName: string): Promise<DisassociateCustomDomainResponse> {
+    const name = domainName.toLowerCase().replace(/\.$/, '');
+    const { service, row } = await this.prisma.client.$transaction(async (tx) => {
+      const service = await this.liveService(tx, ctx, serviceArn);
+      const found = await tx.customDomain.findFirst({ where: { serviceId: service.id, domainName: name } });
+      if (!found) throw new ResourceNotFoundException(`Custom domain ${domainName} is not associated with service ${serviceArn}.`);
+      if (service.status === 'PAUSED') throw new InvalidStateException("You can't disassociate a custom domain from a paused service.");
+      if (found.status === 'DELETING') throw new InvalidStateException(`Custom domain ${domainName} is already being disassociated.`);
+      const row = await tx.customDomain.update({ where: { id: found.id }, data: { status: 'DELETING' } });
+      return { service, row };
+    });
+    await this.operations.dispatch('custom-domain', row.id);
+    return { DNSTarget: service.urlHost, ServiceArn: service.arn, CustomDomain: toSdk(row), VpcDNSTargets: await this.vpcTargets(service) };
+  }
+
+  async describe(ctx: CallContext, input: DescribeCustomDomainsRequest): Promise<DescribeCustomDomainsResponse> {
+    const service = await this.liveService(this.prisma.client, ctx, input.ServiceArn as string);
+    const max = input.MaxResults ?? 5;
+    const after = decodeNextToken(input.NextToken, 1);
+    const rows = await this.prisma.client.customDomain.findMany({
+      where: { serviceId: service.id, ...(after ? { domainName: { gt: String(after[0]) } } : {}) },
+      orderBy: { domainName: 'asc' },
+      take: max + 1,
+    });
+    const { items, nextToken } = page(rows, max, (r) => [r.domainName]);
+    return {
+      DNSTarget: service.urlHost,
+      ServiceArn: service.arn,
+      CustomDomains: items.map(toSdk),
+      VpcDNSTargets: await this.vpcTargets(service),
+      ...(nextToken ? { NextToken: nextToken } : {}),
+    };
+  }
+
+  private async liveService(db: Prisma.TransactionClient, ctx: CallContext, arn: string): Promise<Service> {
+    const service = await this.services.findOwn(db, ctx, arn);
+    if (service.status === 'DELETED') throw new ResourceNotFoundException(`Service not found: ${arn}`);
+    return service;
+  }
+
+  private validationRecords(domain: string, www: boolean): CertificateValidationRecord[] {
+    const names = [domain.replace(/^\*\./, ''), ...(www ? [`www.${domain}`] : [])];
+    return names.map((name) => ({
+      Name: `_acme-challenge.${name}.`,
+      Type: 'CNAME',
+      Value: `${createHash('sha256').update(name).digest('hex').slice(0, 32)}.acme.${this.config.PLATFORM_DOMAIN}.`,
+      Status: 'PENDING_VALIDATION',
+    }));
+  }
+
+  private async vpcTargets(service: Service): Promise<VpcDNSTarget[]> {
+    const vics = await this.prisma.client.vpcIngressConnection.findMany({ where: { serviceId: service.id, status: { not: 'DELETED' } } });
+    return vics.map((v) => ({ VpcIngressConnectionArn: v.arn, VpcId: v.vpcId, DomainName: v.domainName }));
+  }
+}
+
+function toSdk(row: CustomDomain): SdkCustomDomain {
+  return {
+    DomainName: row.domainName,
+    EnableWWWSubdomain: row.enableWWWSubdomain,
+    CertificateValidationRecords: row.certificateValidationRecords as unknown as CertificateValidationRecord[],
+    Status: row.status as SdkCustomDomain['Status'],
+  };
+}

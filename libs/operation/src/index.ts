@@ -1,0 +1,4 @@
+export * from './operation.runner';
+export * from './operation.service';
+export * from './operation.transitions';
+export * from './reconciler.contract';

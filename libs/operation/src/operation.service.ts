@@ -1,0 +1,91 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ListOperationsRequest, ListOperationsResponse, OperationSummary } from '@aws-sdk/client-apprunner';
+import { Clock, decodeNextToken, page, PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
+import { type Operation, type Prisma, PrismaService } from '@apprunner/persistence';
+import { ReconcileQueue, type ReconcileJobName } from '@apprunner/queue';
+import type { OperationType } from './reconciler.contract';
+
+/** Records operations and hands their ids to the queue (transactional outbox: the row is the source of truth). */
+@Injectable()
+export class OperationService {
+  private readonly logger = new Logger(OperationService.name);
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly queue: ReconcileQueue,
+    private readonly clock: Clock,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+  ) {}
+
+  /** Writes a PENDING operation in the caller's transaction; call `dispatch` after commit. */
+  begin(
+    tx: Prisma.TransactionClient,
+    args: { tenantId: string; serviceId: string; targetArn: string; generation: number; type: OperationType; fromStatus: string; rollbackSpec?: Prisma.InputJsonValue },
+  ): Promise<Operation> {
+    return tx.operation.create({
+      data: {
+        tenantId: args.tenantId,
+        serviceId: args.serviceId,
+        targetArn: args.targetArn,
+        generation: args.generation,
+        type: args.type,
+        status: 'PENDING',
+        fromStatus: args.fromStatus,
+        rollbackSpec: args.rollbackSpec,
+        createdAt: this.clock.now(),
+      },
+    });
+  }
+
+  /** Enqueues after commit. If Redis is unavailable the record stays un-enqueued and `sweep` retries it. */
+  async dispatch(name: ReconcileJobName, id: string): Promise<void> {
+    try {
+      await this.queue.add(name, id);
+      if (name === 'service-operation') {
+        await this.prisma.client.operation.update({ where: { id }, data: { enqueuedAt: this.clock.now() } });
+      }
+    } catch (e) {
+      this.logger.warn(`Could not enqueue ${name} ${id}; the outbox sweeper will retry: ${(e as Error).message}`);
+    }
+  }
+
+  /** Re-enqueues operations whose enqueue failed or whose job was lost. Returns how many were sent. */
+  async sweep(): Promise<number> {
+    const cutoff = new Date(this.clock.now().getTime() - this.config.OUTBOX_SWEEP_SECONDS * 1_000);
+    const stale = await this.prisma.client.operation.findMany({
+      where: { status: 'PENDING', OR: [{ enqueuedAt: null }, { enqueuedAt: { lt: cutoff } }], createdAt: { lt: cutoff } },
+      select: { id: true },
+      take: 500,
+    });
+    for (const op of stale) await this.dispatch('service-operation', op.id);
+    return stale.length;
+  }
+
+  async list(tenantId: string, serviceId: string, input: ListOperationsRequest): Promise<ListOperationsResponse> {
+    const max = input.MaxResults ?? 20;
+    const after = decodeNextToken(input.NextToken, 2);
+    const rows = await this.prisma.client.operation.findMany({
+      where: {
+        tenantId,
+        serviceId,
+        ...(after ? { OR: [{ createdAt: { lt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { lt: String(after[1]) } }] } : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: max + 1,
+    });
+    const { items, nextToken } = page(rows, max, (r) => [r.createdAt.toISOString(), r.id]);
+    return { OperationSummaryList: items.map(summary), ...(nextToken ? { NextToken: nextToken } : {}) };
+  }
+}
+
+function summary(op: Operation): OperationSummary {
+  return {
+    Id: op.id,
+    Type: op.type as OperationSummary['Type'],
+    Status: op.status as OperationSummary['Status'],
+    TargetArn: op.targetArn,
+    ...(op.startedAt ? { StartedAt: op.startedAt } : {}),
+    ...(op.endedAt ? { EndedAt: op.endedAt } : {}),
+    UpdatedAt: op.updatedAt,
+  };
+}

@@ -1,0 +1,47 @@
+import type { CustomDomain, Operation, Service, Tenant, VpcIngressConnection } from '@apprunner/persistence';
+
+/**
+ * The contract between the control plane and whatever makes the desired state real (the Kubernetes
+ * reconciler of the worker). Reconcilers are level-triggered: they receive the whole current record,
+ * not a diff, and may be called again for the same operation after a crash or a retry.
+ */
+export type ReconcileOutcome =
+  /** The cluster matches the record for this operation. */
+  | { status: 'SUCCEEDED' }
+  /** Applied, not yet converged (e.g. rollout in progress): call again after `retryAfterMs`. */
+  | { status: 'IN_PROGRESS'; retryAfterMs: number; message?: string }
+  /**
+   * Permanent failure (bad spec, image not found, health check never passed): no retry. For an
+   * update or deployment of a serving service, the reconciler has put the previous version back;
+   * `rollbackFailed` says it could not.
+   */
+  | { status: 'FAILED'; reason: string; rollbackFailed?: boolean };
+
+/** Thrown for transient trouble (API server unreachable, 409 conflict): the job is retried with backoff. */
+export class TransientReconcileError extends Error {}
+
+export type OperationType = 'CREATE_SERVICE' | 'UPDATE_SERVICE' | 'START_DEPLOYMENT' | 'PAUSE_SERVICE' | 'RESUME_SERVICE' | 'DELETE_SERVICE';
+
+export interface ServiceOperationRequest {
+  operation: Operation & { type: OperationType };
+  service: Service;
+  tenant: Tenant;
+}
+
+export interface ServiceReconciler {
+  reconcileOperation(request: ServiceOperationRequest): Promise<ReconcileOutcome>;
+}
+
+export interface VpcIngressConnectionReconciler {
+  /** Brings the connection to AVAILABLE (create/update) or DELETED (PENDING_DELETION). */
+  reconcileVpcIngressConnection(connection: VpcIngressConnection & { service: Service }): Promise<ReconcileOutcome>;
+}
+
+export interface CustomDomainReconciler {
+  /** Drives certificate issuance and routing; DELETING domains are removed. */
+  reconcileCustomDomain(domain: CustomDomain & { service: Service }): Promise<ReconcileOutcome>;
+}
+
+export type Reconcilers = ServiceReconciler & VpcIngressConnectionReconciler & CustomDomainReconciler;
+
+export const RECONCILERS = Symbol('RECONCILERS');

@@ -1,0 +1,26 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
+import { PrismaClient } from './generated/client';
+
+export function createPrismaClient(config: Pick<PlatformConfig, 'DATABASE_URL' | 'DATABASE_SCHEMA' | 'DATABASE_POOL_SIZE'>): PrismaClient {
+  const adapter = new PrismaPg(
+    { connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE },
+    { schema: config.DATABASE_SCHEMA },
+  );
+  return new PrismaClient({ adapter });
+}
+
+/** The Prisma client as a Nest provider: one pool per process, sized by configuration. */
+@Injectable()
+export class PrismaService implements OnModuleDestroy {
+  readonly client: PrismaClient;
+
+  constructor(@Inject(PLATFORM_CONFIG) config: PlatformConfig) {
+    this.client = createPrismaClient(config);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.client.$disconnect();
+  }
+}

@@ -1,0 +1,55 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Queue, type ConnectionOptions } from 'bullmq';
+import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
+
+/** One queue carries every reconcile request; a job names what to reconcile and carries only its id. */
+export const RECONCILE_QUEUE = 'reconcile';
+
+export type ReconcileJobName = 'service-operation' | 'vpc-ingress-connection' | 'custom-domain';
+export interface ReconcileJobData {
+  /** Operation id (service-operation), VpcIngressConnection id, or CustomDomain id. Never a spec or a secret. */
+  id: string;
+}
+
+export const JOB_OPTIONS = {
+  attempts: 12,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { age: 3_600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3_600 },
+} as const;
+
+/**
+ * Producers fail fast when Redis is down (the operation stays in PostgreSQL and the outbox sweeper
+ * enqueues it later); workers must wait instead, hence maxRetriesPerRequest null there.
+ */
+export function redisConnection(config: Pick<PlatformConfig, 'REDIS_URL'>, role: 'producer' | 'worker'): ConnectionOptions {
+  const url = new URL(config.REDIS_URL);
+  return {
+    host: url.hostname,
+    port: Number(url.port || 6379),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.pathname.length > 1 ? { db: Number(url.pathname.slice(1)) } : {}),
+    ...(role === 'worker' ? { maxRetriesPerRequest: null } : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 }),
+  };
+}
+
+@Injectable()
+export class ReconcileQueue implements OnModuleDestroy {
+  readonly queue: Queue<ReconcileJobData, unknown, ReconcileJobName>;
+
+  constructor(@Inject(PLATFORM_CONFIG) config: PlatformConfig) {
+    this.queue = new Queue(RECONCILE_QUEUE, { connection: redisConnection(config, 'producer'), prefix: config.REDIS_PREFIX });
+    // A producer without Redis keeps serving; failures surface on add() and the outbox retries.
+    this.queue.on('error', () => undefined);
+  }
+
+  /** Idempotent: the job id is the record id, so a repeated add of a waiting job is a no-op. */
+  async add(name: ReconcileJobName, id: string): Promise<void> {
+    await this.queue.add(name, { id }, { ...JOB_OPTIONS, jobId: `${name}:${id}` });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.queue.close();
+  }
+}

@@ -1,0 +1,2 @@
+export * from './service.service';
+export * from './service.spec';

@@ -1,0 +1,310 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type {
+  CreateServiceRequest,
+  CreateServiceResponse,
+  DeleteServiceResponse,
+  DescribeServiceResponse,
+  ListOperationsRequest,
+  ListOperationsResponse,
+  ListServicesRequest,
+  ListServicesResponse,
+  PauseServiceResponse,
+  ResumeServiceResponse,
+  Service as SdkService,
+  StartDeploymentResponse,
+  UpdateServiceRequest,
+  UpdateServiceResponse,
+} from '@aws-sdk/client-apprunner';
+import { AutoScalingConfigurationService } from '@apprunner/auto-scaling-configuration';
+import { ConnectionService } from '@apprunner/connection';
+import {
+  Clock,
+  decodeNextToken,
+  formatArn,
+  InvalidRequestException,
+  InvalidStateException,
+  newResourceId,
+  page,
+  PLATFORM_CONFIG,
+  type PlatformConfig,
+} from '@apprunner/core';
+import { ObservabilityConfigurationService } from '@apprunner/observability-configuration';
+import { OperationService, type OperationType } from '@apprunner/operation';
+import { Prisma, PrismaService, type Service } from '@apprunner/persistence';
+import { TagService } from '@apprunner/tag';
+import { type CallContext, enforceQuota, notFound, ownArn } from '@apprunner/tenancy';
+import { VpcConnectorService } from '@apprunner/vpc-connector';
+import {
+  normalizeHealthCheck,
+  normalizeInstance,
+  normalizeNetwork,
+  normalizeObservability,
+  normalizeSource,
+  type ServiceSpec,
+} from './service.spec';
+
+const NOUN = 'service';
+type Db = Prisma.TransactionClient;
+
+/** Which states each mutation may start from (guide §2.1.4); anything else is InvalidStateException. */
+const ALLOWED_FROM: Record<OperationType, string[]> = {
+  CREATE_SERVICE: [],
+  UPDATE_SERVICE: ['RUNNING', 'CREATE_FAILED'],
+  START_DEPLOYMENT: ['RUNNING'],
+  PAUSE_SERVICE: ['RUNNING'],
+  RESUME_SERVICE: ['PAUSED'],
+  DELETE_SERVICE: ['RUNNING', 'PAUSED', 'CREATE_FAILED', 'DELETE_FAILED'],
+};
+
+@Injectable()
+export class ServiceService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly operations: OperationService,
+    private readonly autoScaling: AutoScalingConfigurationService,
+    private readonly observability: ObservabilityConfigurationService,
+    private readonly vpcConnectors: VpcConnectorService,
+    private readonly connections: ConnectionService,
+    private readonly tags: TagService,
+    private readonly clock: Clock,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+  ) {}
+
+  async create(ctx: CallContext, input: CreateServiceRequest): Promise<CreateServiceResponse> {
+    const name = input.ServiceName as string;
+    const spec: ServiceSpec = {
+      SourceConfiguration: normalizeSource(input.SourceConfiguration),
+      InstanceConfiguration: normalizeInstance(input.InstanceConfiguration),
+      HealthCheckConfiguration: normalizeHealthCheck(input.HealthCheckConfiguration),
+      NetworkConfiguration: normalizeNetwork(input.NetworkConfiguration),
+      ObservabilityConfiguration: normalizeObservability(input.ObservabilityConfiguration),
+      ...(input.EncryptionConfiguration ? { EncryptionConfiguration: input.EncryptionConfiguration } : {}),
+    };
+    try {
+      const { service, operationId } = await this.prisma.client.$transaction(async (tx) => {
+        await enforceQuota(tx, ctx.tenant.id, 'Services', () => tx.service.count({ where: { tenantId: ctx.tenant.id, status: { not: 'DELETED' } } }));
+        if (await tx.service.findFirst({ where: { tenantId: ctx.tenant.id, activeName: name }, select: { id: true } })) {
+          throw duplicateName(name);
+        }
+        const refs = await this.references(tx, ctx, spec, input.AutoScalingConfigurationArn);
+        const serviceId = newResourceId();
+        const now = this.clock.now();
+        const service = await tx.service.create({
+          data: {
+            tenantId: ctx.tenant.id,
+            serviceId,
+            serviceName: name,
+            activeName: name,
+            arn: formatArn(ctx.tenant, 'service', name, serviceId),
+            status: 'OPERATION_IN_PROGRESS',
+            urlHost: `${urlLabel()}.${this.config.APPRUNNER_REGION}.${this.config.PLATFORM_DOMAIN}`,
+            spec: spec as unknown as Prisma.InputJsonValue,
+            ...refs,
+            autoScalingConfigurationId: refs.autoScalingConfigurationId as string,
+            createdAt: now,
+            updatedAt: now,
+          },
+        });
+        const op = await this.operations.begin(tx, {
+          tenantId: ctx.tenant.id,
+          serviceId: service.id,
+          targetArn: service.arn,
+          generation: service.generation,
+          type: 'CREATE_SERVICE',
+          fromStatus: 'NONE',
+        });
+        await this.tags.put(tx, ctx, service.arn, input.Tags);
+        return { service, operationId: op.id };
+      });
+      await this.operations.dispatch('service-operation', operationId);
+      return { Service: await this.toSdk(this.prisma.client, service), OperationId: operationId };
+    } catch (e) {
+      // The unique (tenant, activeName) index settles a race between two creates of one name.
+      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') throw duplicateName(name);
+      throw e;
+    }
+  }
+
+  async update(ctx: CallContext, input: UpdateServiceRequest): Promise<UpdateServiceResponse> {
+    return this.mutate(ctx, input.ServiceArn as string, 'UPDATE_SERVICE', async (tx, current) => {
+      const base = current.spec as unknown as ServiceSpec;
+      const spec: ServiceSpec = {
+        SourceConfiguration: normalizeSource(input.SourceConfiguration, base.SourceConfiguration),
+        InstanceConfiguration: normalizeInstance(input.InstanceConfiguration, base.InstanceConfiguration),
+        HealthCheckConfiguration: normalizeHealthCheck(input.HealthCheckConfiguration, base.HealthCheckConfiguration),
+        NetworkConfiguration: normalizeNetwork(input.NetworkConfiguration, base.NetworkConfiguration),
+        ObservabilityConfiguration: normalizeObservability(input.ObservabilityConfiguration, base.ObservabilityConfiguration),
+        ...(base.EncryptionConfiguration ? { EncryptionConfiguration: base.EncryptionConfiguration } : {}),
+      };
+      const refs = await this.references(tx, ctx, spec, input.AutoScalingConfigurationArn, current.autoScalingConfigurationId);
+      return { spec: spec as unknown as Prisma.InputJsonValue, generation: { increment: 1 }, ...refs };
+    });
+  }
+
+  async startDeployment(ctx: CallContext, arn: string): Promise<StartDeploymentResponse> {
+    // A deployment re-fetches the source (latest commit / image digest) with the same spec: new generation.
+    const { OperationId } = await this.mutate(ctx, arn, 'START_DEPLOYMENT', async () => ({ generation: { increment: 1 } }));
+    return { OperationId };
+  }
+
+  pause(ctx: CallContext, arn: string): Promise<PauseServiceResponse> {
+    return this.mutate(ctx, arn, 'PAUSE_SERVICE', async () => ({}));
+  }
+
+  resume(ctx: CallContext, arn: string): Promise<ResumeServiceResponse> {
+    return this.mutate(ctx, arn, 'RESUME_SERVICE', async () => ({}));
+  }
+
+  delete(ctx: CallContext, arn: string): Promise<DeleteServiceResponse> {
+    return this.mutate(ctx, arn, 'DELETE_SERVICE', async (tx, current) => {
+      const vics = await tx.vpcIngressConnection.count({ where: { serviceId: current.id, status: { not: 'DELETED' } } });
+      if (vics > 0) throw new InvalidStateException('Delete the VPC ingress connection of this service before deleting the service.');
+      return {};
+    });
+  }
+
+  async describe(ctx: CallContext, arn: string): Promise<DescribeServiceResponse> {
+    const service = await this.findOwn(this.prisma.client, ctx, arn);
+    return { Service: await this.toSdk(this.prisma.client, service) };
+  }
+
+  async list(ctx: CallContext, input: ListServicesRequest): Promise<ListServicesResponse> {
+    const max = input.MaxResults ?? 20;
+    const after = decodeNextToken(input.NextToken, 2);
+    const rows = await this.prisma.client.service.findMany({
+      where: {
+        tenantId: ctx.tenant.id,
+        status: { not: 'DELETED' },
+        ...(after ? { OR: [{ createdAt: { gt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { gt: String(after[1]) } }] } : {}),
+      },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: max + 1,
+      select: { id: true, serviceName: true, serviceId: true, arn: true, urlHost: true, createdAt: true, updatedAt: true, status: true },
+    });
+    const { items, nextToken } = page(rows, max, (r) => [r.createdAt.toISOString(), r.id]);
+    return {
+      ServiceSummaryList: items.map((r) => ({
+        ServiceName: r.serviceName,
+        ServiceId: r.serviceId,
+        ServiceArn: r.arn,
+        ServiceUrl: r.urlHost,
+        CreatedAt: r.createdAt,
+        UpdatedAt: r.updatedAt,
+        Status: r.status as SdkService['Status'],
+      })),
+      ...(nextToken ? { NextToken: nextToken } : {}),
+    };
+  }
+
+  async listOperations(ctx: CallContext, input: ListOperationsRequest): Promise<ListOperationsResponse> {
+    const service = await this.findOwn(this.prisma.client, ctx, input.ServiceArn as string);
+    return this.operations.list(ctx.tenant.id, service.id, input);
+  }
+
+  /** A live (or recently deleted) service of the caller's tenant, by ARN. */
+  async findOwn(db: Db, ctx: CallContext, arn: string): Promise<Service> {
+    ownArn(ctx.tenant, arn, 'service', NOUN);
+    const row = await db.service.findFirst({ where: { tenantId: ctx.tenant.id, arn } });
+    if (!row) throw notFound(NOUN, arn);
+    return row;
+  }
+
+  async toSdk(db: Db, s: Service): Promise<SdkService> {
+    const spec = s.spec as unknown as ServiceSpec;
+    const asc = await db.autoScalingConfiguration.findUniqueOrThrow({ where: { id: s.autoScalingConfigurationId } });
+    const ascSdk = await this.autoScaling.toSdk(db, asc);
+    return {
+      ServiceName: s.serviceName,
+      ServiceId: s.serviceId,
+      ServiceArn: s.arn,
+      ServiceUrl: s.urlHost,
+      CreatedAt: s.createdAt,
+      UpdatedAt: s.updatedAt,
+      ...(s.deletedAt ? { DeletedAt: s.deletedAt } : {}),
+      Status: s.status as SdkService['Status'],
+      SourceConfiguration: spec.SourceConfiguration,
+      InstanceConfiguration: spec.InstanceConfiguration,
+      ...(spec.EncryptionConfiguration ? { EncryptionConfiguration: spec.EncryptionConfiguration } : {}),
+      HealthCheckConfiguration: spec.HealthCheckConfiguration,
+      AutoScalingConfigurationSummary: {
+        AutoScalingConfigurationArn: ascSdk.AutoScalingConfigurationArn,
+        AutoScalingConfigurationName: ascSdk.AutoScalingConfigurationName,
+        AutoScalingConfigurationRevision: ascSdk.AutoScalingConfigurationRevision,
+        Status: ascSdk.Status,
+        CreatedAt: ascSdk.CreatedAt,
+        HasAssociatedService: ascSdk.HasAssociatedService,
+        IsDefault: ascSdk.IsDefault,
+      },
+      NetworkConfiguration: spec.NetworkConfiguration,
+      ObservabilityConfiguration: spec.ObservabilityConfiguration,
+    };
+  }
+
+  /**
+   * Every asynchronous mutation: move the service to OPERATION_IN_PROGRESS with a conditional update
+   * (so two concurrent mutations can't both start), record the operation, then enqueue it.
+   */
+  private async mutate(
+    ctx: CallContext,
+    arn: string,
+    type: OperationType,
+    change: (tx: Db, current: Service) => Promise<Prisma.ServiceUncheckedUpdateManyInput>,
+  ): Promise<{ Service: SdkService; OperationId: string }> {
+    const { service, operationId } = await this.prisma.client.$transaction(async (tx) => {
+      const current = await this.findOwn(tx, ctx, arn);
+      if (current.status === 'DELETED') throw notFound(NOUN, arn);
+      if (!ALLOWED_FROM[type].includes(current.status)) throw wrongState(type, current.status);
+      const data = await change(tx, current);
+      const moved = await tx.service.updateMany({
+        where: { id: current.id, status: current.status },
+        data: { ...data, status: 'OPERATION_IN_PROGRESS', updatedAt: this.clock.now() },
+      });
+      if (moved.count !== 1) throw wrongState(type, 'OPERATION_IN_PROGRESS');
+      const service = await tx.service.findUniqueOrThrow({ where: { id: current.id } });
+      const op = await this.operations.begin(tx, {
+        tenantId: ctx.tenant.id,
+        serviceId: service.id,
+        targetArn: service.arn,
+        generation: service.generation,
+        type,
+        fromStatus: current.status,
+        ...(type === 'UPDATE_SERVICE' || type === 'START_DEPLOYMENT' ? { rollbackSpec: current.spec as Prisma.InputJsonValue } : {}),
+      });
+      return { service, operationId: op.id };
+    });
+    await this.operations.dispatch('service-operation', operationId);
+    return { Service: await this.toSdk(this.prisma.client, service), OperationId: operationId };
+  }
+
+  /** Resolves the configuration resources a spec names, within the caller's tenant. */
+  private async references(tx: Db, ctx: CallContext, spec: ServiceSpec, ascArn: string | undefined, currentAscId?: string) {
+    const asc = ascArn !== undefined || !currentAscId ? await this.autoScaling.forService(tx, ctx, ascArn) : undefined;
+    const obsArn = spec.ObservabilityConfiguration.ObservabilityConfigurationArn;
+    const vpcArn = spec.NetworkConfiguration.EgressConfiguration?.VpcConnectorArn;
+    const connArn = spec.SourceConfiguration.AuthenticationConfiguration?.ConnectionArn;
+    if (connArn && !spec.SourceConfiguration.CodeRepository) {
+      throw new InvalidRequestException('ConnectionArn applies only to a code repository source.');
+    }
+    return {
+      ...(asc ? { autoScalingConfigurationId: asc.id } : {}),
+      observabilityConfigurationId: obsArn ? (await this.observability.forService(tx, ctx, obsArn)).id : null,
+      vpcConnectorId: vpcArn ? (await this.vpcConnectors.forService(tx, ctx, vpcArn)).id : null,
+      connectionId: connArn ? (await this.connections.forService(tx, ctx, connArn)).id : null,
+    };
+  }
+}
+
+function duplicateName(name: string): InvalidRequestException {
+  return new InvalidRequestException(`Service with the provided name already exists: ${name}`);
+}
+
+function wrongState(type: OperationType, status: string): InvalidStateException {
+  return new InvalidStateException(`You can't perform ${type} on a service in the ${status} state.`);
+}
+
+/** The service URL's first label: random, independent of the service id, like App Runner's. */
+function urlLabel(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(10)].map((b) => alphabet[b % alphabet.length]).join('');
+}

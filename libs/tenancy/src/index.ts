@@ -1,0 +1,5 @@
+export * from './context';
+export * from './credential.resolver';
+export * from './quotas';
+export * from './tenant.service';
+export * from './ownership';

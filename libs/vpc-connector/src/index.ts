@@ -1,0 +1,1 @@
+export { VpcConnectorService } from './vpc-connector.service';
