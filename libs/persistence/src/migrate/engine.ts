@@ -13,6 +13,12 @@ import type { SchemaEngine } from '@prisma/schema-engine-wasm';
  */
 type EngineModule = typeof import('@prisma/schema-engine-wasm');
 
+type WasmExports = Record<string, unknown>;
+/** Node's WebAssembly global (its types live in lib.dom, which this project does not load). */
+const wasmRuntime = (globalThis as unknown as {
+  WebAssembly: { instantiate(bytes: Buffer, imports: Record<string, object>): Promise<{ instance: { exports: WasmExports } }> };
+}).WebAssembly;
+
 let loaded: Promise<EngineModule> | undefined;
 
 function loadEngineModule(): Promise<EngineModule> {
@@ -20,10 +26,10 @@ function loadEngineModule(): Promise<EngineModule> {
     // The package's entry imports the .wasm file as an ES module, which Node 20 cannot do without a flag;
     // instantiate it by hand with the same glue code.
     const glue = (await import('@prisma/schema-engine-wasm/schema_engine_bg')) as EngineModule & {
-      __wbg_set_wasm(exports: WebAssembly.Exports): void;
+      __wbg_set_wasm(exports: WasmExports): void;
     };
     const wasmPath = join(dirname(require.resolve('@prisma/schema-engine-wasm')), 'schema_engine_bg.wasm');
-    const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), { './schema_engine_bg.js': glue as unknown as WebAssembly.ModuleImports });
+    const { instance } = await wasmRuntime.instantiate(readFileSync(wasmPath), { './schema_engine_bg.js': glue });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
     return glue;
