@@ -1,0 +1,4 @@
+export * from './json-schema';
+export * from './model';
+export * from './pattern';
+export * from './validate';
