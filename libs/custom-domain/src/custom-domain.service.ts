@@ -70,7 +70,7 @@ export class CustomDomainService {
       });
       return { service, row };
     });
-    await this.operations.dispatch('custom-domain', row.id);
+    await this.operations.dispatch('custom-domain', row.id, row.updatedAt.getTime());
     return { DNSTarget: service.urlHost, ServiceArn: service.arn, CustomDomain: toSdk(row), VpcDNSTargets: await this.vpcTargets(service) };
   }
 
@@ -85,7 +85,7 @@ export class CustomDomainService {
       const row = await tx.customDomain.update({ where: { id: found.id }, data: { status: 'DELETING' } });
       return { service, row };
     });
-    await this.operations.dispatch('custom-domain', row.id);
+    await this.operations.dispatch('custom-domain', row.id, row.updatedAt.getTime());
     return { DNSTarget: service.urlHost, ServiceArn: service.arn, CustomDomain: toSdk(row), VpcDNSTargets: await this.vpcTargets(service) };
   }
 

@@ -38,9 +38,9 @@ export class OperationService {
   }
 
   /** Enqueues after commit. If Redis is unavailable the record stays un-enqueued and `sweep` retries it. */
-  async dispatch(name: ReconcileJobName, id: string): Promise<void> {
+  async dispatch(name: ReconcileJobName, id: string, version?: number): Promise<void> {
     try {
-      await this.queue.add(name, id);
+      await this.queue.add(name, id, version);
       if (name === 'service-operation') {
         await this.prisma.client.operation.update({ where: { id }, data: { enqueuedAt: this.clock.now() } });
       }
@@ -49,16 +49,34 @@ export class OperationService {
     }
   }
 
-  /** Re-enqueues operations whose enqueue failed or whose job was lost. Returns how many were sent. */
+  /**
+   * Re-enqueues work whose enqueue failed (Redis down) or whose job was lost: PENDING operations, and VPC ingress
+   * connections and custom domains still in a transitional state. Jobs that still exist are not duplicated (same
+   * job id). Returns how many were sent.
+   */
   async sweep(): Promise<number> {
     const cutoff = new Date(this.clock.now().getTime() - this.config.OUTBOX_SWEEP_SECONDS * 1_000);
-    const stale = await this.prisma.client.operation.findMany({
-      where: { status: 'PENDING', OR: [{ enqueuedAt: null }, { enqueuedAt: { lt: cutoff } }], createdAt: { lt: cutoff } },
-      select: { id: true },
-      take: 500,
-    });
-    for (const op of stale) await this.dispatch('service-operation', op.id);
-    return stale.length;
+    const [ops, vics, domains] = await Promise.all([
+      this.prisma.client.operation.findMany({
+        where: { status: 'PENDING', OR: [{ enqueuedAt: null }, { enqueuedAt: { lt: cutoff } }], createdAt: { lt: cutoff } },
+        select: { id: true },
+        take: 500,
+      }),
+      this.prisma.client.vpcIngressConnection.findMany({
+        where: { status: { in: ['PENDING_CREATION', 'PENDING_UPDATE', 'PENDING_DELETION'] }, updatedAt: { lt: cutoff } },
+        select: { id: true, updatedAt: true },
+        take: 500,
+      }),
+      this.prisma.client.customDomain.findMany({
+        where: { status: { in: ['CREATING', 'DELETING'] }, updatedAt: { lt: cutoff } },
+        select: { id: true, updatedAt: true },
+        take: 500,
+      }),
+    ]);
+    for (const op of ops) await this.dispatch('service-operation', op.id);
+    for (const v of vics) await this.dispatch('vpc-ingress-connection', v.id, v.updatedAt.getTime());
+    for (const d of domains) await this.dispatch('custom-domain', d.id, d.updatedAt.getTime());
+    return ops.length + vics.length + domains.length;
   }
 
   async list(tenantId: string, serviceId: string, input: ListOperationsRequest): Promise<ListOperationsResponse> {

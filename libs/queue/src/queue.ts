@@ -44,9 +44,14 @@ export class ReconcileQueue implements OnModuleDestroy {
     this.queue.on('error', () => undefined);
   }
 
-  /** Idempotent: the job id is the record id, so a repeated add of a waiting job is a no-op. */
-  async add(name: ReconcileJobName, id: string): Promise<void> {
-    await this.queue.add(name, { id }, { ...JOB_OPTIONS, jobId: `${name}:${id}` });
+  /**
+   * Idempotent: the job id is the record id plus, for records that change in place (VPC ingress connections,
+   * custom domains), the version of the change; adding the same change twice is a no-op, a new change is a new job.
+   * (BullMQ reserves ":" in custom ids, hence the dots.)
+   */
+  async add(name: ReconcileJobName, id: string, version?: number): Promise<void> {
+    const jobId = version === undefined ? `${name}.${id}` : `${name}.${id}.${version}`;
+    await this.queue.add(name, { id }, { ...JOB_OPTIONS, jobId });
   }
 
   async onModuleDestroy(): Promise<void> {

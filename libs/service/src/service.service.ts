@@ -42,7 +42,7 @@ import {
   normalizeObservability,
   normalizeSource,
   type ServiceSpec,
-} from './service.spec';
+} from './service-spec';
 
 const NOUN = 'service';
 type Db = Prisma.TransactionClient;

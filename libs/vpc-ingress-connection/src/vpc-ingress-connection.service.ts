@@ -84,7 +84,7 @@ export class VpcIngressConnectionService {
         await this.tags.put(tx, ctx, created.arn, input.Tags);
         return created;
       });
-      await this.operations.dispatch('vpc-ingress-connection', row.id);
+      await this.operations.dispatch('vpc-ingress-connection', row.id, row.updatedAt.getTime());
       return { VpcIngressConnection: this.toSdk(row, ctx) };
     } catch (e) {
       if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') throw duplicate(name);
@@ -146,7 +146,7 @@ export class VpcIngressConnectionService {
       if (moved.count !== 1) throw new InvalidStateException('The VPC ingress connection changed state concurrently; retry.');
       return tx.vpcIngressConnection.findUniqueOrThrow({ where: { id: found.id }, include: { service: { select: { arn: true } } } });
     });
-    await this.operations.dispatch('vpc-ingress-connection', row.id);
+    await this.operations.dispatch('vpc-ingress-connection', row.id, row.updatedAt.getTime());
     return row;
   }
 

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { decodeNextToken, encodeNextToken, formatArn, InvalidRequestException, newAccountId, newResourceId, page, parseArn } from './index';
+
+describe('ARNs', () => {
+  const scope = { partition: 'aws', region: 'us-east-1', accountId: '123456789012' };
+  it('round-trips every App Runner resource type', () => {
+    const arn = formatArn(scope, 'autoscalingconfiguration', 'high', 3, 'abc');
+    expect(arn).toBe('arn:aws:apprunner:us-east-1:123456789012:autoscalingconfiguration/high/3/abc');
+    expect(parseArn(arn)).toEqual({ ...scope, resourceType: 'autoscalingconfiguration', path: ['high', '3', 'abc'] });
+  });
+  it('rejects other services, unknown types, short accounts and empty segments', () => {
+    expect(parseArn('arn:aws:s3:us-east-1:123456789012:service/a/b')).toBeUndefined();
+    expect(parseArn('arn:aws:apprunner:us-east-1:123456789012:bucket/a')).toBeUndefined();
+    expect(parseArn('arn:aws:apprunner:us-east-1:12345:service/a/b')).toBeUndefined();
+    expect(parseArn('arn:aws:apprunner:us-east-1:123456789012:service/a//b')).toBeUndefined();
+  });
+});
+
+describe('ids', () => {
+  it('makes 32-hex resource ids and 12-digit account ids', () => {
+    expect(newResourceId()).toMatch(/^[0-9a-f]{32}$/);
+    for (let i = 0; i < 100; i++) expect(newAccountId()).toMatch(/^[1-9]\d{11}$/);
+  });
+});
+
+describe('pagination', () => {
+  it('pages with an opaque keyset token', () => {
+    const rows = [1, 2, 3].map((n) => ({ n }));
+    const first = page(rows, 2, (r) => [r.n]);
+    expect(first.items).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(decodeNextToken(first.nextToken, 1)).toEqual([2]);
+    expect(page(rows, 3, (r) => [r.n]).nextToken).toBeUndefined();
+  });
+  it('rejects tampered tokens', () => {
+    expect(() => decodeNextToken('not-a-token', 1)).toThrow(InvalidRequestException);
+    expect(() => decodeNextToken(encodeNextToken(['a', 'b']), 1)).toThrow(/NextToken/);
+  });
+});

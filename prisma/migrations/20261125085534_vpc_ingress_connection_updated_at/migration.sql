@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "VpcIngressConnection" ADD COLUMN     "updatedAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP;
