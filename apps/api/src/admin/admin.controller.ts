@@ -1,0 +1,77 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req, UseGuards, type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { AuthenticationError, PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
+import { TenantService } from '@apprunner/tenancy';
+import { toRestJson } from '../common/wire';
+
+/** The platform administrator's bearer token (ADMIN_TOKEN), compared in constant time. */
+@Injectable()
+export class AdminGuard implements CanActivate {
+  private readonly expected: Buffer;
+
+  constructor(@Inject(PLATFORM_CONFIG) config: PlatformConfig) {
+    this.expected = createHash('sha256').update(config.ADMIN_TOKEN).digest();
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const header = context.switchToHttp().getRequest<Request>().headers.authorization;
+    if (!header?.startsWith('Bearer ')) throw new AuthenticationError('MissingAuthenticationTokenException', 'Missing Authentication Token');
+    const given = createHash('sha256').update(header.slice('Bearer '.length).trim()).digest();
+    if (!timingSafeEqual(given, this.expected)) throw new AuthenticationError('AccessDeniedException', 'The admin token is not valid.');
+    return true;
+  }
+}
+
+/** Admin API: tenants, their credentials and quota overrides. */
+@Controller('admin/tenants')
+@UseGuards(AdminGuard)
+export class AdminController {
+  constructor(private readonly tenants: TenantService) {}
+
+  @Get()
+  async list() {
+    return toRestJson({ Tenants: await this.tenants.listTenants() });
+  }
+
+  @Post()
+  async create(@Body() body: Record<string, unknown> = {}) {
+    return toRestJson({ Tenant: await this.tenants.createTenant(body ?? {}) });
+  }
+
+  @Get(':accountId')
+  async get(@Param('accountId') accountId: string) {
+    return toRestJson({ Tenant: await this.tenants.getTenant(accountId) });
+  }
+
+  @Delete(':accountId')
+  @HttpCode(204)
+  async remove(@Param('accountId') accountId: string): Promise<void> {
+    await this.tenants.deleteTenant(accountId);
+  }
+
+  @Put(':accountId/quotas')
+  async setQuotas(@Param('accountId') accountId: string, @Body() body: Record<string, unknown>) {
+    return toRestJson({ Tenant: await this.tenants.setQuotaOverrides(accountId, body ?? {}) });
+  }
+
+  @Post(':accountId/access-keys')
+  async issueAccessKey(@Param('accountId') accountId: string, @Body() body: { Description?: string } = {}) {
+    return toRestJson({ Credential: await this.tenants.issueAccessKey(accountId, body?.Description ?? '') });
+  }
+
+  @Post(':accountId/api-keys')
+  async issueApiKey(@Param('accountId') accountId: string, @Body() body: { Description?: string } = {}) {
+    return toRestJson({ Credential: await this.tenants.issueApiKey(accountId, body?.Description ?? '') });
+  }
+
+  @Get(':accountId/credentials')
+  async credentials(@Param('accountId') accountId: string) {
+    return toRestJson({ Credentials: await this.tenants.listCredentials(accountId) });
+  }
+
+  @Delete(':accountId/credentials/:keyId')
+  async revoke(@Param('accountId') accountId: string, @Param('keyId') keyId: string, @Req() _req: Request) {
+    return toRestJson({ Credential: await this.tenants.revokeCredential(accountId, keyId) });
+  }
+}

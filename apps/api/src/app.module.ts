@@ -1,0 +1,29 @@
+import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { type Clock, type PlatformConfig } from '@apprunner/core';
+import { ApplicationModule, PlatformModule } from '@apprunner/platform';
+import { ActionDispatcher } from './actions/action-dispatcher';
+import { AuditService } from './actions/audit.service';
+import { AdminController, AdminGuard } from './admin/admin.controller';
+import { AwsJsonController } from './aws/aws-json.controller';
+import { ErrorFilter } from './common/error.filter';
+import { requestIdMiddleware } from './common/request-id';
+import { DocsController } from './docs.controller';
+import { OutboxSweeper } from './outbox.sweeper';
+import { RestController } from './rest/rest.controller';
+
+@Module({})
+export class ApiModule implements NestModule {
+  static forRoot(config: PlatformConfig, clock?: Clock): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [PlatformModule.forRoot(config, clock), ApplicationModule],
+      controllers: [AwsJsonController, AdminController, DocsController, RestController],
+      providers: [ActionDispatcher, AuditService, AdminGuard, OutboxSweeper, { provide: APP_FILTER, useClass: ErrorFilter }],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(requestIdMiddleware).forRoutes('*path');
+  }
+}

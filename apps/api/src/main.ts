@@ -1,0 +1,14 @@
+import 'reflect-metadata';
+import { loadConfig } from '@apprunner/core';
+import { createApiApp } from './bootstrap';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const app = await createApiApp(config);
+  await app.listen(config.PORT, config.HOST);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,126 @@
+import { openApiComponents } from '@apprunner/api-model';
+import { REST_ROUTES } from './routes';
+
+const ERROR_RESPONSE = { $ref: '#/components/responses/Error' };
+
+/**
+ * The OpenAPI 3.1 document of the REST API and the admin API, generated from the route table and
+ * App Runner's own shapes (the same model that validates requests). Checked in as docs/openapi.json.
+ */
+export function buildOpenApi(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of REST_ROUTES) {
+    const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+    const parameters = [
+      ...pathParams.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description: name.endsWith('Arn') ? 'URL-encoded ARN' : undefined })),
+      ...(route.query ?? []).map((name) => ({
+        name,
+        in: 'query',
+        required: false,
+        schema: name === 'MaxResults' ? { type: 'integer' } : name === 'TagKeys' ? { type: 'array', items: { type: 'string' } } : ['LatestOnly', 'DeleteAllRevisions'].includes(name) ? { type: 'boolean' } : { type: 'string' },
+      })),
+    ].map((p) => JSON.parse(JSON.stringify(p)) as Record<string, unknown>);
+    const operation: Record<string, unknown> = {
+      operationId: route.action,
+      summary: route.summary,
+      description: `App Runner action \`${route.action}\`. Body and query members use App Runner's names; path parameters fill ${pathParams.join(', ') || 'nothing'}.`,
+      tags: [route.path.split('/')[2]],
+      security: [{ apiKey: [] }],
+      ...(parameters.length ? { parameters } : {}),
+      ...(route.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${route.action}Request` } } } } }
+        : {}),
+      responses: {
+        [String(route.status ?? 200)]: { description: 'Success', content: { 'application/json': { schema: { $ref: `#/components/schemas/${route.action}Response` } } } },
+        '400': ERROR_RESPONSE,
+        '401': ERROR_RESPONSE,
+        '403': ERROR_RESPONSE,
+        '404': ERROR_RESPONSE,
+        '409': ERROR_RESPONSE,
+        '500': ERROR_RESPONSE,
+      },
+    };
+    (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
+  }
+  Object.assign(paths, adminPaths());
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'apprunner-k8s REST API',
+      version: '1.0.0',
+      description:
+        'Resource-oriented REST API over the App Runner actions, for platform teams. The same actions are served as AWS JSON 1.0 at `POST /` ' +
+        '(X-Amz-Target: AppRunner.<Action>, SigV4) for the AWS SDKs and CLI. Timestamps here are ISO-8601 strings (epoch seconds on the AWS door).',
+    },
+    servers: [{ url: '/' }],
+    paths,
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'Tenant API key (ark_...) issued by the admin API.' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'The platform ADMIN_TOKEN.' },
+      },
+      responses: {
+        Error: {
+          description: 'An App Runner error',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['code', 'message'],
+                properties: {
+                  code: { type: 'string', examples: ['InvalidRequestException', 'ResourceNotFoundException', 'InvalidStateException', 'ServiceQuotaExceededException'] },
+                  message: { type: 'string' },
+                  requestId: { type: 'string' },
+                },
+              },
+            },
+          },
+        },
+      },
+      schemas: { ...openApiComponents(), ...adminSchemas() },
+    },
+  };
+}
+
+function adminPaths(): Record<string, Record<string, unknown>> {
+  const op = (operationId: string, summary: string, body?: string, status = 200) => ({
+    operationId,
+    summary,
+    tags: ['admin'],
+    security: [{ adminToken: [] }],
+    ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${body}` } } } } } : {}),
+    responses: { [String(status)]: { description: 'Success' }, '400': ERROR_RESPONSE, '401': ERROR_RESPONSE, '403': ERROR_RESPONSE, '404': ERROR_RESPONSE },
+  });
+  const account = [{ name: 'accountId', in: 'path', required: true, schema: { type: 'string', pattern: '^\\d{12}$' } }];
+  return {
+    '/admin/tenants': { get: op('AdminListTenants', 'List tenants'), post: op('AdminCreateTenant', 'Create a tenant (with its DefaultConfiguration)', 'AdminCreateTenantRequest', 201) },
+    '/admin/tenants/{accountId}': { parameters: account, get: op('AdminGetTenant', 'Describe a tenant and its quotas'), delete: op('AdminDeleteTenant', 'Delete a tenant without services', undefined, 204) },
+    '/admin/tenants/{accountId}/quotas': { parameters: account, put: op('AdminSetQuotas', 'Set quota overrides (null resets to the default)', 'AdminQuotaOverrides') },
+    '/admin/tenants/{accountId}/access-keys': { parameters: account, post: op('AdminIssueAccessKey', 'Issue a SigV4 access key (secret shown once)', 'AdminCredentialRequest', 201) },
+    '/admin/tenants/{accountId}/api-keys': { parameters: account, post: op('AdminIssueApiKey', 'Issue a REST API key (shown once)', 'AdminCredentialRequest', 201) },
+    '/admin/tenants/{accountId}/credentials': { parameters: account, get: op('AdminListCredentials', 'List credentials (never secrets)') },
+    '/admin/tenants/{accountId}/credentials/{keyId}': {
+      parameters: [...account, { name: 'keyId', in: 'path', required: true, schema: { type: 'string' } }],
+      delete: op('AdminRevokeCredential', 'Revoke a credential'),
+    },
+  };
+}
+
+function adminSchemas(): Record<string, unknown> {
+  const quota = { type: ['integer', 'null'], minimum: 0, maximum: 100000 };
+  return {
+    AdminCreateTenantRequest: {
+      type: 'object',
+      required: ['Name'],
+      properties: { Name: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' }, AccountId: { type: 'string', pattern: '^\\d{12}$' }, QuotaOverrides: { $ref: '#/components/schemas/AdminQuotaOverrides' } },
+    },
+    AdminQuotaOverrides: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(
+        ['Services', 'Connections', 'AutoScalingConfigurationNames', 'ObservabilityConfigurationNames', 'VpcConnectors', 'VpcIngressConnections'].map((q) => [q, quota]),
+      ),
+    },
+    AdminCredentialRequest: { type: 'object', properties: { Description: { type: 'string', maxLength: 256 } } },
+  };
+}

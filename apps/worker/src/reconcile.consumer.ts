@@ -1,0 +1,49 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { DelayedError, type Job, Worker } from 'bullmq';
+import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
+import { OperationRunner } from '@apprunner/operation';
+import { RECONCILE_QUEUE, type ReconcileJobData, type ReconcileJobName, redisConnection } from '@apprunner/queue';
+
+/**
+ * BullMQ consumer of the reconcile queue. A job carries only an id; the runner reads the record.
+ * Transient errors are retried with backoff; a pass that is still converging is delayed, not failed.
+ */
+@Injectable()
+export class ReconcileConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ReconcileConsumer.name);
+  private worker?: Worker<ReconcileJobData, void, ReconcileJobName>;
+
+  constructor(
+    private readonly runner: OperationRunner,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.worker = new Worker<ReconcileJobData, void, ReconcileJobName>(RECONCILE_QUEUE, (job, token) => this.process(job, token), {
+      connection: redisConnection(this.config, 'worker'),
+      prefix: this.config.REDIS_PREFIX,
+      concurrency: 4,
+    });
+    this.worker.on('failed', (job, error) => {
+      if (!job) return;
+      const exhausted = job.attemptsMade >= (job.opts.attempts ?? 1);
+      this.logger.warn(`job ${job.id} attempt ${job.attemptsMade} failed: ${error.message}`);
+      if (exhausted) {
+        this.runner.giveUp(job.name, job.data.id, error.message).catch((e: Error) => this.logger.error(`could not fail ${job.id}: ${e.message}`));
+      }
+    });
+    this.worker.on('error', (e) => this.logger.error(`worker error: ${e.message}`));
+  }
+
+  private async process(job: Job<ReconcileJobData, void, ReconcileJobName>, token?: string): Promise<void> {
+    const result = await this.runner.run(job.name, job.data.id);
+    if (!result.done) {
+      await job.moveToDelayed(Date.now() + result.retryAfterMs, token);
+      throw new DelayedError();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker?.close();
+  }
+}
