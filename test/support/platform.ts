@@ -1,0 +1,119 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppRunnerClient } from '@aws-sdk/client-apprunner';
+import { Redis } from 'ioredis';
+import { Client } from 'pg';
+import { loadConfig, type PlatformConfig } from '@apprunner/core';
+import { RECONCILERS } from '@apprunner/operation';
+import { createPrismaClient, type PrismaClient } from '@apprunner/persistence';
+import { deployMigrations } from '../../libs/persistence/src/migrate/migrator';
+import { createApiApp } from '../../apps/api/src/bootstrap';
+import { WorkerModule } from '../../apps/worker/src/worker.module';
+import { ScriptedReconcilers } from './reconcilers';
+
+export interface TestTenant {
+  accountId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  apiKey: string;
+  client: AppRunnerClient;
+}
+
+export interface TestPlatform {
+  url: string;
+  config: PlatformConfig;
+  prisma: PrismaClient;
+  reconcilers: ScriptedReconcilers;
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  rest(apiKey: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  newTenant(name?: string, quotaOverrides?: Record<string, number>): Promise<TestTenant>;
+  close(): Promise<void>;
+}
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+
+/**
+ * A whole control plane for one test file: its own PostgreSQL schema (migrated), its own Redis key
+ * prefix, the API on a loopback port and, unless disabled, a worker driven by scripted reconcilers.
+ */
+export async function startTestPlatform(options: { worker?: boolean } = {}): Promise<TestPlatform> {
+  const suffix = randomBytes(6).toString('hex');
+  const schema = `t_${suffix}`;
+  await deployMigrations({ connectionString: DATABASE_URL, schema, migrationsDir: join(__dirname, '../../prisma/migrations'), quiet: true });
+  const config = loadConfig({
+    DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    DATABASE_POOL_SIZE: '5',
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_PREFIX: `test-${suffix}`,
+    MASTER_KEY: randomBytes(32).toString('base64'),
+    ADMIN_TOKEN: randomBytes(24).toString('hex'),
+    APPRUNNER_REGION: 'us-east-1',
+    PLATFORM_DOMAIN: 'apprunner.test',
+    OUTBOX_SWEEP_SECONDS: '1',
+    LOG_LEVEL: 'silent',
+  });
+  const app: NestExpressApplication = await createApiApp(config, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  const reconcilers = new ScriptedReconcilers();
+  let worker: INestApplicationContext | undefined;
+  if (options.worker !== false) {
+    worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, { provide: RECONCILERS, useValue: reconcilers }), { logger: false });
+    await worker.init();
+  }
+  const prisma = createPrismaClient(config);
+
+  const call = async (auth: string, method: string, path: string, body?: unknown) => {
+    const res = await fetch(url + path, {
+      method,
+      headers: { authorization: `Bearer ${auth}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+
+  const platform: TestPlatform = {
+    url,
+    config,
+    prisma,
+    reconcilers,
+    admin: (method, path, body) => call(config.ADMIN_TOKEN, method, path, body),
+    rest: (apiKey, method, path, body) => call(apiKey, method, path, body),
+    async newTenant(name = `tenant-${randomBytes(4).toString('hex')}`, quotaOverrides) {
+      const created = await platform.admin('POST', '/admin/tenants', { Name: name, ...(quotaOverrides ? { QuotaOverrides: quotaOverrides } : {}) });
+      if (created.status !== 201) throw new Error(`tenant create failed: ${JSON.stringify(created.body)}`);
+      const accountId = created.body.Tenant.AccountId as string;
+      const key = await platform.admin('POST', `/admin/tenants/${accountId}/access-keys`, { Description: 'test' });
+      const api = await platform.admin('POST', `/admin/tenants/${accountId}/api-keys`, { Description: 'test' });
+      const { KeyId: accessKeyId, SecretAccessKey: secretAccessKey } = key.body.Credential;
+      return {
+        accountId,
+        accessKeyId,
+        secretAccessKey,
+        apiKey: api.body.Credential.Token,
+        client: new AppRunnerClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 }),
+      };
+    },
+    async close() {
+      await worker?.close();
+      await app.close();
+      await prisma.$disconnect();
+      const pg = new Client({ connectionString: DATABASE_URL });
+      await pg.connect();
+      await pg.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await pg.end();
+      const redis = new Redis(config.REDIS_URL);
+      const keys = await redis.keys(`${config.REDIS_PREFIX}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await redis.quit();
+    },
+  };
+  return platform;
+}
