@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the control plane on this machine: migrations, build, then the API on $PORT (default 8080).
+# Needs PostgreSQL and Redis (DATABASE_URL / REDIS_URL). MASTER_KEY and ADMIN_TOKEN are generated
+# into .env.local on first run and reused afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -f .env.local ]; then
+  umask 077
+  {
+    echo "MASTER_KEY=$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))')"
+    echo "ADMIN_TOKEN=$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')"
+  } > .env.local
+  echo "Generated .env.local with MASTER_KEY and ADMIN_TOKEN (keep it secret)."
+fi
+set -a; . ./.env.local; set +a
+npm run db:migrate
+npm run build
+exec node dist/apps/api/src/main.js
