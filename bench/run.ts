@@ -12,6 +12,7 @@ import { Client } from 'pg';
 import { newAccessKey, parseMasterKey, sealSecret } from '@apprunner/auth';
 import { formatArn, loadConfig, newResourceId } from '@apprunner/core';
 import { createPrismaClient } from '@apprunner/persistence';
+import { deleteQueueKeys } from '@apprunner/queue';
 import { deployMigrations } from '../libs/persistence/src/migrate/migrator';
 import { createApiApp } from '../apps/api/src/bootstrap';
 
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
     await pg.connect();
     await pg.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await pg.end();
+    await deleteQueueKeys(config.REDIS_URL, config.REDIS_PREFIX);
   }
 }
 

@@ -104,6 +104,14 @@ describe('REST API (/v1) and admin API', () => {
 
   it('serves the checked-in OpenAPI document, and it is up to date', async () => {
     const served = await fetch(`${platform.url}/docs`).then((r) => r.json());
+    expect(await fetch(`${platform.url}/docs/openapi.json`).then((r) => r.json())).toEqual(served);
+    // a browser gets Swagger UI, with its assets served locally
+    const page = await fetch(`${platform.url}/docs`, { headers: { accept: 'text/html' } }).then((r) => r.text());
+    expect(page).toContain('SwaggerUIBundle');
+    const bundle = await fetch(`${platform.url}/docs/assets/swagger-ui-bundle.js`);
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('content-type')).toMatch(/javascript/);
+    expect((await fetch(`${platform.url}/docs/assets/package.json`)).status).toBe(404);
     const checkedIn = JSON.parse(readFileSync('docs/openapi.json', 'utf8'));
     expect(served).toEqual(checkedIn);
     expect(checkedIn).toEqual(JSON.parse(JSON.stringify(buildOpenApi())));

@@ -6,11 +6,11 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppRunnerClient } from '@aws-sdk/client-apprunner';
-import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { loadConfig, type PlatformConfig } from '@apprunner/core';
 import { RECONCILERS } from '@apprunner/operation';
 import { createPrismaClient, type PrismaClient } from '@apprunner/persistence';
+import { deleteQueueKeys } from '@apprunner/queue';
 import { deployMigrations } from '../../libs/persistence/src/migrate/migrator';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
@@ -109,10 +109,7 @@ export async function startTestPlatform(options: { worker?: boolean } = {}): Pro
       await pg.connect();
       await pg.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await pg.end();
-      const redis = new Redis(config.REDIS_URL);
-      const keys = await redis.keys(`${config.REDIS_PREFIX}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-      await redis.quit();
+      await deleteQueueKeys(config.REDIS_URL, config.REDIS_PREFIX);
     },
   };
   return platform;

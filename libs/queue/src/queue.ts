@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Queue, type ConnectionOptions } from 'bullmq';
+import { Redis } from 'ioredis';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 
 /** One queue carries every reconcile request; a job names what to reconcile and carries only its id. */
@@ -56,5 +57,22 @@ export class ReconcileQueue implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.queue.close();
+  }
+}
+
+/** Deletes every key under a BullMQ prefix (test and benchmark clean-up; never used on a live prefix). */
+export async function deleteQueueKeys(redisUrl: string, prefix: string): Promise<number> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  } finally {
+    await redis.quit();
   }
 }
