@@ -42,3 +42,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PlatformConfig
 }
 
 export const PLATFORM_CONFIG = Symbol('PLATFORM_CONFIG');
+
+/** LOG_LEVEL as Nest logger levels (`silent` turns logging off). */
+export function nestLogLevels(level: PlatformConfig['LOG_LEVEL']): false | ('fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose')[] {
+  const order = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+  const upTo = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5 } as const;
+  return level === 'silent' ? false : order.slice(0, upTo[level] + 1);
+}
