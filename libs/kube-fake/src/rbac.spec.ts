@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PatchStrategy } from '@kubernetes/client-node';
+import { type FakeKube, rbacRulesFromCalls, startFakeKube } from './index';
+import { type Clients, connect, deployment, failure } from './spec-support';
+
+describe('call records and RBAC derivation', () => {
+  let fake: FakeKube;
+  let c: Clients;
+
+  beforeAll(async () => {
+    fake = await startFakeKube();
+    c = connect(fake);
+  });
+  afterAll(() => fake.close());
+
+  it('records every request with verb, resource, kind, scope, patch type, field manager, dry run and status', async () => {
+    fake.resetCalls();
+    await c.core.createNamespace({ body: { metadata: { name: 'rec' } } });
+    await c.objects.patch(deployment('web', 'rec'), undefined, 'All', 'ctl', true, PatchStrategy.ServerSideApply);
+    await failure(c.apps.readNamespacedDeployment({ name: 'web', namespace: 'rec' }));
+    await c.apps.listDeploymentForAllNamespaces();
+    const calls = fake.calls.map(({ at, ...rest }) => {
+      expect(typeof at).toBe('number');
+      return rest;
+    });
+    expect(calls).toEqual([
+      { verb: 'create', method: 'POST', path: '/api/v1/namespaces', apiVersion: 'v1', group: '', resource: 'namespaces', kind: 'Namespace', status: 201 },
+      { verb: 'get', method: 'GET', path: '/apis/apps/v1', apiVersion: 'apps/v1', group: 'apps', resource: '', kind: '', discovery: true, status: 200 },
+      {
+        verb: 'patch',
+        method: 'PATCH',
+        path: '/apis/apps/v1/namespaces/rec/deployments/web',
+        apiVersion: 'apps/v1',
+        group: 'apps',
+        resource: 'deployments',
+        kind: 'Deployment',
+        namespace: 'rec',
+        name: 'web',
+        patchType: 'application/apply-patch+yaml',
+        fieldManager: 'ctl',
+        dryRun: true,
+        status: 201,
+      },
+      { verb: 'get', method: 'GET', path: '/apis/apps/v1/namespaces/rec/deployments/web', apiVersion: 'apps/v1', group: 'apps', resource: 'deployments', kind: 'Deployment', namespace: 'rec', name: 'web', status: 404 },
+      { verb: 'list', method: 'GET', path: '/apis/apps/v1/deployments', apiVersion: 'apps/v1', group: 'apps', resource: 'deployments', kind: 'Deployment', status: 200 },
+    ]);
+    fake.resetCalls();
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('derives merged, sorted rules from the calls a controller made', async () => {
+    fake.resetCalls();
+    await c.core.createNamespace({ body: { metadata: { name: 'rbac' } } });
+    await c.objects.patch(deployment('app', 'rbac'), undefined, undefined, 'ctl', true, PatchStrategy.ServerSideApply);
+    await c.objects.patch({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'app', namespace: 'rbac' }, spec: { ports: [{ port: 80 }] } }, undefined, undefined, 'ctl', true, PatchStrategy.ServerSideApply);
+    await c.objects.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'app', namespace: 'rbac' } });
+    await c.objects.list('apps/v1', 'Deployment', 'rbac');
+    await c.apps.readNamespacedDeploymentStatus({ name: 'app', namespace: 'rbac' });
+    await c.core.listNamespacedService({ namespace: 'rbac' });
+    await c.objects.delete({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'app', namespace: 'rbac' } });
+    await c.core.readNamespace({ name: 'rbac' });
+    const w = await c.watch.watch('/apis/apps/v1/namespaces/rbac/deployments', {}, () => undefined, () => undefined);
+    w.abort();
+    expect(rbacRulesFromCalls(fake.calls)).toEqual([
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['create', 'get'] },
+      { apiGroups: [''], resources: ['services'], verbs: ['delete', 'list', 'patch'] },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'patch', 'watch'] },
+      { apiGroups: ['apps'], resources: ['deployments/status'], verbs: ['get'] },
+    ]);
+    // deterministic: the same calls in another order give the same rules
+    expect(rbacRulesFromCalls([...fake.calls].reverse())).toEqual(rbacRulesFromCalls(fake.calls));
+  });
+
+  it('merges resources that need the same verbs into one rule', () => {
+    const call = (group: string, resource: string, verb: 'get' | 'list') => ({ verb, method: 'GET', path: '', apiVersion: '', group, resource, kind: 'X', status: 200, at: 0 });
+    expect(rbacRulesFromCalls([call('', 'secrets', 'get'), call('', 'configmaps', 'get'), call('', 'pods', 'list'), call('', 'pods', 'get')])).toEqual([
+      { apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+    ]);
+  });
+});

@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { type FakeKube, startFakeKube } from './index';
+import { type Clients, connect, deployment, until } from './spec-support';
+
+const T0 = '2030-01-01T00:00:00Z';
+
+describe('cluster simulator', () => {
+  let fake: FakeKube;
+  let c: Clients;
+  const ns = 'sim';
+
+  beforeAll(async () => {
+    fake = await startFakeKube({ clock: () => new Date(T0) });
+    c = connect(fake);
+    await c.core.createNamespace({ body: { metadata: { name: ns } } });
+  });
+  afterAll(() => fake.close());
+
+  const dep = (name: string) => fake.store.get('apps/v1', 'Deployment', ns, name)!;
+  const status = (name: string) => dep(name).status as Record<string, any>;
+  const progressing = (name: string) => ((status(name)?.conditions ?? []) as Record<string, string>[]).find((x) => x.type === 'Progressing');
+  const simTime = () => fake.simulator.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const replicaSets = (name: string) =>
+    fake.store
+      .list('apps/v1', 'ReplicaSet', ns)
+      .filter((rs) => rs.metadata.ownerReferences?.[0]?.uid === dep(name).metadata.uid)
+      .map((rs) => ({ name: rs.metadata.name, replicas: (rs.spec as { replicas: number }).replicas, image: (rs.spec as any).template.spec.containers[0].image }));
+  const pods = (rsName: string) => fake.store.list('v1', 'Pod', ns).filter((p) => p.metadata.ownerReferences?.[0]?.name === rsName);
+  const setImage = (name: string, image: string) =>
+    c.apps.patchNamespacedDeployment(
+      { name, namespace: ns, body: { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
+
+  it('takes a Deployment to Available in one step: ReplicaSet, Pods and the status real Kubernetes writes', async () => {
+    await c.objects.create(deployment('web', ns));
+    expect(await fake.simulator.step()).toBeGreaterThan(0);
+    const [rs] = fake.store.list('apps/v1', 'ReplicaSet', ns);
+    const hash = rs.metadata.labels?.['pod-template-hash'];
+    expect(rs.metadata.name).toBe(`web-${hash}`);
+    expect(hash).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{6,10}$/);
+    expect(rs.metadata.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: dep('web').metadata.uid, controller: true, blockOwnerDeletion: true }]);
+    expect(rs.status).toEqual({ replicas: 2, fullyLabeledReplicas: 2, readyReplicas: 2, availableReplicas: 2, observedGeneration: 1 });
+    expect(status('web')).toEqual({
+      observedGeneration: 1,
+      replicas: 2,
+      updatedReplicas: 2,
+      readyReplicas: 2,
+      availableReplicas: 2,
+      conditions: [
+        { type: 'Available', status: 'True', lastUpdateTime: T0, lastTransitionTime: T0, reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' },
+        { type: 'Progressing', status: 'True', lastUpdateTime: T0, lastTransitionTime: T0, reason: 'NewReplicaSetAvailable', message: `ReplicaSet "web-${hash}" has successfully progressed.` },
+      ],
+    });
+    expect(dep('web').metadata.annotations).toEqual({ 'deployment.kubernetes.io/revision': '1' });
+    const running = pods(rs.metadata.name!);
+    expect(running.map((p) => [p.metadata.labels, (p.status as any).phase, (p.status as any).containerStatuses[0].ready])).toEqual([
+      [{ app: 'web', 'pod-template-hash': hash }, 'Running', true],
+      [{ app: 'web', 'pod-template-hash': hash }, 'Running', true],
+    ]);
+    expect(await fake.simulator.step()).toBe(0); // settled: nothing more to write
+  });
+
+  it('rolls out a new template over rolloutSteps steps, observable in between, then scales the old ReplicaSet down', async () => {
+    await c.objects.create(deployment('roll', ns, 'app:1'));
+    await fake.simulator.settle();
+    fake.simulator.rolloutSteps = 3;
+    try {
+      await setImage('roll', 'app:2');
+      await fake.simulator.step();
+      const newRs = replicaSets('roll').find((r) => r.image === 'app:2')!.name;
+      expect(status('roll')).toMatchObject({ observedGeneration: 2, replicas: 4, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2, unavailableReplicas: 2 });
+      expect(progressing('roll')).toMatchObject({ status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${newRs}"` });
+      await fake.simulator.step();
+      expect(status('roll')).toMatchObject({ replicas: 3, updatedReplicas: 2, availableReplicas: 2, unavailableReplicas: 1 });
+      expect(progressing('roll')).toMatchObject({ status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${newRs}" is progressing.` });
+      await fake.simulator.step();
+      expect(progressing('roll')).toMatchObject({ status: 'True', reason: 'NewReplicaSetAvailable' });
+      expect(status('roll')).toMatchObject({ replicas: 2, updatedReplicas: 2, availableReplicas: 2 });
+      expect(status('roll').unavailableReplicas).toBeUndefined();
+      expect(replicaSets('roll').map((r) => `${r.image}=${r.replicas}`).sort()).toEqual(['app:1=0', 'app:2=2']);
+      expect(dep('roll').metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
+    } finally {
+      fake.simulator.rolloutSteps = 1;
+    }
+  });
+
+  it('never makes a failing image available: pods report ImagePullBackOff, then ProgressDeadlineExceeded', async () => {
+    await c.objects.create(deployment('fragile', ns, 'good:1'));
+    await fake.simulator.settle();
+    fake.simulator.failImage('bad:1', 'ImagePullBackOff');
+    await setImage('fragile', 'bad:1');
+    await fake.simulator.settle();
+    const newRs = replicaSets('fragile').find((r) => r.image === 'bad:1')!;
+    const waiting = pods(newRs.name!).map((p) => (p.status as any).containerStatuses[0].state.waiting);
+    expect(waiting).toEqual([
+      { reason: 'ImagePullBackOff', message: 'Back-off pulling image "bad:1"' },
+      { reason: 'ImagePullBackOff', message: 'Back-off pulling image "bad:1"' },
+    ]);
+    expect(pods(newRs.name!).map((p) => (p.status as any).phase)).toEqual(['Pending', 'Pending']);
+    expect(replicaSets('fragile').find((r) => r.image === 'good:1')?.replicas).toBe(2); // the old pods keep serving
+    expect(status('fragile').conditions[0]).toMatchObject({ type: 'Available', status: 'True' });
+    expect(progressing('fragile')).toMatchObject({ status: 'True', reason: 'NewReplicaSetCreated' });
+    fake.simulator.advance(599_000);
+    expect(await fake.simulator.step()).toBe(0); // still within progressDeadlineSeconds (default 600)
+
+    fake.simulator.advance(2_000);
+    await fake.simulator.step();
+    expect(progressing('fragile')).toEqual({
+      type: 'Progressing',
+      status: 'False',
+      lastUpdateTime: simTime(),
+      lastTransitionTime: simTime(),
+      reason: 'ProgressDeadlineExceeded',
+      message: `ReplicaSet "${newRs.name}" has timed out progressing.`,
+    });
+    // a fixed template rolls out again
+    await setImage('fragile', 'good:2');
+    await fake.simulator.settle();
+    expect(progressing('fragile')).toMatchObject({ status: 'True', reason: 'NewReplicaSetAvailable' });
+  });
+
+  it('reports CrashLoopBackOff pods and an unavailable Deployment when the first rollout fails', async () => {
+    fake.simulator.failImage('crash:1', 'CrashLoopBackOff');
+    const d = deployment('crashy', ns, 'crash:1', 1);
+    d.spec.progressDeadlineSeconds = 30;
+    await c.objects.create(d);
+    await fake.simulator.settle();
+    expect(status('crashy').conditions[0]).toMatchObject({ type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' });
+    expect(status('crashy')).toMatchObject({ replicas: 1, updatedReplicas: 1, unavailableReplicas: 1 });
+    const [pod] = pods(replicaSets('crashy')[0].name!);
+    expect((pod.status as any).containerStatuses[0]).toMatchObject({
+      ready: false,
+      restartCount: 5,
+      state: { waiting: { reason: 'CrashLoopBackOff' } },
+      lastState: { terminated: { exitCode: 1, reason: 'Error' } },
+    });
+    fake.simulator.advance(31_000);
+    await fake.simulator.step();
+    expect(progressing('crashy')?.reason).toBe('ProgressDeadlineExceeded');
+  });
+
+  it('scales to zero: no pods, and the zero counts omitted from status as Kubernetes does', async () => {
+    await c.objects.create(deployment('sleepy', ns));
+    await fake.simulator.settle();
+    await c.apps.patchNamespacedDeployment({ name: 'sleepy', namespace: ns, body: [{ op: 'replace', path: '/spec/replicas', value: 0 }] });
+    await fake.simulator.settle();
+    expect(replicaSets('sleepy').map((r) => r.replicas)).toEqual([0]);
+    expect(pods(replicaSets('sleepy')[0].name!)).toEqual([]);
+    expect(status('sleepy')).toMatchObject({ observedGeneration: 2 });
+    expect(Object.keys(status('sleepy')).sort()).toEqual(['conditions', 'observedGeneration']);
+    expect(status('sleepy').conditions.map((x: Record<string, string>) => `${x.type}=${x.status}/${x.reason}`)).toEqual(['Available=True/MinimumReplicasAvailable', 'Progressing=True/NewReplicaSetAvailable']);
+  });
+
+  it('writes HPA, Certificate (with its Secret), Issuer and Ingress status', async () => {
+    await c.objects.create(deployment('scaled', ns, 'app:1', 1));
+    await c.objects.create({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'scaled', namespace: ns },
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'scaled' }, minReplicas: 2, maxReplicas: 5 },
+    });
+    await c.objects.create({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: 'le' }, spec: { acme: { server: 'https://acme.example/dir', privateKeySecretRef: { name: 'le-key' }, solvers: [{ http01: { ingress: {} } }] } } });
+    const cert = (name: string) => ({ apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name, namespace: ns }, spec: { secretName: `${name}-tls`, dnsNames: [`${name}.example.com`], issuerRef: { name: 'le', kind: 'ClusterIssuer' } } });
+    await c.objects.create(cert('good'));
+    fake.simulator.failCertificate('broken', ns);
+    await c.objects.create(cert('broken'));
+    await c.objects.create({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'web', namespace: ns },
+      spec: { rules: [{ host: 'good.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] },
+    });
+    await fake.simulator.settle();
+
+    const hpa = fake.store.get('autoscaling/v2', 'HorizontalPodAutoscaler', ns, 'scaled')!.status as any;
+    expect(hpa).toMatchObject({ currentReplicas: 2, desiredReplicas: 2 });
+    expect(hpa.conditions.find((x: any) => x.type === 'ScalingLimited')).toMatchObject({ status: 'True', reason: 'TooFewReplicas' });
+    const ready = (name: string) => (fake.store.get('cert-manager.io/v1', 'Certificate', ns, name)!.status as any).conditions.find((x: any) => x.type === 'Ready');
+    expect(ready('good')).toEqual({ type: 'Ready', status: 'True', lastTransitionTime: simTime(), reason: 'Ready', message: 'Certificate is up to date and has not expired', observedGeneration: 1 });
+    expect(fake.store.get('v1', 'Secret', ns, 'good-tls')).toMatchObject({ type: 'kubernetes.io/tls', metadata: { annotations: { 'cert-manager.io/certificate-name': 'good' } } });
+    expect(ready('broken')).toMatchObject({ status: 'False', reason: 'Failed' });
+    expect(fake.store.get('v1', 'Secret', ns, 'broken-tls')).toBeUndefined();
+    expect((fake.store.get('cert-manager.io/v1', 'ClusterIssuer', undefined, 'le')!.status as any).conditions[0]).toMatchObject({ type: 'Ready', status: 'True', reason: 'ACMEAccountRegistered' });
+    expect(fake.store.get('networking.k8s.io/v1', 'Ingress', ns, 'web')!.status).toEqual({ loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } });
+  });
+
+  it('runs in the background with start()/stop()', async () => {
+    fake.simulator.start(5);
+    try {
+      await c.objects.create(deployment('bg', ns));
+      await until(() => progressing('bg')?.reason === 'NewReplicaSetAvailable');
+    } finally {
+      fake.simulator.stop();
+    }
+    expect(fake.simulator.lastError).toBeUndefined();
+  });
+});

@@ -1,0 +1,466 @@
+/**
+ * A small kube-controller-manager (plus cert-manager and an ingress controller) that writes what the real
+ * controllers would, through the same request path as clients (validated, field manager `kube-controller-manager`,
+ * resourceVersion preconditions; a write that loses a race is simply retried on the next step).
+ *
+ * Per `step()`:
+ * - Deployment: a ReplicaSet `<name>-<pod-template-hash>` per pod template (owned by the Deployment, revision
+ *   annotations), old ReplicaSets scaled down once the new one is available, Pods per ReplicaSet (owned by it,
+ *   template labels), ReplicaSet and Deployment status with the real fields and conditions (Available:
+ *   MinimumReplicasAvailable/MinimumReplicasUnavailable; Progressing: NewReplicaSetCreated, ReplicaSetUpdated,
+ *   NewReplicaSetAvailable, ProgressDeadlineExceeded). Counts that are zero are omitted, as Kubernetes does.
+ * - A healthy ReplicaSet becomes fully available `rolloutSteps` steps after its desired count changed.
+ * - `failImage(image, mode)`: pods running that image never become ready; their container status shows the
+ *   mode as `waiting.reason` (or running-but-unready for `Unhealthy`, `ContainerCreating` for `Slow`). The
+ *   Deployment turns `Progressing=False/ProgressDeadlineExceeded` once `spec.progressDeadlineSeconds` has passed
+ *   on the simulator clock since the last progress (`advance(ms)` moves that clock).
+ * - HorizontalPodAutoscaler: current/desired replicas = the target Deployment's replicas clamped to [min, max]
+ *   (the Deployment itself is not rescaled).
+ * - cert-manager: Issuers/ClusterIssuers Ready; Certificates Ready with a TLS Secret, unless `failCertificate`.
+ * - Ingress: `status.loadBalancer.ingress[0].ip = ingressAddress`.
+ */
+import type { Operations, Target } from './operations';
+import type { ResourceRegistry } from './resources';
+import type { FakeStore } from './store';
+import { ApiError, asArray, asNumber, asRecord, asString, clone, formatTime, isRecord, type JsonObject, type KubeObject, type OwnerReference } from './types';
+import { desiredReplicaCounts, podFor, podStatus, type FailureMode, templateHash } from './workloads';
+
+export type { FailureMode } from './workloads';
+
+export const CONTROLLER_MANAGER = 'kube-controller-manager';
+
+interface Condition extends JsonObject {
+  type: string;
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
+}
+
+/** Sets a condition like the Kubernetes helpers: unchanged when status and reason match, else replaced at the end. */
+function setCondition(conditions: JsonObject[], next: Condition, time: string, withUpdateTime: boolean): JsonObject[] {
+  const current = conditions.find((c) => c.type === next.type);
+  if (current && current.status === next.status && current.reason === next.reason) return conditions;
+  const lastTransitionTime = current && current.status === next.status ? current.lastTransitionTime : time;
+  const entry: JsonObject = { type: next.type, status: next.status, ...(withUpdateTime ? { lastUpdateTime: time } : {}), lastTransitionTime, reason: next.reason, message: next.message };
+  return [...conditions.filter((c) => c.type !== next.type), entry];
+}
+
+/** Progress of a ReplicaSet towards its desired count (keyed by uid). */
+interface Rollout {
+  target: number;
+  base: number;
+  steps: number;
+}
+
+export class ClusterSimulator {
+  /** Steps a healthy ReplicaSet takes to become fully available after its desired count changes (default 1). */
+  rolloutSteps = 1;
+  /** Address written to Ingress status (empty string: leave Ingress status alone). */
+  ingressAddress = '192.0.2.10';
+  /** The last error a background step hit (steps started by `start()` do not throw). */
+  lastError: unknown;
+
+  private readonly failures = new Map<string, FailureMode>();
+  private readonly failedCertificates = new Set<string>();
+  private readonly rollouts = new Map<string, Rollout>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+
+  constructor(
+    private readonly store: FakeStore,
+    private readonly ops: Operations,
+    private readonly registry: ResourceRegistry,
+    private readonly clock: { now(): Date; advance(ms: number): void },
+  ) {}
+
+  /** Pods whose containers use `image` never become ready and report `mode`. */
+  failImage(image: string, mode: FailureMode): void {
+    this.failures.set(image, mode);
+  }
+
+  /** Undoes `failImage`. */
+  healImage(image: string): void {
+    this.failures.delete(image);
+  }
+
+  /** The Certificate never becomes Ready (namespace omitted: any namespace). */
+  failCertificate(name: string, namespace?: string): void {
+    this.failedCertificates.add(namespace ? `${namespace}/${name}` : name);
+  }
+
+  healCertificate(name: string, namespace?: string): void {
+    this.failedCertificates.delete(namespace ? `${namespace}/${name}` : name);
+  }
+
+  /** The simulator clock (also the fake API server's clock). */
+  now(): Date {
+    return this.clock.now();
+  }
+
+  /** Moves the clock forward, e.g. past a Deployment's progressDeadlineSeconds. */
+  advance(ms: number): void {
+    this.clock.advance(ms);
+  }
+
+  /** Runs every controller once; resolves to the number of writes it made. Steps never overlap. */
+  async step(): Promise<number> {
+    while (this.running) await this.running;
+    this.running = this.runStep();
+    try {
+      return await this.running;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** Steps until a step writes nothing (or `maxSteps`); resolves to the number of steps that wrote. */
+  async settle(maxSteps = 50): Promise<number> {
+    for (let i = 0; i < maxSteps; i++) if ((await this.step()) === 0) return i;
+    return maxSteps;
+  }
+
+  /** Steps every `intervalMs` in the background (unref'd timer) until `stop()`. */
+  start(intervalMs = 50): void {
+    this.stop();
+    this.timer = setInterval(() => {
+      if (!this.running) this.step().catch((e: unknown) => (this.lastError = e));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async runStep(): Promise<number> {
+    const before = Number(this.store.resourceVersion());
+    const controlled = new Set<string>();
+    for (const d of this.store.items('apps', 'Deployment')) {
+      for (const uid of await this.guard(() => this.syncDeployment(d.metadata.namespace ?? '', d.metadata.name ?? ''), [])) controlled.add(uid);
+    }
+    for (const rs of this.store.items('apps', 'ReplicaSet')) if (!controlled.has(rs.metadata.uid ?? '')) await this.guard(() => this.syncReplicaSet(rs), undefined);
+    for (const hpa of this.store.items('autoscaling', 'HorizontalPodAutoscaler')) await this.guard(() => this.syncHpa(hpa), undefined);
+    if (this.registry.byGroupKind('cert-manager.io', 'Issuer')) for (const i of this.store.items('cert-manager.io', 'Issuer')) await this.guard(() => this.syncIssuer(i), undefined);
+    if (this.registry.byGroupKind('cert-manager.io', 'ClusterIssuer')) for (const i of this.store.items('cert-manager.io', 'ClusterIssuer')) await this.guard(() => this.syncIssuer(i), undefined);
+    if (this.registry.byGroupKind('cert-manager.io', 'Certificate')) for (const c of this.store.items('cert-manager.io', 'Certificate')) await this.guard(() => this.syncCertificate(c), undefined);
+    if (this.ingressAddress) for (const ing of this.store.items('networking.k8s.io', 'Ingress')) await this.guard(() => this.syncIngress(ing), undefined);
+    for (const uid of this.rollouts.keys()) if (!this.store.items('apps', 'ReplicaSet').some((rs) => rs.metadata.uid === uid)) this.rollouts.delete(uid);
+    return Number(this.store.resourceVersion()) - before;
+  }
+
+  /** Runs one controller action; lost races (409) and vanished objects (404) are retried next step. */
+  private async guard<T>(fn: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof ApiError && (e.code === 409 || e.code === 404 || e.code === 403))) this.lastError = e;
+      return fallback;
+    }
+  }
+
+  // ---- writes through the API semantics --------------------------------------------------------------------
+
+  private target(obj: KubeObject, subresource?: 'status'): Target {
+    const group = obj.apiVersion.includes('/') ? obj.apiVersion.split('/')[0] : '';
+    const rt = this.registry.byKind(obj.apiVersion, obj.kind) ?? this.registry.byGroupKind(group, obj.kind);
+    if (!rt) throw new Error(`kube-fake simulator: ${obj.kind} is not served`);
+    return { rt, namespace: obj.metadata.namespace, name: obj.metadata.name, subresource, fieldManager: CONTROLLER_MANAGER, fieldManagerGiven: true };
+  }
+
+  private async create(obj: KubeObject): Promise<KubeObject> {
+    return (await this.ops.create({ ...this.target(obj), name: undefined }, obj)).object;
+  }
+
+  /** PUT of the whole object (precondition: the resourceVersion it was read at). */
+  private async update(obj: KubeObject): Promise<KubeObject> {
+    return (await this.ops.update(this.target(obj), obj)).object;
+  }
+
+  /** PUT of `/status`, skipped when the status is already what we would write. */
+  private async writeStatus(obj: KubeObject, status: JsonObject): Promise<void> {
+    if (JSON.stringify(obj.status ?? {}) === JSON.stringify(status)) return;
+    await this.ops.update(this.target(obj, 'status'), { ...clone(obj), status });
+  }
+
+  private fresh(obj: KubeObject): KubeObject | undefined {
+    const found = this.store.find(obj.apiVersion.includes('/') ? obj.apiVersion.split('/')[0] : '', obj.kind, obj.metadata.namespace, obj.metadata.name ?? '');
+    return found && clone(found);
+  }
+
+  // ---- Deployments and ReplicaSets --------------------------------------------------------------------------
+
+  private failureOf(template: unknown): FailureMode | undefined {
+    for (const c of asArray(asRecord(asRecord(template).spec).containers)) {
+      const mode = this.failures.get(asString(asRecord(c).image) ?? '');
+      if (mode) return mode;
+    }
+    return undefined;
+  }
+
+  private ownedBy(owner: KubeObject, group: string, kind: string): KubeObject[] {
+    return this.store.items(group, kind, owner.metadata.namespace).filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid && r.controller));
+  }
+
+  private ownerRef(owner: KubeObject): OwnerReference {
+    return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? '', uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+  }
+
+  /** Reconciles one Deployment; returns the uids of the ReplicaSets it controls. */
+  private async syncDeployment(namespace: string, name: string): Promise<string[]> {
+    let d = clone(this.store.find('apps', 'Deployment', namespace, name));
+    if (!d || d.metadata.deletionTimestamp) return [];
+    const spec = asRecord(d.spec);
+    const replicas = asNumber(spec.replicas) ?? 1;
+    const template = asRecord(spec.template);
+    const hash = templateHash(template);
+    let all = this.ownedBy(d, 'apps', 'ReplicaSet').map((rs) => clone(rs));
+    let newRs = all.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash);
+    const revision = (rs: KubeObject): number => Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
+    let createdNew = false;
+    if (!newRs) {
+      const rev = Math.max(0, ...all.map(revision)) + 1;
+      const labels = { ...asRecord(asRecord(template.metadata).labels), 'pod-template-hash': hash } as Record<string, string>;
+      const selector = asRecord(spec.selector);
+      newRs = await this.create({
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: {
+          name: `${name}-${hash}`,
+          namespace,
+          labels,
+          annotations: { 'deployment.kubernetes.io/desired-replicas': String(replicas), 'deployment.kubernetes.io/max-replicas': String(replicas + 1), 'deployment.kubernetes.io/revision': String(rev) },
+          ownerReferences: [this.ownerRef(d)],
+        },
+        spec: {
+          replicas,
+          ...(spec.minReadySeconds !== undefined ? { minReadySeconds: spec.minReadySeconds } : {}),
+          selector: { ...selector, matchLabels: { ...asRecord(selector.matchLabels), 'pod-template-hash': hash } },
+          template: { ...clone(template), metadata: { ...asRecord(template.metadata), labels } },
+        },
+      });
+      createdNew = true;
+      all = [...all, newRs];
+    } else if (asNumber(asRecord(newRs.spec).replicas) !== replicas) {
+      newRs = await this.update({ ...newRs, spec: { ...asRecord(newRs.spec), replicas } });
+    }
+    newRs = (await this.syncReplicaSet(newRs)) ?? newRs;
+    const newAvailable = asNumber(asRecord(newRs.status).availableReplicas) ?? 0;
+    let oldBudget = newAvailable >= replicas ? 0 : Math.max(0, replicas - newAvailable);
+    const olds = all.filter((rs) => rs.metadata.uid !== newRs?.metadata.uid).sort((a, b) => revision(b) - revision(a));
+    const syncedOld: KubeObject[] = [];
+    for (const old of olds) {
+      let rs = old;
+      const want = Math.min(asNumber(asRecord(rs.spec).replicas) ?? 0, oldBudget);
+      oldBudget -= want;
+      if (asNumber(asRecord(rs.spec).replicas) !== want) rs = await this.update({ ...rs, spec: { ...asRecord(rs.spec), replicas: want } });
+      syncedOld.push((await this.syncReplicaSet(rs)) ?? rs);
+    }
+    const rev = newRs.metadata.annotations?.['deployment.kubernetes.io/revision'];
+    if (rev && d.metadata.annotations?.['deployment.kubernetes.io/revision'] !== rev) {
+      d = await this.update({ ...d, metadata: { ...d.metadata, annotations: { ...d.metadata.annotations, 'deployment.kubernetes.io/revision': rev } } });
+    }
+    await this.writeStatus(d, this.deploymentStatus(d, newRs, [newRs, ...syncedOld], createdNew));
+    return [newRs, ...syncedOld].map((rs) => rs.metadata.uid ?? '');
+  }
+
+  /** Mirrors deployment controller's calculateStatus + syncRolloutStatus. */
+  private deploymentStatus(d: KubeObject, newRs: KubeObject, all: KubeObject[], createdNew: boolean): JsonObject {
+    const spec = asRecord(d.spec);
+    const replicas = asNumber(spec.replicas) ?? 1;
+    const sum = (rss: KubeObject[], f: (rs: KubeObject) => unknown): number => rss.reduce((n, rs) => n + (asNumber(f(rs)) ?? 0), 0);
+    const counts = {
+      replicas: sum(all, (rs) => asRecord(rs.status).replicas),
+      updatedReplicas: sum([newRs], (rs) => asRecord(rs.status).replicas),
+      readyReplicas: sum(all, (rs) => asRecord(rs.status).readyReplicas),
+      availableReplicas: sum(all, (rs) => asRecord(rs.status).availableReplicas),
+      unavailableReplicas: Math.max(0, sum(all, (rs) => asRecord(rs.spec).replicas) - sum(all, (rs) => asRecord(rs.status).availableReplicas)),
+    };
+    const old = asRecord(d.status);
+    const time = formatTime(this.now());
+    const { maxUnavailable } = desiredReplicaCounts(spec, replicas);
+    let conditions = asArray(old.conditions).filter(isRecord);
+    conditions = setCondition(
+      conditions,
+      counts.availableReplicas >= replicas - maxUnavailable
+        ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
+        : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
+      time,
+      true,
+    );
+    const rsName = newRs.metadata.name ?? '';
+    if (createdNew) conditions = setCondition(conditions, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${rsName}"` }, time, true);
+    const generation = d.metadata.generation ?? 1;
+    const complete = counts.updatedReplicas === replicas && counts.replicas === replicas && counts.availableReplicas === replicas;
+    const oldCount = (asNumber(old.replicas) ?? 0) - (asNumber(old.updatedReplicas) ?? 0);
+    const progressing =
+      counts.updatedReplicas > (asNumber(old.updatedReplicas) ?? 0) ||
+      counts.replicas - counts.updatedReplicas < oldCount ||
+      counts.readyReplicas > (asNumber(old.readyReplicas) ?? 0) ||
+      counts.availableReplicas > (asNumber(old.availableReplicas) ?? 0);
+    const current = conditions.find((c) => c.type === 'Progressing');
+    if (complete) {
+      conditions = setCondition(conditions, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` }, time, true);
+    } else if (progressing) {
+      const entry = { type: 'Progressing', status: 'True', lastUpdateTime: time, lastTransitionTime: current?.status === 'True' ? current.lastTransitionTime : time, reason: 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" is progressing.` };
+      conditions = [...conditions.filter((c) => c.type !== 'Progressing'), entry];
+    } else if (current && current.reason !== 'NewReplicaSetAvailable' && typeof spec.progressDeadlineSeconds === 'number') {
+      const since = Date.parse(String(current.lastUpdateTime ?? current.lastTransitionTime));
+      if (current.reason === 'ProgressDeadlineExceeded' || since + spec.progressDeadlineSeconds * 1000 < this.now().getTime()) {
+        conditions = setCondition(conditions, { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${rsName}" has timed out progressing.` }, time, true);
+      }
+    }
+    const status: JsonObject = { observedGeneration: generation };
+    for (const [k, v] of Object.entries(counts)) if (v > 0) status[k] = v;
+    status.conditions = conditions;
+    if (old.collisionCount !== undefined) status.collisionCount = old.collisionCount;
+    return status;
+  }
+
+  /** Pods and status of one ReplicaSet; returns its fresh state. */
+  private async syncReplicaSet(rsIn: KubeObject): Promise<KubeObject | undefined> {
+    const rs = this.fresh(rsIn);
+    if (!rs || rs.metadata.deletionTimestamp) return undefined;
+    const spec = asRecord(rs.spec);
+    const desired = asNumber(spec.replicas) ?? 1;
+    const failure = this.failureOf(spec.template);
+    const uid = rs.metadata.uid ?? '';
+    const previous = asNumber(asRecord(rs.status).availableReplicas) ?? 0;
+    let available: number;
+    if (failure) {
+      available = 0;
+      this.rollouts.delete(uid);
+    } else if (desired <= previous) {
+      available = desired;
+      this.rollouts.delete(uid);
+    } else {
+      let r = this.rollouts.get(uid);
+      if (!r || r.target !== desired) r = { target: desired, base: previous, steps: 0 };
+      r.steps++;
+      this.rollouts.set(uid, r);
+      const total = Math.max(1, this.rolloutSteps);
+      available = r.steps >= total ? desired : r.base + Math.floor(((desired - r.base) * r.steps) / total);
+    }
+    await this.syncPods(rs, desired, available, failure);
+    const status: JsonObject = { replicas: desired };
+    if (desired > 0) status.fullyLabeledReplicas = desired;
+    if (available > 0) {
+      status.readyReplicas = available;
+      status.availableReplicas = available;
+    }
+    status.observedGeneration = rs.metadata.generation ?? 1;
+    await this.writeStatus(rs, status);
+    return this.fresh(rs);
+  }
+
+  private async syncPods(rs: KubeObject, desired: number, ready: number, failure: FailureMode | undefined): Promise<void> {
+    const existing = new Map(this.ownedBy(rs, '', 'Pod').map((p) => [p.metadata.name ?? '', p]));
+    for (let i = 0; i < desired; i++) {
+      const wanted = podFor(rs, i, this.ownerRef(rs));
+      let pod = existing.get(wanted.metadata.name ?? '');
+      existing.delete(wanted.metadata.name ?? '');
+      if (!pod) pod = await this.create(wanted);
+      const state = i < ready ? 'ready' : (failure ?? 'starting');
+      await this.writeStatus(pod, podStatus(pod, state, this.failures));
+    }
+    for (const extra of existing.values()) this.store.delete('v1', 'Pod', extra.metadata.namespace, extra.metadata.name ?? '');
+  }
+
+  // ---- HPA, cert-manager, Ingress ---------------------------------------------------------------------------
+
+  private async syncHpa(hpa: KubeObject): Promise<void> {
+    const spec = asRecord(hpa.spec);
+    const ref = asRecord(spec.scaleTargetRef);
+    const min = asNumber(spec.minReplicas) ?? 1;
+    const max = asNumber(spec.maxReplicas) ?? min;
+    const target = ref.kind === 'Deployment' ? this.store.find('apps', 'Deployment', hpa.metadata.namespace, asString(ref.name) ?? '') : undefined;
+    const old = asRecord(hpa.status);
+    const time = formatTime(this.now());
+    let conditions = asArray(old.conditions).filter(isRecord);
+    const status: JsonObject = { observedGeneration: hpa.metadata.generation ?? 1 };
+    if (!target) {
+      conditions = setCondition(conditions, { type: 'AbleToScale', status: 'False', reason: 'FailedGetScale', message: `the HPA controller was unable to get the target's current scale: deployments/scale.apps "${String(ref.name)}" not found` }, time, false);
+      status.currentReplicas = asNumber(old.currentReplicas) ?? 0;
+      status.desiredReplicas = asNumber(old.desiredReplicas) ?? 0;
+    } else {
+      const replicas = asNumber(asRecord(target.spec).replicas) ?? 1;
+      const desired = replicas === 0 ? 0 : Math.min(max, Math.max(min, replicas));
+      status.currentReplicas = desired;
+      status.desiredReplicas = desired;
+      conditions = setCondition(conditions, { type: 'AbleToScale', status: 'True', reason: 'ReadyForNewScale', message: 'recommended size matches current size' }, time, false);
+      conditions =
+        replicas === 0
+          ? setCondition(conditions, { type: 'ScalingActive', status: 'False', reason: 'ScalingDisabled', message: 'scaling is disabled since the replica count of the target is zero' }, time, false)
+          : setCondition(conditions, { type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound', message: 'the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)' }, time, false);
+      const limited = replicas !== 0 && (replicas < min || replicas > max);
+      conditions = setCondition(
+        conditions,
+        limited
+          ? { type: 'ScalingLimited', status: 'True', reason: replicas < min ? 'TooFewReplicas' : 'TooManyReplicas', message: `the desired replica count is ${replicas < min ? 'less than the minimum' : 'more than the maximum'} replica count` }
+          : { type: 'ScalingLimited', status: 'False', reason: 'DesiredWithinRange', message: 'the desired count is within the acceptable range' },
+        time,
+        false,
+      );
+    }
+    status.conditions = conditions;
+    await this.writeStatus(hpa, status);
+  }
+
+  private async syncIssuer(issuer: KubeObject): Promise<void> {
+    const spec = asRecord(issuer.spec);
+    const [reason, message] = isRecord(spec.acme) ? ['ACMEAccountRegistered', 'The ACME account was registered with the ACME server'] : isRecord(spec.ca) ? ['KeyPairVerified', 'Signing CA verified'] : ['IsReady', ''];
+    const time = formatTime(this.now());
+    const conditions = setCondition(asArray(asRecord(issuer.status).conditions).filter(isRecord), { type: 'Ready', status: 'True', reason, message }, time, false).map((c) => ({ ...c, observedGeneration: issuer.metadata.generation ?? 1 }));
+    await this.writeStatus(issuer, { ...asRecord(issuer.status), conditions });
+  }
+
+  private async syncCertificate(cert: KubeObject): Promise<void> {
+    const ns = cert.metadata.namespace ?? '';
+    const name = cert.metadata.name ?? '';
+    const spec = asRecord(cert.spec);
+    const generation = cert.metadata.generation ?? 1;
+    const time = formatTime(this.now());
+    const old = asRecord(cert.status);
+    const conditions = asArray(old.conditions).filter(isRecord);
+    if (this.failedCertificates.has(name) || this.failedCertificates.has(`${ns}/${name}`)) {
+      let next = setCondition(conditions, { type: 'Ready', status: 'False', reason: 'Failed', message: 'The certificate request has failed to complete and will be retried: simulated issuance failure' }, time, false);
+      next = setCondition(next, { type: 'Issuing', status: 'False', reason: 'Failed', message: 'The certificate request has failed to complete and will be retried: simulated issuance failure' }, time, false);
+      await this.writeStatus(cert, { ...old, conditions: next.map((c) => ({ ...c, observedGeneration: generation })), failedIssuanceAttempts: 1, lastFailureTime: old.lastFailureTime ?? time });
+      return;
+    }
+    const secretName = asString(spec.secretName) ?? '';
+    if (secretName && !this.store.find('', 'Secret', ns, secretName)) {
+      const dnsNames = asArray(spec.dnsNames).map(String);
+      const pem = (label: string): string => Buffer.from(`-----BEGIN ${label}-----\nZmFrZQ==\n-----END ${label}-----\n`).toString('base64');
+      await this.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name: secretName,
+          namespace: ns,
+          labels: { 'controller.cert-manager.io/fao': 'true' },
+          annotations: { 'cert-manager.io/certificate-name': name, 'cert-manager.io/alt-names': dnsNames.join(','), 'cert-manager.io/common-name': asString(spec.commonName) ?? dnsNames[0] ?? '', 'cert-manager.io/issuer-name': asString(asRecord(spec.issuerRef).name) ?? '', 'cert-manager.io/issuer-kind': asString(asRecord(spec.issuerRef).kind) ?? 'Issuer', 'cert-manager.io/issuer-group': 'cert-manager.io' },
+        },
+        type: 'kubernetes.io/tls',
+        data: { 'tls.crt': pem('CERTIFICATE'), 'tls.key': pem('PRIVATE KEY'), 'ca.crt': pem('CERTIFICATE') },
+      });
+    }
+    const ready = conditions.find((c) => c.type === 'Ready');
+    if (ready?.status === 'True' && ready.observedGeneration === generation) return;
+    const issued = this.now();
+    const day = 24 * 3600 * 1000;
+    await this.writeStatus(cert, {
+      conditions: setCondition(conditions.filter((c) => c.type !== 'Issuing'), { type: 'Ready', status: 'True', reason: 'Ready', message: 'Certificate is up to date and has not expired' }, time, false).map((c) => ({ ...c, observedGeneration: generation })),
+      notBefore: formatTime(issued),
+      notAfter: formatTime(new Date(issued.getTime() + 90 * day)),
+      renewalTime: formatTime(new Date(issued.getTime() + 60 * day)),
+      revision: (asNumber(old.revision) ?? 0) + 1,
+    });
+  }
+
+  private async syncIngress(ing: KubeObject): Promise<void> {
+    const lb = asArray(asRecord(asRecord(ing.status).loadBalancer).ingress);
+    if (lb.length > 0) return;
+    await this.writeStatus(ing, { loadBalancer: { ingress: [{ ip: this.ingressAddress }] } });
+  }
+}
