@@ -8,7 +8,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppRunnerClient } from '@aws-sdk/client-apprunner';
 import { Client } from 'pg';
 import { loadConfig, type PlatformConfig } from '@apprunner/core';
+import { KubeClient, KubeReconcilers, type KubeSource } from '@apprunner/kubernetes';
 import { RECONCILERS } from '@apprunner/operation';
+import type { FakeKube } from '@apprunner/kube-fake';
 import { createPrismaClient, type PrismaClient } from '@apprunner/persistence';
 import { deleteQueueKeys } from '@apprunner/queue';
 import { deployMigrations } from '../../libs/persistence/src/migrate/migrator';
@@ -29,6 +31,11 @@ export interface TestPlatform {
   config: PlatformConfig;
   prisma: PrismaClient;
   reconcilers: ScriptedReconcilers;
+  /** The running worker (Kubernetes or scripted reconcilers), if any. */
+  worker(): INestApplicationContext | undefined;
+  /** Stops the worker abruptly-but-cleanly, or starts a fresh one (a restart after a crash). */
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   rest(apiKey: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   newTenant(name?: string, quotaOverrides?: Record<string, number>): Promise<TestTenant>;
@@ -41,7 +48,9 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.
  * A whole control plane for one test file: its own PostgreSQL schema (migrated), its own Redis key
  * prefix, the API on a loopback port and, unless disabled, a worker driven by scripted reconcilers.
  */
-export async function startTestPlatform(options: { worker?: boolean } = {}): Promise<TestPlatform> {
+export async function startTestPlatform(
+  options: { worker?: boolean; kube?: FakeKube; kubeSource?: KubeSource; pollMs?: number; env?: Record<string, string> } = {},
+): Promise<TestPlatform> {
   const suffix = randomBytes(6).toString('hex');
   const schema = `t_${suffix}`;
   await deployMigrations({ connectionString: DATABASE_URL, schema, migrationsDir: join(__dirname, '../../prisma/migrations'), quiet: true });
@@ -51,6 +60,9 @@ export async function startTestPlatform(options: { worker?: boolean } = {}): Pro
     DATABASE_POOL_SIZE: '5',
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     REDIS_PREFIX: `test-${suffix}`,
+    KUBE_NAMESPACE_PREFIX: 'apprunner-',
+    RESYNC_SECONDS: '0',
+    ...options.env,
     MASTER_KEY: randomBytes(32).toString('base64'),
     ADMIN_TOKEN: randomBytes(24).toString('hex'),
     APPRUNNER_REGION: 'us-east-1',
@@ -63,10 +75,17 @@ export async function startTestPlatform(options: { worker?: boolean } = {}): Pro
   const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   const reconcilers = new ScriptedReconcilers();
   let worker: INestApplicationContext | undefined;
-  if (options.worker !== false) {
-    worker = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, { provide: RECONCILERS, useValue: reconcilers }), { logger: false });
-    await worker.init();
-  }
+  const startWorker = async (): Promise<INestApplicationContext> => {
+    const source: KubeSource | undefined = options.kubeSource ?? (options.kube ? { options: options.kube.kubeConfigOptions() } : undefined);
+    const module = source
+      ? WorkerModule.forKubernetes(config, await KubeClient.connect(source, config.KUBE_FIELD_MANAGER))
+      : WorkerModule.forRoot(config, { provide: RECONCILERS, useValue: reconcilers });
+    const ctx = await NestFactory.createApplicationContext(module, { logger: false });
+    if (source) ctx.get(KubeReconcilers).pollMs = options.pollMs ?? 50;
+    await ctx.init();
+    return ctx;
+  };
+  if (options.worker !== false) worker = await startWorker();
   const prisma = createPrismaClient(config);
 
   const call = async (auth: string, method: string, path: string, body?: unknown) => {
@@ -84,6 +103,14 @@ export async function startTestPlatform(options: { worker?: boolean } = {}): Pro
     config,
     prisma,
     reconcilers,
+    worker: () => worker,
+    async stopWorker() {
+      await worker?.close();
+      worker = undefined;
+    },
+    async startWorker() {
+      worker = await startWorker();
+    },
     admin: (method, path, body) => call(config.ADMIN_TOKEN, method, path, body),
     rest: (apiKey, method, path, body) => call(apiKey, method, path, body),
     async newTenant(name = `tenant-${randomBytes(4).toString('hex')}`, quotaOverrides) {

@@ -1,14 +1,16 @@
 import 'reflect-metadata';
-import { loadConfig } from '@apprunner/core';
+import { NestFactory } from '@nestjs/core';
+import { loadConfig, nestLogLevels } from '@apprunner/core';
+import { KubeClient, kubeSourceFromEnv } from '@apprunner/kubernetes';
+import { WorkerModule } from './worker.module';
 
-/**
- * The worker needs a reconciler that talks to Kubernetes. That reconciler is the subject of the next
- * issue (#3, "worker/reconciler"); until it lands, starting the worker fails loudly instead of
- * pretending to deploy anything.
- */
+/** The worker process: KUBECONFIG when set, otherwise the pod's in-cluster service account. */
 async function main(): Promise<void> {
-  loadConfig();
-  throw new Error('No Kubernetes reconciler is available in this build yet (issue #3); the worker cannot start.');
+  const config = loadConfig();
+  const kube = await KubeClient.connect(kubeSourceFromEnv(config), config.KUBE_FIELD_MANAGER);
+  const app = await NestFactory.createApplicationContext(WorkerModule.forKubernetes(config, kube), { logger: nestLogLevels(config.LOG_LEVEL) });
+  app.enableShutdownHooks();
+  await app.init();
 }
 
 main().catch((e: unknown) => {

@@ -22,7 +22,7 @@ export class ReconcileConsumer implements OnApplicationBootstrap, OnApplicationS
     this.worker = new Worker<ReconcileJobData, void, ReconcileJobName>(RECONCILE_QUEUE, (job, token) => this.process(job, token), {
       connection: redisConnection(this.config, 'worker'),
       prefix: this.config.REDIS_PREFIX,
-      concurrency: 4,
+      concurrency: this.config.WORKER_CONCURRENCY,
     });
     this.worker.on('failed', (job, error) => {
       if (!job) return;

@@ -26,6 +26,23 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seconds a PENDING operation may sit un-enqueued before the outbox sweeper enqueues it again. */
   OUTBOX_SWEEP_SECONDS: z.coerce.number().int().min(1).default(10),
+  /** Reconcile jobs one worker process runs at once. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** Kubeconfig file of the cluster the worker reconciles into; unset: in-cluster config (service account). */
+  KUBECONFIG: z.string().optional(),
+  /** Tenant namespaces are `<prefix><account id>`. */
+  KUBE_NAMESPACE_PREFIX: z.string().regex(/^[a-z0-9]([a-z0-9-]*)$/).max(50).default('apprunner-'),
+  /** IngressClass of service Ingresses, and the namespace of its controller (allowed through tenant NetworkPolicies). */
+  KUBE_INGRESS_CLASS: z.string().min(1).default('nginx'),
+  KUBE_INGRESS_NAMESPACE: z.string().min(1).default('ingress-nginx'),
+  /** A rollout that has not become available in this many seconds fails (and rolls back). */
+  KUBE_PROGRESS_DEADLINE_SECONDS: z.coerce.number().int().min(10).default(600),
+  /** Field manager of every server-side apply. */
+  KUBE_FIELD_MANAGER: z.string().min(1).default('apprunner-k8s'),
+  /** Seconds between drift-correcting resyncs of settled services; 0 turns resync off. */
+  RESYNC_SECONDS: z.coerce.number().int().min(0).default(300),
+  /** At most this many services re-applied per second during a resync. */
+  RESYNC_PER_SECOND: z.coerce.number().min(0.1).default(20),
 });
 
 export type PlatformConfig = z.infer<typeof schema>;

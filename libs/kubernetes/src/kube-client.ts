@@ -1,0 +1,136 @@
+import type { KubeConfig, KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import { TransientReconcileError } from '@apprunner/operation';
+
+/** A Kubernetes object as the API server returns it (the builders produce the narrower `KubeObject`). */
+export interface LiveObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
+    deletionTimestamp?: string;
+  };
+  [key: string]: unknown;
+}
+
+/** A request the API server refused for good (invalid object, forbidden): retrying cannot help. */
+export class KubePermanentError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** How the worker finds its cluster: a kubeconfig file, inline options (tests), or the pod's service account. */
+export type KubeSource = { kubeconfigPath: string } | { options: object } | { inCluster: true };
+
+export function kubeSourceFromEnv(env: { KUBECONFIG?: string }): KubeSource {
+  return env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : { inCluster: true };
+}
+
+/**
+ * The one client of one cluster (never a context switched per request). Writes are server-side applies with a
+ * single field manager; API errors are sorted into transient (retry with backoff) and permanent ones.
+ */
+export class KubeClient {
+  /** Count of requests by verb, for benchmarks and call-count assertions. */
+  readonly requests = { apply: 0, get: 0, list: 0, delete: 0 };
+
+  private constructor(
+    private readonly api: KubernetesObjectApi,
+    readonly fieldManager: string,
+  ) {}
+
+  static async connect(source: KubeSource, fieldManager: string): Promise<KubeClient> {
+    // @kubernetes/client-node is ESM-only; this package compiles to CommonJS.
+    const k8s = await import('@kubernetes/client-node');
+    const kc: KubeConfig = new k8s.KubeConfig();
+    if ('kubeconfigPath' in source) kc.loadFromFile(source.kubeconfigPath);
+    else if ('options' in source) kc.loadFromOptions(source.options);
+    else kc.loadFromCluster();
+    return new KubeClient(k8s.KubernetesObjectApi.makeApiClient(kc), fieldManager);
+  }
+
+  /** Server-side apply (create or update), taking ownership of the fields it sets. */
+  async apply<T extends LiveObject>(object: T): Promise<T> {
+    this.requests.apply++;
+    const { PatchStrategy } = await import('@kubernetes/client-node');
+    const body = { ...object, metadata: { ...object.metadata } };
+    delete body.metadata.resourceVersion;
+    return this.call(`apply ${describe(object)}`, () =>
+      this.api.patch(body as KubernetesObject, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply),
+    ) as Promise<T>;
+  }
+
+  async get<T extends LiveObject>(apiVersion: string, kind: string, name: string, namespace?: string): Promise<T | undefined> {
+    this.requests.get++;
+    const header = { apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } };
+    try {
+      return (await this.call(`get ${kind} ${namespace ?? ''}/${name}`, () => this.api.read(header))) as unknown as T;
+    } catch (e) {
+      if (e instanceof KubePermanentError && e.code === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async list<T extends LiveObject>(apiVersion: string, kind: string, namespace: string | undefined, labelSelector: string): Promise<T[]> {
+    this.requests.list++;
+    const out = await this.call(`list ${kind}`, () => this.api.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector));
+    return out.items.map((item) => ({ ...item, apiVersion, kind }) as unknown as T);
+  }
+
+  /** Deletes with background propagation (owned objects follow); false when it was already gone. */
+  async delete(object: Pick<LiveObject, 'apiVersion' | 'kind' | 'metadata'>, propagationPolicy: 'Background' | 'Foreground' = 'Background'): Promise<boolean> {
+    this.requests.delete++;
+    try {
+      await this.call(`delete ${describe(object)}`, () =>
+        this.api.delete(object as KubernetesObject, undefined, undefined, undefined, undefined, propagationPolicy),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof KubePermanentError && e.code === 404) return false;
+      throw e;
+    }
+  }
+
+  private async call<R>(what: string, fn: () => Promise<R>): Promise<R> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw classify(what, e);
+    }
+  }
+}
+
+function describe(o: Pick<LiveObject, 'kind' | 'metadata'>): string {
+  return `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+}
+
+/** 409 (conflict), 429 (throttled), 5xx and network failures are transient; other API errors are permanent. */
+export function classify(what: string, e: unknown): Error {
+  const code = typeof (e as { code?: unknown })?.code === 'number' ? (e as { code: number }).code : undefined;
+  const body = (e as { body?: unknown })?.body;
+  const detail = statusMessage(body) ?? (e instanceof Error ? e.message : String(e));
+  if (code === undefined || code === 409 || code === 429 || code >= 500) return new TransientReconcileError(`${what}: ${detail}`);
+  return new KubePermanentError(code, `${what}: ${detail}`);
+}
+
+function statusMessage(body: unknown): string | undefined {
+  if (typeof body === 'string') {
+    try {
+      return statusMessage(JSON.parse(body));
+    } catch {
+      return body.slice(0, 500) || undefined;
+    }
+  }
+  const message = (body as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' ? message : undefined;
+}

@@ -1,0 +1,262 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
+import type { CustomDomain, Service, Tenant, VpcIngressConnection } from '@apprunner/persistence';
+import { PrismaService } from '@apprunner/persistence';
+import type { ReconcileOutcome, Reconcilers, ServiceOperationRequest } from '@apprunner/operation';
+import type { ServiceSpec } from '@apprunner/service';
+import { effectiveQuota } from '@apprunner/tenancy';
+import { KubeClient, type LiveObject, KubePermanentError } from './kube-client';
+import { buildServiceObjects, buildTenantObjects, type KubePlatformSettings, namespaceName, serviceObjectName, type ServiceInput } from './manifests';
+import { rolloutState } from './rollout';
+
+export const KUBE_CLIENT = Symbol('KUBE_CLIENT');
+/** Tenant objects are re-applied by operations at most this often (resync re-applies them every pass). */
+const TENANT_REAPPLY_MS = 60_000;
+
+/** Deployment annotations the reconciler keeps its own bookkeeping in (level-triggered: state lives in the cluster). */
+export const ROLLBACK_OF = 'apprunner.k8s/rollback-of';
+export const FAILURE_REASON = 'apprunner.k8s/failure-reason';
+/**
+ * The objects the last apply produced besides the Deployment, as `apiVersion|kind|name` lines (an ApplySet in
+ * miniature): what a later apply no longer produces (the HPA of a paused service, the Ingress of a private one)
+ * is deleted, without listing every kind on every pass.
+ */
+export const APPLIED_SET = 'apprunner.k8s/applied-objects';
+
+function ref(o: Pick<LiveObject, 'apiVersion' | 'kind' | 'metadata'>): string {
+  return `${o.apiVersion}|${o.kind}|${o.metadata.name}`;
+}
+function parseRef(line: string, namespace: string | undefined): LiveObject | undefined {
+  const [apiVersion, kind, name] = line.split('|');
+  return apiVersion && kind && name ? { apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } } : undefined;
+}
+
+export function platformSettings(config: PlatformConfig): KubePlatformSettings {
+  return {
+    namespacePrefix: config.KUBE_NAMESPACE_PREFIX,
+    ingressClassName: config.KUBE_INGRESS_CLASS,
+    ingressControllerNamespace: config.KUBE_INGRESS_NAMESPACE,
+    fieldManager: config.KUBE_FIELD_MANAGER,
+    progressDeadlineSeconds: config.KUBE_PROGRESS_DEADLINE_SECONDS,
+  };
+}
+
+/**
+ * The Kubernetes reconciler: service records become Namespace/ResourceQuota/LimitRange/NetworkPolicy per tenant and
+ * Deployment/Service/HPA/Ingress per service (pure builders in ./manifests), applied server-side; rollouts are read
+ * back from Deployment status. Every pass starts from the record and the cluster, never from memory, so a pass can
+ * be repeated after a crash or a retry.
+ */
+@Injectable()
+export class KubeReconcilers implements Reconcilers {
+  private readonly logger = new Logger(KubeReconcilers.name);
+  readonly settings: KubePlatformSettings;
+  /** How soon to look again at a rollout in progress. */
+  pollMs = 1_000;
+  private readonly tenantsApplied = new Map<string, { fingerprint: string; at: number }>();
+
+  constructor(
+    @Inject(KUBE_CLIENT) private readonly kube: KubeClient,
+    private readonly prisma: PrismaService,
+    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
+  ) {
+    this.settings = platformSettings(config);
+  }
+
+  async reconcileOperation({ operation, service, tenant }: ServiceOperationRequest): Promise<ReconcileOutcome> {
+    try {
+      await this.ensureTenant(tenant);
+      switch (operation.type) {
+        case 'DELETE_SERVICE':
+          return await this.remove(service, tenant);
+        case 'PAUSE_SERVICE':
+          return await this.pause(service, tenant, operation.id);
+        default:
+          return await this.deploy(service, tenant, operation);
+      }
+    } catch (e) {
+      // Invalid objects or forbidden requests will not get better by retrying: the operation fails with the reason.
+      if (e instanceof KubePermanentError) return { status: 'FAILED', reason: `The cluster refused the change: ${e.message}` };
+      throw e;
+    }
+  }
+
+  /**
+   * Drift correction for a settled service: re-applies what its last operation applied (and the tenant's objects
+   * when `withTenant`, once per tenant and pass). Writes nothing when nothing drifted.
+   */
+  async resync(service: Service, tenant: Tenant, operationId: string | undefined, withTenant = true): Promise<void> {
+    if (service.status !== 'RUNNING' && service.status !== 'PAUSED') return;
+    const input = await this.serviceInput(service, tenant, operationId, service.status === 'PAUSED');
+    if (!input) return;
+    if (withTenant) await this.ensureTenant(tenant, true);
+    await this.applyService(input);
+  }
+
+  async reconcileVpcIngressConnection(connection: VpcIngressConnection & { service: Service }): Promise<ReconcileOutcome> {
+    return { status: 'FAILED', reason: `VPC ingress connections are not reconciled by this worker yet (${connection.name}).` };
+  }
+
+  async reconcileCustomDomain(domain: CustomDomain & { service: Service }): Promise<ReconcileOutcome> {
+    if (domain.status === 'DELETING') return { status: 'SUCCEEDED' };
+    return { status: 'FAILED', reason: `Custom domains are not reconciled by this worker yet (${domain.domainName}).` };
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+
+  /**
+   * Applies the tenant's Namespace, ResourceQuota, LimitRange and NetworkPolicies. Operations skip it when this
+   * process applied the very same objects recently (they change only with the tenant's quotas); resync always applies.
+   */
+  private async ensureTenant(tenant: Tenant, force = false): Promise<void> {
+    const objects = buildTenantObjects(this.settings, {
+      accountId: tenant.accountId,
+      name: tenant.name,
+      quotas: { Services: effectiveQuota(tenant.quotaOverrides, 'Services') },
+    }) as LiveObject[];
+    const fingerprint = JSON.stringify(objects);
+    const known = this.tenantsApplied.get(tenant.id);
+    if (!force && known && known.fingerprint === fingerprint && Date.now() - known.at < TENANT_REAPPLY_MS) return;
+    for (const object of objects) await this.kube.apply(object);
+    this.tenantsApplied.set(tenant.id, { fingerprint, at: Date.now() });
+  }
+
+  private async deploy(service: Service, tenant: Tenant, operation: ServiceOperationRequest['operation']): Promise<ReconcileOutcome> {
+    const input = await this.serviceInput(service, tenant, operation.id, false);
+    if (!input) return { status: 'FAILED', reason: unsupportedSource(service.spec as unknown as ServiceSpec) };
+    const names = this.names(input);
+    const live = await this.kube.get<LiveObject>('apps/v1', 'Deployment', names.deployment, names.namespace);
+
+    // A rollback this operation started earlier: wait for the previous version to be back, then report the failure.
+    if (live?.metadata.annotations?.[ROLLBACK_OF] === operation.id) {
+      const state = rolloutState(live, await this.newPods(live));
+      const reason = live.metadata.annotations[FAILURE_REASON] ?? 'The deployment failed.';
+      if (state.state === 'complete') return { status: 'FAILED', reason };
+      if (state.state === 'failed') return { status: 'FAILED', reason: `${reason} Rolling back failed too: ${state.reason}`, rollbackFailed: true };
+      return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, message: `Rolling back: ${state.message}` };
+    }
+
+    const deployment = await this.applyService(input, live ?? null);
+    const state = rolloutState(deployment, await this.newPods(deployment));
+    if (state.state === 'complete') return { status: 'SUCCEEDED' };
+    if (state.state === 'progressing') return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, message: state.message };
+
+    // The new version failed. A service that never ran has nothing to go back to (CREATE_FAILED).
+    const previous = operation.rollbackSpec as unknown as ServiceSpec | null;
+    if (operation.type === 'CREATE_SERVICE' || operation.fromStatus === 'CREATE_FAILED' || !previous) {
+      return { status: 'FAILED', reason: state.reason };
+    }
+    const rollbackInput = await this.serviceInput({ ...service, spec: previous as never }, tenant, operation.id, operation.fromStatus === 'PAUSED');
+    if (!rollbackInput) return { status: 'FAILED', reason: state.reason, rollbackFailed: true };
+    rollbackInput.extraDeploymentAnnotations = { [ROLLBACK_OF]: operation.id, [FAILURE_REASON]: state.reason.slice(0, 1_000) };
+    await this.applyService(rollbackInput, deployment);
+    this.logger.warn(`operation ${operation.id}: ${state.reason}; rolling back service ${service.serviceId}`);
+    return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, message: 'Rolling back to the previous version.' };
+  }
+
+  private async pause(service: Service, tenant: Tenant, operationId: string): Promise<ReconcileOutcome> {
+    const input = await this.serviceInput(service, tenant, operationId, true);
+    if (!input) return { status: 'FAILED', reason: unsupportedSource(service.spec as unknown as ServiceSpec) };
+    const deployment = await this.applyService(input);
+    const status = (deployment.status ?? {}) as { replicas?: number; observedGeneration?: number };
+    if ((status.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 0) && (status.replicas ?? 0) === 0) return { status: 'SUCCEEDED' };
+    return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, message: 'Scaling to zero.' };
+  }
+
+  /** Deletes every object of the service; done when the Deployment is gone (owned objects follow it anyway). */
+  private async remove(service: Service, tenant: Tenant): Promise<ReconcileOutcome> {
+    const namespace = namespaceName(this.settings, tenant.accountId);
+    const name = serviceObjectName(service.serviceId);
+    const live = await this.kube.get<LiveObject>('apps/v1', 'Deployment', name, namespace);
+    if (live) {
+      // Dependents first (they are owned, but a cluster without a garbage collector must not keep them), then the owner.
+      for (const line of (live.metadata.annotations?.[APPLIED_SET] ?? '').split('\n')) {
+        const dependent = parseRef(line, namespace);
+        if (dependent) await this.kube.delete(dependent);
+      }
+      if (!live.metadata.deletionTimestamp) await this.kube.delete(live);
+      if (await this.kube.get('apps/v1', 'Deployment', name, namespace)) {
+        return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, message: 'Waiting for the deployment to terminate.' };
+      }
+    }
+    return { status: 'SUCCEEDED' };
+  }
+
+  /** Applies the Deployment first, then the objects it owns; deletes what the previous apply made and this one did not. */
+  private async applyService(input: ServiceInput & { extraDeploymentAnnotations?: Record<string, string> }, live?: LiveObject | null): Promise<LiveObject> {
+    const objects = buildServiceObjects(this.settings, input) as LiveObject[];
+    const deploymentSpec = objects.find((o) => o.kind === 'Deployment');
+    if (!deploymentSpec) throw new Error('The builders produced no Deployment.');
+    const dependents = objects.filter((o) => o !== deploymentSpec);
+    const namespace = deploymentSpec.metadata.namespace;
+    const previous = live === undefined ? await this.kube.get<LiveObject>('apps/v1', 'Deployment', deploymentSpec.metadata.name, namespace) : live;
+    const applied = dependents.map(ref).sort();
+    deploymentSpec.metadata.annotations = { ...deploymentSpec.metadata.annotations, ...input.extraDeploymentAnnotations, [APPLIED_SET]: applied.join('\n') };
+    const deployment = await this.kube.apply(deploymentSpec);
+    const owner = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: deployment.metadata.name,
+      uid: deployment.metadata.uid ?? '',
+      controller: true,
+      blockOwnerDeletion: true,
+    };
+    for (const o of dependents) await this.kube.apply({ ...o, metadata: { ...o.metadata, ownerReferences: [owner] } });
+    const keep = new Set(applied);
+    for (const line of (previous?.metadata.annotations?.[APPLIED_SET] ?? '').split('\n')) {
+      const stale = line && !keep.has(line) ? parseRef(line, namespace) : undefined;
+      if (stale) await this.kube.delete(stale);
+    }
+    return deployment;
+  }
+
+  private async newPods(deployment: LiveObject): Promise<LiveObject[]> {
+    const state = rolloutState(deployment);
+    if (state.state !== 'failed') return [];
+    const selector = (deployment.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels ?? {};
+    const labels = Object.entries(selector)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    return this.kube.list('v1', 'Pod', deployment.metadata.namespace, labels);
+  }
+
+  private async serviceInput(
+    service: Service,
+    tenant: Tenant,
+    operationId: string | undefined,
+    paused: boolean,
+  ): Promise<(ServiceInput & { extraDeploymentAnnotations?: Record<string, string> }) | undefined> {
+    const spec = service.spec as unknown as ServiceSpec;
+    const image = spec.SourceConfiguration?.ImageRepository?.ImageIdentifier;
+    if (!image) return undefined;
+    const asc = await this.prisma.client.autoScalingConfiguration.findUniqueOrThrow({ where: { id: service.autoScalingConfigurationId } });
+    return {
+      tenant: { accountId: tenant.accountId },
+      service: {
+        id: service.id,
+        serviceId: service.serviceId,
+        serviceName: service.serviceName,
+        arn: service.arn,
+        urlHost: service.urlHost,
+        generation: service.generation,
+        spec,
+        status: service.status,
+      },
+      autoScaling: { arn: asc.arn, minSize: asc.minSize, maxSize: asc.maxSize, maxConcurrency: asc.maxConcurrency },
+      ...(operationId ? { operationId } : {}),
+      image: image ?? 'unknown',
+      paused,
+      secretEnv: {},
+    };
+  }
+
+  private names(input: ServiceInput): { namespace: string; deployment: string } {
+    return { namespace: namespaceName(this.settings, input.tenant.accountId), deployment: serviceObjectName(input.service.serviceId) };
+  }
+}
+
+function unsupportedSource(spec: ServiceSpec): string {
+  return spec.SourceConfiguration?.CodeRepository
+    ? 'Source code repositories need the build pipeline, which this worker does not run yet; deploy an image instead.'
+    : 'The service has no image to run.';
+}

@@ -1,0 +1,91 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
+import { PrismaService } from '@apprunner/persistence';
+import { KubeReconcilers } from './kube.reconciler';
+
+export interface ResyncReport {
+  services: number;
+  failed: number;
+  seconds: number;
+}
+
+/**
+ * Periodic drift correction: every RESYNC_SECONDS, each settled service (RUNNING or PAUSED, no operation open) is
+ * re-applied exactly as its last successful operation applied it, at most RESYNC_PER_SECOND services a second.
+ * Server-side apply of an unchanged configuration writes nothing; a hand-edited object is put back.
+ */
+@Injectable()
+export class ResyncService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ResyncService.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<ResyncReport>;
+  private stopped = false;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly reconcilers: KubeReconcilers,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.RESYNC_SECONDS === 0) return;
+    this.timer = setInterval(() => {
+      if (this.running) return; // a slow pass is never overlapped by the next one
+      this.running = this.resyncAll().finally(() => (this.running = undefined));
+      this.running.then(
+        (r) => r.failed > 0 && this.logger.warn(`resync: ${r.failed} of ${r.services} services failed`),
+        (e: Error) => this.logger.warn(`resync failed: ${e.message}`),
+      );
+    }, this.config.RESYNC_SECONDS * 1_000);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One pass over every settled service, rate-limited. */
+  async resyncAll(options: { perSecond?: number } = {}): Promise<ResyncReport> {
+    const started = Date.now();
+    const gapMs = 1_000 / (options.perSecond ?? this.config.RESYNC_PER_SECOND);
+    let services = 0;
+    let failed = 0;
+    let cursor: string | undefined;
+    const tenantsDone = new Set<string>();
+    for (;;) {
+      const page = await this.prisma.client.service.findMany({
+        where: {
+          deletedAt: null,
+          status: { in: ['RUNNING', 'PAUSED'] },
+          operations: { none: { status: { in: ['PENDING', 'IN_PROGRESS'] } } },
+          ...(cursor ? { id: { gt: cursor } } : {}),
+        },
+        include: {
+          tenant: true,
+          operations: { where: { status: { in: ['SUCCEEDED', 'ROLLBACK_SUCCEEDED'] } }, orderBy: { endedAt: 'desc' }, take: 1, select: { id: true } },
+        },
+        orderBy: { id: 'asc' },
+        take: 200,
+      });
+      if (page.length === 0) break;
+      for (const { tenant, operations, ...service } of page) {
+        if (this.stopped) return { services, failed, seconds: (Date.now() - started) / 1_000 };
+        const t0 = Date.now();
+        services++;
+        try {
+          await this.reconcilers.resync(service, tenant, operations[0]?.id, !tenantsDone.has(tenant.id));
+          tenantsDone.add(tenant.id);
+        } catch (e) {
+          failed++;
+          this.logger.warn(`resync of service ${service.serviceId} failed: ${(e as Error).message}`);
+        }
+        const wait = gapMs - (Date.now() - t0);
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      cursor = page[page.length - 1].id;
+    }
+    return { services, failed, seconds: (Date.now() - started) / 1_000 };
+  }
+}

@@ -1,0 +1,227 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DescribeServiceCommand,
+  ListOperationsCommand,
+  PauseServiceCommand,
+  ResumeServiceCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-apprunner';
+import { type FakeKube, startFakeKube } from '@apprunner/kube-fake';
+import { APPLIED_SET, FAILURE_REASON, ResyncService, ROLLBACK_OF } from '@apprunner/kubernetes';
+import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
+import { waitFor } from '../support/wait';
+
+const GOOD = 'registry.internal/team/app:1.0';
+const GOOD_2 = 'registry.internal/team/app:2.0';
+const BAD = 'registry.internal/team/app:broken';
+
+/**
+ * The worker against a faithful Kubernetes API (libs/kube-fake: real @kubernetes/client-node over HTTP, schema
+ * validation of every object, server-side apply, a simulated deployment controller).
+ */
+describe('Kubernetes reconciler scenarios', () => {
+  let kube: FakeKube;
+  let platform: TestPlatform;
+  let tenant: TestTenant;
+  let ns: string;
+
+  beforeAll(async () => {
+    kube = await startFakeKube();
+    kube.simulator.start(20);
+    platform = await startTestPlatform({ kube, pollMs: 30, env: { KUBE_PROGRESS_DEADLINE_SECONDS: '10' } });
+    tenant = await platform.newTenant('kube-scenarios');
+    ns = `apprunner-${tenant.accountId}`;
+  });
+  afterAll(async () => {
+    await platform?.close();
+    await kube?.close();
+  });
+
+  const describeService = async (arn: string) => (await tenant.client.send(new DescribeServiceCommand({ ServiceArn: arn }))).Service!;
+  const settled = (arn: string, want: string) =>
+    waitFor(async () => (await describeService(arn)).Status === want, `service ${want}`, 20_000);
+  const lastOperation = async (arn: string) => (await tenant.client.send(new ListOperationsCommand({ ServiceArn: arn }))).OperationSummaryList![0];
+  const create = async (name: string, image: string) =>
+    (
+      await tenant.client.send(
+        new CreateServiceCommand({
+          ServiceName: name,
+          SourceConfiguration: { ImageRepository: { ImageIdentifier: image, ImageRepositoryType: 'ECR', ImageConfiguration: { Port: '8080' } } },
+          HealthCheckConfiguration: { Protocol: 'HTTP', Path: '/healthz' },
+        }),
+      )
+    ).Service!;
+  const objectName = (serviceId: string) => `svc-${serviceId}`;
+  const deployment = (serviceId: string) => kube.store.get('apps/v1', 'Deployment', ns, objectName(serviceId));
+  const image = (serviceId: string) => (deployment(serviceId)?.spec as any)?.template.spec.containers[0].image;
+  const ownedBy = (serviceId: string) =>
+    ['v1|Service', 'autoscaling/v2|HorizontalPodAutoscaler', 'networking.k8s.io/v1|Ingress', 'networking.k8s.io/v1|NetworkPolicy', 'apps/v1|Deployment', 'v1|Secret']
+      .flatMap((k) => {
+        const [apiVersion, kind] = k.split('|');
+        return kube.store.list(apiVersion, kind, ns).filter((o: any) => o.metadata.labels?.['apprunner.k8s/service-id'] === serviceId);
+      })
+      .map((o) => `${o.kind}/${o.metadata.name}`)
+      .sort();
+
+  it('creates an image service: tenant namespace, valid objects, RUNNING once the rollout is available', async () => {
+    const svc = await create('web-app', GOOD);
+    await settled(svc.ServiceArn!, 'RUNNING');
+    expect((await lastOperation(svc.ServiceArn!)).Status).toBe('SUCCEEDED');
+
+    expect(kube.store.get('v1', 'Namespace', undefined, ns)).toBeDefined();
+    expect(kube.store.list('v1', 'ResourceQuota', ns)).toHaveLength(1);
+    expect(kube.store.list('v1', 'LimitRange', ns)).toHaveLength(1);
+    expect(kube.store.list('networking.k8s.io/v1', 'NetworkPolicy', ns).length).toBeGreaterThanOrEqual(2);
+
+    const dep = deployment(svc.ServiceId!)!;
+    const pod = (dep.spec as any).template.spec;
+    expect(pod.containers[0]).toMatchObject({ image: GOOD, ports: [{ containerPort: 8080 }] });
+    expect(pod.containers[0].readinessProbe.httpGet).toMatchObject({ path: '/healthz', port: 8080 });
+    expect(pod.containers[0].resources.limits).toEqual(pod.containers[0].resources.requests);
+    expect(dep.metadata.annotations?.['apprunner.k8s/arn']).toBe(svc.ServiceArn);
+    const hpa = kube.store.get('autoscaling/v2', 'HorizontalPodAutoscaler', ns, objectName(svc.ServiceId!))!;
+    expect(hpa.spec).toMatchObject({ minReplicas: 1, maxReplicas: 25 });
+    const ingress = kube.store.get('networking.k8s.io/v1', 'Ingress', ns, objectName(svc.ServiceId!))!;
+    expect((ingress.spec as any).rules[0].host).toBe(svc.ServiceUrl);
+    // everything but the Deployment is owned by it, so deleting the Deployment leaves no orphans
+    for (const o of kube.store.list('v1', 'Service', ns)) expect(o.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', uid: dep.metadata.uid });
+    expect(dep.metadata.annotations?.[APPLIED_SET]).toContain('autoscaling/v2|HorizontalPodAutoscaler|');
+  });
+
+  it('rolls out a new image (UpdateService) and reports SUCCEEDED only when the new ReplicaSet is available', async () => {
+    const svc = await create('roller', GOOD);
+    await settled(svc.ServiceArn!, 'RUNNING');
+    kube.simulator.rolloutSteps = 5;
+    try {
+      await tenant.client.send(new UpdateServiceCommand({ ServiceArn: svc.ServiceArn, SourceConfiguration: { ImageRepository: { ImageIdentifier: GOOD_2, ImageRepositoryType: 'ECR' } } }));
+      await waitFor(async () => image(svc.ServiceId!) === GOOD_2, 'new image applied');
+      // applied but not yet available: the operation is still in progress
+      const dep = deployment(svc.ServiceId!)!;
+      if ((dep.status as any)?.updatedReplicas !== (dep.spec as any).replicas) expect((await describeService(svc.ServiceArn!)).Status).toBe('OPERATION_IN_PROGRESS');
+      await settled(svc.ServiceArn!, 'RUNNING');
+    } finally {
+      kube.simulator.rolloutSteps = 1;
+    }
+    const op = await lastOperation(svc.ServiceArn!);
+    expect(op).toMatchObject({ Type: 'UPDATE_SERVICE', Status: 'SUCCEEDED' });
+    const status = deployment(svc.ServiceId!)!.status as any;
+    expect(status.observedGeneration).toBe(deployment(svc.ServiceId!)!.metadata.generation);
+    expect(status.conditions.find((c: any) => c.type === 'Progressing').reason).toBe('NewReplicaSetAvailable');
+  });
+
+  it('rolls a failing image back: ROLLBACK_SUCCEEDED, still RUNNING on the old image, reason kept', async () => {
+    const svc = await create('fragile', GOOD);
+    await settled(svc.ServiceArn!, 'RUNNING');
+    kube.simulator.failImage(BAD, 'ImagePullBackOff');
+    await tenant.client.send(new UpdateServiceCommand({ ServiceArn: svc.ServiceArn, SourceConfiguration: { ImageRepository: { ImageIdentifier: BAD, ImageRepositoryType: 'ECR' } } }));
+    await waitFor(async () => image(svc.ServiceId!) === BAD, 'bad image applied');
+    expect((await describeService(svc.ServiceArn!)).Status).toBe('OPERATION_IN_PROGRESS'); // not failed before the deadline
+    kube.simulator.advance(11_000); // past progressDeadlineSeconds (10 s here)
+    await waitFor(async () => (await lastOperation(svc.ServiceArn!)).Status === 'ROLLBACK_SUCCEEDED', 'rollback', 20_000);
+    const after = await describeService(svc.ServiceArn!);
+    expect(after.Status).toBe('RUNNING');
+    expect(after.SourceConfiguration?.ImageRepository?.ImageIdentifier).toBe(GOOD);
+    expect(image(svc.ServiceId!)).toBe(GOOD);
+    const dep = deployment(svc.ServiceId!)!;
+    expect(dep.metadata.annotations?.[FAILURE_REASON]).toMatch(/ImagePullBackOff/);
+    const op = await platform.prisma.operation.findFirstOrThrow({ where: { status: 'ROLLBACK_SUCCEEDED', service: { serviceId: svc.ServiceId! } } });
+    expect(op.errorMessage).toMatch(/ImagePullBackOff/);
+    expect(dep.metadata.annotations?.[ROLLBACK_OF]).toBe(op.id);
+  });
+
+  it('leaves CREATE_FAILED when the first deployment fails, and UpdateService rebuilds it', async () => {
+    kube.simulator.failImage(`${BAD}-first`, 'CrashLoopBackOff');
+    const svc = await create('never-ran', `${BAD}-first`);
+    await waitFor(async () => image(svc.ServiceId!) === `${BAD}-first`, 'first image applied');
+    kube.simulator.advance(11_000);
+    await settled(svc.ServiceArn!, 'CREATE_FAILED');
+    const failed = await platform.prisma.operation.findFirstOrThrow({ where: { type: 'CREATE_SERVICE', service: { serviceId: svc.ServiceId! } } });
+    expect(failed).toMatchObject({ status: 'FAILED' });
+    expect(failed.errorMessage).toMatch(/CrashLoopBackOff/);
+    await tenant.client.send(new UpdateServiceCommand({ ServiceArn: svc.ServiceArn, SourceConfiguration: { ImageRepository: { ImageIdentifier: GOOD, ImageRepositoryType: 'ECR' } } }));
+    await settled(svc.ServiceArn!, 'RUNNING');
+    expect(image(svc.ServiceId!)).toBe(GOOD);
+  });
+
+  it('pauses to zero replicas without an HPA and resumes to the previous scale', async () => {
+    const svc = await create('sleepy', GOOD);
+    await settled(svc.ServiceArn!, 'RUNNING');
+    await tenant.client.send(new PauseServiceCommand({ ServiceArn: svc.ServiceArn }));
+    await settled(svc.ServiceArn!, 'PAUSED');
+    expect((deployment(svc.ServiceId!)!.spec as any).replicas).toBe(0);
+    expect(kube.store.get('autoscaling/v2', 'HorizontalPodAutoscaler', ns, objectName(svc.ServiceId!))).toBeUndefined();
+    await tenant.client.send(new ResumeServiceCommand({ ServiceArn: svc.ServiceArn }));
+    await settled(svc.ServiceArn!, 'RUNNING');
+    expect((deployment(svc.ServiceId!)!.spec as any).replicas).toBe(1);
+    expect(kube.store.get('autoscaling/v2', 'HorizontalPodAutoscaler', ns, objectName(svc.ServiceId!))).toBeDefined();
+  });
+
+  it('deletes a service and leaves nothing of it behind', async () => {
+    const svc = await create('doomed', GOOD);
+    await settled(svc.ServiceArn!, 'RUNNING');
+    expect(ownedBy(svc.ServiceId!).length).toBeGreaterThanOrEqual(4);
+    await tenant.client.send(new DeleteServiceCommand({ ServiceArn: svc.ServiceArn }));
+    await waitFor(async () => (await platform.prisma.service.findFirstOrThrow({ where: { serviceId: svc.ServiceId! } })).status === 'DELETED', 'DELETED');
+    expect(ownedBy(svc.ServiceId!)).toEqual([]);
+    expect(kube.store.list('apps/v1', 'ReplicaSet', ns).filter((rs: any) => rs.metadata.labels?.['apprunner.k8s/service-id'] === svc.ServiceId)).toEqual([]);
+  });
+
+  it('corrects drift on resync, and a resync with nothing to correct writes nothing', async () => {
+    const svc = await create('drifty', GOOD);
+    await settled(svc.ServiceArn!, 'RUNNING');
+    const resync = platform.worker()!.get(ResyncService);
+    await resync.resyncAll({ perSecond: 1_000 });
+
+    // a hand edit with kubectl (another field manager) on fields the platform owns
+    const name = objectName(svc.ServiceId!);
+    const res = await fetch(`${kube.url}/apis/apps/v1/namespaces/${ns}/deployments/${name}?fieldManager=kubectl-edit`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/strategic-merge-patch+json' },
+      body: JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'app', image: 'evil/miner:latest' }] } } } }),
+    });
+    expect(res.status).toBe(200);
+    expect(image(svc.ServiceId!)).toBe('evil/miner:latest');
+    await resync.resyncAll({ perSecond: 1_000 });
+    expect(image(svc.ServiceId!)).toBe(GOOD);
+
+    const versions = () =>
+      ['apps/v1|Deployment', 'v1|Service', 'autoscaling/v2|HorizontalPodAutoscaler', 'networking.k8s.io/v1|Ingress', 'networking.k8s.io/v1|NetworkPolicy', 'v1|Namespace', 'v1|ResourceQuota', 'v1|LimitRange']
+        .flatMap((k) => {
+          const [apiVersion, kind] = k.split('|');
+          return kube.store.list(apiVersion, kind, kind === 'Namespace' ? undefined : ns);
+        })
+        .map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`)
+        .sort();
+    kube.simulator.stop(); // the simulated controllers write status; only the platform's writes are measured here
+    try {
+      const before = versions();
+      kube.resetCalls();
+      const report = await resync.resyncAll({ perSecond: 1_000 });
+      expect(report.services).toBeGreaterThanOrEqual(1);
+      expect(versions()).toEqual(before);
+      expect(kube.calls.filter((c: any) => c.verb === 'patch').length).toBeGreaterThan(0); // it did re-apply
+    } finally {
+      kube.simulator.start(20);
+    }
+  });
+
+  it('finishes an operation exactly once when the worker is killed in the middle of it', async () => {
+    const svc = await create('survivor', GOOD);
+    await settled(svc.ServiceArn!, 'RUNNING');
+    kube.simulator.stop(); // the rollout cannot finish while the worker is alive
+    await tenant.client.send(new UpdateServiceCommand({ ServiceArn: svc.ServiceArn, SourceConfiguration: { ImageRepository: { ImageIdentifier: GOOD_2, ImageRepositoryType: 'ECR' } } }));
+    await waitFor(async () => image(svc.ServiceId!) === GOOD_2, 'new image applied');
+    await platform.stopWorker();
+    kube.simulator.start(20);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await describeService(svc.ServiceArn!)).Status).toBe('OPERATION_IN_PROGRESS');
+    await platform.startWorker();
+    await settled(svc.ServiceArn!, 'RUNNING');
+    const ops = await platform.prisma.operation.findMany({ where: { service: { serviceId: svc.ServiceId! }, type: 'UPDATE_SERVICE' } });
+    expect(ops).toHaveLength(1);
+    expect(ops[0]).toMatchObject({ status: 'SUCCEEDED' });
+    expect(ops[0].endedAt).toBeInstanceOf(Date);
+  });
+});
