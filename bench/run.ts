@@ -1,7 +1,8 @@
 /**
- * npm run bench — DescribeService and ListServices throughput and latency through the AWS JSON 1.0
+ * npm run bench — (1) DescribeService and ListServices throughput and latency through the AWS JSON 1.0
  * front door (SigV4, real @aws-sdk/client-apprunner clients), with 10,000 services across 1,000
- * tenants in PostgreSQL. Prints one JSON document. Uses its own schema and Redis prefix, and drops them.
+ * tenants in PostgreSQL; (2) the worker reconciling 1,000 services into Kubernetes (bench/reconcile.ts).
+ * Prints one JSON document. Uses its own schemas and Redis prefixes, and drops them.
  */
 import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -15,6 +16,7 @@ import { createPrismaClient } from '@apprunner/persistence';
 import { deleteQueueKeys } from '@apprunner/queue';
 import { deployMigrations } from '../libs/persistence/src/migrate/migrator';
 import { createApiApp } from '../apps/api/src/bootstrap';
+import { reconcileBench } from './reconcile';
 
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 1_000);
 const SERVICES_PER_TENANT = Number(process.env.BENCH_SERVICES_PER_TENANT ?? 10);
@@ -104,7 +106,7 @@ async function measure(name: string, call: (i: number) => Promise<unknown>): Pro
   return { action: name, requests: latencies.length, errors, seconds: Number(elapsed.toFixed(2)), requestsPerSecond: Number((latencies.length / elapsed).toFixed(1)), p50Ms: q(0.5), p99Ms: q(0.99) };
 }
 
-async function main(): Promise<void> {
+async function apiBench(): Promise<Record<string, unknown>> {
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
     ...process.env,
@@ -132,18 +134,11 @@ async function main(): Promise<void> {
       return clients[t].send(new DescribeServiceCommand({ ServiceArn: seeded[t].serviceArns[Math.floor(i / seeded.length) % SERVICES_PER_TENANT] }));
     });
     const list = await measure('ListServices', (i) => clients[i % clients.length].send(new ListServicesCommand({ MaxResults: 20 })));
-    console.log(
-      JSON.stringify(
-        {
-          machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
-          dataset: { tenants: TENANTS, services: TENANTS * SERVICES_PER_TENANT, seedSeconds: Number(seedSeconds.toFixed(1)) },
-          load: { concurrency: CONCURRENCY, secondsPerAction: SECONDS, client: '@aws-sdk/client-apprunner over HTTP/1.1, SigV4' },
-          results: [describe, list],
-        },
-        null,
-        2,
-      ),
-    );
+    return {
+      dataset: { tenants: TENANTS, services: TENANTS * SERVICES_PER_TENANT, seedSeconds: Number(seedSeconds.toFixed(1)) },
+      load: { concurrency: CONCURRENCY, secondsPerAction: SECONDS, client: '@aws-sdk/client-apprunner over HTTP/1.1, SigV4' },
+      results: [describe, list],
+    };
   } finally {
     await app.close();
     const pg = new Client({ connectionString: DATABASE_URL });
@@ -152,6 +147,15 @@ async function main(): Promise<void> {
     await pg.end();
     await deleteQueueKeys(config.REDIS_URL, config.REDIS_PREFIX);
   }
+}
+
+/** BENCH_ONLY=api or BENCH_ONLY=reconcile runs one part. */
+async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY;
+  const out: Record<string, unknown> = { machine: { cpus: (await import('node:os')).cpus().length, node: process.version } };
+  if (only !== 'reconcile') out.api = await apiBench();
+  if (only !== 'api') out.reconcile = await reconcileBench();
+  console.log(JSON.stringify(out, null, 2));
 }
 
 main().catch((e: unknown) => {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the control plane on this machine: migrations, build, then the API on $PORT (default 8080).
+# Runs the control plane on this machine: migrations, build, then the API on $PORT (default 8080) and, when
+# KUBECONFIG points at a cluster, the worker that reconciles services into it.
 # Needs PostgreSQL and Redis (DATABASE_URL / REDIS_URL). MASTER_KEY and ADMIN_TOKEN are generated
 # into .env.local on first run and reused afterwards.
 set -euo pipefail
@@ -15,4 +16,12 @@ fi
 set -a; . ./.env.local; set +a
 npm run db:migrate
 npm run build
-exec node dist/apps/api/src/main.js
+if [ -n "${KUBECONFIG:-}" ]; then
+  node dist/apps/worker/src/main.js &
+  worker=$!
+  trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM
+  echo "Worker started (pid $worker), reconciling into the cluster of $KUBECONFIG."
+else
+  echo "KUBECONFIG is not set: the API runs without a worker, so operations stay PENDING until one runs."
+fi
+node dist/apps/api/src/main.js
