@@ -18,10 +18,14 @@
  *   (the Deployment itself is not rescaled).
  * - cert-manager: Issuers/ClusterIssuers Ready; Certificates Ready with a TLS Secret, unless `failCertificate`.
  * - Ingress: `status.loadBalancer.ingress[0].ip = ingressAddress`.
+ *
+ * Like the real controllers it works from events, not from full scans: a step syncs only the objects whose own
+ * events (or their children's) arrived since the last step, plus Deployments whose rollout has not settled (those
+ * need the clock: rollout steps, progress deadlines). So a step over 1,000 settled services costs nothing.
  */
 import type { Operations, Target } from './operations';
 import type { ResourceRegistry } from './resources';
-import type { FakeStore } from './store';
+import type { FakeStore, StoredEvent } from './store';
 import { ApiError, asArray, asNumber, asRecord, asString, clone, formatTime, isRecord, type JsonObject, type KubeObject, type OwnerReference } from './types';
 import { desiredReplicaCounts, podFor, podStatus, type FailureMode, templateHash } from './workloads';
 
@@ -66,30 +70,88 @@ export class ClusterSimulator {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
 
+  /** Work queues (namespace/name keys), filled from store events. */
+  private readonly dirty = {
+    deployments: new Set<string>(),
+    replicaSets: new Set<string>(),
+    hpas: new Set<string>(),
+    ingresses: new Set<string>(),
+    certManager: false,
+  };
+  /** Deployments whose rollout is still moving or waiting for its deadline: synced every step. */
+  private readonly unsettled = new Set<string>();
+  /** The next step syncs everything (first step; failure injection changed; clock moved). */
+  private everything = true;
+
   constructor(
     private readonly store: FakeStore,
     private readonly ops: Operations,
     private readonly registry: ResourceRegistry,
     private readonly clock: { now(): Date; advance(ms: number): void },
-  ) {}
+  ) {
+    store.observe((e) => this.enqueue(e));
+  }
+
+  private enqueue(e: StoredEvent): void {
+    const key = (name: string | undefined) => `${e.namespace}/${name ?? ''}`;
+    const owner = (o: KubeObject, kind: string) => o.metadata.ownerReferences?.find((r) => r.kind === kind && r.controller)?.name;
+    switch (`${e.group}/${e.kind}`) {
+      case 'apps/Deployment':
+        this.dirty.deployments.add(key(e.object.metadata.name));
+        for (const hpa of this.store.items('autoscaling', 'HorizontalPodAutoscaler', e.namespace)) {
+          if (asString(asRecord(asRecord(hpa.spec).scaleTargetRef).name) === e.object.metadata.name) this.dirty.hpas.add(key(hpa.metadata.name));
+        }
+        break;
+      case 'apps/ReplicaSet': {
+        const deployment = owner(e.object, 'Deployment');
+        if (deployment) this.dirty.deployments.add(key(deployment));
+        else this.dirty.replicaSets.add(key(e.object.metadata.name));
+        break;
+      }
+      case '/Pod': {
+        const rsName = owner(e.object, 'ReplicaSet');
+        const rs = rsName ? this.store.find('apps', 'ReplicaSet', e.namespace, rsName) : undefined;
+        const deployment = rs ? owner(rs, 'Deployment') : undefined;
+        if (deployment) this.dirty.deployments.add(key(deployment));
+        else if (rsName) this.dirty.replicaSets.add(key(rsName));
+        break;
+      }
+      case 'autoscaling/HorizontalPodAutoscaler':
+        this.dirty.hpas.add(key(e.object.metadata.name));
+        break;
+      case 'networking.k8s.io/Ingress':
+        this.dirty.ingresses.add(key(e.object.metadata.name));
+        break;
+      case 'cert-manager.io/Certificate':
+      case 'cert-manager.io/Issuer':
+      case 'cert-manager.io/ClusterIssuer':
+      case '/Secret':
+        this.dirty.certManager = true;
+        break;
+    }
+  }
 
   /** Pods whose containers use `image` never become ready and report `mode`. */
   failImage(image: string, mode: FailureMode): void {
     this.failures.set(image, mode);
+    this.everything = true;
   }
 
   /** Undoes `failImage`. */
   healImage(image: string): void {
     this.failures.delete(image);
+    this.everything = true;
   }
 
   /** The Certificate never becomes Ready (namespace omitted: any namespace). */
   failCertificate(name: string, namespace?: string): void {
     this.failedCertificates.add(namespace ? `${namespace}/${name}` : name);
+    this.dirty.certManager = true;
   }
 
   healCertificate(name: string, namespace?: string): void {
     this.failedCertificates.delete(namespace ? `${namespace}/${name}` : name);
+    this.dirty.certManager = true;
   }
 
   /** The simulator clock (also the fake API server's clock). */
@@ -100,6 +162,7 @@ export class ClusterSimulator {
   /** Moves the clock forward, e.g. past a Deployment's progressDeadlineSeconds. */
   advance(ms: number): void {
     this.clock.advance(ms);
+    this.everything = true;
   }
 
   /** Runs every controller once; resolves to the number of writes it made. Steps never overlap. */
@@ -135,17 +198,54 @@ export class ClusterSimulator {
 
   private async runStep(): Promise<number> {
     const before = Number(this.store.resourceVersion());
-    const controlled = new Set<string>();
-    for (const d of this.store.items('apps', 'Deployment')) {
-      for (const uid of await this.guard(() => this.syncDeployment(d.metadata.namespace ?? '', d.metadata.name ?? ''), [])) controlled.add(uid);
+    const everything = this.everything;
+    this.everything = false;
+    const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+    const take = (set: Set<string>, all: () => KubeObject[]): string[] => {
+      const keys = everything ? all().map(keyOf) : [...set];
+      set.clear();
+      return keys;
+    };
+    const split = (k: string): [string, string] => {
+      const i = k.indexOf('/');
+      return [k.slice(0, i), k.slice(i + 1)];
+    };
+
+    const deployments = new Set([...take(this.dirty.deployments, () => this.store.items('apps', 'Deployment')), ...this.unsettled]);
+    for (const k of deployments) {
+      const [namespace, name] = split(k);
+      await this.guard(() => this.syncDeployment(namespace, name), []);
+      const d = this.store.find('apps', 'Deployment', namespace, name);
+      const progressing = asArray(asRecord(d?.status).conditions).filter(isRecord).find((c) => c.type === 'Progressing');
+      const settled = !d || d.metadata.deletionTimestamp || progressing?.reason === 'NewReplicaSetAvailable' || progressing?.reason === 'ProgressDeadlineExceeded';
+      if (settled) this.unsettled.delete(k);
+      else this.unsettled.add(k);
     }
-    for (const rs of this.store.items('apps', 'ReplicaSet')) if (!controlled.has(rs.metadata.uid ?? '')) await this.guard(() => this.syncReplicaSet(rs), undefined);
-    for (const hpa of this.store.items('autoscaling', 'HorizontalPodAutoscaler')) await this.guard(() => this.syncHpa(hpa), undefined);
-    if (this.registry.byGroupKind('cert-manager.io', 'Issuer')) for (const i of this.store.items('cert-manager.io', 'Issuer')) await this.guard(() => this.syncIssuer(i), undefined);
-    if (this.registry.byGroupKind('cert-manager.io', 'ClusterIssuer')) for (const i of this.store.items('cert-manager.io', 'ClusterIssuer')) await this.guard(() => this.syncIssuer(i), undefined);
-    if (this.registry.byGroupKind('cert-manager.io', 'Certificate')) for (const c of this.store.items('cert-manager.io', 'Certificate')) await this.guard(() => this.syncCertificate(c), undefined);
-    if (this.ingressAddress) for (const ing of this.store.items('networking.k8s.io', 'Ingress')) await this.guard(() => this.syncIngress(ing), undefined);
-    for (const uid of this.rollouts.keys()) if (!this.store.items('apps', 'ReplicaSet').some((rs) => rs.metadata.uid === uid)) this.rollouts.delete(uid);
+    for (const k of take(this.dirty.replicaSets, () => this.store.items('apps', 'ReplicaSet'))) {
+      const [namespace, name] = split(k);
+      const rs = this.store.find('apps', 'ReplicaSet', namespace, name);
+      if (rs && !rs.metadata.ownerReferences?.some((r) => r.kind === 'Deployment' && r.controller)) await this.guard(() => this.syncReplicaSet(rs), undefined);
+    }
+    for (const k of take(this.dirty.hpas, () => this.store.items('autoscaling', 'HorizontalPodAutoscaler'))) {
+      const [namespace, name] = split(k);
+      const hpa = this.store.find('autoscaling', 'HorizontalPodAutoscaler', namespace, name);
+      if (hpa) await this.guard(() => this.syncHpa(clone(hpa)), undefined);
+    }
+    if (everything || this.dirty.certManager) {
+      this.dirty.certManager = false;
+      if (this.registry.byGroupKind('cert-manager.io', 'Issuer')) for (const i of this.store.items('cert-manager.io', 'Issuer')) await this.guard(() => this.syncIssuer(i), undefined);
+      if (this.registry.byGroupKind('cert-manager.io', 'ClusterIssuer')) for (const i of this.store.items('cert-manager.io', 'ClusterIssuer')) await this.guard(() => this.syncIssuer(i), undefined);
+      if (this.registry.byGroupKind('cert-manager.io', 'Certificate')) for (const c of this.store.items('cert-manager.io', 'Certificate')) await this.guard(() => this.syncCertificate(c), undefined);
+    }
+    for (const k of take(this.dirty.ingresses, () => this.store.items('networking.k8s.io', 'Ingress'))) {
+      const [namespace, name] = split(k);
+      const ing = this.store.find('networking.k8s.io', 'Ingress', namespace, name);
+      if (ing && this.ingressAddress) await this.guard(() => this.syncIngress(ing), undefined);
+    }
+    if (this.rollouts.size > 0) {
+      const live = new Set(this.store.items('apps', 'ReplicaSet').map((rs) => rs.metadata.uid));
+      for (const uid of this.rollouts.keys()) if (!live.has(uid)) this.rollouts.delete(uid);
+    }
     return Number(this.store.resourceVersion()) - before;
   }
 

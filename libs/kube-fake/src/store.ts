@@ -48,6 +48,8 @@ export class FakeStore {
   private readonly objects = new Map<string, KubeObject>();
   private readonly history: StoredEvent[] = [];
   private readonly listeners = new Set<(e: StoredEvent) => void>();
+  /** In-process controllers (the simulator): like listeners, but not watch connections. */
+  private readonly observers = new Set<(e: StoredEvent) => void>();
   private rv = 0;
   /** Highest resourceVersion whose event fell out of the history (watches from before it get 410 Gone). */
   private compactedRv = 0;
@@ -290,6 +292,7 @@ export class FakeStore {
     };
     this.history.push(event);
     while (this.history.length > this.historyLimit) this.compactedRv = this.history.shift()?.rv ?? this.compactedRv;
+    for (const o of this.observers) o(event);
     for (const l of [...this.listeners]) l(event);
   }
 
@@ -303,6 +306,12 @@ export class FakeStore {
   subscribe(listener: (e: StoredEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Like `subscribe`, for in-process controllers; not counted by `watcherCount`. */
+  observe(observer: (e: StoredEvent) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   /** Number of open watch subscriptions (for tests of disconnect clean-up). */
