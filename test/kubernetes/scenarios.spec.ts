@@ -8,7 +8,9 @@ import {
   ResumeServiceCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-apprunner';
-import { type FakeKube, startFakeKube } from '@apprunner/kube-fake';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type FakeKube, rbacRulesFromCalls, startFakeKube } from '@apprunner/kube-fake';
 import { APPLIED_SET, FAILURE_REASON, ResyncService, ROLLBACK_OF } from '@apprunner/kubernetes';
 import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
 import { waitFor } from '../support/wait';
@@ -30,7 +32,7 @@ describe('Kubernetes reconciler scenarios', () => {
   beforeAll(async () => {
     kube = await startFakeKube();
     kube.simulator.start(20);
-    platform = await startTestPlatform({ kube, pollMs: 30, env: { KUBE_PROGRESS_DEADLINE_SECONDS: '10' } });
+    platform = await startTestPlatform({ kube, pollMs: 30, env: { KUBE_PROGRESS_DEADLINE_SECONDS: '10', KUBE_PAUSED_BACKEND: 'paused-page.apprunner-system:8080' } });
     tenant = await platform.newTenant('kube-scenarios');
     ns = `apprunner-${tenant.accountId}`;
   });
@@ -152,10 +154,16 @@ describe('Kubernetes reconciler scenarios', () => {
     await settled(svc.ServiceArn!, 'PAUSED');
     expect((deployment(svc.ServiceId!)!.spec as any).replicas).toBe(0);
     expect(kube.store.get('autoscaling/v2', 'HorizontalPodAutoscaler', ns, objectName(svc.ServiceId!))).toBeUndefined();
+    // the URL shows the platform's "paused" page: the Ingress points at an alias of it
+    const backend = () => (kube.store.get('networking.k8s.io/v1', 'Ingress', ns, objectName(svc.ServiceId!))!.spec as any).rules[0].http.paths[0].backend.service.name;
+    expect(backend()).toBe(`${objectName(svc.ServiceId!)}-paused`);
+    expect(kube.store.get('v1', 'Service', ns, `${objectName(svc.ServiceId!)}-paused`)!.spec).toMatchObject({ type: 'ExternalName', externalName: 'paused-page.apprunner-system.svc.cluster.local' });
     await tenant.client.send(new ResumeServiceCommand({ ServiceArn: svc.ServiceArn }));
     await settled(svc.ServiceArn!, 'RUNNING');
     expect((deployment(svc.ServiceId!)!.spec as any).replicas).toBe(1);
     expect(kube.store.get('autoscaling/v2', 'HorizontalPodAutoscaler', ns, objectName(svc.ServiceId!))).toBeDefined();
+    expect(backend()).toBe(objectName(svc.ServiceId!));
+    expect(kube.store.get('v1', 'Service', ns, `${objectName(svc.ServiceId!)}-paused`)).toBeUndefined();
   });
 
   it('deletes a service and leaves nothing of it behind', async () => {
@@ -197,14 +205,33 @@ describe('Kubernetes reconciler scenarios', () => {
     kube.simulator.stop(); // the simulated controllers write status; only the platform's writes are measured here
     try {
       const before = versions();
-      kube.resetCalls();
+      const from = kube.calls.length;
       const report = await resync.resyncAll({ perSecond: 1_000 });
       expect(report.services).toBeGreaterThanOrEqual(1);
       expect(versions()).toEqual(before);
-      expect(kube.calls.filter((c: any) => c.verb === 'patch').length).toBeGreaterThan(0); // it did re-apply
+      // it did re-apply: per service one read of the Deployment and one apply per object; per tenant its 5 objects
+      const calls = kube.calls.slice(from).filter((c) => !c.discovery);
+      const running = await platform.prisma.service.count({ where: { status: { in: ['RUNNING', 'PAUSED'] } } });
+      expect(calls.filter((c) => c.verb === 'get' && c.kind === 'Deployment')).toHaveLength(report.services);
+      expect(calls.filter((c) => c.verb === 'patch' && c.patchType === 'application/apply-patch+yaml').length).toBe(5 + report.services * 5);
+      expect(report.services).toBe(running);
     } finally {
       kube.simulator.start(20);
     }
+  });
+
+  it('makes a bounded number of API calls per reconcile pass', async () => {
+    const svc = await create('counted', GOOD);
+    await settled(svc.ServiceArn!, 'RUNNING');
+    const from = kube.calls.length;
+    await tenant.client.send(new UpdateServiceCommand({ ServiceArn: svc.ServiceArn, SourceConfiguration: { ImageRepository: { ImageIdentifier: GOOD_2, ImageRepositoryType: 'ECR' } } }));
+    await settled(svc.ServiceArn!, 'RUNNING');
+    const calls = kube.calls.slice(from).filter((c) => !c.discovery);
+    const passes = calls.filter((c) => c.verb === 'get' && c.kind === 'Deployment').length;
+    expect(passes).toBeGreaterThanOrEqual(1);
+    // each pass: read the Deployment, apply it and its 4 dependents (Service, HPA, Ingress, NetworkPolicy); nothing else
+    expect(calls.length).toBe(passes * 6);
+    expect(calls.every((c) => c.status < 300)).toBe(true);
   });
 
   it('finishes an operation exactly once when the worker is killed in the middle of it', async () => {
@@ -223,5 +250,12 @@ describe('Kubernetes reconciler scenarios', () => {
     expect(ops).toHaveLength(1);
     expect(ops[0]).toMatchObject({ status: 'SUCCEEDED' });
     expect(ops[0].endedAt).toBeInstanceOf(Date);
+  });
+
+  it('needs exactly the RBAC rules checked in at docs/worker-rbac.json (the chart grants these)', () => {
+    const rules = rbacRulesFromCalls(kube.calls);
+    const file = join(__dirname, '../../docs/worker-rbac.json');
+    if (process.env.UPDATE_GOLDEN) writeFileSync(file, `${JSON.stringify(rules, null, 2)}\n`);
+    expect(rules).toEqual(JSON.parse(readFileSync(file, 'utf8')));
   });
 });

@@ -37,6 +37,14 @@ const schema = z.object({
   KUBE_INGRESS_NAMESPACE: z.string().min(1).default('ingress-nginx'),
   /** A rollout that has not become available in this many seconds fails (and rolls back). */
   KUBE_PROGRESS_DEADLINE_SECONDS: z.coerce.number().int().min(10).default(600),
+  /**
+   * `<service>.<namespace>:<port>` of the page a paused service's URL shows ("this service is paused"); unset:
+   * a paused service's Ingress keeps pointing at its (empty) Service and the ingress controller answers 503.
+   */
+  KUBE_PAUSED_BACKEND: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[a-z0-9]([-a-z0-9]*[a-z0-9])?:\d{1,5}$/)
+    .optional(),
   /** Field manager of every server-side apply. */
   KUBE_FIELD_MANAGER: z.string().min(1).default('apprunner-k8s'),
   /** Seconds between drift-correcting resyncs of settled services; 0 turns resync off. */

@@ -38,7 +38,14 @@ export function platformSettings(config: PlatformConfig): KubePlatformSettings {
     ingressControllerNamespace: config.KUBE_INGRESS_NAMESPACE,
     fieldManager: config.KUBE_FIELD_MANAGER,
     progressDeadlineSeconds: config.KUBE_PROGRESS_DEADLINE_SECONDS,
+    ...(config.KUBE_PAUSED_BACKEND ? { pausedBackend: parseBackend(config.KUBE_PAUSED_BACKEND) } : {}),
   };
+}
+
+function parseBackend(value: string): { serviceName: string; namespace: string; port: number } {
+  const [host, port] = value.split(':');
+  const [serviceName, namespace] = host.split('.');
+  return { serviceName, namespace, port: Number(port) };
 }
 
 /**
