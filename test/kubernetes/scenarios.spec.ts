@@ -92,6 +92,49 @@ describe('Kubernetes reconciler scenarios', () => {
     expect(dep.metadata.annotations?.[APPLIED_SET]).toContain('autoscaling/v2|HorizontalPodAutoscaler|');
   });
 
+  it('serves RuntimeEnvironmentSecrets from Secrets in the tenant namespace through a per-service Secret', async () => {
+    const put = async (name: string, data: Record<string, string>) => {
+      const res = await fetch(`${kube.url}/api/v1/namespaces/${ns}/secrets`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) }),
+      });
+      expect(res.status).toBe(201);
+    };
+    await put('db-creds', { password: 's3cr3t-db' });
+    await put('api-token', { value: 'tok-123' });
+    const withSecrets = (name: string, secrets: Record<string, string>) =>
+      tenant.client.send(
+        new CreateServiceCommand({
+          ServiceName: name,
+          SourceConfiguration: { ImageRepository: { ImageIdentifier: GOOD, ImageRepositoryType: 'ECR', ImageConfiguration: { RuntimeEnvironmentSecrets: secrets } } },
+        }),
+      );
+    const svc = (await withSecrets('secretive', { DB_PASSWORD: `arn:aws:secretsmanager:us-east-1:${tenant.accountId}:secret:db-creds:password::`, API_TOKEN: 'api-token' })).Service!;
+    await settled(svc.ServiceArn!, 'RUNNING');
+    const dep = deployment(svc.ServiceId!)!;
+    const container = (dep.spec as any).template.spec.containers[0];
+    const secretName = `${objectName(svc.ServiceId!)}-env`;
+    expect(container.env.filter((e: any) => e.valueFrom)).toEqual([
+      { name: 'API_TOKEN', valueFrom: { secretKeyRef: { name: secretName, key: 'API_TOKEN' } } },
+      { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: secretName, key: 'DB_PASSWORD' } } },
+    ]);
+    expect(JSON.stringify(dep)).not.toContain('s3cr3t-db');
+    expect((dep.spec as any).template.metadata.annotations['apprunner.k8s/secret-hash']).toMatch(/^[0-9a-f]{64}$/);
+    const own = kube.store.get('v1', 'Secret', ns, secretName)!;
+    expect(Buffer.from((own.data as any).DB_PASSWORD, 'base64').toString()).toBe('s3cr3t-db');
+    expect(Buffer.from((own.data as any).API_TOKEN, 'base64').toString()).toBe('tok-123');
+    expect(own.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', name: objectName(svc.ServiceId!) });
+
+    // a missing Secret or another account's ARN fails the deployment with a reason that names no value
+    const missing = (await withSecrets('no-secret', { X: 'nowhere' })).Service!;
+    await settled(missing.ServiceArn!, 'CREATE_FAILED');
+    const op = await platform.prisma.operation.findFirstOrThrow({ where: { service: { serviceId: missing.ServiceId! } } });
+    expect(op.errorMessage).toBe(`RuntimeEnvironmentSecrets X: Secret "nowhere" in namespace ${ns} does not exist.`);
+    const foreign = (await withSecrets('foreign-secret', { X: 'arn:aws:secretsmanager:us-east-1:999999999999:secret:db-creds' })).Service!;
+    await settled(foreign.ServiceArn!, 'CREATE_FAILED');
+  });
+
   it('rolls out a new image (UpdateService) and reports SUCCEEDED only when the new ReplicaSet is available', async () => {
     const svc = await create('roller', GOOD);
     await settled(svc.ServiceArn!, 'RUNNING');
@@ -131,6 +174,9 @@ describe('Kubernetes reconciler scenarios', () => {
     const op = await platform.prisma.operation.findFirstOrThrow({ where: { status: 'ROLLBACK_SUCCEEDED', service: { serviceId: svc.ServiceId! } } });
     expect(op.errorMessage).toMatch(/ImagePullBackOff/);
     expect(dep.metadata.annotations?.[ROLLBACK_OF]).toBe(op.id);
+    // shown to the tenant: the REST API lists the operation with its reason
+    const listed = await platform.rest(tenant.apiKey, 'GET', `/v1/services/${encodeURIComponent(svc.ServiceArn!)}/operations`);
+    expect(listed.body.OperationSummaryList[0]).toMatchObject({ Id: op.id, Status: 'ROLLBACK_SUCCEEDED', ErrorMessage: expect.stringMatching(/^ImagePullBackOff: /) });
   });
 
   it('leaves CREATE_FAILED when the first deployment fails, and UpdateService rebuilds it', async () => {
@@ -209,12 +255,14 @@ describe('Kubernetes reconciler scenarios', () => {
       const report = await resync.resyncAll({ perSecond: 1_000 });
       expect(report.services).toBeGreaterThanOrEqual(1);
       expect(versions()).toEqual(before);
-      // it did re-apply: per service one read of the Deployment and one apply per object; per tenant its 5 objects
+      // it did re-apply: per service one read of the Deployment and one apply of it and of each object in its applied
+      // set (plus a read of its own Secret when it has secrets); per tenant its 5 objects
       const calls = kube.calls.slice(from).filter((c) => !c.discovery);
-      const running = await platform.prisma.service.count({ where: { status: { in: ['RUNNING', 'PAUSED'] } } });
+      const settledServices = await platform.prisma.service.findMany({ where: { status: { in: ['RUNNING', 'PAUSED'] } } });
+      const applied = settledServices.map((svc) => deployment(svc.serviceId)!.metadata.annotations![APPLIED_SET].split('\n').length + 1);
+      expect(report.services).toBe(settledServices.length);
       expect(calls.filter((c) => c.verb === 'get' && c.kind === 'Deployment')).toHaveLength(report.services);
-      expect(calls.filter((c) => c.verb === 'patch' && c.patchType === 'application/apply-patch+yaml').length).toBe(5 + report.services * 5);
-      expect(report.services).toBe(running);
+      expect(calls.filter((c) => c.verb === 'patch' && c.patchType === 'application/apply-patch+yaml').length).toBe(5 + applied.reduce((a, b) => a + b, 0));
     } finally {
       kube.simulator.start(20);
     }

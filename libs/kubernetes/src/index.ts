@@ -3,3 +3,4 @@ export * from './kube.reconciler';
 export * from './resync.service';
 export * from './rollout';
 export * from './manifests';
+export * from './secret-refs';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import type { CustomDomain, Service, Tenant, VpcIngressConnection } from '@apprunner/persistence';
@@ -6,7 +7,18 @@ import type { ReconcileOutcome, Reconcilers, ServiceOperationRequest } from '@ap
 import type { ServiceSpec } from '@apprunner/service';
 import { effectiveQuota } from '@apprunner/tenancy';
 import { KubeClient, type LiveObject, KubePermanentError } from './kube-client';
-import { buildServiceObjects, buildTenantObjects, type KubePlatformSettings, namespaceName, serviceObjectName, type ServiceInput } from './manifests';
+import {
+  buildServiceObjects,
+  buildServiceSecret,
+  buildTenantObjects,
+  hashSecretValues,
+  type KubePlatformSettings,
+  namespaceName,
+  serviceObjectName,
+  type ServiceInput,
+  serviceSecretName,
+} from './manifests';
+import { parseSecretRef, type SecretRef } from './secret-refs';
 import { rolloutState } from './rollout';
 
 export const KUBE_CLIENT = Symbol('KUBE_CLIENT');
@@ -30,6 +42,11 @@ function parseRef(line: string, namespace: string | undefined): LiveObject | und
   const [apiVersion, kind, name] = line.split('|');
   return apiVersion && kind && name ? { apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } } : undefined;
 }
+
+/** Where a pass takes secret values from: the tenant's Secrets (operations) or the service's own Secret (pause, resync). */
+type SecretSource = 'tenant' | 'live';
+type Input = ServiceInput & { extraDeploymentAnnotations?: Record<string, string>; secretValues?: Record<string, string> };
+const SECRET_ENV_NAME = /^[-._a-zA-Z0-9]{1,253}$/;
 
 export function platformSettings(config: PlatformConfig): KubePlatformSettings {
   return {
@@ -61,6 +78,8 @@ export class KubeReconcilers implements Reconcilers {
   /** How soon to look again at a rollout in progress. */
   pollMs = 1_000;
   private readonly tenantsApplied = new Map<string, { fingerprint: string; at: number }>();
+  /** Key of the secret-values fingerprint in pod templates (derived from MASTER_KEY, never the key itself). */
+  private readonly secretHashKey: Buffer;
 
   constructor(
     @Inject(KUBE_CLIENT) private readonly kube: KubeClient,
@@ -68,6 +87,7 @@ export class KubeReconcilers implements Reconcilers {
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {
     this.settings = platformSettings(config);
+    this.secretHashKey = createHash('sha256').update(`apprunner-k8s secret fingerprint\0${config.MASTER_KEY}`).digest();
   }
 
   async reconcileOperation({ operation, service, tenant }: ServiceOperationRequest): Promise<ReconcileOutcome> {
@@ -94,8 +114,8 @@ export class KubeReconcilers implements Reconcilers {
    */
   async resync(service: Service, tenant: Tenant, operationId: string | undefined, withTenant = true): Promise<void> {
     if (service.status !== 'RUNNING' && service.status !== 'PAUSED') return;
-    const input = await this.serviceInput(service, tenant, operationId, service.status === 'PAUSED');
-    if (!input) return;
+    const input = await this.serviceInput(service, tenant, operationId, service.status === 'PAUSED', 'live');
+    if (!input || 'error' in input) return;
     if (withTenant) await this.ensureTenant(tenant, true);
     await this.applyService(input);
   }
@@ -129,8 +149,9 @@ export class KubeReconcilers implements Reconcilers {
   }
 
   private async deploy(service: Service, tenant: Tenant, operation: ServiceOperationRequest['operation']): Promise<ReconcileOutcome> {
-    const input = await this.serviceInput(service, tenant, operation.id, false);
+    const input = await this.serviceInput(service, tenant, operation.id, false, 'tenant');
     if (!input) return { status: 'FAILED', reason: unsupportedSource(service.spec as unknown as ServiceSpec) };
+    if ('error' in input) return { status: 'FAILED', reason: input.error };
     const names = this.names(input);
     const live = await this.kube.get<LiveObject>('apps/v1', 'Deployment', names.deployment, names.namespace);
 
@@ -153,8 +174,10 @@ export class KubeReconcilers implements Reconcilers {
     if (operation.type === 'CREATE_SERVICE' || operation.fromStatus === 'CREATE_FAILED' || !previous) {
       return { status: 'FAILED', reason: state.reason };
     }
-    const rollbackInput = await this.serviceInput({ ...service, spec: previous as never }, tenant, operation.id, operation.fromStatus === 'PAUSED');
-    if (!rollbackInput) return { status: 'FAILED', reason: state.reason, rollbackFailed: true };
+    const rollbackInput = await this.serviceInput({ ...service, spec: previous as never }, tenant, operation.id, operation.fromStatus === 'PAUSED', 'tenant');
+    if (!rollbackInput || 'error' in rollbackInput) {
+      return { status: 'FAILED', reason: `${state.reason} Rolling back failed too: ${rollbackInput ? rollbackInput.error : 'no image to go back to'}`, rollbackFailed: true };
+    }
     rollbackInput.extraDeploymentAnnotations = { [ROLLBACK_OF]: operation.id, [FAILURE_REASON]: state.reason.slice(0, 1_000) };
     await this.applyService(rollbackInput, deployment);
     this.logger.warn(`operation ${operation.id}: ${state.reason}; rolling back service ${service.serviceId}`);
@@ -162,8 +185,9 @@ export class KubeReconcilers implements Reconcilers {
   }
 
   private async pause(service: Service, tenant: Tenant, operationId: string): Promise<ReconcileOutcome> {
-    const input = await this.serviceInput(service, tenant, operationId, true);
+    const input = await this.serviceInput(service, tenant, operationId, true, 'live');
     if (!input) return { status: 'FAILED', reason: unsupportedSource(service.spec as unknown as ServiceSpec) };
+    if ('error' in input) return { status: 'FAILED', reason: input.error };
     const deployment = await this.applyService(input);
     const status = (deployment.status ?? {}) as { replicas?: number; observedGeneration?: number };
     if ((status.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 0) && (status.replicas ?? 0) === 0) return { status: 'SUCCEEDED' };
@@ -190,8 +214,9 @@ export class KubeReconcilers implements Reconcilers {
   }
 
   /** Applies the Deployment first, then the objects it owns; deletes what the previous apply made and this one did not. */
-  private async applyService(input: ServiceInput & { extraDeploymentAnnotations?: Record<string, string> }, live?: LiveObject | null): Promise<LiveObject> {
+  private async applyService(input: Input, live?: LiveObject | null): Promise<LiveObject> {
     const objects = buildServiceObjects(this.settings, input) as LiveObject[];
+    if (input.secretValues && Object.keys(input.secretEnv).length > 0) objects.push(buildServiceSecret(this.settings, input, input.secretValues) as LiveObject);
     const deploymentSpec = objects.find((o) => o.kind === 'Deployment');
     if (!deploymentSpec) throw new Error('The builders produced no Deployment.');
     const dependents = objects.filter((o) => o !== deploymentSpec);
@@ -227,16 +252,15 @@ export class KubeReconcilers implements Reconcilers {
     return this.kube.list('v1', 'Pod', deployment.metadata.namespace, labels);
   }
 
-  private async serviceInput(
-    service: Service,
-    tenant: Tenant,
-    operationId: string | undefined,
-    paused: boolean,
-  ): Promise<(ServiceInput & { extraDeploymentAnnotations?: Record<string, string> }) | undefined> {
+  private async serviceInput(service: Service, tenant: Tenant, operationId: string | undefined, paused: boolean, secrets: SecretSource): Promise<Input | { error: string } | undefined> {
     const spec = service.spec as unknown as ServiceSpec;
     const image = spec.SourceConfiguration?.ImageRepository?.ImageIdentifier;
     if (!image) return undefined;
     const asc = await this.prisma.client.autoScalingConfiguration.findUniqueOrThrow({ where: { id: service.autoScalingConfigurationId } });
+    const result = await this.secretValues(spec, tenant, service.serviceId, secrets);
+    if ('error' in result) return result;
+    const resolved = result.values;
+    const secretEnv = Object.fromEntries(Object.keys(resolved).map((name) => [name, name]));
     return {
       tenant: { accountId: tenant.accountId },
       service: {
@@ -251,10 +275,43 @@ export class KubeReconcilers implements Reconcilers {
       },
       autoScaling: { arn: asc.arn, minSize: asc.minSize, maxSize: asc.maxSize, maxConcurrency: asc.maxConcurrency },
       ...(operationId ? { operationId } : {}),
-      image: image ?? 'unknown',
+      image,
       paused,
-      secretEnv: {},
+      secretEnv,
+      ...(Object.keys(resolved).length > 0 ? { secretValues: resolved, secretHash: hashSecretValues(resolved, this.secretHashKey) } : {}),
     };
+  }
+
+  /**
+   * Values of `RuntimeEnvironmentSecrets`, by env var name. Deployments read them from the tenant's Secrets (see
+   * secret-refs.ts), as App Runner reads Secrets Manager at deployment time; pause and resync reuse what the service's
+   * own Secret holds, so a changed source takes effect with the next deployment, not behind the tenant's back.
+   */
+  private async secretValues(spec: ServiceSpec, tenant: Tenant, serviceId: string, source: SecretSource): Promise<{ values: Record<string, string> } | { error: string }> {
+    const refs = spec.SourceConfiguration?.ImageRepository?.ImageConfiguration?.RuntimeEnvironmentSecrets ?? {};
+    const names = Object.keys(refs).sort();
+    if (names.length === 0) return { values: {} };
+    const namespace = namespaceName(this.settings, tenant.accountId);
+    const values: Record<string, string> = {};
+    const secrets = new Map<string, LiveObject | undefined>();
+    const read = async (name: string) => {
+      if (!secrets.has(name)) secrets.set(name, await this.kube.get<LiveObject>('v1', 'Secret', name, namespace));
+      return secrets.get(name);
+    };
+    for (const name of names) {
+      if (!SECRET_ENV_NAME.test(name)) return { error: `RuntimeEnvironmentSecrets: "${name}" can't be used as an environment variable name here (letters, digits, "-", "_", ".").` };
+      const ref: SecretRef | { error: string } = source === 'live' ? { secretName: serviceSecretName(serviceId), key: name } : parseSecretRef(refs[name], tenant.accountId);
+      if ('error' in ref) return { error: `RuntimeEnvironmentSecrets ${name}: the reference ${ref.error}.` };
+      const secret = await read(ref.secretName);
+      const encoded = (secret?.data as Record<string, string> | undefined)?.[ref.key];
+      if (encoded === undefined) {
+        return {
+          error: `RuntimeEnvironmentSecrets ${name}: Secret "${ref.secretName}" in namespace ${namespace} ${secret ? `has no key "${ref.key}"` : 'does not exist'}.`,
+        };
+      }
+      values[name] = Buffer.from(encoded, 'base64').toString('utf8');
+    }
+    return { values };
   }
 
   private names(input: ServiceInput): { namespace: string; deployment: string } {

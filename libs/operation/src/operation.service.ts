@@ -96,8 +96,14 @@ export class OperationService {
   }
 }
 
-function summary(op: Operation): OperationSummary {
+/**
+ * App Runner's OperationSummary, plus `ErrorMessage` on failed operations: why a deployment failed (e.g.
+ * "ImagePullBackOff: ..."). App Runner shows that in its console and logs; here it is an extra member, which AWS
+ * SDKs and the CLI ignore and the REST API shows.
+ */
+function summary(op: Operation): OperationSummary & { ErrorMessage?: string } {
   return {
+    ...(op.errorMessage ? { ErrorMessage: op.errorMessage } : {}),
     Id: op.id,
     Type: op.type as OperationSummary['Type'],
     Status: op.status as OperationSummary['Status'],
