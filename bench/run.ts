@@ -84,6 +84,7 @@ async function seed(config: ReturnType<typeof loadConfig>): Promise<Seeded[]> {
 async function measure(name: string, call: (i: number) => Promise<unknown>): Promise<Record<string, number | string>> {
   const latencies: number[] = [];
   let errors = 0;
+  const errorNames: Record<string, number> = {};
   let i = 0;
   const deadline = Date.now() + SECONDS * 1_000;
   const started = Date.now();
@@ -93,8 +94,10 @@ async function measure(name: string, call: (i: number) => Promise<unknown>): Pro
         const t0 = process.hrtime.bigint();
         try {
           await call(i++);
-        } catch {
+        } catch (e) {
           errors++;
+          const name = (e as Error).name || 'Error';
+          errorNames[name] = (errorNames[name] ?? 0) + 1;
         }
         latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
       }
@@ -103,7 +106,7 @@ async function measure(name: string, call: (i: number) => Promise<unknown>): Pro
   const elapsed = (Date.now() - started) / 1_000;
   latencies.sort((a, b) => a - b);
   const q = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2));
-  return { action: name, requests: latencies.length, errors, seconds: Number(elapsed.toFixed(2)), requestsPerSecond: Number((latencies.length / elapsed).toFixed(1)), p50Ms: q(0.5), p99Ms: q(0.99) };
+  return { action: name, requests: latencies.length, errors, seconds: Number(elapsed.toFixed(2)), requestsPerSecond: Number((latencies.length / elapsed).toFixed(1)), p50Ms: q(0.5), p99Ms: q(0.99), ...(errors ? { errorNames: JSON.stringify(errorNames) } : {}) };
 }
 
 async function apiBench(): Promise<Record<string, unknown>> {

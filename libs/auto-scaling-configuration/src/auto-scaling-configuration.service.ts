@@ -209,6 +209,18 @@ export class AutoScalingConfigurationService implements TenantBootstrap {
     return row;
   }
 
+  /** The members of AutoScalingConfigurationSummary that need no lookup (HasAssociatedService does). */
+  summaryOf(row: AutoScalingConfiguration): Omit<AutoScalingConfigurationSummary, 'HasAssociatedService'> {
+    return {
+      AutoScalingConfigurationArn: row.arn,
+      AutoScalingConfigurationName: row.name,
+      AutoScalingConfigurationRevision: row.revision,
+      Status: row.status as SdkAsc['Status'],
+      CreatedAt: row.createdAt,
+      IsDefault: row.isDefault,
+    };
+  }
+
   async toSdk(db: Db, row: AutoScalingConfiguration): Promise<SdkAsc> {
     const [latest, used] = await Promise.all([this.latestRevisions(db, row.tenantId, row.name), this.associated(db, [row.id])]);
     return {

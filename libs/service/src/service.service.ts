@@ -31,7 +31,7 @@ import {
 } from '@apprunner/core';
 import { ObservabilityConfigurationService } from '@apprunner/observability-configuration';
 import { OperationService, type OperationType } from '@apprunner/operation';
-import { Prisma, PrismaService, type Service } from '@apprunner/persistence';
+import { type AutoScalingConfiguration, Prisma, PrismaService, type Service } from '@apprunner/persistence';
 import { TagService } from '@apprunner/tag';
 import { type CallContext, enforceQuota, notFound, ownArn } from '@apprunner/tenancy';
 import { VpcConnectorService } from '@apprunner/vpc-connector';
@@ -165,8 +165,12 @@ export class ServiceService {
   }
 
   async describe(ctx: CallContext, arn: string): Promise<DescribeServiceResponse> {
-    const service = await this.findOwn(this.prisma.client, ctx, arn);
-    return { Service: await this.toSdk(this.prisma.client, service) };
+    ownArn(ctx.tenant, arn, 'service', NOUN);
+    // One round trip for the common case: the service with its auto scaling configuration.
+    const row = await this.prisma.client.service.findFirst({ where: { tenantId: ctx.tenant.id, arn }, include: { autoScalingConfiguration: true } });
+    if (!row) throw notFound(NOUN, arn);
+    const { autoScalingConfiguration, ...service } = row;
+    return { Service: await this.toSdk(this.prisma.client, service, autoScalingConfiguration) };
   }
 
   async list(ctx: CallContext, input: ListServicesRequest): Promise<ListServicesResponse> {
@@ -210,10 +214,11 @@ export class ServiceService {
     return row;
   }
 
-  async toSdk(db: Db, s: Service): Promise<SdkService> {
+  async toSdk(db: Db, s: Service, loadedAsc?: AutoScalingConfiguration): Promise<SdkService> {
     const spec = s.spec as unknown as ServiceSpec;
-    const asc = await db.autoScalingConfiguration.findUniqueOrThrow({ where: { id: s.autoScalingConfigurationId } });
-    const ascSdk = await this.autoScaling.toSdk(db, asc);
+    const asc = loadedAsc ?? (await db.autoScalingConfiguration.findUniqueOrThrow({ where: { id: s.autoScalingConfigurationId } }));
+    // A live service is itself associated with its configuration; only a deleted one needs the lookup.
+    const ascSdk = s.status !== 'DELETED' ? { ...this.autoScaling.summaryOf(asc), HasAssociatedService: true } : await this.autoScaling.toSdk(db, asc);
     return {
       ServiceName: s.serviceName,
       ServiceId: s.serviceId,
