@@ -12,6 +12,7 @@ import {
   buildServiceSecret,
   buildTenantObjects,
   hashSecretValues,
+  ANNOTATIONS,
   type KubePlatformSettings,
   namespaceName,
   serviceObjectName,
@@ -78,6 +79,8 @@ export class KubeReconcilers implements Reconcilers {
   /** How soon to look again at a rollout in progress. */
   pollMs = 1_000;
   private readonly tenantsApplied = new Map<string, { fingerprint: string; at: number }>();
+  /** Operations whose objects this process has applied in full (their later passes only read status back). */
+  private readonly appliedOperations = new Set<string>();
   /** Key of the secret-values fingerprint in pod templates (derived from MASTER_KEY, never the key itself). */
   private readonly secretHashKey: Buffer;
 
@@ -131,6 +134,16 @@ export class KubeReconcilers implements Reconcilers {
 
   // ---------------------------------------------------------------------------------------------------------
 
+  private rememberApplied(operationId: string): void {
+    if (this.appliedOperations.size >= 10_000) this.appliedOperations.delete(this.appliedOperations.values().next().value as string);
+    this.appliedOperations.add(operationId);
+  }
+
+  private done(operationId: string, outcome: ReconcileOutcome): ReconcileOutcome {
+    this.appliedOperations.delete(operationId);
+    return outcome;
+  }
+
   /**
    * Applies the tenant's Namespace, ResourceQuota, LimitRange and NetworkPolicies. Operations skip it when this
    * process applied the very same objects recently (they change only with the tenant's quotas); resync always applies.
@@ -149,34 +162,42 @@ export class KubeReconcilers implements Reconcilers {
   }
 
   private async deploy(service: Service, tenant: Tenant, operation: ServiceOperationRequest['operation']): Promise<ReconcileOutcome> {
-    const input = await this.serviceInput(service, tenant, operation.id, false, 'tenant');
-    if (!input) return { status: 'FAILED', reason: unsupportedSource(service.spec as unknown as ServiceSpec) };
-    if ('error' in input) return { status: 'FAILED', reason: input.error };
-    const names = this.names(input);
-    const live = await this.kube.get<LiveObject>('apps/v1', 'Deployment', names.deployment, names.namespace);
+    const namespace = namespaceName(this.settings, tenant.accountId);
+    const live = await this.kube.get<LiveObject>('apps/v1', 'Deployment', serviceObjectName(service.serviceId), namespace);
 
     // A rollback this operation started earlier: wait for the previous version to be back, then report the failure.
     if (live?.metadata.annotations?.[ROLLBACK_OF] === operation.id) {
       const state = rolloutState(live, await this.newPods(live));
       const reason = live.metadata.annotations[FAILURE_REASON] ?? 'The deployment failed.';
-      if (state.state === 'complete') return { status: 'FAILED', reason };
-      if (state.state === 'failed') return { status: 'FAILED', reason: `${reason} Rolling back failed too: ${state.reason}`, rollbackFailed: true };
+      if (state.state === 'complete') return this.done(operation.id, { status: 'FAILED', reason });
+      if (state.state === 'failed') return this.done(operation.id, { status: 'FAILED', reason: `${reason} Rolling back failed too: ${state.reason}`, rollbackFailed: true });
       return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, message: `Rolling back: ${state.message}` };
     }
 
-    const deployment = await this.applyService(input, live ?? null);
+    // Apply everything once per operation (per process); later passes only read the rollout back. After a restart,
+    // or if the Deployment no longer carries this operation, everything is applied again (level-triggered).
+    let deployment: LiveObject;
+    if (live && this.appliedOperations.has(operation.id) && live.metadata.annotations?.[ANNOTATIONS.operation] === operation.id) {
+      deployment = live;
+    } else {
+      const input = await this.serviceInput(service, tenant, operation.id, false, 'tenant');
+      if (!input) return this.done(operation.id, { status: 'FAILED', reason: unsupportedSource(service.spec as unknown as ServiceSpec) });
+      if ('error' in input) return this.done(operation.id, { status: 'FAILED', reason: input.error });
+      deployment = await this.applyService(input, live ?? null);
+      this.rememberApplied(operation.id);
+    }
     const state = rolloutState(deployment, await this.newPods(deployment));
-    if (state.state === 'complete') return { status: 'SUCCEEDED' };
+    if (state.state === 'complete') return this.done(operation.id, { status: 'SUCCEEDED' });
     if (state.state === 'progressing') return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, message: state.message };
 
     // The new version failed. A service that never ran has nothing to go back to (CREATE_FAILED).
     const previous = operation.rollbackSpec as unknown as ServiceSpec | null;
     if (operation.type === 'CREATE_SERVICE' || operation.fromStatus === 'CREATE_FAILED' || !previous) {
-      return { status: 'FAILED', reason: state.reason };
+      return this.done(operation.id, { status: 'FAILED', reason: state.reason });
     }
     const rollbackInput = await this.serviceInput({ ...service, spec: previous as never }, tenant, operation.id, operation.fromStatus === 'PAUSED', 'tenant');
     if (!rollbackInput || 'error' in rollbackInput) {
-      return { status: 'FAILED', reason: `${state.reason} Rolling back failed too: ${rollbackInput ? rollbackInput.error : 'no image to go back to'}`, rollbackFailed: true };
+      return this.done(operation.id, { status: 'FAILED', reason: `${state.reason} Rolling back failed too: ${rollbackInput ? rollbackInput.error : 'no image to go back to'}`, rollbackFailed: true });
     }
     rollbackInput.extraDeploymentAnnotations = { [ROLLBACK_OF]: operation.id, [FAILURE_REASON]: state.reason.slice(0, 1_000) };
     await this.applyService(rollbackInput, deployment);
@@ -312,10 +333,6 @@ export class KubeReconcilers implements Reconcilers {
       values[name] = Buffer.from(encoded, 'base64').toString('utf8');
     }
     return { values };
-  }
-
-  private names(input: ServiceInput): { namespace: string; deployment: string } {
-    return { namespace: namespaceName(this.settings, input.tenant.accountId), deployment: serviceObjectName(input.service.serviceId) };
   }
 }
 
