@@ -26,6 +26,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seconds a PENDING operation may sit un-enqueued before the outbox sweeper enqueues it again. */
   OUTBOX_SWEEP_SECONDS: z.coerce.number().int().min(1).default(10),
+  /** First retry delay of a failed reconcile pass; doubles on every attempt (12 attempts). */
+  JOB_BACKOFF_MS: z.coerce.number().int().min(1).default(1_000),
   /** Reconcile jobs one worker process runs at once. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** Kubeconfig file of the cluster the worker reconciles into; unset: in-cluster config (service account). */

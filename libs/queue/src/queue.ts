@@ -12,12 +12,15 @@ export interface ReconcileJobData {
   id: string;
 }
 
-export const JOB_OPTIONS = {
-  attempts: 12,
-  backoff: { type: 'exponential', delay: 1_000 },
-  removeOnComplete: { age: 3_600, count: 10_000 },
-  removeOnFail: { age: 7 * 24 * 3_600 },
-} as const;
+/** Retries of a job whose pass threw (API server unreachable, 409/429/5xx): exponential backoff from JOB_BACKOFF_MS. */
+export function jobOptions(config: Pick<PlatformConfig, 'JOB_BACKOFF_MS'>) {
+  return {
+    attempts: 12,
+    backoff: { type: 'exponential', delay: config.JOB_BACKOFF_MS },
+    removeOnComplete: { age: 3_600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3_600 },
+  } as const;
+}
 
 /**
  * Producers fail fast when Redis is down (the operation stays in PostgreSQL and the outbox sweeper
@@ -38,8 +41,10 @@ export function redisConnection(config: Pick<PlatformConfig, 'REDIS_URL'>, role:
 @Injectable()
 export class ReconcileQueue implements OnModuleDestroy {
   readonly queue: Queue<ReconcileJobData, unknown, ReconcileJobName>;
+  private readonly options: ReturnType<typeof jobOptions>;
 
   constructor(@Inject(PLATFORM_CONFIG) config: PlatformConfig) {
+    this.options = jobOptions(config);
     this.queue = new Queue(RECONCILE_QUEUE, { connection: redisConnection(config, 'producer'), prefix: config.REDIS_PREFIX });
     // A producer without Redis keeps serving; failures surface on add() and the outbox retries.
     this.queue.on('error', () => undefined);
@@ -52,7 +57,7 @@ export class ReconcileQueue implements OnModuleDestroy {
    */
   async add(name: ReconcileJobName, id: string, version?: number): Promise<void> {
     const jobId = version === undefined ? `${name}.${id}` : `${name}.${id}.${version}`;
-    await this.queue.add(name, { id }, { ...JOB_OPTIONS, jobId });
+    await this.queue.add(name, { id }, { ...this.options, jobId });
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -1,0 +1,90 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateServiceCommand, DescribeServiceCommand, UpdateServiceCommand } from '@aws-sdk/client-apprunner';
+import { type FakeKube, startFakeKube } from '@apprunner/kube-fake';
+import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
+import { waitFor } from '../support/wait';
+
+/**
+ * A proxy in front of the fake API server that makes writes fail the way busy API servers do (409
+ * Conflict, 429 Too Many Requests, 500, or a dropped connection). The worker must retry with backoff and still
+ * finish every operation exactly once.
+ */
+describe('reconciling through a flaky API server', () => {
+  let kube: FakeKube;
+  let proxy: Server;
+  let platform: TestPlatform;
+  let tenant: TestTenant;
+  const injected: string[] = [];
+
+  beforeAll(async () => {
+    kube = await startFakeKube();
+    kube.simulator.start(20);
+    const target = new URL(kube.url);
+    let writes = 0;
+    const seen = new Set<string>();
+    const failures = [
+      (res: import('node:http').ServerResponse) => status(res, 409, 'Conflict', 'Operation cannot be fulfilled: the object has been modified'),
+      (res: import('node:http').ServerResponse) => status(res, 429, 'TooManyRequests', 'the server has received too many requests'),
+      (res: import('node:http').ServerResponse) => status(res, 500, 'InternalError', 'etcdserver: request timed out'),
+      (res: import('node:http').ServerResponse) => res.socket?.destroy(),
+    ];
+    proxy = createServer((req, res) => {
+      // every other distinct write fails once (so every pass makes progress on its retry)
+      const path = `${req.method} ${req.url}`;
+      if (req.method !== 'GET' && !seen.has(path) && (seen.add(path), ++writes % 2 === 0)) {
+        const fail = failures[(writes / 2) % failures.length];
+        injected.push(`${req.method} ${req.url}`);
+        req.resume();
+        fail(res);
+        return;
+      }
+      const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      upstream.on('error', () => res.socket?.destroy());
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    platform = await startTestPlatform({
+      kubeSource: { options: { ...kube.kubeConfigOptions(), clusters: [{ name: 'kube-fake', server: url, skipTLSVerify: true }] } },
+      pollMs: 30,
+      env: { JOB_BACKOFF_MS: '20' },
+    });
+    tenant = await platform.newTenant('flaky-api');
+  });
+  afterAll(async () => {
+    await platform?.close();
+    await new Promise((r) => proxy?.close(r));
+    await kube?.close();
+  });
+
+  it('retries conflicts, throttling, server errors and dropped connections until the service runs', async () => {
+    const svc = (
+      await tenant.client.send(
+        new CreateServiceCommand({ ServiceName: 'flaky-web', SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/a/b:1', ImageRepositoryType: 'ECR' } } }),
+      )
+    ).Service!;
+    const running = () => waitFor(async () => (await tenant.client.send(new DescribeServiceCommand({ ServiceArn: svc.ServiceArn }))).Service!.Status === 'RUNNING', 'RUNNING', 60_000);
+    await running();
+    await tenant.client.send(new UpdateServiceCommand({ ServiceArn: svc.ServiceArn, SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/a/b:2', ImageRepositoryType: 'ECR' } } }));
+    await running();
+
+    expect(injected.length).toBeGreaterThanOrEqual(2);
+    const ops = await platform.prisma.operation.findMany({ where: { service: { serviceId: svc.ServiceId! } }, orderBy: { createdAt: 'asc' } });
+    expect(ops.map((o) => [o.type, o.status])).toEqual([
+      ['CREATE_SERVICE', 'SUCCEEDED'],
+      ['UPDATE_SERVICE', 'SUCCEEDED'],
+    ]);
+    const dep = kube.store.get('apps/v1', 'Deployment', `apprunner-${tenant.accountId}`, `svc-${svc.ServiceId}`)!;
+    expect((dep.spec as any).template.spec.containers[0].image).toBe('registry.internal/a/b:2');
+  }, 90_000);
+});
+
+function status(res: import('node:http').ServerResponse, code: number, reason: string, message: string): void {
+  res.writeHead(code, { 'content-type': 'application/json', ...(code === 429 ? { 'retry-after': '1' } : {}) });
+  res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }));
+}
