@@ -209,33 +209,20 @@ export class AutoScalingConfigurationService implements TenantBootstrap {
     return row;
   }
 
-  /** The members of AutoScalingConfigurationSummary that need no lookup (HasAssociatedService does). */
-  summaryOf(row: AutoScalingConfiguration): Omit<AutoScalingConfigurationSummary, 'HasAssociatedService'> {
-    return {
-      AutoScalingConfigurationArn: row.arn,
-      AutoScalingConfigurationName: row.name,
-      AutoScalingConfigurationRevision: row.revision,
-      Status: row.status as SdkAsc['Status'],
-      CreatedAt: row.createdAt,
-      IsDefault: row.isDefault,
-    };
+  /** AutoScalingConfigurationSummary of a row whose association the caller already knows (e.g. a live service's). */
+  summaryOf(row: AutoScalingConfiguration, hasAssociatedService: boolean): AutoScalingConfigurationSummary {
+    return summary(row, hasAssociatedService);
   }
 
   async toSdk(db: Db, row: AutoScalingConfiguration): Promise<SdkAsc> {
     const [latest, used] = await Promise.all([this.latestRevisions(db, row.tenantId, row.name), this.associated(db, [row.id])]);
     return {
-      AutoScalingConfigurationArn: row.arn,
-      AutoScalingConfigurationName: row.name,
-      AutoScalingConfigurationRevision: row.revision,
+      ...summary(row, used.has(row.id)),
       Latest: row.status === 'ACTIVE' && latest.get(row.name) === row.revision,
-      Status: row.status as SdkAsc['Status'],
       MaxConcurrency: row.maxConcurrency,
       MinSize: row.minSize,
       MaxSize: row.maxSize,
-      CreatedAt: row.createdAt,
       ...(row.deletedAt ? { DeletedAt: row.deletedAt } : {}),
-      HasAssociatedService: used.has(row.id),
-      IsDefault: row.isDefault,
     };
   }
 

@@ -218,7 +218,7 @@ export class ServiceService {
     const spec = s.spec as unknown as ServiceSpec;
     const asc = loadedAsc ?? (await db.autoScalingConfiguration.findUniqueOrThrow({ where: { id: s.autoScalingConfigurationId } }));
     // A live service is itself associated with its configuration; only a deleted one needs the lookup.
-    const ascSdk = s.status !== 'DELETED' ? { ...this.autoScaling.summaryOf(asc), HasAssociatedService: true } : await this.autoScaling.toSdk(db, asc);
+    const ascSdk = s.status !== 'DELETED' ? this.autoScaling.summaryOf(asc, true) : await this.autoScaling.toSdk(db, asc);
     return {
       ServiceName: s.serviceName,
       ServiceId: s.serviceId,
