@@ -23,6 +23,9 @@ export class ReconcileConsumer implements OnApplicationBootstrap, OnApplicationS
       connection: redisConnection(this.config, 'worker'),
       prefix: this.config.REDIS_PREFIX,
       concurrency: this.config.WORKER_CONCURRENCY,
+      // A dead worker's jobs are taken over once their lock lapses (checked as often as a lock lasts).
+      lockDuration: this.config.JOB_LOCK_MS,
+      stalledInterval: this.config.JOB_LOCK_MS,
     });
     this.worker.on('failed', (job, error) => {
       if (!job) return;

@@ -28,6 +28,11 @@ const schema = z.object({
   OUTBOX_SWEEP_SECONDS: z.coerce.number().int().min(1).default(10),
   /** First retry delay of a failed reconcile pass; doubles on every attempt (12 attempts). */
   JOB_BACKOFF_MS: z.coerce.number().int().min(1).default(1_000),
+  /**
+   * How long a worker holds a job without renewing its lock; a worker that died (killed, node lost) loses its jobs
+   * to the others after this long, and they finish them.
+   */
+  JOB_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
   /** Reconcile jobs one worker process runs at once. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** Kubeconfig file of the cluster the worker reconciles into; unset: in-cluster config (service account). */

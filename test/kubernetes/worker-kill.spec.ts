@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateServiceCommand, DescribeServiceCommand, UpdateServiceCommand } from '@aws-sdk/client-apprunner';
+import { type FakeKube, startFakeKube } from '@apprunner/kube-fake';
+import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
+import { waitFor } from '../support/wait';
+
+const ROOT = join(__dirname, '../..');
+const LOCK_MS = 1_000;
+
+/**
+ * The worker as a separate process, killed with SIGKILL in the middle of a reconcile pass (no shutdown hook runs, its
+ * BullMQ job stays active and locked). A new worker takes the job over once the lock lapses and finishes the
+ * operation once. The worker reaches the API server through a proxy that can hold requests, so that the kill lands
+ * while a pass is waiting on the API server.
+ */
+describe('a worker killed with SIGKILL mid-operation', () => {
+  let kube: FakeKube;
+  let platform: TestPlatform;
+  let tenant: TestTenant;
+  const children: ChildProcess[] = [];
+  let proxy: Server;
+  let proxyUrl: string;
+  let holdMs = 0;
+  let held = 0;
+
+  const startWorker = async (): Promise<ChildProcess> => {
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '', TEST_KUBE_OPTIONS: JSON.stringify({ ...kube.kubeConfigOptions(), clusters: [{ name: 'kube-fake', server: proxyUrl, skipTLSVerify: true }] }), TEST_POLL_MS: '50' };
+    for (const [k, v] of Object.entries(platform.config)) if (v !== undefined) env[k] = String(v);
+    env.JOB_LOCK_MS = String(LOCK_MS);
+    env.LOG_LEVEL = 'silent';
+    const child = spawn(process.execPath, [join(ROOT, 'node_modules/vite-node/vite-node.mjs'), '-c', join(ROOT, 'vitest.config.mts'), join(ROOT, 'test/support/worker-main.ts')], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += String(d)));
+    child.stderr!.on('data', (d) => (out += String(d)));
+    await waitFor(async () => out.includes('worker ready') || (child.exitCode !== null && Promise.reject(new Error(out))), 'worker process ready', 30_000);
+    return child;
+  };
+
+  beforeAll(async () => {
+    kube = await startFakeKube();
+    kube.simulator.start(20);
+    const target = new URL(kube.url);
+    proxy = createServer((req, res) => {
+      const forward = () => {
+        const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        });
+        upstream.on('error', () => res.socket?.destroy());
+        req.pipe(upstream);
+      };
+      if (holdMs > 0) {
+        held++;
+        setTimeout(forward, holdMs);
+      } else forward();
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    platform = await startTestPlatform({ kube, worker: false });
+    tenant = await platform.newTenant('worker-kill');
+  }, 60_000);
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await platform?.close();
+    await new Promise((r) => proxy?.close(r));
+    await kube?.close();
+  });
+
+  it('finishes the operation exactly once after a restart', async () => {
+    const status = async (arn: string) => (await tenant.client.send(new DescribeServiceCommand({ ServiceArn: arn }))).Service!.Status;
+    const first = await startWorker();
+    const svc = (
+      await tenant.client.send(new CreateServiceCommand({ ServiceName: 'killed-mid-way', SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/k/app:1', ImageRepositoryType: 'ECR' } } }))
+    ).Service!;
+    await waitFor(async () => (await status(svc.ServiceArn!)) === 'RUNNING', 'RUNNING', 20_000);
+
+    // The next pass hangs on the API server; the worker is killed while it waits.
+    holdMs = 3_000;
+    await tenant.client.send(new UpdateServiceCommand({ ServiceArn: svc.ServiceArn, SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/k/app:2', ImageRepositoryType: 'ECR' } } }));
+    const deployment = () => kube.store.get('apps/v1', 'Deployment', `apprunner-${tenant.accountId}`, `svc-${svc.ServiceId}`);
+    await waitFor(async () => held > 0, 'a pass waiting on the API server');
+    kube.simulator.stop(); // the rollout cannot finish behind the platform's back
+    first.kill('SIGKILL');
+    await waitFor(async () => first.exitCode !== null || first.signalCode !== null, 'first worker dead');
+    await new Promise((r) => setTimeout(r, 3_500)); // the held request reaches the fake after the kill, and is answered to nobody
+    expect(await status(svc.ServiceArn!)).toBe('OPERATION_IN_PROGRESS'); // nobody is working on it
+    holdMs = 0;
+    kube.simulator.start(20);
+
+    await startWorker();
+    await waitFor(async () => (await status(svc.ServiceArn!)) === 'RUNNING', 'RUNNING after restart', 20_000);
+    const ops = await platform.prisma.operation.findMany({ where: { service: { serviceId: svc.ServiceId! } }, orderBy: { createdAt: 'asc' } });
+    expect(ops.map((o) => [o.type, o.status])).toEqual([
+      ['CREATE_SERVICE', 'SUCCEEDED'],
+      ['UPDATE_SERVICE', 'SUCCEEDED'],
+    ]);
+    expect((deployment()?.spec as any).template.spec.containers[0].image).toBe('registry.internal/k/app:2');
+  }, 90_000);
+});
