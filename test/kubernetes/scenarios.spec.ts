@@ -283,7 +283,7 @@ describe('Kubernetes reconciler scenarios', () => {
     expect(calls.every((c) => c.status < 300)).toBe(true);
   });
 
-  it('finishes an operation exactly once when the worker is killed in the middle of it', async () => {
+  it('finishes an operation exactly once when the worker restarts in the middle of it (SIGKILL: worker-kill.spec.ts)', async () => {
     const svc = await create('survivor', GOOD);
     await settled(svc.ServiceArn!, 'RUNNING');
     kube.simulator.stop(); // the rollout cannot finish while the worker is alive
