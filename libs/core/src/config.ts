@@ -42,6 +42,9 @@ const schema = z.object({
   /** IngressClass of service Ingresses, and the namespace of its controller (allowed through tenant NetworkPolicies). */
   KUBE_INGRESS_CLASS: z.string().min(1).default('nginx'),
   KUBE_INGRESS_NAMESPACE: z.string().min(1).default('ingress-nginx'),
+  /** IngressClass (and its controller's namespace) of private services (IsPubliclyAccessible false); unset: no Ingress. */
+  KUBE_PRIVATE_INGRESS_CLASS: z.string().min(1).optional(),
+  KUBE_PRIVATE_INGRESS_NAMESPACE: z.string().min(1).optional(),
   /** A rollout that has not become available in this many seconds fails (and rolls back). */
   KUBE_PROGRESS_DEADLINE_SECONDS: z.coerce.number().int().min(10).default(600),
   /**

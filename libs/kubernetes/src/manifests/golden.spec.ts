@@ -9,7 +9,9 @@ import {
   codeInput,
   fullInput,
   pausedInput,
+  privateDualStackInput,
   privateInput,
+  SETTINGS_WITH_PRIVATE_CLASS,
   serviceInput,
 } from './__fixtures__/inputs';
 import { buildServiceObjects, buildServiceSecret, buildTenantObjects, toYaml, validateObject, type KubeObject } from './index';
@@ -28,6 +30,10 @@ const CASES: Record<string, () => KubeObject[]> = {
   'paused': () => buildServiceObjects(SETTINGS_WITH_PAUSED_BACKEND, pausedInput()),
   'paused-without-backend': () => buildServiceObjects(SETTINGS, pausedInput()),
   'private': () => buildServiceObjects(SETTINGS, privateInput()),
+  'private-class-dual-stack': () => [
+    ...buildTenantObjects(SETTINGS_WITH_PRIVATE_CLASS, TENANT).filter((o) => o.kind === 'NetworkPolicy'),
+    ...buildServiceObjects(SETTINGS_WITH_PRIVATE_CLASS, privateDualStackInput()),
+  ],
   'code-repository': () => buildServiceObjects(SETTINGS, codeInput()),
 };
 

@@ -7,8 +7,10 @@ import {
   fullInput,
   imageSpec,
   pausedInput,
+  privateDualStackInput,
   privateInput,
   serviceInput,
+  TENANT,
 } from './__fixtures__/inputs';
 import {
   ANNOTATIONS,
@@ -16,6 +18,7 @@ import {
   buildProbes,
   buildServiceObjects,
   buildServiceSecret,
+  buildTenantObjects,
   escapeDependentExpansion,
   hashSecretValues,
   isDns1123Subdomain,
@@ -96,9 +99,25 @@ describe('buildServiceObjects: shape', () => {
     const service = find(buildServiceObjects(SETTINGS, fullInput()), 'Service');
     expect(service.spec).toEqual({
       type: 'ClusterIP',
+      ipFamilyPolicy: 'SingleStack',
+      ipFamilies: ['IPv4'],
       selector: { [LABELS.service]: 'c0ffee00c0ffee00c0ffee00c0ffee00' },
       ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 3000 }],
     });
+  });
+
+  it('maps IpAddressType DUAL_STACK to PreferDualStack, and private services to the private IngressClass when there is one', () => {
+    const settings = { ...SETTINGS, privateIngressClassName: 'nginx-private', privateIngressControllerNamespace: 'ingress-private' };
+    const objects = buildServiceObjects(settings, privateDualStackInput());
+    const service = find(objects, 'Service');
+    expect(service.spec.ipFamilyPolicy).toBe('PreferDualStack');
+    expect(service.spec.ipFamilies).toBeUndefined();
+    expect(find(objects, 'Ingress').spec.ingressClassName).toBe('nginx-private');
+    // no private class: a private service has no Ingress at all, never the public one
+    expect(buildServiceObjects(SETTINGS, privateDualStackInput()).some((o) => o.kind === 'Ingress')).toBe(false);
+    // the private controller's namespace is let through the tenant's NetworkPolicy, next to the public one
+    const allow = buildTenantObjects(settings, TENANT).find((o) => o.metadata.name === 'apprunner-allow-ingress-controller') as any;
+    expect(allow.spec.ingress[0].from.map((f: any) => f.namespaceSelector.matchLabels['kubernetes.io/metadata.name'])).toEqual(['ingress-nginx', 'ingress-private']);
   });
 
   it('routes urlHost / (Prefix) to the Service through the configured ingress class, with the TLS hook', () => {

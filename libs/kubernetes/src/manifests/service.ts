@@ -36,8 +36,10 @@ export interface RuntimeSettings {
  *
  * - Paused: Deployment at `replicas: 0`, no HPA; the Ingress stays and, when `settings.pausedBackend`
  *   is set, points to it through an ExternalName Service.
- * - Private (`IsPubliclyAccessible: false`): no Ingress. The service is only reachable inside the
- *   cluster (VPC ingress connections, a later issue, will add the private entry point).
+ * - Private (`IsPubliclyAccessible: false`): the Ingress uses `settings.privateIngressClassName` (the platform's
+ *   private network); without one there is no Ingress and the service is only reachable inside the cluster.
+ * - `IpAddressType`: IPV4 → a SingleStack IPv4 Service; DUAL_STACK → PreferDualStack (IPv4 and IPv6 where the
+ *   cluster has both, IPv4 alone elsewhere rather than a failed apply).
  * - The per-service Secret (when `secretEnv` is non-empty) comes from `buildServiceSecret`.
  *
  * Objects absent from the list must be removed by the applier (prune by the service label), e.g. the
@@ -47,10 +49,11 @@ export function buildServiceObjects(settings: KubePlatformSettings, input: Servi
   const s = resolveSettings(settings);
   const objects: KubeObject[] = [buildDeployment(s, input), buildService(s, input)];
   const publicService = input.service.spec.NetworkConfiguration?.IngressConfiguration?.IsPubliclyAccessible !== false;
-  const pausedBackend = input.paused && publicService ? s.pausedBackend : undefined;
+  const ingressClass = publicService ? s.ingressClassName : s.privateIngressClassName;
+  const pausedBackend = input.paused && ingressClass ? s.pausedBackend : undefined;
   if (pausedBackend) objects.push(buildPausedBackendService(s, input, pausedBackend));
   if (!input.paused) objects.push(buildHorizontalPodAutoscaler(s, input));
-  if (publicService) objects.push(buildIngress(s, input, pausedBackend));
+  if (ingressClass) objects.push(buildIngress(s, input, pausedBackend, ingressClass));
   objects.push(buildServiceNetworkPolicy(s, input));
   return objects;
 }
@@ -207,6 +210,9 @@ function buildService(s: ResolvedSettings, input: ServiceInput): KubeObject {
     metadata: meta(s, input, serviceObjectName(input.service.serviceId)),
     spec: {
       type: 'ClusterIP',
+      ...(input.service.spec.NetworkConfiguration?.IpAddressType === 'DUAL_STACK'
+        ? { ipFamilyPolicy: 'PreferDualStack' }
+        : { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv4'] }),
       selector: serviceSelector(input),
       ports: [{ name: PORT_NAME, protocol: 'TCP', port: SERVICE_PORT, targetPort: port }],
     },
@@ -266,6 +272,7 @@ function buildIngress(
   s: ResolvedSettings,
   input: ServiceInput,
   pausedBackend: KubePlatformSettings['pausedBackend'],
+  ingressClassName: string,
 ): KubeObject {
   const name = serviceObjectName(input.service.serviceId);
   const backend: IIngressBackend = pausedBackend
@@ -277,7 +284,7 @@ function buildIngress(
     kind: 'Ingress',
     metadata: meta(s, input, name, s.ingressAnnotations),
     spec: {
-      ingressClassName: s.ingressClassName,
+      ingressClassName,
       ...(input.tls ? { tls: [{ hosts: [host], secretName: input.tls.secretName }] } : {}),
       rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend }] } }],
     },

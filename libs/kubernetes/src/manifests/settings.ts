@@ -27,6 +27,12 @@ export interface KubePlatformSettings {
   ingressClassName: string;
   /** Namespace of the ingress controller pods; the tenant NetworkPolicy admits traffic from it. */
   ingressControllerNamespace: string;
+  /**
+   * IngressClass serving private services (`IsPubliclyAccessible: false`) on the platform's private network, and the
+   * namespace of its controller. Without it a private service gets no Ingress at all (cluster-internal only).
+   */
+  privateIngressClassName?: string;
+  privateIngressControllerNamespace?: string;
   /** Server-side apply field manager; also the value of `app.kubernetes.io/managed-by`. */
   fieldManager: string;
   /**

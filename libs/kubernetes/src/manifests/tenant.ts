@@ -139,8 +139,14 @@ function buildAllowIngressControllerPolicy(s: ResolvedSettings, tenant: TenantIn
     spec: {
       podSelector: {},
       policyTypes: ['Ingress'],
-      ingress: [{ from: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: s.ingressControllerNamespace } } }] }],
+      ingress: [{ from: ingressControllerNamespaces(s).map((ns) => ({ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: ns } } })) }],
     },
   };
   return toKubeObject(policy);
+}
+
+/** The public ingress controller's namespace, and the private one's when it runs elsewhere. */
+function ingressControllerNamespaces(s: ResolvedSettings): string[] {
+  const privateNs = s.privateIngressClassName ? (s.privateIngressControllerNamespace ?? s.ingressControllerNamespace) : undefined;
+  return privateNs && privateNs !== s.ingressControllerNamespace ? [s.ingressControllerNamespace, privateNs] : [s.ingressControllerNamespace];
 }

@@ -15,6 +15,13 @@ export const SETTINGS_WITH_PAUSED_BACKEND: KubePlatformSettings = {
   pausedBackend: { serviceName: 'paused-page', namespace: 'apprunner-system', port: 8080 },
 };
 
+/** A platform with a private network: a second IngressClass whose controller runs in its own namespace. */
+export const SETTINGS_WITH_PRIVATE_CLASS: KubePlatformSettings = {
+  ...SETTINGS,
+  privateIngressClassName: 'nginx-private',
+  privateIngressControllerNamespace: 'ingress-private',
+};
+
 export const TENANT: TenantInput = { accountId: '123456789012', name: 'acme', quotas: { Services: 30 } };
 
 export const DIGEST = 'sha256:3b2f0c6e0d3b8f1a9e4c7d5b6a8f9e0c1d2b3a4f5e6d7c8b9a0f1e2d3c4b5a69';
@@ -128,6 +135,18 @@ export function privateInput(): ServiceInput {
       EgressConfiguration: { EgressType: 'DEFAULT' },
       IngressConfiguration: { IsPubliclyAccessible: false },
       IpAddressType: 'IPV4',
+    },
+  });
+  return serviceInput({}, spec);
+}
+
+/** A private, dual-stack service. */
+export function privateDualStackInput(): ServiceInput {
+  const spec = imageSpec({
+    NetworkConfiguration: {
+      EgressConfiguration: { EgressType: 'DEFAULT' },
+      IngressConfiguration: { IsPubliclyAccessible: false },
+      IpAddressType: 'DUAL_STACK',
     },
   });
   return serviceInput({}, spec);
