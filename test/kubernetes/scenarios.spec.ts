@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import {
+  AssociateCustomDomainCommand,
   CreateServiceCommand,
   DeleteServiceCommand,
+  DescribeCustomDomainsCommand,
   DescribeServiceCommand,
+  DisassociateCustomDomainCommand,
   ListOperationsCommand,
   PauseServiceCommand,
   ResumeServiceCommand,
@@ -268,6 +272,59 @@ describe('Kubernetes reconciler scenarios', () => {
     }
   });
 
+  it('associates custom domains through cert-manager: statuses follow the Certificate, disassociation removes only its objects', async () => {
+    const svc = await create('with-domains', GOOD);
+    await settled(svc.ServiceArn!, 'RUNNING');
+    const name = (domain: string) => `${objectName(svc.ServiceId!)}-d-${createHash('sha256').update(domain).digest('hex').slice(0, 12)}`;
+    const domains = async () => (await tenant.client.send(new DescribeCustomDomainsCommand({ ServiceArn: svc.ServiceArn }))).CustomDomains ?? [];
+    const domainStatus = (domain: string, want: string) =>
+      waitFor(async () => (await domains()).find((d) => d.DomainName === domain)?.Status === want, `${domain} ${want}`, 20_000);
+
+    const shop = 'shop.example.com';
+    kube.simulator.pendCertificate(name(shop), ns); // the ACME order waits for the tenant's validation record
+    kube.simulator.ingressAddress = ''; // and the ingress controller has not picked the host up yet
+    await tenant.client.send(new AssociateCustomDomainCommand({ ServiceArn: svc.ServiceArn, DomainName: shop }));
+    await domainStatus(shop, 'PENDING_CERTIFICATE_DNS_VALIDATION');
+    const certificate = kube.store.get('cert-manager.io/v1', 'Certificate', ns, name(shop))!;
+    expect(certificate.spec).toMatchObject({ dnsNames: [shop, `www.${shop}`], secretName: `${name(shop)}-tls`, issuerRef: { kind: 'ClusterIssuer', name: 'letsencrypt' } });
+    expect(certificate.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', name: objectName(svc.ServiceId!) });
+    expect(kube.store.get('networking.k8s.io/v1', 'Ingress', ns, name(shop))).toBeUndefined();
+    expect((await domains())[0].CertificateValidationRecords?.map((r) => r.Status)).toEqual(['PENDING_VALIDATION', 'PENDING_VALIDATION']);
+
+    kube.simulator.releaseCertificate(name(shop), ns);
+    await domainStatus(shop, 'BINDING_CERTIFICATE');
+    const ingress = kube.store.get('networking.k8s.io/v1', 'Ingress', ns, name(shop))!;
+    expect(ingress.spec).toMatchObject({
+      ingressClassName: 'nginx',
+      tls: [{ hosts: [shop, `www.${shop}`], secretName: `${name(shop)}-tls` }],
+      rules: [shop, `www.${shop}`].map((host) => ({ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: objectName(svc.ServiceId!), port: { number: 80 } } } }] } })),
+    });
+    kube.simulator.ingressAddress = '192.0.2.10';
+    kube.simulator.advance(0); // the simulated controllers look at everything again
+    await domainStatus(shop, 'ACTIVE');
+    expect((await domains()).find((d) => d.DomainName === shop)!.CertificateValidationRecords?.map((r) => r.Status)).toEqual(['SUCCESS', 'SUCCESS']);
+
+    const bad = 'bad.example.com';
+    kube.simulator.failCertificate(name(bad), ns);
+    await tenant.client.send(new AssociateCustomDomainCommand({ ServiceArn: svc.ServiceArn, DomainName: bad, EnableWWWSubdomain: false }));
+    await domainStatus(bad, 'CREATE_FAILED');
+    expect((await domains()).find((d) => d.DomainName === bad)!.CertificateValidationRecords?.map((r) => r.Status)).toEqual(['FAILED']);
+
+    // a domain belongs to one service on the whole platform
+    const other = await platform.newTenant('domain-thief');
+    const otherSvc = (await other.client.send(new CreateServiceCommand({ ServiceName: 'thief', SourceConfiguration: { ImageRepository: { ImageIdentifier: GOOD, ImageRepositoryType: 'ECR' } } }))).Service!;
+    await waitFor(async () => (await other.client.send(new DescribeServiceCommand({ ServiceArn: otherSvc.ServiceArn }))).Service!.Status === 'RUNNING', 'thief RUNNING');
+    await expect(other.client.send(new AssociateCustomDomainCommand({ ServiceArn: otherSvc.ServiceArn, DomainName: shop }))).rejects.toThrow(/already associated with another service/);
+
+    await tenant.client.send(new DisassociateCustomDomainCommand({ ServiceArn: svc.ServiceArn, DomainName: shop }));
+    await waitFor(async () => !(await domains()).some((d) => d.DomainName === shop), `${shop} gone`);
+    expect(kube.store.get('cert-manager.io/v1', 'Certificate', ns, name(shop))).toBeUndefined();
+    expect(kube.store.get('networking.k8s.io/v1', 'Ingress', ns, name(shop))).toBeUndefined();
+    expect(kube.store.get('v1', 'Secret', ns, `${name(shop)}-tls`)).toBeUndefined();
+    expect(kube.store.get('cert-manager.io/v1', 'Certificate', ns, name(bad))).toBeDefined(); // the other domain is untouched
+    expect(kube.store.get('networking.k8s.io/v1', 'Ingress', ns, objectName(svc.ServiceId!))).toBeDefined(); // and so is the service URL
+  });
+
   it('makes a bounded number of API calls per reconcile pass', async () => {
     const svc = await create('counted', GOOD);
     await settled(svc.ServiceArn!, 'RUNNING');
@@ -302,7 +359,8 @@ describe('Kubernetes reconciler scenarios', () => {
   });
 
   it('needs exactly the RBAC rules checked in at docs/worker-rbac.json (the chart grants these)', () => {
-    const rules = rbacRulesFromCalls(kube.calls);
+    // what the worker asked for (its kubeconfig user), not the tests' own requests to the fake
+    const rules = rbacRulesFromCalls(kube.calls.filter((c) => c.user === kube.kubeConfigOptions().users[0].token));
     const file = join(__dirname, '../../docs/worker-rbac.json');
     if (process.env.UPDATE_GOLDEN) writeFileSync(file, `${JSON.stringify(rules, null, 2)}\n`);
     expect(rules).toEqual(JSON.parse(readFileSync(file, 'utf8')));

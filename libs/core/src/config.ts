@@ -45,6 +45,9 @@ const schema = z.object({
   /** IngressClass (and its controller's namespace) of private services (IsPubliclyAccessible false); unset: no Ingress. */
   KUBE_PRIVATE_INGRESS_CLASS: z.string().min(1).optional(),
   KUBE_PRIVATE_INGRESS_NAMESPACE: z.string().min(1).optional(),
+  /** cert-manager issuer of custom domains' certificates (HTTP-01 or DNS-01 is the issuer's business). */
+  KUBE_CERT_ISSUER: z.string().min(1).default('letsencrypt'),
+  KUBE_CERT_ISSUER_KIND: z.enum(['ClusterIssuer', 'Issuer']).default('ClusterIssuer'),
   /** A rollout that has not become available in this many seconds fails (and rolls back). */
   KUBE_PROGRESS_DEADLINE_SECONDS: z.coerce.number().int().min(10).default(600),
   /**

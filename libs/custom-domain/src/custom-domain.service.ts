@@ -12,7 +12,7 @@ import type {
 } from '@aws-sdk/client-apprunner';
 import { Clock, decodeNextToken, InvalidRequestException, InvalidStateException, page, PLATFORM_CONFIG, type PlatformConfig, ResourceNotFoundException } from '@apprunner/core';
 import { OperationService } from '@apprunner/operation';
-import { type CustomDomain, type Prisma, PrismaService, type Service } from '@apprunner/persistence';
+import { type CustomDomain, Prisma, PrismaService, type Service } from '@apprunner/persistence';
 import { ServiceService } from '@apprunner/service';
 import { type CallContext, FIXED_LIMITS, lockTenant } from '@apprunner/tenancy';
 
@@ -40,36 +40,44 @@ export class CustomDomainService {
     if (!wildcard && domainName.includes('*')) throw new InvalidRequestException(`Invalid domain name: ${input.DomainName}`);
     if (wildcard && input.EnableWWWSubdomain === true) throw new InvalidRequestException('A wildcard domain cannot have a www subdomain.');
     const enableWWW = wildcard ? false : (input.EnableWWWSubdomain ?? true);
-    const { service, row } = await this.prisma.client.$transaction(async (tx) => {
-      await lockTenant(tx, ctx.tenant.id);
-      const service = await this.liveService(tx, ctx, input.ServiceArn as string);
-      if (service.status !== 'RUNNING') {
-        throw new InvalidStateException(`You can associate a custom domain only with a RUNNING service; this one is ${service.status}.`);
-      }
-      const domains = await tx.customDomain.findMany({ where: { serviceId: service.id }, select: { domainName: true } });
-      if (domains.some((d) => d.domainName === domainName)) {
-        throw new InvalidRequestException(`Domain ${domainName} is already associated with this service.`);
-      }
-      if (domains.length >= FIXED_LIMITS.CustomDomainsPerService) {
-        throw new InvalidRequestException(`A service can have at most ${FIXED_LIMITS.CustomDomainsPerService} custom domains.`);
-      }
-      // Routing is by Host: one domain can point at one service on the whole platform.
-      if (await tx.customDomain.findFirst({ where: { domainName }, select: { id: true } })) {
-        throw new InvalidRequestException(`Domain ${domainName} is already associated with another service.`);
-      }
-      const row = await tx.customDomain.create({
-        data: {
-          tenantId: ctx.tenant.id,
-          serviceId: service.id,
-          domainName,
-          enableWWWSubdomain: enableWWW,
-          status: 'CREATING',
-          certificateValidationRecords: this.validationRecords(domainName, enableWWW) as unknown as Prisma.InputJsonValue,
-          createdAt: this.clock.now(),
-        },
+    const { service, row } = await this.prisma.client
+      .$transaction(async (tx) => {
+        await lockTenant(tx, ctx.tenant.id);
+        const service = await this.liveService(tx, ctx, input.ServiceArn as string);
+        if (service.status !== 'RUNNING') {
+          throw new InvalidStateException(`You can associate a custom domain only with a RUNNING service; this one is ${service.status}.`);
+        }
+        const domains = await tx.customDomain.findMany({ where: { serviceId: service.id }, select: { domainName: true } });
+        if (domains.some((d) => d.domainName === domainName)) {
+          throw new InvalidRequestException(`Domain ${domainName} is already associated with this service.`);
+        }
+        if (domains.length >= FIXED_LIMITS.CustomDomainsPerService) {
+          throw new InvalidRequestException(`A service can have at most ${FIXED_LIMITS.CustomDomainsPerService} custom domains.`);
+        }
+        // Routing is by Host: one domain can point at one service on the whole platform.
+        if (await tx.customDomain.findFirst({ where: { domainName }, select: { id: true } })) {
+          throw new InvalidRequestException(`Domain ${domainName} is already associated with another service.`);
+        }
+        const row = await tx.customDomain.create({
+          data: {
+            tenantId: ctx.tenant.id,
+            serviceId: service.id,
+            domainName,
+            enableWWWSubdomain: enableWWW,
+            status: 'CREATING',
+            certificateValidationRecords: this.validationRecords(domainName, enableWWW) as unknown as Prisma.InputJsonValue,
+            createdAt: this.clock.now(),
+          },
+        });
+        return { service, row };
+      })
+      .catch((e: unknown) => {
+        // Two tenants racing for the same domain: the unique index decides.
+        if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') {
+          throw new InvalidRequestException(`Domain ${domainName} is already associated with another service.`);
+        }
+        throw e;
       });
-      return { service, row };
-    });
     await this.operations.dispatch('custom-domain', row.id, row.updatedAt.getTime());
     return { DNSTarget: service.urlHost, ServiceArn: service.arn, CustomDomain: toSdk(row), VpcDNSTargets: await this.vpcTargets(service) };
   }

@@ -13,7 +13,7 @@ describe('call records and RBAC derivation', () => {
   });
   afterAll(() => fake.close());
 
-  it('records every request with verb, resource, kind, scope, patch type, field manager, dry run and status', async () => {
+  it('records every request with verb, resource, kind, scope, user, patch type, field manager, dry run and status', async () => {
     fake.resetCalls();
     await c.core.createNamespace({ body: { metadata: { name: 'rec' } } });
     await c.objects.patch(deployment('web', 'rec'), undefined, 'All', 'ctl', true, PatchStrategy.ServerSideApply);
@@ -24,8 +24,8 @@ describe('call records and RBAC derivation', () => {
       return rest;
     });
     expect(calls).toEqual([
-      { verb: 'create', method: 'POST', path: '/api/v1/namespaces', apiVersion: 'v1', group: '', resource: 'namespaces', kind: 'Namespace', status: 201 },
-      { verb: 'get', method: 'GET', path: '/apis/apps/v1', apiVersion: 'apps/v1', group: 'apps', resource: '', kind: '', discovery: true, status: 200 },
+      { verb: 'create', method: 'POST', path: '/api/v1/namespaces', apiVersion: 'v1', group: '', resource: 'namespaces', kind: 'Namespace', user: 'kube-fake', status: 201 },
+      { verb: 'get', method: 'GET', path: '/apis/apps/v1', apiVersion: 'apps/v1', group: 'apps', resource: '', kind: '', user: 'kube-fake', discovery: true, status: 200 },
       {
         verb: 'patch',
         method: 'PATCH',
@@ -34,6 +34,7 @@ describe('call records and RBAC derivation', () => {
         group: 'apps',
         resource: 'deployments',
         kind: 'Deployment',
+        user: 'kube-fake',
         namespace: 'rec',
         name: 'web',
         patchType: 'application/apply-patch+yaml',
@@ -41,9 +42,12 @@ describe('call records and RBAC derivation', () => {
         dryRun: true,
         status: 201,
       },
-      { verb: 'get', method: 'GET', path: '/apis/apps/v1/namespaces/rec/deployments/web', apiVersion: 'apps/v1', group: 'apps', resource: 'deployments', kind: 'Deployment', namespace: 'rec', name: 'web', status: 404 },
-      { verb: 'list', method: 'GET', path: '/apis/apps/v1/deployments', apiVersion: 'apps/v1', group: 'apps', resource: 'deployments', kind: 'Deployment', status: 200 },
+      { verb: 'get', method: 'GET', path: '/apis/apps/v1/namespaces/rec/deployments/web', apiVersion: 'apps/v1', group: 'apps', resource: 'deployments', kind: 'Deployment', namespace: 'rec', name: 'web', user: 'kube-fake', status: 404 },
+      { verb: 'list', method: 'GET', path: '/apis/apps/v1/deployments', apiVersion: 'apps/v1', group: 'apps', resource: 'deployments', kind: 'Deployment', user: 'kube-fake', status: 200 },
     ]);
+    // a request without a token is anonymous, as RBAC sees it
+    await fetch(`${fake.url}/api/v1/namespaces`);
+    expect(fake.calls.at(-1)).toMatchObject({ verb: 'list', resource: 'namespaces', user: 'system:anonymous' });
     fake.resetCalls();
     expect(fake.calls).toEqual([]);
   });
@@ -72,7 +76,7 @@ describe('call records and RBAC derivation', () => {
   });
 
   it('merges resources that need the same verbs into one rule', () => {
-    const call = (group: string, resource: string, verb: 'get' | 'list') => ({ verb, method: 'GET', path: '', apiVersion: '', group, resource, kind: 'X', status: 200, at: 0 });
+    const call = (group: string, resource: string, verb: 'get' | 'list') => ({ verb, method: 'GET', path: '', apiVersion: '', group, resource, kind: 'X', user: 'u', status: 200, at: 0 });
     expect(rbacRulesFromCalls([call('', 'secrets', 'get'), call('', 'configmaps', 'get'), call('', 'pods', 'list'), call('', 'pods', 'get')])).toEqual([
       { apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['get'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },

@@ -101,6 +101,8 @@ export class KubeHttpServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = (req.method ?? 'GET').toUpperCase();
+    const auth = req.headers.authorization ?? '';
+    const user = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : 'system:anonymous';
     let parts: string[];
     try {
       parts = url.pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
@@ -113,7 +115,7 @@ export class KubeHttpServer {
       const body = discovery ?? (parts[0] === 'version' ? { major: '1', minor: '33', gitVersion: 'v1.33.0-kube-fake', platform: 'linux/amd64' } : undefined);
       const status = method === 'GET' && (body !== undefined || parts.length === 1) ? 200 : method === 'GET' ? 404 : 405;
       const apiVersion = parts[0] === 'api' ? (parts[1] ?? '') : parts[0] === 'apis' ? parts.slice(1, 3).join('/') : '';
-      this.record({ verb: 'get', method, path: url.pathname, apiVersion, group: parts[0] === 'apis' ? (parts[1] ?? '') : '', resource: '', kind: '', discovery: true, status });
+      this.record({ verb: 'get', method, path: url.pathname, apiVersion, group: parts[0] === 'apis' ? (parts[1] ?? '') : '', resource: '', kind: '', user, discovery: true, status });
       if (status !== 200) return sendJson(res, status, (status === 404 ? errors.notFoundPath() : errors.methodNotAllowed()).toStatus());
       if (body === undefined) {
         res.writeHead(200, { 'Content-Type': 'text/plain' });
@@ -136,6 +138,7 @@ export class KubeHttpServer {
       group: parsed?.group ?? '',
       resource: parsed?.resource ?? '',
       kind: rt?.kind ?? '',
+      user,
       ...(parsed?.namespace !== undefined ? { namespace: parsed.namespace } : {}),
       ...(parsed?.name !== undefined ? { name: parsed.name } : {}),
       ...(parsed?.subresource !== undefined ? { subresource: parsed.subresource } : {}),

@@ -66,6 +66,7 @@ export class ClusterSimulator {
 
   private readonly failures = new Map<string, FailureMode>();
   private readonly failedCertificates = new Set<string>();
+  private readonly pendingCertificates = new Set<string>();
   private readonly rollouts = new Map<string, Rollout>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
@@ -146,6 +147,17 @@ export class ClusterSimulator {
   /** The Certificate never becomes Ready (namespace omitted: any namespace). */
   failCertificate(name: string, namespace?: string): void {
     this.failedCertificates.add(namespace ? `${namespace}/${name}` : name);
+    this.dirty.certManager = true;
+  }
+
+  /** The Certificate stays Issuing (an ACME order waiting for its DNS record) until `releaseCertificate`. */
+  pendCertificate(name: string, namespace?: string): void {
+    this.pendingCertificates.add(namespace ? `${namespace}/${name}` : name);
+    this.dirty.certManager = true;
+  }
+
+  releaseCertificate(name: string, namespace?: string): void {
+    this.pendingCertificates.delete(namespace ? `${namespace}/${name}` : name);
     this.dirty.certManager = true;
   }
 
@@ -526,6 +538,12 @@ export class ClusterSimulator {
       let next = setCondition(conditions, { type: 'Ready', status: 'False', reason: 'Failed', message: 'The certificate request has failed to complete and will be retried: simulated issuance failure' }, time, false);
       next = setCondition(next, { type: 'Issuing', status: 'False', reason: 'Failed', message: 'The certificate request has failed to complete and will be retried: simulated issuance failure' }, time, false);
       await this.writeStatus(cert, { ...old, conditions: next.map((c) => ({ ...c, observedGeneration: generation })), failedIssuanceAttempts: 1, lastFailureTime: old.lastFailureTime ?? time });
+      return;
+    }
+    if (this.pendingCertificates.has(name) || this.pendingCertificates.has(`${ns}/${name}`)) {
+      let next = setCondition(conditions, { type: 'Ready', status: 'False', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist' }, time, false);
+      next = setCondition(next, { type: 'Issuing', status: 'True', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist' }, time, false);
+      await this.writeStatus(cert, { ...old, conditions: next.map((c) => ({ ...c, observedGeneration: generation })) });
       return;
     }
     const secretName = asString(spec.secretName) ?? '';

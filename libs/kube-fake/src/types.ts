@@ -231,6 +231,8 @@ export interface CallRecord {
   subresource?: string;
   /** Content-Type of a PATCH. */
   patchType?: string;
+  /** Who asked: the bearer token of the request (`system:anonymous` without one), as RBAC would see the user. */
+  user: string;
   /** `?fieldManager=` when the client sent one. */
   fieldManager?: string;
   dryRun?: boolean;

@@ -13,6 +13,8 @@ import {
   buildTenantObjects,
   hashSecretValues,
   ANNOTATIONS,
+  buildCustomDomainObjects,
+  type CertificateIssuer,
   type KubePlatformSettings,
   namespaceName,
   serviceObjectName,
@@ -20,7 +22,7 @@ import {
   serviceSecretName,
 } from './manifests';
 import { parseSecretRef, type SecretRef } from './secret-refs';
-import { rolloutState } from './rollout';
+import { certificateState, rolloutState } from './rollout';
 
 export const KUBE_CLIENT = Symbol('KUBE_CLIENT');
 /** Tenant objects are re-applied by operations at most this often (resync re-applies them every pass). */
@@ -85,6 +87,7 @@ export class KubeReconcilers implements Reconcilers {
   private readonly appliedOperations = new Set<string>();
   /** Key of the secret-values fingerprint in pod templates (derived from MASTER_KEY, never the key itself). */
   private readonly secretHashKey: Buffer;
+  private readonly issuer: CertificateIssuer;
 
   constructor(
     @Inject(KUBE_CLIENT) private readonly kube: KubeClient,
@@ -92,6 +95,7 @@ export class KubeReconcilers implements Reconcilers {
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {
     this.settings = platformSettings(config);
+    this.issuer = { name: config.KUBE_CERT_ISSUER, kind: config.KUBE_CERT_ISSUER_KIND };
     this.secretHashKey = createHash('sha256').update(`apprunner-k8s secret fingerprint\0${config.MASTER_KEY}`).digest();
   }
 
@@ -129,9 +133,45 @@ export class KubeReconcilers implements Reconcilers {
     return { status: 'FAILED', reason: `VPC ingress connections are not reconciled by this worker yet (${connection.name}).` };
   }
 
+  /**
+   * A custom domain: a cert-manager Certificate, then (once it is issued) an Ingress for its hosts with that certificate,
+   * both owned by the service's Deployment. Its status follows the certificate: CREATING, then
+   * PENDING_CERTIFICATE_DNS_VALIDATION while the issuer waits for the validation record, BINDING_CERTIFICATE until the
+   * ingress controller serves the hosts, ACTIVE; CREATE_FAILED when issuance fails. DELETING removes its objects only.
+   */
   async reconcileCustomDomain(domain: CustomDomain & { service: Service }): Promise<ReconcileOutcome> {
-    if (domain.status === 'DELETING') return { status: 'SUCCEEDED' };
-    return { status: 'FAILED', reason: `Custom domains are not reconciled by this worker yet (${domain.domainName}).` };
+    try {
+      const tenant = await this.prisma.client.tenant.findUniqueOrThrow({ where: { id: domain.tenantId } });
+      const namespace = namespaceName(this.settings, tenant.accountId);
+      const [certificateSpec, ingressSpec] = buildCustomDomainObjects(
+        this.settings,
+        { tenant: { accountId: tenant.accountId }, service: { serviceId: domain.service.serviceId, arn: domain.service.arn }, domainName: domain.domainName, enableWWWSubdomain: domain.enableWWWSubdomain },
+        this.issuer,
+      ) as LiveObject[];
+      const tlsSecret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${certificateSpec.metadata.name}-tls`, namespace } };
+      if (domain.status === 'DELETING') {
+        for (const o of [ingressSpec, certificateSpec, tlsSecret]) await this.kube.delete(o);
+        return { status: 'SUCCEEDED' };
+      }
+      const deployment = await this.kube.get<LiveObject>('apps/v1', 'Deployment', serviceObjectName(domain.service.serviceId), namespace);
+      if (!deployment?.metadata.uid) return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, progress: 'CREATING', message: 'Waiting for the service to be deployed.' };
+      const owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name, uid: deployment.metadata.uid, controller: true, blockOwnerDeletion: true };
+      const owned = (o: LiveObject): LiveObject => ({ ...o, metadata: { ...o.metadata, ownerReferences: [owner] } });
+      const certificate = await this.kube.apply(owned(certificateSpec));
+      const cert = certificateState(certificate);
+      if (cert.state === 'failed') return { status: 'FAILED', reason: cert.reason };
+      if (cert.state !== 'ready') {
+        const progress = cert.state === 'issuing' ? 'PENDING_CERTIFICATE_DNS_VALIDATION' : 'CREATING';
+        return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, progress, message: 'Waiting for the certificate.' };
+      }
+      const ingress = await this.kube.apply(owned(ingressSpec));
+      const served = ((ingress.status as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer?.ingress ?? []).length > 0;
+      if (!served) return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, progress: 'BINDING_CERTIFICATE', message: 'Waiting for the ingress controller.' };
+      return { status: 'SUCCEEDED' };
+    } catch (e) {
+      if (e instanceof KubePermanentError) return { status: 'FAILED', reason: `The cluster refused the custom domain: ${e.message}` };
+      throw e;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -66,3 +66,18 @@ export function failureReason(pods: LiveObject[]): string | undefined {
   }
   return undefined;
 }
+
+/** Where a cert-manager Certificate stands (its Ready and Issuing conditions, as cert-manager writes them). */
+export type CertificateState = { state: 'ready' } | { state: 'issuing' } | { state: 'creating' } | { state: 'failed'; reason: string };
+
+export function certificateState(certificate: LiveObject): CertificateState {
+  const status = (certificate.status ?? {}) as { conditions?: { type: string; status: string; reason?: string; message?: string; observedGeneration?: number }[]; failedIssuanceAttempts?: number };
+  const generation = certificate.metadata.generation ?? 1;
+  const current = (type: string) => status.conditions?.find((c) => c.type === type && (c.observedGeneration === undefined || c.observedGeneration >= generation));
+  const ready = current('Ready');
+  const issuing = current('Issuing');
+  if (ready?.status === 'True') return { state: 'ready' };
+  if (issuing?.status === 'False' && issuing.reason === 'Failed') return { state: 'failed', reason: `The certificate could not be issued: ${issuing.message ?? 'issuance failed'}` };
+  if (issuing?.status === 'True') return { state: 'issuing' };
+  return { state: 'creating' };
+}

@@ -113,15 +113,27 @@ export class OperationRunner {
     const cd = await this.prisma.client.customDomain.findUnique({ where: { id }, include: { service: true } });
     if (!cd || ['ACTIVE', 'CREATE_FAILED', 'DELETE_FAILED'].includes(cd.status)) return { done: true };
     const outcome = await this.reconcilers.reconcileCustomDomain(cd);
-    if (outcome.status === 'IN_PROGRESS') return { done: false, retryAfterMs: outcome.retryAfterMs };
+    if (outcome.status === 'IN_PROGRESS') {
+      // Progress of an association (certificate pending DNS validation, being bound) is shown to the tenant.
+      if (outcome.progress && cd.status !== 'DELETING' && outcome.progress !== cd.status) {
+        await this.prisma.client.customDomain.updateMany({ where: { id, status: cd.status }, data: { status: outcome.progress } });
+      }
+      return { done: false, retryAfterMs: outcome.retryAfterMs };
+    }
     if (cd.status === 'DELETING' && outcome.status === 'SUCCEEDED') {
       await this.prisma.client.customDomain.deleteMany({ where: { id, status: 'DELETING' } });
     } else {
       const status = outcome.status === 'FAILED' ? (cd.status === 'DELETING' ? 'DELETE_FAILED' : 'CREATE_FAILED') : 'ACTIVE';
-      await this.prisma.client.customDomain.updateMany({ where: { id, status: cd.status }, data: { status } });
+      const records = status === 'DELETE_FAILED' ? undefined : withRecordStatus(cd.certificateValidationRecords, status === 'ACTIVE' ? 'SUCCESS' : 'FAILED');
+      await this.prisma.client.customDomain.updateMany({ where: { id, status: cd.status }, data: { status, ...(records ? { certificateValidationRecords: records } : {}) } });
     }
     return { done: true };
   }
+}
+
+/** CertificateValidationRecords with every record's Status set (SUCCESS once the certificate is issued, FAILED if not). */
+function withRecordStatus(records: Prisma.JsonValue, status: 'SUCCESS' | 'FAILED'): Prisma.InputJsonValue {
+  return (Array.isArray(records) ? records : []).map((r) => ({ ...(r as Record<string, unknown>), Status: status })) as Prisma.InputJsonValue;
 }
 
 function failedVicStatus(status: string): string {

@@ -68,7 +68,7 @@ export class OperationService {
         take: 500,
       }),
       this.prisma.client.customDomain.findMany({
-        where: { status: { in: ['CREATING', 'DELETING'] }, updatedAt: { lt: cutoff } },
+        where: { status: { in: ['CREATING', 'PENDING_CERTIFICATE_DNS_VALIDATION', 'BINDING_CERTIFICATE', 'DELETING'] }, updatedAt: { lt: cutoff } },
         select: { id: true, updatedAt: true },
         take: 500,
       }),

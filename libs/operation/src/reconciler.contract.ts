@@ -9,7 +9,13 @@ export type ReconcileOutcome =
   /** The cluster matches the record for this operation. */
   | { status: 'SUCCEEDED' }
   /** Applied, not yet converged (e.g. rollout in progress): call again after `retryAfterMs`. */
-  | { status: 'IN_PROGRESS'; retryAfterMs: number; message?: string }
+  | {
+      status: 'IN_PROGRESS';
+      retryAfterMs: number;
+      message?: string;
+      /** Where a custom domain stands meanwhile: CREATING, PENDING_CERTIFICATE_DNS_VALIDATION or BINDING_CERTIFICATE. */
+      progress?: 'CREATING' | 'PENDING_CERTIFICATE_DNS_VALIDATION' | 'BINDING_CERTIFICATE';
+    }
   /**
    * Permanent failure (bad spec, image not found, health check never passed): no retry. For an
    * update or deployment of a serving service, the reconciler has put the previous version back;

@@ -49,3 +49,12 @@ export {
 export { buildServiceSecret, hashSecretValues } from './secret';
 export { VALIDATED_KINDS, validateObject } from './validate';
 export { toYaml } from './yaml';
+export {
+  buildCustomDomainObjects,
+  type CertificateIssuer,
+  CUSTOM_DOMAIN_LABEL,
+  customDomainHosts,
+  customDomainObjectName,
+  type CustomDomainInput,
+  DOMAIN_ANNOTATION,
+} from './custom-domain';
