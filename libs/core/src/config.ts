@@ -45,6 +45,11 @@ const schema = z.object({
   /** IngressClass (and its controller's namespace) of private services (IsPubliclyAccessible false); unset: no Ingress. */
   KUBE_PRIVATE_INGRESS_CLASS: z.string().min(1).optional(),
   KUBE_PRIVATE_INGRESS_NAMESPACE: z.string().min(1).optional(),
+  /** Comma-separated CIDRs services never reach with DEFAULT egress (default: private, shared, link-local, loopback). */
+  KUBE_EGRESS_DENIED_CIDRS: z
+    .string()
+    .regex(/^[0-9a-fA-F:.]+\/\d{1,3}(,[0-9a-fA-F:.]+\/\d{1,3})*$/)
+    .optional(),
   /** cert-manager issuer of custom domains' certificates (HTTP-01 or DNS-01 is the issuer's business). */
   KUBE_CERT_ISSUER: z.string().min(1).default('letsencrypt'),
   KUBE_CERT_ISSUER_KIND: z.enum(['ClusterIssuer', 'Issuer']).default('ClusterIssuer'),

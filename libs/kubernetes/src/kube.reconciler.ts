@@ -58,6 +58,7 @@ export function platformSettings(config: PlatformConfig): KubePlatformSettings {
     ingressControllerNamespace: config.KUBE_INGRESS_NAMESPACE,
     fieldManager: config.KUBE_FIELD_MANAGER,
     progressDeadlineSeconds: config.KUBE_PROGRESS_DEADLINE_SECONDS,
+    ...(config.KUBE_EGRESS_DENIED_CIDRS ? { egressDeniedCidrs: config.KUBE_EGRESS_DENIED_CIDRS.split(',') } : {}),
     ...(config.KUBE_PRIVATE_INGRESS_CLASS ? { privateIngressClassName: config.KUBE_PRIVATE_INGRESS_CLASS } : {}),
     ...(config.KUBE_PRIVATE_INGRESS_NAMESPACE ? { privateIngressControllerNamespace: config.KUBE_PRIVATE_INGRESS_NAMESPACE } : {}),
     ...(config.KUBE_PAUSED_BACKEND ? { pausedBackend: parseBackend(config.KUBE_PAUSED_BACKEND) } : {}),

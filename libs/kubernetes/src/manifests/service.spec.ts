@@ -106,6 +106,33 @@ describe('buildServiceObjects: shape', () => {
     });
   });
 
+  it('gives DEFAULT egress the internet but nothing private: DNS, its own pods, and every address outside the denied ranges', () => {
+    const policy = find(buildServiceObjects(SETTINGS, fullInput()), 'NetworkPolicy') as any;
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.egress).toEqual([
+      {
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+        ports: [
+          { protocol: 'UDP', port: 53 },
+          { protocol: 'TCP', port: 53 },
+        ],
+      },
+      { to: [{ podSelector: { matchLabels: { [LABELS.service]: 'c0ffee00c0ffee00c0ffee00c0ffee00' } } }] },
+      {
+        to: [
+          { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'] } },
+          { ipBlock: { cidr: '::/0', except: ['fc00::/7', 'fe80::/10', '::1/128'] } },
+        ],
+      },
+    ]);
+    // another tenant's pods (private pod network) match no egress rule: no podSelector reaches outside the service,
+    // no namespaceSelector but DNS's, and every ipBlock excludes the private ranges
+    const peers = policy.spec.egress.flatMap((r: any) => r.to);
+    expect(peers.filter((p: any) => p.namespaceSelector).map((p: any) => p.namespaceSelector.matchLabels)).toEqual([{ 'kubernetes.io/metadata.name': 'kube-system' }]);
+    const custom = find(buildServiceObjects({ ...SETTINGS, egressDeniedCidrs: ['10.0.0.0/8', '203.0.113.0/24'] }, fullInput()), 'NetworkPolicy') as any;
+    expect(custom.spec.egress[2].to[0].ipBlock.except).toEqual(['10.0.0.0/8', '203.0.113.0/24']);
+  });
+
   it('maps IpAddressType DUAL_STACK to PreferDualStack, and private services to the private IngressClass when there is one', () => {
     const settings = { ...SETTINGS, privateIngressClassName: 'nginx-private', privateIngressControllerNamespace: 'ingress-private' };
     const objects = buildServiceObjects(settings, privateDualStackInput());
@@ -155,7 +182,9 @@ describe('buildServiceObjects: shape', () => {
   it('admits traffic between pods of the same service only', () => {
     const policy = find(buildServiceObjects(SETTINGS, serviceInput()), 'NetworkPolicy');
     const selector = { matchLabels: { [LABELS.service]: '8fe1e10304f84fd2b0df550fe98a71fa' } };
-    expect(policy.spec).toEqual({ podSelector: selector, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: selector }] }] });
+    expect(policy.spec.podSelector).toEqual(selector);
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).toEqual([{ from: [{ podSelector: selector }] }]);
   });
 
   it('gives every object a valid name and every built object its own sub-objects (no shared references)', () => {

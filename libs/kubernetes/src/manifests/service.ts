@@ -8,7 +8,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import type { IService } from 'kubernetes-models/v1/Service';
-import { ANNOTATIONS, serviceAnnotations, serviceLabels, serviceSelector } from './labels';
+import { ANNOTATIONS, LABELS, serviceAnnotations, serviceLabels, serviceSelector } from './labels';
 import { namespaceName, pausedServiceName, serviceObjectName, serviceSecretName } from './names';
 import { toKubeObject } from './object';
 import { instanceQuantities } from './resources';
@@ -301,9 +301,32 @@ function buildServiceNetworkPolicy(s: ResolvedSettings, input: ServiceInput): Ku
     metadata: meta(s, input, serviceObjectName(input.service.serviceId)),
     spec: {
       podSelector: { matchLabels: selector },
-      policyTypes: ['Ingress'],
+      policyTypes: ['Ingress', 'Egress'],
       ingress: [{ from: [{ podSelector: { matchLabels: { ...selector } } }] }],
+      egress: defaultEgress(s, selector),
     },
   };
   return toKubeObject(policy);
+}
+
+/**
+ * App Runner's DEFAULT egress: the public internet, nothing private. Allowed: cluster DNS, the service's own pods,
+ * and every address outside `settings.egressDeniedCidrs` (the private, shared and link-local ranges by default, so
+ * other tenants' pods, cluster services, nodes and cloud metadata endpoints are out of reach). VPC connectors
+ * (EgressType VPC) will open specific private ranges on top of this.
+ */
+function defaultEgress(s: ResolvedSettings, selector: Record<string, string>): NonNullable<INetworkPolicy['spec']>['egress'] {
+  const v4 = s.egressDeniedCidrs.filter((c) => !c.includes(':'));
+  const v6 = s.egressDeniedCidrs.filter((c) => c.includes(':'));
+  return [
+    {
+      to: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: s.dnsNamespace } }, podSelector: { matchLabels: s.dnsPodLabels } }],
+      ports: [
+        { protocol: 'UDP', port: 53 },
+        { protocol: 'TCP', port: 53 },
+      ],
+    },
+    { to: [{ podSelector: { matchLabels: { ...selector } } }] },
+    { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: v4 } }, { ipBlock: { cidr: '::/0', except: v6 } }] },
+  ];
 }

@@ -60,6 +60,14 @@ export interface KubePlatformSettings {
   podSecurityLevel?: PodSecurityLevel;
   /** Extra annotations for every service Ingress (controller tuning, cert-manager issuer...). */
   ingressAnnotations?: Record<string, string>;
+  /**
+   * Addresses services never reach with DEFAULT egress. Default: RFC 1918, shared (100.64/10), link-local (cloud
+   * metadata), loopback and their IPv6 counterparts; add the cluster's own ranges if they are public.
+   */
+  egressDeniedCidrs?: string[];
+  /** Where cluster DNS runs (egress to it on port 53 is allowed). Default `kube-system` / `k8s-app: kube-dns`. */
+  dnsNamespace?: string;
+  dnsPodLabels?: Record<string, string>;
   /** Cluster DNS domain, used for the paused backend's ExternalName. Default `cluster.local`. */
   clusterDomain?: string;
   tenantQuota?: Partial<TenantQuotaSettings>;
@@ -78,6 +86,9 @@ export const SETTING_DEFAULTS = {
   cpuTargetUtilization: 70,
   podSecurityLevel: 'baseline' as PodSecurityLevel,
   clusterDomain: 'cluster.local',
+  egressDeniedCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8', 'fc00::/7', 'fe80::/10', '::1/128'],
+  dnsNamespace: 'kube-system',
+  dnsPodLabels: { 'k8s-app': 'kube-dns' } as Record<string, string>,
 };
 
 /** Settings with every optional knob filled in. */
@@ -88,6 +99,9 @@ export interface ResolvedSettings extends Omit<KubePlatformSettings, keyof typeo
   cpuTargetUtilization: number;
   podSecurityLevel: PodSecurityLevel;
   clusterDomain: string;
+  egressDeniedCidrs: string[];
+  dnsNamespace: string;
+  dnsPodLabels: Record<string, string>;
   ingressAnnotations: Record<string, string>;
   tenantQuota: TenantQuotaSettings;
 }
@@ -103,6 +117,9 @@ export function resolveSettings(settings: KubePlatformSettings): ResolvedSetting
     cpuTargetUtilization: pick('cpuTargetUtilization'),
     podSecurityLevel: pick('podSecurityLevel'),
     clusterDomain: pick('clusterDomain'),
+    egressDeniedCidrs: pick('egressDeniedCidrs'),
+    dnsNamespace: pick('dnsNamespace'),
+    dnsPodLabels: pick('dnsPodLabels'),
     ingressAnnotations: settings.ingressAnnotations ?? {},
     tenantQuota: { ...DEFAULT_TENANT_QUOTA, ...stripUndefined(settings.tenantQuota ?? {}) },
   };
