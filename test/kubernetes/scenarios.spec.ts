@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import {
   AssociateCustomDomainCommand,
   CreateServiceCommand,
+  CreateVpcConnectorCommand,
   DeleteServiceCommand,
   DescribeCustomDomainsCommand,
   DescribeServiceCommand,
@@ -323,6 +324,40 @@ describe('Kubernetes reconciler scenarios', () => {
     expect(kube.store.get('v1', 'Secret', ns, `${name(shop)}-tls`)).toBeUndefined();
     expect(kube.store.get('cert-manager.io/v1', 'Certificate', ns, name(bad))).toBeDefined(); // the other domain is untouched
     expect(kube.store.get('networking.k8s.io/v1', 'Ingress', ns, objectName(svc.ServiceId!))).toBeDefined(); // and so is the service URL
+  });
+
+  it('limits EgressType VPC to the connector networks the admin registered', async () => {
+    // the admin API: registration, with validation
+    expect((await platform.admin('PUT', '/admin/subnets/subnet-db', { Cidrs: ['10.1.0.0/16'] })).status).toBe(200);
+    const sg = await platform.admin('PUT', '/admin/security-groups/sg-db', { Egress: [{ Protocol: 'tcp', FromPort: 5432, Cidrs: ['10.1.5.0/24'] }] });
+    expect(sg.body.SecurityGroup.Egress).toEqual([{ Protocol: 'tcp', FromPort: 5432, ToPort: 5432, Cidrs: ['10.1.5.0/24'] }]);
+    const bad = await platform.admin('PUT', '/admin/subnets/subnet-x', { Cidrs: ['10.1.0.0/33'] });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'InvalidRequestException', message: 'Cidrs: "10.1.0.0/33" is not a CIDR block.' });
+    expect((await platform.admin('DELETE', '/admin/security-groups/sg-nope')).status).toBe(404);
+    expect((await platform.admin('GET', '/admin/subnets')).body.Subnets).toEqual([{ SubnetId: 'subnet-db', Cidrs: ['10.1.0.0/16'] }]);
+
+    const connector = async (name: string, subnet: string) =>
+      (await tenant.client.send(new CreateVpcConnectorCommand({ VpcConnectorName: name, Subnets: [subnet], SecurityGroups: ['sg-db'] }))).VpcConnector!.VpcConnectorArn!;
+    const inVpc = async (name: string, connectorArn: string) =>
+      (
+        await tenant.client.send(
+          new CreateServiceCommand({
+            ServiceName: name,
+            SourceConfiguration: { ImageRepository: { ImageIdentifier: GOOD, ImageRepositoryType: 'ECR' } },
+            NetworkConfiguration: { EgressConfiguration: { EgressType: 'VPC', VpcConnectorArn: connectorArn } },
+          }),
+        )
+      ).Service!;
+    const svc = await inVpc('in-vpc', await connector('db-net', 'subnet-db'));
+    await settled(svc.ServiceArn!, 'RUNNING');
+    const policy = kube.store.get('networking.k8s.io/v1', 'NetworkPolicy', ns, objectName(svc.ServiceId!))!;
+    expect((policy.spec as any).egress.slice(2)).toEqual([{ to: [{ ipBlock: { cidr: '10.1.5.0/24' } }], ports: [{ protocol: 'TCP', port: 5432 }] }]);
+
+    const nowhere = await inVpc('nowhere-vpc', await connector('unknown-net', 'subnet-unknown'));
+    await settled(nowhere.ServiceArn!, 'CREATE_FAILED');
+    const op = await platform.prisma.operation.findFirstOrThrow({ where: { service: { serviceId: nowhere.ServiceId! } } });
+    expect(op.errorMessage).toBe('VPC connector unknown-net: subnet-unknown is not registered by the platform administrator.');
   });
 
   it('makes a bounded number of API calls per reconcile pass', async () => {

@@ -4,7 +4,7 @@ import { type Clock, type PlatformConfig } from '@apprunner/core';
 import { ApplicationModule, PlatformModule } from '@apprunner/platform';
 import { ActionDispatcher } from './actions/action-dispatcher';
 import { AuditService } from './actions/audit.service';
-import { AdminController, AdminGuard } from './admin/admin.controller';
+import { AdminController, AdminGuard, NetworksAdminController } from './admin/admin.controller';
 import { AwsJsonController } from './aws/aws-json.controller';
 import { ErrorFilter } from './common/error.filter';
 import { requestIdMiddleware } from './common/request-id';
@@ -18,7 +18,7 @@ export class ApiModule implements NestModule {
     return {
       module: ApiModule,
       imports: [PlatformModule.forRoot(config, clock), ApplicationModule],
-      controllers: [AwsJsonController, AdminController, DocsController, RestController],
+      controllers: [AwsJsonController, AdminController, NetworksAdminController, DocsController, RestController],
       providers: [ActionDispatcher, AuditService, AdminGuard, OutboxSweeper, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }

@@ -17,6 +17,8 @@ import {
   type CertificateIssuer,
   type KubePlatformSettings,
   namespaceName,
+  type SecurityGroupRule,
+  type VpcEgress,
   serviceObjectName,
   type ServiceInput,
   serviceSecretName,
@@ -323,6 +325,8 @@ export class KubeReconcilers implements Reconcilers {
     const asc = await this.prisma.client.autoScalingConfiguration.findUniqueOrThrow({ where: { id: service.autoScalingConfigurationId } });
     const result = await this.secretValues(spec, tenant, service.serviceId, secrets);
     if ('error' in result) return result;
+    const vpc = await this.vpcEgress(spec, service);
+    if (vpc && 'error' in vpc) return vpc;
     const resolved = result.values;
     const secretEnv = Object.fromEntries(Object.keys(resolved).map((name) => [name, name]));
     return {
@@ -342,7 +346,33 @@ export class KubeReconcilers implements Reconcilers {
       image,
       paused,
       secretEnv,
+      ...(vpc ? { vpcEgress: vpc } : {}),
       ...(Object.keys(resolved).length > 0 ? { secretValues: resolved, secretHash: hashSecretValues(resolved, this.secretHashKey) } : {}),
+    };
+  }
+
+  /**
+   * `EgressType: VPC`: the connector's subnets and security groups, resolved through the networks the platform admin
+   * registered (admin API). A connector naming an unregistered one fails the deployment: reaching it is not possible.
+   */
+  private async vpcEgress(spec: ServiceSpec, service: Service): Promise<VpcEgress | { error: string } | undefined> {
+    if (spec.NetworkConfiguration?.EgressConfiguration?.EgressType !== 'VPC') return undefined;
+    if (!service.vpcConnectorId) return { error: 'EgressType VPC needs a VPC connector.' };
+    const connector = await this.prisma.client.vpcConnector.findUniqueOrThrow({ where: { id: service.vpcConnectorId } });
+    const [subnets, groups] = await Promise.all([
+      this.prisma.client.platformSubnet.findMany({ where: { id: { in: connector.subnets } } }),
+      this.prisma.client.platformSecurityGroup.findMany({ where: { id: { in: connector.securityGroups } } }),
+    ]);
+    const missing = [
+      ...connector.subnets.filter((id) => !subnets.some((s) => s.id === id)),
+      ...connector.securityGroups.filter((id) => !groups.some((g) => g.id === id)),
+    ];
+    if (missing.length > 0) {
+      return { error: `VPC connector ${connector.name}: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not registered by the platform administrator.` };
+    }
+    return {
+      subnets: connector.subnets.map((id) => ({ id, cidrs: subnets.find((s) => s.id === id)!.cidrs })),
+      securityGroups: connector.securityGroups.map((id) => ({ id, egress: groups.find((g) => g.id === id)!.egress as unknown as SecurityGroupRule[] })),
     };
   }
 

@@ -7,7 +7,7 @@ import { OperationService } from '@apprunner/operation';
 import { ServiceService } from '@apprunner/service';
 import { TagService } from '@apprunner/tag';
 import { CredentialResolver, TENANT_BOOTSTRAP, TenantService } from '@apprunner/tenancy';
-import { VpcConnectorService } from '@apprunner/vpc-connector';
+import { NetworkRegistryService, VpcConnectorService } from '@apprunner/vpc-connector';
 import { VpcIngressConnectionService } from '@apprunner/vpc-ingress-connection';
 
 const ROOMS = [
@@ -19,6 +19,7 @@ const ROOMS = [
   ServiceService,
   TagService,
   VpcConnectorService,
+  NetworkRegistryService,
   VpcIngressConnectionService,
   CredentialResolver,
   TenantService,

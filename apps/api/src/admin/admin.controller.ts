@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { AuthenticationError, PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { TenantService } from '@apprunner/tenancy';
+import { NetworkRegistryService } from '@apprunner/vpc-connector';
 import { toRestJson } from '../common/wire';
 
 /** The platform administrator's bearer token (ADMIN_TOKEN), compared in constant time. */
@@ -73,5 +74,44 @@ export class AdminController {
   @Delete(':accountId/credentials/:keyId')
   async revoke(@Param('accountId') accountId: string, @Param('keyId') keyId: string, @Req() _req: Request) {
     return toRestJson({ Credential: await this.tenants.revokeCredential(accountId, keyId) });
+  }
+}
+
+/** Admin API: the networks and security groups VPC connectors may name (see docs/networking.md). */
+@Controller('admin')
+@UseGuards(AdminGuard)
+export class NetworksAdminController {
+  constructor(private readonly networks: NetworkRegistryService) {}
+
+  @Get('subnets')
+  async subnets() {
+    return { Subnets: await this.networks.listSubnets() };
+  }
+
+  @Put('subnets/:subnetId')
+  async putSubnet(@Param('subnetId') subnetId: string, @Body() body: Record<string, unknown> = {}) {
+    return { Subnet: await this.networks.putSubnet(subnetId, body ?? {}) };
+  }
+
+  @Delete('subnets/:subnetId')
+  @HttpCode(204)
+  async deleteSubnet(@Param('subnetId') subnetId: string): Promise<void> {
+    await this.networks.deleteSubnet(subnetId);
+  }
+
+  @Get('security-groups')
+  async securityGroups() {
+    return { SecurityGroups: await this.networks.listSecurityGroups() };
+  }
+
+  @Put('security-groups/:groupId')
+  async putSecurityGroup(@Param('groupId') groupId: string, @Body() body: Record<string, unknown> = {}) {
+    return { SecurityGroup: await this.networks.putSecurityGroup(groupId, body ?? {}) };
+  }
+
+  @Delete('security-groups/:groupId')
+  @HttpCode(204)
+  async deleteSecurityGroup(@Param('groupId') groupId: string): Promise<void> {
+    await this.networks.deleteSecurityGroup(groupId);
   }
 }

@@ -103,6 +103,18 @@ function adminPaths(): Record<string, Record<string, unknown>> {
       parameters: [...account, { name: 'keyId', in: 'path', required: true, schema: { type: 'string' } }],
       delete: op('AdminRevokeCredential', 'Revoke a credential'),
     },
+    '/admin/subnets': { get: op('AdminListSubnets', 'List the subnets VPC connectors may name') },
+    '/admin/subnets/{subnetId}': {
+      parameters: [{ name: 'subnetId', in: 'path', required: true, schema: { type: 'string', pattern: '^subnet-[0-9a-zA-Z-]{1,64}$' } }],
+      put: op('AdminPutSubnet', 'Register a subnet: the CIDRs it stands for', 'AdminSubnet'),
+      delete: op('AdminDeleteSubnet', 'Unregister a subnet', undefined, 204),
+    },
+    '/admin/security-groups': { get: op('AdminListSecurityGroups', 'List the security groups VPC connectors may name') },
+    '/admin/security-groups/{groupId}': {
+      parameters: [{ name: 'groupId', in: 'path', required: true, schema: { type: 'string', pattern: '^sg-[0-9a-zA-Z-]{1,64}$' } }],
+      put: op('AdminPutSecurityGroup', 'Register a security group: its egress rules', 'AdminSecurityGroup'),
+      delete: op('AdminDeleteSecurityGroup', 'Unregister a security group', undefined, 204),
+    },
   };
 }
 
@@ -122,5 +134,26 @@ function adminSchemas(): Record<string, unknown> {
       ),
     },
     AdminCredentialRequest: { type: 'object', properties: { Description: { type: 'string', maxLength: 256 } } },
+    AdminSubnet: { type: 'object', required: ['Cidrs'], properties: { Cidrs: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string' } } } },
+    AdminSecurityGroup: {
+      type: 'object',
+      required: ['Egress'],
+      properties: {
+        Egress: {
+          type: 'array',
+          maxItems: 60,
+          items: {
+            type: 'object',
+            required: ['Protocol', 'Cidrs'],
+            properties: {
+              Protocol: { enum: ['tcp', 'udp', '-1'] },
+              FromPort: { type: 'integer', minimum: 1, maximum: 65535 },
+              ToPort: { type: 'integer', minimum: 1, maximum: 65535 },
+              Cidrs: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
   };
 }

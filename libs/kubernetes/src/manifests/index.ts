@@ -1,4 +1,5 @@
-export type { KubeObject, KubeObjectMeta, OwnerReference, ServiceInput, TenantInput } from './types';
+export type { KubeObject, KubeObjectMeta, OwnerReference, SecurityGroupRule, ServiceInput, TenantInput, VpcEgress } from './types';
+export { cidrIntersection, cidrWithin, parseCidr } from './cidr';
 export {
   DEFAULT_TENANT_QUOTA,
   SETTING_DEFAULTS,

@@ -133,6 +133,41 @@ describe('buildServiceObjects: shape', () => {
     expect(custom.spec.egress[2].to[0].ipBlock.except).toEqual(['10.0.0.0/8', '203.0.113.0/24']);
   });
 
+  it('limits VPC egress to the connector subnets under its security groups, and to nothing else', () => {
+    const input: ServiceInput = {
+      ...fullInput(),
+      vpcEgress: {
+        subnets: [
+          { id: 'subnet-a', cidrs: ['10.1.0.0/16'] },
+          { id: 'subnet-b', cidrs: ['10.2.0.0/16'] },
+        ],
+        securityGroups: [
+          {
+            id: 'sg-db',
+            egress: [
+              { Protocol: 'tcp', FromPort: 5432, ToPort: 5432, Cidrs: ['10.1.5.0/24'] },
+              { Protocol: 'udp', FromPort: 8000, ToPort: 8100, Cidrs: ['0.0.0.0/0'] },
+              { Protocol: 'tcp', FromPort: 443, ToPort: 443, Cidrs: ['192.168.0.0/16'] }, // outside every subnet: no rule
+            ],
+          },
+          { id: 'sg-all', egress: [{ Protocol: '-1', Cidrs: ['10.2.0.0/16'] }] },
+        ],
+      },
+    };
+    const egress = (find(buildServiceObjects(SETTINGS, input), 'NetworkPolicy') as any).spec.egress;
+    expect(egress.slice(2)).toEqual([
+      { to: [{ ipBlock: { cidr: '10.1.5.0/24' } }], ports: [{ protocol: 'TCP', port: 5432 }] },
+      { to: [{ ipBlock: { cidr: '10.1.0.0/16' } }, { ipBlock: { cidr: '10.2.0.0/16' } }], ports: [{ protocol: 'UDP', port: 8000, endPort: 8100 }] },
+      { to: [{ ipBlock: { cidr: '10.2.0.0/16' } }] },
+    ]);
+    // DNS and the service's own pods stay reachable; nothing opens the internet
+    expect(egress[0].ports).toEqual([
+      { protocol: 'UDP', port: 53 },
+      { protocol: 'TCP', port: 53 },
+    ]);
+    expect(JSON.stringify(egress)).not.toContain('0.0.0.0/0');
+  });
+
   it('maps IpAddressType DUAL_STACK to PreferDualStack, and private services to the private IngressClass when there is one', () => {
     const settings = { ...SETTINGS, privateIngressClassName: 'nginx-private', privateIngressControllerNamespace: 'ingress-private' };
     const objects = buildServiceObjects(settings, privateDualStackInput());

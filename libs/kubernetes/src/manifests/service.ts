@@ -13,7 +13,8 @@ import { namespaceName, pausedServiceName, serviceObjectName, serviceSecretName 
 import { toKubeObject } from './object';
 import { instanceQuantities } from './resources';
 import { resolveSettings, type KubePlatformSettings, type ResolvedSettings } from './settings';
-import type { KubeObject, KubeObjectMeta, ServiceInput } from './types';
+import { cidrIntersection } from './cidr';
+import type { KubeObject, KubeObjectMeta, ServiceInput, VpcEgress } from './types';
 
 /** App Runner's default port when the record has none (normalizeSource always fills it in). */
 export const DEFAULT_CONTAINER_PORT = 8080;
@@ -303,7 +304,7 @@ function buildServiceNetworkPolicy(s: ResolvedSettings, input: ServiceInput): Ku
       podSelector: { matchLabels: selector },
       policyTypes: ['Ingress', 'Egress'],
       ingress: [{ from: [{ podSelector: { matchLabels: { ...selector } } }] }],
-      egress: defaultEgress(s, selector),
+      egress: input.vpcEgress ? vpcEgress(s, selector, input.vpcEgress) : defaultEgress(s, selector),
     },
   };
   return toKubeObject(policy);
@@ -315,9 +316,19 @@ function buildServiceNetworkPolicy(s: ResolvedSettings, input: ServiceInput): Ku
  * other tenants' pods, cluster services, nodes and cloud metadata endpoints are out of reach). VPC connectors
  * (EgressType VPC) will open specific private ranges on top of this.
  */
-function defaultEgress(s: ResolvedSettings, selector: Record<string, string>): NonNullable<INetworkPolicy['spec']>['egress'] {
+type EgressRules = NonNullable<NonNullable<INetworkPolicy['spec']>['egress']>;
+
+function defaultEgress(s: ResolvedSettings, selector: Record<string, string>): EgressRules {
   const v4 = s.egressDeniedCidrs.filter((c) => !c.includes(':'));
   const v6 = s.egressDeniedCidrs.filter((c) => c.includes(':'));
+  return [
+    ...clusterEgress(s, selector),
+    { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: v4 } }, { ipBlock: { cidr: '::/0', except: v6 } }] },
+  ];
+}
+
+/** Cluster DNS and the service's own pods: reachable whatever the egress type. */
+function clusterEgress(s: ResolvedSettings, selector: Record<string, string>): EgressRules {
   return [
     {
       to: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: s.dnsNamespace } }, podSelector: { matchLabels: s.dnsPodLabels } }],
@@ -327,6 +338,30 @@ function defaultEgress(s: ResolvedSettings, selector: Record<string, string>): N
       ],
     },
     { to: [{ podSelector: { matchLabels: { ...selector } } }] },
-    { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: v4 } }, { ipBlock: { cidr: '::/0', except: v6 } }] },
   ];
+}
+
+/**
+ * `EgressType: VPC`: like App Runner's VPC connector, traffic leaves only into the connector's subnets, and only as
+ * its security groups allow: per rule, the part of the subnets' CIDRs the rule's CIDRs cover, on the rule's protocol
+ * and ports (`-1`: any). Nothing else: not the internet, not other tenants.
+ */
+function vpcEgress(s: ResolvedSettings, selector: Record<string, string>, vpc: VpcEgress): EgressRules {
+  const subnetCidrs = [...new Set(vpc.subnets.flatMap((n) => n.cidrs))];
+  const rules: EgressRules = [];
+  for (const rule of vpc.securityGroups.flatMap((g) => g.egress)) {
+    const blocks = cidrIntersection(subnetCidrs, rule.Cidrs);
+    if (blocks.length === 0) continue;
+    const protocols = rule.Protocol === '-1' ? [] : [rule.Protocol.toUpperCase() as 'TCP' | 'UDP'];
+    const ports =
+      rule.Protocol === '-1'
+        ? undefined
+        : protocols.map((protocol) => ({
+            protocol,
+            ...(rule.FromPort !== undefined ? { port: rule.FromPort } : {}),
+            ...(rule.ToPort !== undefined && rule.FromPort !== undefined && rule.ToPort !== rule.FromPort ? { endPort: rule.ToPort } : {}),
+          }));
+    rules.push({ to: blocks.map((cidr) => ({ ipBlock: { cidr } })), ...(ports ? { ports } : {}) });
+  }
+  return [...clusterEgress(s, selector), ...rules];
 }

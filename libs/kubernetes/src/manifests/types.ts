@@ -34,6 +34,20 @@ export interface TenantInput {
   quotas: { Services: number };
 }
 
+/** One egress rule of a registered security group (AWS's shape: protocol `tcp`, `udp` or `-1` for all). */
+export interface SecurityGroupRule {
+  Protocol: 'tcp' | 'udp' | '-1';
+  FromPort?: number;
+  ToPort?: number;
+  Cidrs: string[];
+}
+
+/** What an `EgressType: VPC` service may reach: its connector's subnets, under its security groups' rules. */
+export interface VpcEgress {
+  subnets: { id: string; cidrs: string[] }[];
+  securityGroups: { id: string; egress: SecurityGroupRule[] }[];
+}
+
 export interface ServiceInput {
   tenant: { accountId: string };
   service: {
@@ -71,4 +85,6 @@ export interface ServiceInput {
   codeConfigurationValues?: CodeConfigurationValues;
   /** TLS hook: when set, the Ingress terminates TLS for `urlHost` with this Secret (cert-manager later). */
   tls?: { secretName: string };
+  /** Set for `EgressType: VPC`: egress is limited to the connector's networks (resolved from the platform's registry). */
+  vpcEgress?: VpcEgress;
 }

@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { InvalidRequestException, ResourceNotFoundException } from '@apprunner/core';
+import { type Prisma, PrismaService } from '@apprunner/persistence';
+
+/**
+ * The networks VPC connectors may name, registered by the platform admin: a subnet id stands for CIDRs the cluster
+ * can reach, a security group id for egress rules. A connector's service may reach exactly its subnets under its
+ * groups' rules (libs/kubernetes builds the NetworkPolicy from them).
+ */
+export interface SecurityGroupRuleView {
+  Protocol: 'tcp' | 'udp' | '-1';
+  FromPort?: number;
+  ToPort?: number;
+  Cidrs: string[];
+}
+
+const SUBNET_ID = /^subnet-[0-9a-zA-Z-]{1,64}$/;
+const SG_ID = /^sg-[0-9a-zA-Z-]{1,64}$/;
+const CIDR_V4 = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(3[0-2]|[12]?\d)$/;
+const CIDR_V6 = /^[0-9a-fA-F:]{2,39}\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
+
+function cidrs(value: unknown, what: string): string[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > 50) throw new InvalidRequestException(`${what} must be a list of 1 to 50 CIDR blocks.`);
+  for (const c of value) {
+    if (typeof c !== 'string' || !(CIDR_V4.test(c) || (c.includes(':') && CIDR_V6.test(c)))) throw new InvalidRequestException(`${what}: ${JSON.stringify(c)} is not a CIDR block.`);
+  }
+  return [...new Set(value as string[])];
+}
+
+function port(value: unknown, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) throw new InvalidRequestException(`${what} must be a port number (1-65535).`);
+  return value as number;
+}
+
+function rules(value: unknown): SecurityGroupRuleView[] {
+  if (!Array.isArray(value) || value.length > 60) throw new InvalidRequestException('Egress must be a list of at most 60 rules.');
+  return value.map((r: Record<string, unknown>, i) => {
+    const at = `Egress[${i}]`;
+    if (typeof r !== 'object' || r === null) throw new InvalidRequestException(`${at} must be an object.`);
+    if (!['tcp', 'udp', '-1'].includes(r.Protocol as string)) throw new InvalidRequestException(`${at}.Protocol must be tcp, udp or -1 (all).`);
+    const rule: SecurityGroupRuleView = { Protocol: r.Protocol as SecurityGroupRuleView['Protocol'], Cidrs: cidrs(r.Cidrs, `${at}.Cidrs`) };
+    if (rule.Protocol !== '-1') {
+      const from = port(r.FromPort, `${at}.FromPort`);
+      const to = port(r.ToPort ?? r.FromPort, `${at}.ToPort`);
+      if (from !== undefined) rule.FromPort = from;
+      if (to !== undefined) rule.ToPort = to;
+      if (from !== undefined && to !== undefined && to < from) throw new InvalidRequestException(`${at}.ToPort must not be below FromPort.`);
+    } else if (r.FromPort !== undefined || r.ToPort !== undefined) {
+      throw new InvalidRequestException(`${at}: Protocol -1 covers every port; leave FromPort/ToPort out.`);
+    }
+    return rule;
+  });
+}
+
+@Injectable()
+export class NetworkRegistryService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async putSubnet(id: string, body: Record<string, unknown>): Promise<{ SubnetId: string; Cidrs: string[] }> {
+    if (!SUBNET_ID.test(id)) throw new InvalidRequestException(`${id} is not a subnet id (subnet-...).`);
+    const list = cidrs(body.Cidrs, 'Cidrs');
+    await this.prisma.client.platformSubnet.upsert({ where: { id }, create: { id, cidrs: list }, update: { cidrs: list } });
+    return { SubnetId: id, Cidrs: list };
+  }
+
+  async putSecurityGroup(id: string, body: Record<string, unknown>): Promise<{ SecurityGroupId: string; Egress: SecurityGroupRuleView[] }> {
+    if (!SG_ID.test(id)) throw new InvalidRequestException(`${id} is not a security group id (sg-...).`);
+    const egress = rules(body.Egress);
+    const json = egress as unknown as Prisma.InputJsonValue;
+    await this.prisma.client.platformSecurityGroup.upsert({ where: { id }, create: { id, egress: json }, update: { egress: json } });
+    return { SecurityGroupId: id, Egress: egress };
+  }
+
+  async listSubnets(): Promise<{ SubnetId: string; Cidrs: string[] }[]> {
+    return (await this.prisma.client.platformSubnet.findMany({ orderBy: { id: 'asc' } })).map((s) => ({ SubnetId: s.id, Cidrs: s.cidrs }));
+  }
+
+  async listSecurityGroups(): Promise<{ SecurityGroupId: string; Egress: SecurityGroupRuleView[] }[]> {
+    return (await this.prisma.client.platformSecurityGroup.findMany({ orderBy: { id: 'asc' } })).map((g) => ({ SecurityGroupId: g.id, Egress: g.egress as unknown as SecurityGroupRuleView[] }));
+  }
+
+  async deleteSubnet(id: string): Promise<void> {
+    const { count } = await this.prisma.client.platformSubnet.deleteMany({ where: { id } });
+    if (count === 0) throw new ResourceNotFoundException(`Subnet ${id} is not registered.`);
+  }
+
+  async deleteSecurityGroup(id: string): Promise<void> {
+    const { count } = await this.prisma.client.platformSecurityGroup.deleteMany({ where: { id } });
+    if (count === 0) throw new ResourceNotFoundException(`Security group ${id} is not registered.`);
+  }
+}
