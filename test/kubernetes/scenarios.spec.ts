@@ -4,6 +4,9 @@ import {
   AssociateCustomDomainCommand,
   CreateServiceCommand,
   CreateVpcConnectorCommand,
+  CreateVpcIngressConnectionCommand,
+  DeleteVpcIngressConnectionCommand,
+  DescribeVpcIngressConnectionCommand,
   DeleteServiceCommand,
   DescribeCustomDomainsCommand,
   DescribeServiceCommand,
@@ -358,6 +361,38 @@ describe('Kubernetes reconciler scenarios', () => {
     await settled(nowhere.ServiceArn!, 'CREATE_FAILED');
     const op = await platform.prisma.operation.findFirstOrThrow({ where: { service: { serviceId: nowhere.ServiceId! } } });
     expect(op.errorMessage).toBe('VPC connector unknown-net: subnet-unknown is not registered by the platform administrator.');
+  });
+
+  it('serves a VPC ingress connection on the IngressClass of the private network it names', async () => {
+    expect((await platform.admin('PUT', '/admin/vpcs/vpc-private', { IngressClassName: 'nginx-private' })).status).toBe(200);
+    const svc = await create('behind-vpc', GOOD);
+    await settled(svc.ServiceArn!, 'RUNNING');
+    const vicStatus = async (arn: string) => (await tenant.client.send(new DescribeVpcIngressConnectionCommand({ VpcIngressConnectionArn: arn }))).VpcIngressConnection!;
+    const vic = (
+      await tenant.client.send(
+        new CreateVpcIngressConnectionCommand({ ServiceArn: svc.ServiceArn, VpcIngressConnectionName: 'private-in', IngressVpcConfiguration: { VpcId: 'vpc-private', VpcEndpointId: 'vpce-1' } }),
+      )
+    ).VpcIngressConnection!;
+    await waitFor(async () => (await vicStatus(vic.VpcIngressConnectionArn!)).Status === 'AVAILABLE', 'VIC AVAILABLE');
+    const endpoint = () => kube.store.list('networking.k8s.io/v1', 'Ingress', ns).filter((i) => i.metadata.annotations?.['apprunner.k8s/domain-name'] === vic.DomainName);
+    expect(endpoint()).toHaveLength(1);
+    expect(endpoint()[0].spec).toMatchObject({
+      ingressClassName: 'nginx-private',
+      rules: [{ host: vic.DomainName, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: objectName(svc.ServiceId!), port: { number: 80 } } } }] } }],
+    });
+    expect(endpoint()[0].metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', name: objectName(svc.ServiceId!) });
+
+    await tenant.client.send(new DeleteVpcIngressConnectionCommand({ VpcIngressConnectionArn: vic.VpcIngressConnectionArn }));
+    await waitFor(async () => (await platform.prisma.vpcIngressConnection.findFirstOrThrow({ where: { arn: vic.VpcIngressConnectionArn! } })).status === 'DELETED', 'VIC DELETED');
+    expect(endpoint()).toEqual([]);
+    expect(kube.store.get('networking.k8s.io/v1', 'Ingress', ns, objectName(svc.ServiceId!))).toBeDefined(); // the public URL stays
+
+    const unknown = (
+      await tenant.client.send(
+        new CreateVpcIngressConnectionCommand({ ServiceArn: svc.ServiceArn, VpcIngressConnectionName: 'nowhere-in', IngressVpcConfiguration: { VpcId: 'vpc-unknown', VpcEndpointId: 'vpce-2' } }),
+      )
+    ).VpcIngressConnection!;
+    await waitFor(async () => (await vicStatus(unknown.VpcIngressConnectionArn!)).Status === 'FAILED_CREATION', 'VIC FAILED_CREATION');
   });
 
   it('makes a bounded number of API calls per reconcile pass', async () => {

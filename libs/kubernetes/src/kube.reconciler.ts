@@ -14,6 +14,7 @@ import {
   hashSecretValues,
   ANNOTATIONS,
   buildCustomDomainObjects,
+  buildVpcIngressObjects,
   type CertificateIssuer,
   type KubePlatformSettings,
   namespaceName,
@@ -132,8 +133,37 @@ export class KubeReconcilers implements Reconcilers {
     await this.applyService(input);
   }
 
+  /**
+   * A VPC ingress connection is the service's private endpoint: an Ingress for the connection's DomainName on the
+   * IngressClass of the private network its VpcId names (registered by the platform admin), owned by the Deployment.
+   * PENDING_DELETION removes it.
+   */
   async reconcileVpcIngressConnection(connection: VpcIngressConnection & { service: Service }): Promise<ReconcileOutcome> {
-    return { status: 'FAILED', reason: `VPC ingress connections are not reconciled by this worker yet (${connection.name}).` };
+    try {
+      const tenant = await this.prisma.client.tenant.findUniqueOrThrow({ where: { id: connection.tenantId } });
+      const namespace = namespaceName(this.settings, tenant.accountId);
+      const network = await this.prisma.client.platformVpc.findUnique({ where: { id: connection.vpcId } });
+      const [ingressSpec] = buildVpcIngressObjects(this.settings, {
+        tenant: { accountId: tenant.accountId },
+        service: { serviceId: connection.service.serviceId, arn: connection.service.arn },
+        connectionId: connection.id,
+        domainName: connection.domainName,
+        ingressClassName: network?.ingressClassName ?? 'unregistered',
+      }) as LiveObject[];
+      if (connection.status === 'PENDING_DELETION') {
+        await this.kube.delete(ingressSpec);
+        return { status: 'SUCCEEDED' };
+      }
+      if (!network) return { status: 'FAILED', reason: `VPC ${connection.vpcId} is not a private network registered by the platform administrator.` };
+      const deployment = await this.kube.get<LiveObject>('apps/v1', 'Deployment', serviceObjectName(connection.service.serviceId), namespace);
+      if (!deployment?.metadata.uid) return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, message: 'Waiting for the service to be deployed.' };
+      const owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name, uid: deployment.metadata.uid, controller: true, blockOwnerDeletion: true };
+      await this.kube.apply({ ...ingressSpec, metadata: { ...ingressSpec.metadata, ownerReferences: [owner] } });
+      return { status: 'SUCCEEDED' };
+    } catch (e) {
+      if (e instanceof KubePermanentError) return { status: 'FAILED', reason: `The cluster refused the VPC ingress connection: ${e.message}` };
+      throw e;
+    }
   }
 
   /**

@@ -16,6 +16,8 @@ export interface SecurityGroupRuleView {
 
 const SUBNET_ID = /^subnet-[0-9a-zA-Z-]{1,64}$/;
 const SG_ID = /^sg-[0-9a-zA-Z-]{1,64}$/;
+const VPC_ID = /^vpc-[0-9a-zA-Z-]{1,64}$/;
+const INGRESS_CLASS = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const CIDR_V4 = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(3[0-2]|[12]?\d)$/;
 const CIDR_V6 = /^[0-9a-fA-F:]{2,39}\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
 
@@ -78,6 +80,24 @@ export class NetworkRegistryService {
 
   async listSecurityGroups(): Promise<{ SecurityGroupId: string; Egress: SecurityGroupRuleView[] }[]> {
     return (await this.prisma.client.platformSecurityGroup.findMany({ orderBy: { id: 'asc' } })).map((g) => ({ SecurityGroupId: g.id, Egress: g.egress as unknown as SecurityGroupRuleView[] }));
+  }
+
+  /** A private network VPC ingress connections may name, and the IngressClass that serves it. */
+  async putVpc(id: string, body: Record<string, unknown>): Promise<{ VpcId: string; IngressClassName: string }> {
+    if (!VPC_ID.test(id)) throw new InvalidRequestException(`${id} is not a VPC id (vpc-...).`);
+    const ingressClassName = body.IngressClassName;
+    if (typeof ingressClassName !== 'string' || !INGRESS_CLASS.test(ingressClassName)) throw new InvalidRequestException('IngressClassName must name an IngressClass.');
+    await this.prisma.client.platformVpc.upsert({ where: { id }, create: { id, ingressClassName }, update: { ingressClassName } });
+    return { VpcId: id, IngressClassName: ingressClassName };
+  }
+
+  async listVpcs(): Promise<{ VpcId: string; IngressClassName: string }[]> {
+    return (await this.prisma.client.platformVpc.findMany({ orderBy: { id: 'asc' } })).map((v) => ({ VpcId: v.id, IngressClassName: v.ingressClassName }));
+  }
+
+  async deleteVpc(id: string): Promise<void> {
+    const { count } = await this.prisma.client.platformVpc.deleteMany({ where: { id } });
+    if (count === 0) throw new ResourceNotFoundException(`VPC ${id} is not registered.`);
   }
 
   async deleteSubnet(id: string): Promise<void> {

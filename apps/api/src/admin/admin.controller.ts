@@ -99,6 +99,22 @@ export class NetworksAdminController {
     await this.networks.deleteSubnet(subnetId);
   }
 
+  @Get('vpcs')
+  async vpcs() {
+    return { Vpcs: await this.networks.listVpcs() };
+  }
+
+  @Put('vpcs/:vpcId')
+  async putVpc(@Param('vpcId') vpcId: string, @Body() body: Record<string, unknown> = {}) {
+    return { Vpc: await this.networks.putVpc(vpcId, body ?? {}) };
+  }
+
+  @Delete('vpcs/:vpcId')
+  @HttpCode(204)
+  async deleteVpc(@Param('vpcId') vpcId: string): Promise<void> {
+    await this.networks.deleteVpc(vpcId);
+  }
+
   @Get('security-groups')
   async securityGroups() {
     return { SecurityGroups: await this.networks.listSecurityGroups() };

@@ -109,6 +109,12 @@ function adminPaths(): Record<string, Record<string, unknown>> {
       put: op('AdminPutSubnet', 'Register a subnet: the CIDRs it stands for', 'AdminSubnet'),
       delete: op('AdminDeleteSubnet', 'Unregister a subnet', undefined, 204),
     },
+    '/admin/vpcs': { get: op('AdminListVpcs', 'List the private networks VPC ingress connections may name') },
+    '/admin/vpcs/{vpcId}': {
+      parameters: [{ name: 'vpcId', in: 'path', required: true, schema: { type: 'string', pattern: '^vpc-[0-9a-zA-Z-]{1,64}$' } }],
+      put: op('AdminPutVpc', 'Register a private network and the IngressClass serving it', 'AdminVpc'),
+      delete: op('AdminDeleteVpc', 'Unregister a private network', undefined, 204),
+    },
     '/admin/security-groups': { get: op('AdminListSecurityGroups', 'List the security groups VPC connectors may name') },
     '/admin/security-groups/{groupId}': {
       parameters: [{ name: 'groupId', in: 'path', required: true, schema: { type: 'string', pattern: '^sg-[0-9a-zA-Z-]{1,64}$' } }],
@@ -134,6 +140,7 @@ function adminSchemas(): Record<string, unknown> {
       ),
     },
     AdminCredentialRequest: { type: 'object', properties: { Description: { type: 'string', maxLength: 256 } } },
+    AdminVpc: { type: 'object', required: ['IngressClassName'], properties: { IngressClassName: { type: 'string' } } },
     AdminSubnet: { type: 'object', required: ['Cidrs'], properties: { Cidrs: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string' } } } },
     AdminSecurityGroup: {
       type: 'object',

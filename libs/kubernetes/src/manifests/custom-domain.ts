@@ -79,3 +79,42 @@ export function buildCustomDomainObjects(settings: KubePlatformSettings, input: 
   };
   return [toKubeObject(certificate), toKubeObject(ingress)];
 }
+
+export interface VpcIngressInput {
+  tenant: { accountId: string };
+  service: { serviceId: string; arn: string };
+  /** The connection's own id (uuid) and the DomainName App Runner gives it. */
+  connectionId: string;
+  domainName: string;
+  ingressClassName: string;
+}
+
+/**
+ * A VPC ingress connection: the private endpoint of a service, an Ingress of the private network's IngressClass for
+ * the connection's DomainName (`svc-<service id>-vic-<hash>`), routed to the service. The reconciler makes the
+ * service's Deployment its owner.
+ */
+export function buildVpcIngressObjects(settings: KubePlatformSettings, input: VpcIngressInput): KubeObject[] {
+  const s = resolveSettings(settings);
+  const name = `${serviceObjectName(input.service.serviceId)}-vic-${domainHash(input.connectionId)}`;
+  const ingress: IIngress = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: {
+      name,
+      namespace: namespaceName(s, input.tenant.accountId),
+      labels: { ...tenantLabels(s.fieldManager, input.tenant.accountId), [LABELS.service]: input.service.serviceId },
+      annotations: { [ANNOTATIONS.arn]: input.service.arn, [DOMAIN_ANNOTATION]: input.domainName },
+    },
+    spec: {
+      ingressClassName: input.ingressClassName,
+      rules: [
+        {
+          host: input.domainName,
+          http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: serviceObjectName(input.service.serviceId), port: { number: SERVICE_PORT } } } }] },
+        },
+      ],
+    },
+  };
+  return [toKubeObject(ingress)];
+}

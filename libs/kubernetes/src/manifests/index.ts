@@ -51,6 +51,8 @@ export { buildServiceSecret, hashSecretValues } from './secret';
 export { VALIDATED_KINDS, validateObject } from './validate';
 export { toYaml } from './yaml';
 export {
+  buildVpcIngressObjects,
+  type VpcIngressInput,
   buildCustomDomainObjects,
   type CertificateIssuer,
   CUSTOM_DOMAIN_LABEL,
