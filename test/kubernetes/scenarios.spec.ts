@@ -357,6 +357,16 @@ describe('Kubernetes reconciler scenarios', () => {
     const policy = kube.store.get('networking.k8s.io/v1', 'NetworkPolicy', ns, objectName(svc.ServiceId!))!;
     expect((policy.spec as any).egress.slice(2)).toEqual([{ to: [{ ipBlock: { cidr: '10.1.5.0/24' } }], ports: [{ protocol: 'TCP', port: 5432 }] }]);
 
+    // changing the connector is a new deployment, and the policy follows it
+    expect((await platform.admin('PUT', '/admin/subnets/subnet-cache', { Cidrs: ['10.1.5.0/25'] })).status).toBe(200);
+    await tenant.client.send(
+      new UpdateServiceCommand({ ServiceArn: svc.ServiceArn, NetworkConfiguration: { EgressConfiguration: { EgressType: 'VPC', VpcConnectorArn: await connector('cache-net', 'subnet-cache') } } }),
+    );
+    await settled(svc.ServiceArn!, 'RUNNING');
+    expect((await platform.prisma.operation.findFirstOrThrow({ where: { service: { serviceId: svc.ServiceId! }, type: 'UPDATE_SERVICE' } })).status).toBe('SUCCEEDED');
+    const updated = kube.store.get('networking.k8s.io/v1', 'NetworkPolicy', ns, objectName(svc.ServiceId!))!;
+    expect((updated.spec as any).egress.slice(2)).toEqual([{ to: [{ ipBlock: { cidr: '10.1.5.0/25' } }], ports: [{ protocol: 'TCP', port: 5432 }] }]);
+
     const nowhere = await inVpc('nowhere-vpc', await connector('unknown-net', 'subnet-unknown'));
     await settled(nowhere.ServiceArn!, 'CREATE_FAILED');
     const op = await platform.prisma.operation.findFirstOrThrow({ where: { service: { serviceId: nowhere.ServiceId! } } });
