@@ -1,8 +1,8 @@
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateServiceCommand, DescribeServiceCommand, UpdateServiceCommand } from '@aws-sdk/client-apprunner';
 import { type FakeKube, startFakeKube } from '@apprunner/kube-fake';
+import { type KubeProxy, startKubeProxy } from '../support/kube-proxy';
 import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
 import { waitFor } from '../support/wait';
 
@@ -13,7 +13,7 @@ import { waitFor } from '../support/wait';
  */
 describe('reconciling through a flaky API server', () => {
   let kube: FakeKube;
-  let proxy: Server;
+  let proxy: KubeProxy;
   let platform: TestPlatform;
   let tenant: TestTenant;
   const injected: string[] = [];
@@ -21,16 +21,15 @@ describe('reconciling through a flaky API server', () => {
   beforeAll(async () => {
     kube = await startFakeKube();
     kube.simulator.start(20);
-    const target = new URL(kube.url);
     let writes = 0;
     const seen = new Set<string>();
     const failures = [
-      (res: import('node:http').ServerResponse) => status(res, 409, 'Conflict', 'Operation cannot be fulfilled: the object has been modified'),
-      (res: import('node:http').ServerResponse) => status(res, 429, 'TooManyRequests', 'the server has received too many requests'),
-      (res: import('node:http').ServerResponse) => status(res, 500, 'InternalError', 'etcdserver: request timed out'),
-      (res: import('node:http').ServerResponse) => res.socket?.destroy(),
+      (res: ServerResponse) => status(res, 409, 'Conflict', 'Operation cannot be fulfilled: the object has been modified'),
+      (res: ServerResponse) => status(res, 429, 'TooManyRequests', 'the server has received too many requests'),
+      (res: ServerResponse) => status(res, 500, 'InternalError', 'etcdserver: request timed out'),
+      (res: ServerResponse) => res.socket?.destroy(),
     ];
-    proxy = createServer((req, res) => {
+    proxy = await startKubeProxy(kube.url, (req, res, forward) => {
       // every other distinct write fails once (so every pass makes progress on its retry)
       const path = `${req.method} ${req.url}`;
       if (req.method !== 'GET' && !seen.has(path) && (seen.add(path), ++writes % 2 === 0)) {
@@ -40,15 +39,9 @@ describe('reconciling through a flaky API server', () => {
         fail(res);
         return;
       }
-      const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
-      upstream.on('error', () => res.socket?.destroy());
-      req.pipe(upstream);
+      forward();
     });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const url = proxy.url;
     platform = await startTestPlatform({
       kubeSource: { options: { ...kube.kubeConfigOptions(), clusters: [{ name: 'kube-fake', server: url, skipTLSVerify: true }] } },
       pollMs: 30,
@@ -58,7 +51,7 @@ describe('reconciling through a flaky API server', () => {
   });
   afterAll(async () => {
     await platform?.close();
-    await new Promise((r) => proxy?.close(r));
+    await proxy?.close();
     await kube?.close();
   });
 
@@ -84,7 +77,7 @@ describe('reconciling through a flaky API server', () => {
   }, 90_000);
 });
 
-function status(res: import('node:http').ServerResponse, code: number, reason: string, message: string): void {
+function status(res: ServerResponse, code: number, reason: string, message: string): void {
   res.writeHead(code, { 'content-type': 'application/json', ...(code === 429 ? { 'retry-after': '1' } : {}) });
   res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }));
 }

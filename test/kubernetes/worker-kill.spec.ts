@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateServiceCommand, DescribeServiceCommand, UpdateServiceCommand } from '@aws-sdk/client-apprunner';
 import { type FakeKube, startFakeKube } from '@apprunner/kube-fake';
+import { type KubeProxy, startKubeProxy } from '../support/kube-proxy';
 import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
 import { waitFor } from '../support/wait';
 
@@ -22,7 +21,7 @@ describe('a worker killed with SIGKILL mid-operation', () => {
   let platform: TestPlatform;
   let tenant: TestTenant;
   const children: ChildProcess[] = [];
-  let proxy: Server;
+  let proxy: KubeProxy;
   let proxyUrl: string;
   let holdMs = 0;
   let held = 0;
@@ -48,30 +47,20 @@ describe('a worker killed with SIGKILL mid-operation', () => {
   beforeAll(async () => {
     kube = await startFakeKube();
     kube.simulator.start(20);
-    const target = new URL(kube.url);
-    proxy = createServer((req, res) => {
-      const forward = () => {
-        const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        });
-        upstream.on('error', () => res.socket?.destroy());
-        req.pipe(upstream);
-      };
+    proxy = await startKubeProxy(kube.url, (_req, _res, forward) => {
       if (holdMs > 0) {
         held++;
         setTimeout(forward, holdMs);
       } else forward();
     });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    proxyUrl = proxy.url;
     platform = await startTestPlatform({ kube, worker: false });
     tenant = await platform.newTenant('worker-kill');
   }, 60_000);
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     await platform?.close();
-    await new Promise((r) => proxy?.close(r));
+    await proxy?.close();
     await kube?.close();
   });
 

@@ -41,6 +41,12 @@ export const FAILURE_REASON = 'apprunner.k8s/failure-reason';
  */
 export const APPLIED_SET = 'apprunner.k8s/applied-objects';
 
+/** `object`, owned by the service's Deployment: deleting the Deployment (DeleteService) takes it along. */
+function ownedBy<T extends LiveObject>(deployment: LiveObject, object: T): T {
+  const owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name, uid: deployment.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+  return { ...object, metadata: { ...object.metadata, ownerReferences: [owner] } };
+}
+
 function ref(o: Pick<LiveObject, 'apiVersion' | 'kind' | 'metadata'>): string {
   return `${o.apiVersion}|${o.kind}|${o.metadata.name}`;
 }
@@ -157,8 +163,7 @@ export class KubeReconcilers implements Reconcilers {
       if (!network) return { status: 'FAILED', reason: `VPC ${connection.vpcId} is not a private network registered by the platform administrator.` };
       const deployment = await this.kube.get<LiveObject>('apps/v1', 'Deployment', serviceObjectName(connection.service.serviceId), namespace);
       if (!deployment?.metadata.uid) return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, message: 'Waiting for the service to be deployed.' };
-      const owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name, uid: deployment.metadata.uid, controller: true, blockOwnerDeletion: true };
-      await this.kube.apply({ ...ingressSpec, metadata: { ...ingressSpec.metadata, ownerReferences: [owner] } });
+      await this.kube.apply(ownedBy(deployment, ingressSpec));
       return { status: 'SUCCEEDED' };
     } catch (e) {
       if (e instanceof KubePermanentError) return { status: 'FAILED', reason: `The cluster refused the VPC ingress connection: ${e.message}` };
@@ -188,16 +193,14 @@ export class KubeReconcilers implements Reconcilers {
       }
       const deployment = await this.kube.get<LiveObject>('apps/v1', 'Deployment', serviceObjectName(domain.service.serviceId), namespace);
       if (!deployment?.metadata.uid) return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, progress: 'CREATING', message: 'Waiting for the service to be deployed.' };
-      const owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name, uid: deployment.metadata.uid, controller: true, blockOwnerDeletion: true };
-      const owned = (o: LiveObject): LiveObject => ({ ...o, metadata: { ...o.metadata, ownerReferences: [owner] } });
-      const certificate = await this.kube.apply(owned(certificateSpec));
+      const certificate = await this.kube.apply(ownedBy(deployment, certificateSpec));
       const cert = certificateState(certificate);
       if (cert.state === 'failed') return { status: 'FAILED', reason: cert.reason };
       if (cert.state !== 'ready') {
         const progress = cert.state === 'issuing' ? 'PENDING_CERTIFICATE_DNS_VALIDATION' : 'CREATING';
         return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, progress, message: 'Waiting for the certificate.' };
       }
-      const ingress = await this.kube.apply(owned(ingressSpec));
+      const ingress = await this.kube.apply(ownedBy(deployment, ingressSpec));
       const served = ((ingress.status as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer?.ingress ?? []).length > 0;
       if (!served) return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, progress: 'BINDING_CERTIFICATE', message: 'Waiting for the ingress controller.' };
       return { status: 'SUCCEEDED' };
@@ -321,15 +324,7 @@ export class KubeReconcilers implements Reconcilers {
     const applied = dependents.map(ref).sort();
     deploymentSpec.metadata.annotations = { ...deploymentSpec.metadata.annotations, ...input.extraDeploymentAnnotations, [APPLIED_SET]: applied.join('\n') };
     const deployment = await this.kube.apply(deploymentSpec);
-    const owner = {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      name: deployment.metadata.name,
-      uid: deployment.metadata.uid ?? '',
-      controller: true,
-      blockOwnerDeletion: true,
-    };
-    for (const o of dependents) await this.kube.apply({ ...o, metadata: { ...o.metadata, ownerReferences: [owner] } });
+    for (const o of dependents) await this.kube.apply(ownedBy(deployment, o));
     const keep = new Set(applied);
     for (const line of (previous?.metadata.annotations?.[APPLIED_SET] ?? '').split('\n')) {
       const stale = line && !keep.has(line) ? parseRef(line, namespace) : undefined;
