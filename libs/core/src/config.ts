@@ -69,6 +69,44 @@ const schema = z.object({
   RESYNC_SECONDS: z.coerce.number().int().min(0).default(300),
   /** At most this many services re-applied per second during a resync. */
   RESYNC_PER_SECOND: z.coerce.number().min(0.1).default(20),
+
+  /** External base URL of the API (GitHub App setup callback, webhook URLs shown to admins). */
+  PUBLIC_URL: z.url().optional(),
+  /** The GitHub App connections install (unset: CreateConnection works, the handshake reports that GitHub is not configured). */
+  GITHUB_APP_ID: z.string().regex(/^\d+$/).optional(),
+  /** PEM private key of the GitHub App (PKCS#1 or PKCS#8); `\n` escapes are accepted. */
+  GITHUB_APP_PRIVATE_KEY: z.string().min(1).optional(),
+  GITHUB_APP_SLUG: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).optional(),
+  /** Secret the App signs webhook deliveries with (X-Hub-Signature-256). */
+  GITHUB_WEBHOOK_SECRET: z.string().min(16).optional(),
+  /** GitHub Enterprise Server: https://HOST/api/v3 and https://HOST. */
+  GITHUB_API_URL: z.url().default('https://api.github.com'),
+  GITHUB_WEB_URL: z.url().default('https://github.com'),
+
+  /** Registry builds push to, `host[:port][/path]`; images are `<registry>/<account id>/<service id>`. */
+  BUILD_REGISTRY: z.string().regex(/^[a-zA-Z0-9.-]+(:\d{1,5})?(\/[a-z0-9._/-]+)?$/).optional(),
+  /** Speak plain HTTP to BUILD_REGISTRY (a registry on loopback or inside the cluster network). */
+  BUILD_REGISTRY_INSECURE: z.stringbool().default(false),
+  /** dockerconfigjson file with the push credential of BUILD_REGISTRY. */
+  BUILD_REGISTRY_AUTH_FILE: z.string().optional(),
+  /** `buildah`: builds run in the worker (buildah installed there); `kubernetes`: builds run as Jobs in BUILD_NAMESPACE. */
+  BUILD_DRIVER: z.enum(['buildah', 'kubernetes']).default('buildah'),
+  BUILD_NAMESPACE: z.string().default('apprunner-builds'),
+  /** Builder image of Kubernetes build Jobs. */
+  BUILD_JOB_IMAGE: z.string().default('quay.io/buildah/stable:v1.41.4'),
+  /** Storage of the buildah driver (layer cache lives here between builds). */
+  BUILD_STORAGE_DIR: z.string().default('/var/lib/apprunner-k8s/builds'),
+  /** JSON object: runtime (e.g. `PYTHON_311`) → base image, overriding docs/runtimes.md's defaults. */
+  BUILD_RUNTIME_IMAGES: z.string().optional(),
+  BUILD_TIMEOUT_SECONDS: z.coerce.number().int().min(30).default(1_800),
+  /** Builds one worker process runs at once. */
+  BUILD_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
+  /** Bearer token the registry's notifications endpoint sends (image-based automatic deployments). */
+  REGISTRY_WEBHOOK_TOKEN: z.string().min(16).optional(),
+  /** Seconds between tag → digest polls of image services with automatic deployments; 0 turns polling off. */
+  IMAGE_POLL_SECONDS: z.coerce.number().int().min(0).default(300),
+  /** Registry hosts spoken to over plain HTTP when resolving digests (comma-separated). */
+  INSECURE_REGISTRIES: z.string().optional(),
 });
 
 export type PlatformConfig = z.infer<typeof schema>;
