@@ -1,0 +1,5 @@
+export * from './client';
+export * from './credentials';
+export * from './errors';
+export * from './notifications';
+export * from './reference';
