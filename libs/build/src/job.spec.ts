@@ -1,0 +1,314 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeKube, type FakeKube } from '@apprunner/kube-fake';
+import { toYaml, type KubeObject } from '@apprunner/kubernetes';
+import { BUILD_CONTAINER, CLONE_CONTAINER, PUSH_MARKER, buildJobManifest, buildJobName, buildJobOutcome, type BuildJobOptions } from './job';
+
+const run = promisify(execFile);
+const GOLDEN_DIR = join(__dirname, '__golden__');
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+const DIGEST = `sha256:${'ab'.repeat(32)}`;
+
+function minimalOptions(): BuildJobOptions {
+  return {
+    namespace: 'apprunner-builds',
+    buildId: '6f1c1a52-6d0e-4f3b-9a51-2b1d1c0e9f00',
+    image: 'quay.io/buildah/stable:v1.37',
+    cloneImage: 'docker.io/alpine/git:2.47.2',
+    sourceSecretName: 'build-6f1c1a52-source',
+    gitCloneUrl: 'https://github.com/example/web.git',
+    commit: COMMIT,
+    containerfileConfigMap: 'build-6f1c1a52-containerfile',
+    containerfile: 'FROM public.ecr.aws/docker/library/node:22\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["npm", "start"]\n',
+    repository: 'registry.apprunner.svc:5000/123456789012/0d1f6e3c9a2b4c5d8e7f6a5b4c3d2e1f',
+    tag: '0123456',
+    activeDeadlineSeconds: 1800,
+    labels: { 'app.kubernetes.io/managed-by': 'apprunner-k8s', 'apprunner.k8s/account-id': '123456789012' },
+  };
+}
+
+function fullOptions(): BuildJobOptions {
+  return {
+    ...minimalOptions(),
+    sourceSecretKey: 'installation-token',
+    sourceDirectory: '/services/api/',
+    buildArgs: { NODE_ENV: 'production', APP_VERSION: '1.2.3 "quoted" $(not-expanded)' },
+    registryAuthSecret: 'registry-push',
+    cacheRepository: 'registry.apprunner.svc:5000/123456789012/0d1f6e3c9a2b4c5d8e7f6a5b4c3d2e1f/cache',
+    tlsVerify: false,
+    ttlSecondsAfterFinished: 600,
+    resources: { cpu: '2', memory: '4Gi', ephemeralStorage: '20Gi' },
+  };
+}
+
+const CASES: Record<string, () => BuildJobOptions> = {
+  'build-job-minimal': minimalOptions,
+  'build-job-cache-auth-args': fullOptions,
+};
+
+function objects(opts: BuildJobOptions): KubeObject[] {
+  const { configMap, job } = buildJobManifest(opts);
+  return [configMap, job];
+}
+
+function expectGolden(name: string, actual: string): void {
+  const file = join(GOLDEN_DIR, `${name}.yaml`);
+  if (UPDATE) {
+    mkdirSync(GOLDEN_DIR, { recursive: true });
+    writeFileSync(file, actual);
+    return;
+  }
+  if (!existsSync(file)) throw new Error(`Missing golden file ${file}; run with UPDATE_GOLDEN=1 to create it.`);
+  expect(actual, `${name}: output differs from ${file} (UPDATE_GOLDEN=1 to accept)`).toBe(readFileSync(file, 'utf8'));
+}
+
+// Loosely typed views of the built Job, for assertions.
+function podSpec(opts: BuildJobOptions): any {
+  return (buildJobManifest(opts).job as any).spec.template.spec;
+}
+
+describe('buildJobManifest golden files', () => {
+  for (const [name, options] of Object.entries(CASES)) {
+    it(`${name} matches __golden__/${name}.yaml`, () => {
+      expectGolden(name, toYaml(objects(options())));
+    });
+  }
+
+  it('is deterministic', () => {
+    for (const options of Object.values(CASES)) expect(toYaml(objects(options()))).toBe(toYaml(objects(options())));
+  });
+});
+
+describe('buildJobManifest objects pass the API server validation (kube-fake)', () => {
+  let fake: FakeKube;
+
+  beforeAll(async () => {
+    fake = await startFakeKube({ namespaces: ['apprunner-builds'] });
+  });
+  afterAll(() => fake?.close());
+
+  async function create(path: string, obj: KubeObject): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${fake.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(obj) });
+    return { status: res.status, body: await res.json() };
+  }
+
+  for (const [name, options] of Object.entries(CASES)) {
+    it(`${name}: the ConfigMap and the Job are accepted`, async () => {
+      const { configMap, job } = buildJobManifest(options());
+      const cm = await create('/api/v1/namespaces/apprunner-builds/configmaps', configMap);
+      expect(cm.status, JSON.stringify(cm.body.details?.causes ?? cm.body)).toBe(201);
+      const created = await create('/apis/batch/v1/namespaces/apprunner-builds/jobs', job);
+      expect(created.status, JSON.stringify(created.body.details?.causes ?? created.body)).toBe(201);
+      await fetch(`${fake.url}/apis/batch/v1/namespaces/apprunner-builds/jobs/${job.metadata.name}`, { method: 'DELETE' });
+      await fetch(`${fake.url}/api/v1/namespaces/apprunner-builds/configmaps/${configMap.metadata.name}`, { method: 'DELETE' });
+    });
+  }
+
+  it('the validator catches a broken Job (so the acceptance above means something)', async () => {
+    const { job } = buildJobManifest(minimalOptions());
+    const broken = structuredClone(job) as any;
+    broken.spec.template.spec.restartPolicy = 'Always';
+    broken.spec.template.spec.containers[0].securityContext.capabilities.add = 'SETUID';
+    const res = await create('/apis/batch/v1/namespaces/apprunner-builds/jobs', broken);
+    expect(res.status).toBe(422);
+    const fields = (res.body.details.causes as { field: string }[]).map((c) => c.field);
+    expect(fields).toEqual(expect.arrayContaining(['spec.template.spec.restartPolicy', 'spec.template.spec.containers[0].securityContext.capabilities.add']));
+  });
+});
+
+describe('buildJobManifest contents', () => {
+  it('clones with the token from the Secret only: no container argument or plain env value carries it', () => {
+    const spec = podSpec(fullOptions());
+    const clone = spec.initContainers[0];
+    expect(clone.name).toBe(CLONE_CONTAINER);
+    expect(clone.env.find((e: any) => e.name === 'GIT_TOKEN')).toEqual({
+      name: 'GIT_TOKEN',
+      valueFrom: { secretKeyRef: { name: 'build-6f1c1a52-source', key: 'installation-token' } },
+    });
+    expect(clone.env.find((e: any) => e.name === 'GIT_URL').value).toBe('https://github.com/example/web.git');
+    expect(clone.command.join(' ')).toContain('git fetch -q --depth 1 origin "$GIT_COMMIT"');
+    for (const container of [...spec.initContainers, ...spec.containers]) {
+      expect(JSON.stringify(container.command)).not.toMatch(/secretKeyRef|installation-token/);
+    }
+  });
+
+  it('runs rootless buildah on vfs with chroot isolation, the registry layer cache and the build args as arguments', () => {
+    const spec = podSpec(fullOptions());
+    const build = spec.containers[0];
+    expect(build.name).toBe(BUILD_CONTAINER);
+    const [shell, flag, script, argv0, ...args] = build.command;
+    expect([shell, flag, argv0]).toEqual(['/bin/sh', '-c', 'build']);
+    expect(script).toContain('--storage-driver vfs build --isolation chroot --layers');
+    expect(script).toContain('--cache-from "$CACHE_REPOSITORY" --cache-to "$CACHE_REPOSITORY"');
+    expect(script).toContain('--tls-verify=false');
+    expect(script).toContain('cat "$STORAGE_DIR/digest" > "$TERMINATION_LOG"');
+    expect(build.env).toContainEqual({ name: 'TERMINATION_LOG', value: '/dev/termination-log' });
+    expect(build.terminationMessagePath).toBe('/dev/termination-log');
+    // Sorted, passed as "$@": the shell never parses their values.
+    expect(args).toEqual(['--build-arg', 'APP_VERSION=1.2.3 "quoted" $(not-expanded)', '--build-arg', 'NODE_ENV=production']);
+    expect(build.env).toEqual(
+      expect.arrayContaining([
+        { name: 'IMAGE', value: `${fullOptions().repository}:0123456` },
+        { name: 'CONTEXT_DIR', value: '/workspace/source/services/api' },
+        { name: 'REGISTRY_AUTH_FILE', value: '/workspace/registry-auth/.dockerconfigjson' },
+      ]),
+    );
+    expect(build.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, capabilities: { drop: ['ALL'], add: ['SETUID', 'SETGID'] } });
+    expect(build.securityContext.privileged).toBeUndefined();
+    expect(build.terminationMessagePolicy).toBe('FallbackToLogsOnError');
+    expect(spec.volumes.find((v: any) => v.name === 'registry-auth').secret.secretName).toBe('registry-push');
+  });
+
+  it('leaves out cache, auth and TLS flags when not asked for', () => {
+    const build = podSpec(minimalOptions()).containers[0];
+    expect(build.command[2]).not.toContain('--cache-from');
+    expect(build.command[2]).toContain('--tls-verify=true');
+    expect(build.command.slice(4)).toEqual([]);
+    expect(build.env.map((e: any) => e.name)).not.toContain('REGISTRY_AUTH_FILE');
+  });
+
+  it('labels every object with the build id and never retries a failed build', () => {
+    const { configMap, job } = buildJobManifest(minimalOptions());
+    for (const labels of [configMap.metadata.labels, job.metadata.labels, (job as any).spec.template.metadata.labels]) {
+      expect(labels).toMatchObject({ 'apprunner.k8s/build-id': '6f1c1a52-6d0e-4f3b-9a51-2b1d1c0e9f00', 'apprunner.k8s/account-id': '123456789012' });
+    }
+    expect(job.metadata.name).toBe('build-6f1c1a52-6d0e-4f3b-9a51-2b1d1c0e9f00');
+    expect((job as any).spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 1800, ttlSecondsAfterFinished: 3600 });
+  });
+
+  it('derives a valid Job name from any build id', () => {
+    expect(buildJobName('Op_ABC.1')).toBe('build-op-abc-1');
+    expect(buildJobName('x'.repeat(100))).toHaveLength(63);
+    expect(() => buildJobName('___')).toThrow(/no valid Job name/);
+  });
+
+  it('rejects inputs that would build the wrong thing or leak the token', () => {
+    const bad = (patch: Partial<BuildJobOptions>): (() => unknown) => () => buildJobManifest({ ...minimalOptions(), ...patch });
+    expect(bad({ commit: '0123456' })).toThrow(/full lowercase hex sha/);
+    expect(bad({ sourceDirectory: 'api/../../etc' })).toThrow(/inside the repository/);
+    expect(bad({ gitCloneUrl: 'https://x-access-token:ghs_abc@github.com/example/web.git' })).toThrow(/must not carry credentials/);
+    expect(bad({ gitCloneUrl: 'git@github.com:example/web.git' })).toThrow(/not a URL|http\(s\)/);
+    expect(bad({ repository: 'Registry.example.com/UPPER' })).toThrow(/lowercase/);
+    expect(bad({ cacheRepository: 'cache' })).toThrow(/Invalid cacheRepository/);
+    expect(bad({ buildArgs: { 'BAD-NAME': 'x' } })).toThrow(/Build argument name/);
+    expect(bad({ activeDeadlineSeconds: 0 })).toThrow(/activeDeadlineSeconds/);
+  });
+});
+
+/** Environment of a container (plain values only) with overrides, for running its script on this machine. */
+function containerEnv(container: { env: { name: string; value?: string }[] }, overrides: Record<string, string>): NodeJS.ProcessEnv {
+  const values = Object.fromEntries(container.env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]));
+  return { PATH: process.env.PATH, ...values, ...overrides };
+}
+
+describe('the clone init container script (run with this machine\'s git)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'apprunner-clone-spec-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const git = (cwd: string, ...args: string[]) => run('git', ['-c', 'user.email=dev@example.com', '-c', 'user.name=dev', ...args], { cwd });
+
+  it('shallow-fetches exactly the requested commit, even when it is not the branch tip', async () => {
+    const repo = join(dir, 'repo');
+    mkdirSync(repo);
+    await git(repo, 'init', '-q');
+    writeFileSync(join(repo, 'version.txt'), 'one\n');
+    await git(repo, 'add', 'version.txt');
+    await git(repo, 'commit', '-q', '-m', 'one');
+    const wanted = (await git(repo, 'rev-parse', 'HEAD')).stdout.trim();
+    writeFileSync(join(repo, 'version.txt'), 'two\n');
+    await git(repo, 'commit', '-q', '-am', 'two');
+
+    const clone = podSpec({ ...minimalOptions(), commit: wanted }).initContainers[0];
+    const source = join(dir, 'source');
+    const env = containerEnv(clone, { GIT_URL: `file://${repo}`, SOURCE_DIR: source, HOME: dir });
+    const { stdout } = await run(clone.command[0], clone.command.slice(1), { env });
+    expect(stdout).toBe(`checked out ${wanted}\n`);
+    expect(readFileSync(join(source, 'version.txt'), 'utf8')).toBe('one\n');
+    expect((await git(source, 'rev-list', '--count', 'HEAD')).stdout.trim()).toBe('1');
+
+    // A commit that does not exist fails the container (and so the build) instead of building something else.
+    const missing = containerEnv(clone, { GIT_URL: `file://${repo}`, SOURCE_DIR: join(dir, 'other'), HOME: dir, GIT_COMMIT: 'f'.repeat(40) });
+    await expect(run(clone.command[0], clone.command.slice(1), { env: missing })).rejects.toThrow();
+  });
+
+  it('gives git the token from the environment through the credential helper', async () => {
+    const clone = podSpec(minimalOptions()).initContainers[0];
+    const env = containerEnv(clone, { GIT_TOKEN: 'ghs_secret-token', HOME: dir });
+    const child = run('git', ['credential', 'fill'], { env });
+    child.child.stdin?.end('protocol=https\nhost=github.com\npath=example/web.git\n\n');
+    const { stdout } = await child;
+    expect(stdout).toContain('username=x-access-token\n');
+    expect(stdout).toContain('password=ghs_secret-token\n');
+  });
+});
+
+describe('buildJobOutcome', () => {
+  const repository = minimalOptions().repository;
+  const running = { status: { conditions: [] } };
+  const pod = (build?: object, clone?: object): any => ({
+    status: {
+      initContainerStatuses: [{ name: CLONE_CONTAINER, state: clone ?? { terminated: { exitCode: 0 } } }],
+      containerStatuses: build ? [{ name: BUILD_CONTAINER, state: build }] : [],
+    },
+  });
+
+  it('is running until the build container terminates', () => {
+    expect(buildJobOutcome(repository, running)).toEqual({ state: 'running' });
+    expect(buildJobOutcome(repository, running, pod({ running: { startedAt: 'now' } }))).toEqual({ state: 'running' });
+  });
+
+  it('reads the digest from the termination message', () => {
+    expect(buildJobOutcome(repository, running, pod({ terminated: { exitCode: 0, message: `${DIGEST}\n` } }))).toEqual({
+      state: 'succeeded',
+      digest: DIGEST,
+      image: `${repository}@${DIGEST}`,
+    });
+    const noDigest = buildJobOutcome(repository, running, pod({ terminated: { exitCode: 0, message: 'done' } }));
+    expect(noDigest).toMatchObject({ state: 'failed', error: { kind: 'builder', reason: expect.stringMatching(/without reporting a digest/) } });
+  });
+
+  it('names the failed step from the log tail the kubelet kept, and tells a failed push apart', () => {
+    const log = 'STEP 3/4: RUN npm ci\nnpm ERR! code E404\nError: building at STEP "RUN npm ci": exit status 1\n';
+    const step = buildJobOutcome(repository, running, pod({ terminated: { exitCode: 1, message: log } }));
+    expect(step).toMatchObject({ state: 'failed', error: { kind: 'build', reason: 'RUN step 3/4 "npm ci" exited with code 1', logTail: log } });
+
+    const push = `STEP 4/4: CMD ["npm", "start"]\nCOMMIT\n${PUSH_MARKER}\nError: pushing image: authentication required\n`;
+    expect(buildJobOutcome(repository, running, pod({ terminated: { exitCode: 125, message: push } }))).toMatchObject({
+      state: 'failed',
+      error: { kind: 'push', reason: 'push failed: pushing image: authentication required' },
+    });
+  });
+
+  it('reports a failed clone, a deadline and an out-of-memory kill', () => {
+    const clone = buildJobOutcome(repository, running, pod(undefined, { terminated: { exitCode: 128, message: "fatal: couldn't find remote ref\n" } }));
+    expect(clone).toMatchObject({ state: 'failed', error: { kind: 'build', reason: "cloning the source failed (exit code 128): fatal: couldn't find remote ref" } });
+
+    const deadline = { spec: { activeDeadlineSeconds: 1800 }, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded' }] } };
+    expect(buildJobOutcome(repository, deadline, pod({ terminated: { exitCode: 137 } }))).toMatchObject({
+      state: 'failed',
+      error: { kind: 'timeout', reason: 'build timed out after 1800 s' },
+    });
+
+    expect(buildJobOutcome(repository, running, pod({ terminated: { exitCode: 137, reason: 'OOMKilled', message: 'STEP 2/3: RUN npm ci\n' } }))).toMatchObject({
+      error: { kind: 'build', reason: 'build ran out of memory (OOMKilled)' },
+    });
+  });
+
+  it('reports a Job that failed or completed without a pod to read', () => {
+    const failedJob = { status: { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] } };
+    expect(buildJobOutcome(repository, failedJob)).toMatchObject({
+      error: { kind: 'builder', reason: 'build Job failed: BackoffLimitExceeded (Job has reached the specified backoff limit)' },
+    });
+    expect(buildJobOutcome(repository, { status: { conditions: [{ type: 'Complete', status: 'True' }] } })).toMatchObject({
+      error: { kind: 'builder', reason: expect.stringMatching(/pod \(and the digest\) is gone/) },
+    });
+  });
+});
