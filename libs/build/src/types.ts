@@ -10,6 +10,11 @@ export interface BuildRequest {
   /** Tag given to the pushed image, e.g. the short commit sha or the operation id. */
   tag: string;
   buildArgs?: Record<string, string>;
+  /**
+   * Where the context comes from, for builders that fetch it themselves (the Kubernetes Job builder clones the commit
+   * in the build pod); builders that use `contextDir` ignore it.
+   */
+  source?: { cloneUrl: string; commit: string; token?: string; contextDirectory: string };
   /** Streamed build and push output (stdout and stderr interleaved, as produced). */
   onLog?: (chunk: string) => void;
   /** Cancels the build: the builder process group is killed. */
