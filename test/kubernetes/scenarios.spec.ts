@@ -277,6 +277,18 @@ describe('Kubernetes reconciler scenarios', () => {
   });
 
   it('associates custom domains through cert-manager: statuses follow the Certificate, disassociation removes only its objects', async () => {
+    // the platform's issuer (installed by the admin): ACME, DNS-01 answered where the tenants' CNAMEs delegate to
+    const issuer = await fetch(`${kube.url}/apis/cert-manager.io/v1/clusterissuers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        apiVersion: 'cert-manager.io/v1',
+        kind: 'ClusterIssuer',
+        metadata: { name: 'letsencrypt' },
+        spec: { acme: { server: 'https://acme-v02.api.letsencrypt.org/directory', privateKeySecretRef: { name: 'letsencrypt-account' }, solvers: [{ dns01: { acmeDNS: { host: 'https://acme-dns.apprunner.test', accountSecretRef: { name: 'acme-dns', key: 'acmedns.json' } } } }] } },
+      }),
+    });
+    expect(issuer.status).toBe(201);
     const svc = await create('with-domains', GOOD);
     await settled(svc.ServiceArn!, 'RUNNING');
     const name = (domain: string) => `${objectName(svc.ServiceId!)}-d-${createHash('sha256').update(domain).digest('hex').slice(0, 12)}`;
@@ -293,7 +305,13 @@ describe('Kubernetes reconciler scenarios', () => {
     expect(certificate.spec).toMatchObject({ dnsNames: [shop, `www.${shop}`], secretName: `${name(shop)}-tls`, issuerRef: { kind: 'ClusterIssuer', name: 'letsencrypt' } });
     expect(certificate.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', name: objectName(svc.ServiceId!) });
     expect(kube.store.get('networking.k8s.io/v1', 'Ingress', ns, name(shop))).toBeUndefined();
-    expect((await domains())[0].CertificateValidationRecords?.map((r) => r.Status)).toEqual(['PENDING_VALIDATION', 'PENDING_VALIDATION']);
+    // the CNAME delegations, and the TXT records of the DNS-01 challenges in flight (custom-domains.spec.ts has more)
+    expect((await domains())[0].CertificateValidationRecords?.map((r) => `${r.Type} ${r.Name} ${r.Status}`)).toEqual([
+      `CNAME _acme-challenge.${shop}. PENDING_VALIDATION`,
+      `CNAME _acme-challenge.www.${shop}. PENDING_VALIDATION`,
+      `TXT _acme-challenge.${shop}. PENDING_VALIDATION`,
+      `TXT _acme-challenge.www.${shop}. PENDING_VALIDATION`,
+    ]);
 
     kube.simulator.releaseCertificate(name(shop), ns);
     await domainStatus(shop, 'BINDING_CERTIFICATE');
@@ -306,13 +324,16 @@ describe('Kubernetes reconciler scenarios', () => {
     kube.simulator.ingressAddress = '192.0.2.10';
     kube.simulator.advance(0); // the simulated controllers look at everything again
     await domainStatus(shop, 'ACTIVE');
-    expect((await domains()).find((d) => d.DomainName === shop)!.CertificateValidationRecords?.map((r) => r.Status)).toEqual(['SUCCESS', 'SUCCESS']);
+    expect((await domains()).find((d) => d.DomainName === shop)!.CertificateValidationRecords?.map((r) => r.Status)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS']);
 
     const bad = 'bad.example.com';
     kube.simulator.failCertificate(name(bad), ns);
     await tenant.client.send(new AssociateCustomDomainCommand({ ServiceArn: svc.ServiceArn, DomainName: bad, EnableWWWSubdomain: false }));
     await domainStatus(bad, 'CREATE_FAILED');
-    expect((await domains()).find((d) => d.DomainName === bad)!.CertificateValidationRecords?.map((r) => r.Status)).toEqual(['FAILED']);
+    // the TXT record is there too if a pass saw the challenge pending before the ACME server rejected it
+    const badRecords = (await domains()).find((d) => d.DomainName === bad)!.CertificateValidationRecords ?? [];
+    expect(badRecords[0]).toMatchObject({ Type: 'CNAME', Status: 'FAILED' });
+    expect(badRecords.every((r) => r.Status === 'FAILED')).toBe(true);
 
     // a domain belongs to one service on the whole platform
     const other = await platform.newTenant('domain-thief');

@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type {
   AssociateCustomDomainRequest,
   AssociateCustomDomainResponse,
-  CertificateValidationRecord,
   CustomDomain as SdkCustomDomain,
   DescribeCustomDomainsRequest,
   DescribeCustomDomainsResponse,
@@ -11,15 +9,17 @@ import type {
   VpcDNSTarget,
 } from '@aws-sdk/client-apprunner';
 import { Clock, decodeNextToken, InvalidRequestException, InvalidStateException, page, PLATFORM_CONFIG, type PlatformConfig, ResourceNotFoundException } from '@apprunner/core';
-import { OperationService } from '@apprunner/operation';
+import { OperationService, parseValidationRecords } from '@apprunner/operation';
 import { type CustomDomain, Prisma, PrismaService, type Service } from '@apprunner/persistence';
 import { ServiceService } from '@apprunner/service';
 import { type CallContext, FIXED_LIMITS, lockTenant } from '@apprunner/tenancy';
+import { delegationRecords } from './validation-records';
 
 /**
- * Custom domains. App Runner validates certificates with CNAME records in ACM; here cert-manager
- * issues the certificate and ACME DNS-01 is delegated with a CNAME from `_acme-challenge.<domain>`
- * to a name the platform answers for, so the records keep App Runner's CNAME shape.
+ * Custom domains. App Runner validates certificates with CNAME records in ACM; here cert-manager issues the
+ * certificate. The records start as CNAMEs delegating `_acme-challenge.<domain>` to a name the platform answers
+ * for (App Runner's shape); while an ACME DNS-01 challenge is in flight the worker adds its TXT record
+ * (`_acme-challenge.<name>` = the challenge key) and keeps every record's Status (see docs/networking.md).
  */
 @Injectable()
 export class CustomDomainService {
@@ -65,7 +65,7 @@ export class CustomDomainService {
             domainName,
             enableWWWSubdomain: enableWWW,
             status: 'CREATING',
-            certificateValidationRecords: this.validationRecords(domainName, enableWWW) as unknown as Prisma.InputJsonValue,
+            certificateValidationRecords: delegationRecords(domainName, enableWWW, this.config.PLATFORM_DOMAIN) as unknown as Prisma.InputJsonValue,
             createdAt: this.clock.now(),
           },
         });
@@ -122,16 +122,6 @@ export class CustomDomainService {
     return service;
   }
 
-  private validationRecords(domain: string, www: boolean): CertificateValidationRecord[] {
-    const names = [domain.replace(/^\*\./, ''), ...(www ? [`www.${domain}`] : [])];
-    return names.map((name) => ({
-      Name: `_acme-challenge.${name}.`,
-      Type: 'CNAME',
-      Value: `${createHash('sha256').update(name).digest('hex').slice(0, 32)}.acme.${this.config.PLATFORM_DOMAIN}.`,
-      Status: 'PENDING_VALIDATION',
-    }));
-  }
-
   private async vpcTargets(service: Service): Promise<VpcDNSTarget[]> {
     const vics = await this.prisma.client.vpcIngressConnection.findMany({ where: { serviceId: service.id, status: { not: 'DELETED' } } });
     return vics.map((v) => ({ VpcIngressConnectionArn: v.arn, VpcId: v.vpcId, DomainName: v.domainName }));
@@ -142,7 +132,7 @@ function toSdk(row: CustomDomain): SdkCustomDomain {
   return {
     DomainName: row.domainName,
     EnableWWWSubdomain: row.enableWWWSubdomain,
-    CertificateValidationRecords: row.certificateValidationRecords as unknown as CertificateValidationRecord[],
+    CertificateValidationRecords: parseValidationRecords(row.certificateValidationRecords),
     Status: row.status as SdkCustomDomain['Status'],
   };
 }

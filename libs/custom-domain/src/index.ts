@@ -1,1 +1,2 @@
 export * from './custom-domain.service';
+export * from './validation-records';

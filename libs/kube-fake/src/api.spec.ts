@@ -33,6 +33,7 @@ describe('kube-fake REST API through @kubernetes/client-node', () => {
       'rbac.authorization.k8s.io',
       'apiextensions.k8s.io',
       'cert-manager.io',
+      'acme.cert-manager.io',
     ]);
     expect((await c.kc.makeApiClient(AppsApi).getAPIGroup()).preferredVersion).toEqual({ groupVersion: 'apps/v1', version: 'v1' });
     const apps = await c.apps.getAPIResources();
@@ -51,7 +52,18 @@ describe('kube-fake REST API through @kubernetes/client-node', () => {
     const coreResources = await c.core.getAPIResources();
     expect(coreResources.resources.find((r) => r.name === 'namespaces')).toMatchObject({ namespaced: false, kind: 'Namespace' });
     const res = await fetch(`${fake.url}/apis/cert-manager.io/v1`);
-    expect(((await res.json()) as { resources: { name: string }[] }).resources.map((r) => r.name)).toEqual(['certificates', 'certificates/status', 'issuers', 'issuers/status', 'clusterissuers', 'clusterissuers/status']);
+    expect(((await res.json()) as { resources: { name: string }[] }).resources.map((r) => r.name)).toEqual([
+      'certificates',
+      'certificates/status',
+      'certificaterequests',
+      'certificaterequests/status',
+      'issuers',
+      'issuers/status',
+      'clusterissuers',
+      'clusterissuers/status',
+    ]);
+    const acme = await fetch(`${fake.url}/apis/acme.cert-manager.io/v1`);
+    expect(((await acme.json()) as { resources: { name: string }[] }).resources.map((r) => r.name)).toEqual(['orders', 'orders/status', 'challenges', 'challenges/status']);
   });
 
   it('creates, reads, lists, replaces and deletes, with server-populated metadata', async () => {

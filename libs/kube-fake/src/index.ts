@@ -13,7 +13,7 @@ import type { CallRecord, KubeObject } from './types';
 import { Validator } from './validate';
 
 export { rbacRulesFromCalls, type PolicyRule } from './rbac';
-export { ClusterSimulator, CONTROLLER_MANAGER, type FailureMode } from './simulator';
+export { ClusterSimulator, CONTROLLER_MANAGER, type FailureMode, type IssuanceScript } from './simulator';
 export { FakeStore, type PropagationPolicy } from './store';
 export type { CallRecord, KubeObject, ManagedFieldsEntry, ObjectMeta, OwnerReference, StatusBody, Verb } from './types';
 
@@ -22,7 +22,10 @@ export interface FakeKubeOptions {
   validate?: boolean;
   /** Base clock (default: the system clock); `simulator.advance(ms)` adds to it. */
   clock?: () => Date;
-  /** Custom resource definitions installed at start (default `'cert-manager'`: Certificate, Issuer, ClusterIssuer). */
+  /**
+   * Custom resource definitions installed at start (default `'cert-manager'`: Certificate, CertificateRequest, Issuer,
+   * ClusterIssuer, and the ACME Order and Challenge).
+   */
   crds?: 'cert-manager' | 'none';
   /** Namespaces that exist at start (default: default, kube-system, kube-public, kube-node-lease). */
   namespaces?: string[];

@@ -86,27 +86,37 @@ const KNOWN_CUSTOM_MODELS: Record<string, ModelLoader> = {
   'cert-manager.io/v1/Certificate': () => import('@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate').then((m) => model(m.Certificate)),
   'cert-manager.io/v1/Issuer': () => import('@kubernetes-models/cert-manager/cert-manager.io/v1/Issuer').then((m) => model(m.Issuer)),
   'cert-manager.io/v1/ClusterIssuer': () => import('@kubernetes-models/cert-manager/cert-manager.io/v1/ClusterIssuer').then((m) => model(m.ClusterIssuer)),
+  'cert-manager.io/v1/CertificateRequest': () => import('@kubernetes-models/cert-manager/cert-manager.io/v1/CertificateRequest').then((m) => model(m.CertificateRequest)),
+  'acme.cert-manager.io/v1/Order': () => import('@kubernetes-models/cert-manager/acme.cert-manager.io/v1/Order').then((m) => model(m.Order)),
+  'acme.cert-manager.io/v1/Challenge': () => import('@kubernetes-models/cert-manager/acme.cert-manager.io/v1/Challenge').then((m) => model(m.Challenge)),
 };
 
-/** The three cert-manager CRDs (schema left open; validation uses the cert-manager model classes). */
+/**
+ * cert-manager's CRDs: Certificate, CertificateRequest, Issuer, ClusterIssuer and the ACME Order and Challenge
+ * (schema left open; validation uses the cert-manager model classes).
+ */
 export function certManagerCrds(): KubeObject[] {
-  const crd = (kind: string, plural: string, scope: 'Namespaced' | 'Cluster', shortNames: string[]): KubeObject => ({
+  const crd = (group: string, kind: string, plural: string, scope: 'Namespaced' | 'Cluster', shortNames: string[], categories: string[]): KubeObject => ({
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.cert-manager.io`, labels: { app: 'cert-manager', 'app.kubernetes.io/name': 'cert-manager' } },
+    metadata: { name: `${plural}.${group}`, labels: { app: 'cert-manager', 'app.kubernetes.io/name': 'cert-manager' } },
     spec: {
-      group: 'cert-manager.io',
-      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), shortNames, categories: ['cert-manager'] },
+      group,
+      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), shortNames, categories },
       scope,
       versions: [
         { name: 'v1', served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
       ],
     },
   });
+  const acme = ['cert-manager', 'cert-manager-acme'];
   return [
-    crd('Certificate', 'certificates', 'Namespaced', ['cert', 'certs']),
-    crd('Issuer', 'issuers', 'Namespaced', []),
-    crd('ClusterIssuer', 'clusterissuers', 'Cluster', []),
+    crd('cert-manager.io', 'Certificate', 'certificates', 'Namespaced', ['cert', 'certs'], ['cert-manager']),
+    crd('cert-manager.io', 'CertificateRequest', 'certificaterequests', 'Namespaced', ['cr', 'crs'], ['cert-manager']),
+    crd('cert-manager.io', 'Issuer', 'issuers', 'Namespaced', [], ['cert-manager']),
+    crd('cert-manager.io', 'ClusterIssuer', 'clusterissuers', 'Cluster', [], ['cert-manager']),
+    crd('acme.cert-manager.io', 'Order', 'orders', 'Namespaced', [], acme),
+    crd('acme.cert-manager.io', 'Challenge', 'challenges', 'Namespaced', [], acme),
   ];
 }
 

@@ -180,7 +180,9 @@ describe('cluster simulator', () => {
     const ready = (name: string) => (fake.store.get('cert-manager.io/v1', 'Certificate', ns, name)!.status as any).conditions.find((x: any) => x.type === 'Ready');
     expect(ready('good')).toEqual({ type: 'Ready', status: 'True', lastTransitionTime: simTime(), reason: 'Ready', message: 'Certificate is up to date and has not expired', observedGeneration: 1 });
     expect(fake.store.get('v1', 'Secret', ns, 'good-tls')).toMatchObject({ type: 'kubernetes.io/tls', metadata: { annotations: { 'cert-manager.io/certificate-name': 'good' } } });
-    expect(ready('broken')).toMatchObject({ status: 'False', reason: 'Failed' });
+    expect(ready('broken')).toMatchObject({ status: 'False', reason: 'DoesNotExist' });
+    const issuing = (fake.store.get('cert-manager.io/v1', 'Certificate', ns, 'broken')!.status as any).conditions.find((x: any) => x.type === 'Issuing');
+    expect(issuing).toMatchObject({ status: 'False', reason: 'Failed', message: expect.stringMatching(/^The certificate request has failed to complete and will be retried: /) });
     expect(fake.store.get('v1', 'Secret', ns, 'broken-tls')).toBeUndefined();
     expect((fake.store.get('cert-manager.io/v1', 'ClusterIssuer', undefined, 'le')!.status as any).conditions[0]).toMatchObject({ type: 'Ready', status: 'True', reason: 'ACMEAccountRegistered' });
     expect(fake.store.get('networking.k8s.io/v1', 'Ingress', ns, 'web')!.status).toEqual({ loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } });

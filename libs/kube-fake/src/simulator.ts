@@ -16,13 +16,16 @@
  *   on the simulator clock since the last progress (`advance(ms)` moves that clock).
  * - HorizontalPodAutoscaler: current/desired replicas = the target Deployment's replicas clamped to [min, max]
  *   (the Deployment itself is not rescaled).
- * - cert-manager: Issuers/ClusterIssuers Ready; Certificates Ready with a TLS Secret, unless `failCertificate`.
+ * - cert-manager (./cert-manager.ts): Issuers Ready; Certificate → CertificateRequest → ACME Order → Challenges as
+ *   cert-manager creates them, then the TLS Secret and Ready; each issuance can be scripted (`scriptIssuance`,
+ *   `pendCertificate`, `failCertificate`, ...).
  * - Ingress: `status.loadBalancer.ingress[0].ip = ingressAddress`.
  *
  * Like the real controllers it works from events, not from full scans: a step syncs only the objects whose own
  * events (or their children's) arrived since the last step, plus Deployments whose rollout has not settled (those
  * need the clock: rollout steps, progress deadlines). So a step over 1,000 settled services costs nothing.
  */
+import { CertManagerSimulation, type IssuanceScript } from './cert-manager';
 import type { Operations, Target } from './operations';
 import type { ResourceRegistry } from './resources';
 import type { FakeStore, StoredEvent } from './store';
@@ -30,6 +33,7 @@ import { ApiError, asArray, asNumber, asRecord, asString, clone, formatTime, isR
 import { desiredReplicaCounts, podFor, podStatus, type FailureMode, templateHash } from './workloads';
 
 export type { FailureMode } from './workloads';
+export type { IssuanceScript } from './cert-manager';
 
 export const CONTROLLER_MANAGER = 'kube-controller-manager';
 
@@ -65,8 +69,7 @@ export class ClusterSimulator {
   lastError: unknown;
 
   private readonly failures = new Map<string, FailureMode>();
-  private readonly failedCertificates = new Set<string>();
-  private readonly pendingCertificates = new Set<string>();
+  private readonly certManager: CertManagerSimulation;
   private readonly rollouts = new Map<string, Rollout>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
@@ -91,6 +94,17 @@ export class ClusterSimulator {
     private readonly clock: { now(): Date; advance(ms: number): void },
   ) {
     store.observe((e) => this.enqueue(e));
+    this.certManager = new CertManagerSimulation(
+      store,
+      {
+        now: () => this.now(),
+        create: (o) => this.create(o),
+        update: (o) => this.update(o),
+        writeStatus: (o, status) => this.writeStatus(o, status),
+        remove: async (o) => void (await this.ops.delete(this.target(o), { propagationPolicy: 'Background' })),
+      },
+      (group, kind) => this.registry.byGroupKind(group, kind) !== undefined,
+    );
   }
 
   private enqueue(e: StoredEvent): void {
@@ -124,8 +138,11 @@ export class ClusterSimulator {
         this.dirty.ingresses.add(key(e.object.metadata.name));
         break;
       case 'cert-manager.io/Certificate':
+      case 'cert-manager.io/CertificateRequest':
       case 'cert-manager.io/Issuer':
       case 'cert-manager.io/ClusterIssuer':
+      case 'acme.cert-manager.io/Order':
+      case 'acme.cert-manager.io/Challenge':
       case '/Secret':
         this.dirty.certManager = true;
         break;
@@ -144,25 +161,33 @@ export class ClusterSimulator {
     this.everything = true;
   }
 
-  /** The Certificate never becomes Ready (namespace omitted: any namespace). */
-  failCertificate(name: string, namespace?: string): void {
-    this.failedCertificates.add(namespace ? `${namespace}/${name}` : name);
+  /**
+   * How the next issuance of a Certificate ends (namespace omitted: that name in any namespace): challenges valid
+   * (default), pending, invalid with a reason, the ACME order errored, or the request denied by an approver.
+   */
+  scriptIssuance(name: string, namespace: string | undefined, script: IssuanceScript): void {
+    this.certManager.script(name, namespace, script);
     this.dirty.certManager = true;
   }
 
-  /** The Certificate stays Issuing (an ACME order waiting for its DNS record) until `releaseCertificate`. */
+  /** The Certificate's challenges stay pending (the ACME server does not see the validation record) until `releaseCertificate`. */
   pendCertificate(name: string, namespace?: string): void {
-    this.pendingCertificates.add(namespace ? `${namespace}/${name}` : name);
-    this.dirty.certManager = true;
+    this.scriptIssuance(name, namespace, { outcome: 'pending' });
   }
 
+  /** Pending challenges validate. */
   releaseCertificate(name: string, namespace?: string): void {
-    this.pendingCertificates.delete(namespace ? `${namespace}/${name}` : name);
-    this.dirty.certManager = true;
+    this.scriptIssuance(name, namespace, { outcome: 'valid' });
   }
 
+  /** The ACME server rejects the Certificate's challenges (with `reason`, else a realistic ACME error). */
+  failCertificate(name: string, namespace?: string, reason?: string): void {
+    this.scriptIssuance(name, namespace, { outcome: 'invalid', ...(reason ? { reason } : {}) });
+  }
+
+  /** Undoes any script; a failed issuance is tried again (cert-manager retries after a back-off). */
   healCertificate(name: string, namespace?: string): void {
-    this.failedCertificates.delete(namespace ? `${namespace}/${name}` : name);
+    this.certManager.heal(name, namespace);
     this.dirty.certManager = true;
   }
 
@@ -245,9 +270,7 @@ export class ClusterSimulator {
     }
     if (everything || this.dirty.certManager) {
       this.dirty.certManager = false;
-      if (this.registry.byGroupKind('cert-manager.io', 'Issuer')) for (const i of this.store.items('cert-manager.io', 'Issuer')) await this.guard(() => this.syncIssuer(i), undefined);
-      if (this.registry.byGroupKind('cert-manager.io', 'ClusterIssuer')) for (const i of this.store.items('cert-manager.io', 'ClusterIssuer')) await this.guard(() => this.syncIssuer(i), undefined);
-      if (this.registry.byGroupKind('cert-manager.io', 'Certificate')) for (const c of this.store.items('cert-manager.io', 'Certificate')) await this.guard(() => this.syncCertificate(c), undefined);
+      await this.certManager.sync((fn) => this.guard(fn, undefined));
     }
     for (const k of take(this.dirty.ingresses, () => this.store.items('networking.k8s.io', 'Ingress'))) {
       const [namespace, name] = split(k);
@@ -478,7 +501,7 @@ export class ClusterSimulator {
     for (const extra of existing.values()) this.store.delete('v1', 'Pod', extra.metadata.namespace, extra.metadata.name ?? '');
   }
 
-  // ---- HPA, cert-manager, Ingress ---------------------------------------------------------------------------
+  // ---- HPA, Ingress ---------------------------------------------------------------------------
 
   private async syncHpa(hpa: KubeObject): Promise<void> {
     const spec = asRecord(hpa.spec);
@@ -516,64 +539,6 @@ export class ClusterSimulator {
     }
     status.conditions = conditions;
     await this.writeStatus(hpa, status);
-  }
-
-  private async syncIssuer(issuer: KubeObject): Promise<void> {
-    const spec = asRecord(issuer.spec);
-    const [reason, message] = isRecord(spec.acme) ? ['ACMEAccountRegistered', 'The ACME account was registered with the ACME server'] : isRecord(spec.ca) ? ['KeyPairVerified', 'Signing CA verified'] : ['IsReady', ''];
-    const time = formatTime(this.now());
-    const conditions = setCondition(asArray(asRecord(issuer.status).conditions).filter(isRecord), { type: 'Ready', status: 'True', reason, message }, time, false).map((c) => ({ ...c, observedGeneration: issuer.metadata.generation ?? 1 }));
-    await this.writeStatus(issuer, { ...asRecord(issuer.status), conditions });
-  }
-
-  private async syncCertificate(cert: KubeObject): Promise<void> {
-    const ns = cert.metadata.namespace ?? '';
-    const name = cert.metadata.name ?? '';
-    const spec = asRecord(cert.spec);
-    const generation = cert.metadata.generation ?? 1;
-    const time = formatTime(this.now());
-    const old = asRecord(cert.status);
-    const conditions = asArray(old.conditions).filter(isRecord);
-    if (this.failedCertificates.has(name) || this.failedCertificates.has(`${ns}/${name}`)) {
-      let next = setCondition(conditions, { type: 'Ready', status: 'False', reason: 'Failed', message: 'The certificate request has failed to complete and will be retried: simulated issuance failure' }, time, false);
-      next = setCondition(next, { type: 'Issuing', status: 'False', reason: 'Failed', message: 'The certificate request has failed to complete and will be retried: simulated issuance failure' }, time, false);
-      await this.writeStatus(cert, { ...old, conditions: next.map((c) => ({ ...c, observedGeneration: generation })), failedIssuanceAttempts: 1, lastFailureTime: old.lastFailureTime ?? time });
-      return;
-    }
-    if (this.pendingCertificates.has(name) || this.pendingCertificates.has(`${ns}/${name}`)) {
-      let next = setCondition(conditions, { type: 'Ready', status: 'False', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist' }, time, false);
-      next = setCondition(next, { type: 'Issuing', status: 'True', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist' }, time, false);
-      await this.writeStatus(cert, { ...old, conditions: next.map((c) => ({ ...c, observedGeneration: generation })) });
-      return;
-    }
-    const secretName = asString(spec.secretName) ?? '';
-    if (secretName && !this.store.find('', 'Secret', ns, secretName)) {
-      const dnsNames = asArray(spec.dnsNames).map(String);
-      const pem = (label: string): string => Buffer.from(`-----BEGIN ${label}-----\nZmFrZQ==\n-----END ${label}-----\n`).toString('base64');
-      await this.create({
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: {
-          name: secretName,
-          namespace: ns,
-          labels: { 'controller.cert-manager.io/fao': 'true' },
-          annotations: { 'cert-manager.io/certificate-name': name, 'cert-manager.io/alt-names': dnsNames.join(','), 'cert-manager.io/common-name': asString(spec.commonName) ?? dnsNames[0] ?? '', 'cert-manager.io/issuer-name': asString(asRecord(spec.issuerRef).name) ?? '', 'cert-manager.io/issuer-kind': asString(asRecord(spec.issuerRef).kind) ?? 'Issuer', 'cert-manager.io/issuer-group': 'cert-manager.io' },
-        },
-        type: 'kubernetes.io/tls',
-        data: { 'tls.crt': pem('CERTIFICATE'), 'tls.key': pem('PRIVATE KEY'), 'ca.crt': pem('CERTIFICATE') },
-      });
-    }
-    const ready = conditions.find((c) => c.type === 'Ready');
-    if (ready?.status === 'True' && ready.observedGeneration === generation) return;
-    const issued = this.now();
-    const day = 24 * 3600 * 1000;
-    await this.writeStatus(cert, {
-      conditions: setCondition(conditions.filter((c) => c.type !== 'Issuing'), { type: 'Ready', status: 'True', reason: 'Ready', message: 'Certificate is up to date and has not expired' }, time, false).map((c) => ({ ...c, observedGeneration: generation })),
-      notBefore: formatTime(issued),
-      notAfter: formatTime(new Date(issued.getTime() + 90 * day)),
-      renewalTime: formatTime(new Date(issued.getTime() + 60 * day)),
-      revision: (asNumber(old.revision) ?? 0) + 1,
-    });
   }
 
   private async syncIngress(ing: KubeObject): Promise<void> {

@@ -25,7 +25,7 @@ import {
   serviceSecretName,
 } from './manifests';
 import { parseSecretRef, type SecretRef } from './secret-refs';
-import { certificateState, rolloutState } from './rollout';
+import { type CertificateChain, certificateValidationRecords, customDomainState, rolloutState } from './rollout';
 
 export const KUBE_CLIENT = Symbol('KUBE_CLIENT');
 /** Tenant objects are re-applied by operations at most this often (resync re-applies them every pass). */
@@ -173,9 +173,11 @@ export class KubeReconcilers implements Reconcilers {
 
   /**
    * A custom domain: a cert-manager Certificate, then (once it is issued) an Ingress for its hosts with that certificate,
-   * both owned by the service's Deployment. Its status follows the certificate: CREATING, then
-   * PENDING_CERTIFICATE_DNS_VALIDATION while the issuer waits for the validation record, BINDING_CERTIFICATE until the
-   * ingress controller serves the hosts, ACTIVE; CREATE_FAILED when issuance fails. DELETING removes its objects only.
+   * both owned by the service's Deployment. Its status follows the whole cert-manager chain (Certificate →
+   * CertificateRequest → Order → Challenges, see customDomainState): CREATING, PENDING_CERTIFICATE_DNS_VALIDATION while
+   * challenges wait (the records the tenant must create come back as CertificateValidationRecords), BINDING_CERTIFICATE
+   * until the ingress controller serves the hosts, ACTIVE; CREATE_FAILED when a challenge, the order, the request or
+   * the issuance fails. DELETING removes its objects only; a permanent refusal (403, 422) is DELETE_FAILED.
    */
   async reconcileCustomDomain(domain: CustomDomain & { service: Service }): Promise<ReconcileOutcome> {
     try {
@@ -194,18 +196,28 @@ export class KubeReconcilers implements Reconcilers {
       const deployment = await this.kube.get<LiveObject>('apps/v1', 'Deployment', serviceObjectName(domain.service.serviceId), namespace);
       if (!deployment?.metadata.uid) return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, progress: 'CREATING', message: 'Waiting for the service to be deployed.' };
       const certificate = await this.kube.apply(ownedBy(deployment, certificateSpec));
-      const cert = certificateState(certificate);
-      if (cert.state === 'failed') return { status: 'FAILED', reason: cert.reason };
-      if (cert.state !== 'ready') {
-        const progress = cert.state === 'issuing' ? 'PENDING_CERTIFICATE_DNS_VALIDATION' : 'CREATING';
-        return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, progress, message: 'Waiting for the certificate.' };
+      const chain: CertificateChain = { certificate };
+      if (customDomainState(chain).status !== 'BINDING_CERTIFICATE') {
+        // Not issued: read what cert-manager made for it. Requests and orders carry the Certificate's labels;
+        // challenges carry none (the namespace's are listed, ownership decides).
+        const selector = Object.entries(certificateSpec.metadata.labels ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',');
+        chain.certificateRequests = await this.kube.list('cert-manager.io/v1', 'CertificateRequest', namespace, selector);
+        chain.orders = await this.kube.list('acme.cert-manager.io/v1', 'Order', namespace, selector);
+        chain.challenges = await this.kube.list('acme.cert-manager.io/v1', 'Challenge', namespace, '');
       }
-      const ingress = await this.kube.apply(ownedBy(deployment, ingressSpec));
-      const served = ((ingress.status as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer?.ingress ?? []).length > 0;
-      if (!served) return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, progress: 'BINDING_CERTIFICATE', message: 'Waiting for the ingress controller.' };
-      return { status: 'SUCCEEDED' };
+      let state = customDomainState(chain);
+      if (state.status === 'BINDING_CERTIFICATE') state = customDomainState(chain, await this.kube.apply(ownedBy(deployment, ingressSpec)));
+      if (state.status === 'ACTIVE') return { status: 'SUCCEEDED' };
+      if (state.status === 'CREATE_FAILED') return { status: 'FAILED', reason: state.reason };
+      const validationRecords = certificateValidationRecords(domain.certificateValidationRecords, chain);
+      return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, progress: state.status, message: state.message, validationRecords };
     } catch (e) {
-      if (e instanceof KubePermanentError) return { status: 'FAILED', reason: `The cluster refused the custom domain: ${e.message}` };
+      if (e instanceof KubePermanentError) {
+        const what = domain.status === 'DELETING' ? "refused to remove the custom domain's objects" : 'refused the custom domain';
+        return { status: 'FAILED', reason: `The cluster ${what}: ${e.message}` };
+      }
       throw e;
     }
   }

@@ -3,7 +3,7 @@ import { Clock } from '@apprunner/core';
 import { type Prisma, PrismaService } from '@apprunner/persistence';
 import type { ReconcileJobName } from '@apprunner/queue';
 import { operationEnd } from './operation.transitions';
-import { type OperationType, type ReconcileOutcome, RECONCILERS, type Reconcilers } from './reconciler.contract';
+import { type OperationType, parseValidationRecords, type ReconcileOutcome, RECONCILERS, type Reconcilers, type ValidationRecord } from './reconciler.contract';
 
 /** What the queue consumer should do after one pass. */
 export type RunResult = { done: true } | { done: false; retryAfterMs: number };
@@ -44,7 +44,9 @@ export class OperationRunner {
       if (vic) await this.prisma.client.vpcIngressConnection.update({ where: { id }, data: { status: failedVicStatus(vic.status) } });
     } else {
       const cd = await this.prisma.client.customDomain.findUnique({ where: { id } });
-      if (cd) await this.prisma.client.customDomain.update({ where: { id }, data: { status: cd.status === 'DELETING' ? 'DELETE_FAILED' : 'CREATE_FAILED' } });
+      if (cd && cd.status === 'DELETING') await this.prisma.client.customDomain.update({ where: { id }, data: { status: 'DELETE_FAILED' } });
+      else if (cd) await this.prisma.client.customDomain.update({ where: { id }, data: { status: 'CREATE_FAILED', certificateValidationRecords: settledRecords(cd.certificateValidationRecords, false) } });
+      if (cd) this.logger.warn(`custom domain ${cd.domainName} (${id}): gave up after retries: ${error}`);
     }
   }
 
@@ -114,9 +116,18 @@ export class OperationRunner {
     if (!cd || ['ACTIVE', 'CREATE_FAILED', 'DELETE_FAILED'].includes(cd.status)) return { done: true };
     const outcome = await this.reconcilers.reconcileCustomDomain(cd);
     if (outcome.status === 'IN_PROGRESS') {
-      // Progress of an association (certificate pending DNS validation, being bound) is shown to the tenant.
-      if (outcome.progress && cd.status !== 'DELETING' && outcome.progress !== cd.status) {
-        await this.prisma.client.customDomain.updateMany({ where: { id, status: cd.status }, data: { status: outcome.progress } });
+      // Progress of an association (certificate pending DNS validation, being bound) and the validation records
+      // with their statuses are shown to the tenant; written only when they change.
+      if (cd.status !== 'DELETING') {
+        const status = outcome.progress && outcome.progress !== cd.status ? outcome.progress : undefined;
+        const changed = (next: ValidationRecord[]) => JSON.stringify(parseValidationRecords(next)) !== JSON.stringify(parseValidationRecords(cd.certificateValidationRecords));
+        const records = outcome.validationRecords && changed(outcome.validationRecords) ? outcome.validationRecords : undefined;
+        if (status || records) {
+          await this.prisma.client.customDomain.updateMany({
+            where: { id, status: cd.status },
+            data: { ...(status ? { status } : {}), ...(records ? { certificateValidationRecords: records as unknown as Prisma.InputJsonValue } : {}) },
+          });
+        }
       }
       return { done: false, retryAfterMs: outcome.retryAfterMs };
     }
@@ -124,16 +135,21 @@ export class OperationRunner {
       await this.prisma.client.customDomain.deleteMany({ where: { id, status: 'DELETING' } });
     } else {
       const status = outcome.status === 'FAILED' ? (cd.status === 'DELETING' ? 'DELETE_FAILED' : 'CREATE_FAILED') : 'ACTIVE';
-      const records = status === 'DELETE_FAILED' ? undefined : withRecordStatus(cd.certificateValidationRecords, status === 'ACTIVE' ? 'SUCCESS' : 'FAILED');
+      const records = status === 'DELETE_FAILED' ? undefined : settledRecords(cd.certificateValidationRecords, status === 'ACTIVE');
       await this.prisma.client.customDomain.updateMany({ where: { id, status: cd.status }, data: { status, ...(records ? { certificateValidationRecords: records } : {}) } });
+      // CustomDomain has no field for a reason (App Runner's API has none): the worker's log is where it is kept.
+      if (outcome.status === 'FAILED') this.logger.warn(`custom domain ${cd.domainName} (${id}): ${status}: ${outcome.reason}`);
     }
     return { done: true };
   }
 }
 
-/** CertificateValidationRecords with every record's Status set (SUCCESS once the certificate is issued, FAILED if not). */
-function withRecordStatus(records: Prisma.JsonValue, status: 'SUCCESS' | 'FAILED'): Prisma.InputJsonValue {
-  return (Array.isArray(records) ? records : []).map((r) => ({ ...(r as Record<string, unknown>), Status: status })) as Prisma.InputJsonValue;
+/**
+ * CertificateValidationRecords once an association settled: all SUCCESS when the certificate was issued; otherwise
+ * those still pending are FAILED (a record that validated stays SUCCESS).
+ */
+function settledRecords(records: Prisma.JsonValue, issued: boolean): Prisma.InputJsonValue {
+  return parseValidationRecords(records).map((r) => ({ ...r, Status: issued ? 'SUCCESS' : r.Status === 'SUCCESS' ? 'SUCCESS' : 'FAILED' })) as unknown as Prisma.InputJsonValue;
 }
 
 function failedVicStatus(status: string): string {

@@ -15,6 +15,12 @@ export type ReconcileOutcome =
       message?: string;
       /** Where a custom domain stands meanwhile: CREATING, PENDING_CERTIFICATE_DNS_VALIDATION or BINDING_CERTIFICATE. */
       progress?: 'CREATING' | 'PENDING_CERTIFICATE_DNS_VALIDATION' | 'BINDING_CERTIFICATE';
+      /**
+       * A custom domain's CertificateValidationRecords as they stand now, complete (the reconciler gets the stored
+       * ones with the record and returns them updated: the records the tenant must create, with their statuses).
+       * Absent: nothing new, the stored records stay.
+       */
+      validationRecords?: ValidationRecord[];
     }
   /**
    * Permanent failure (bad spec, image not found, health check never passed): no retry. For an
@@ -22,6 +28,26 @@ export type ReconcileOutcome =
    * `rollbackFailed` says it could not.
    */
   | { status: 'FAILED'; reason: string; rollbackFailed?: boolean };
+
+/** One of a custom domain's CertificateValidationRecords, as App Runner returns it (every field set). */
+export interface ValidationRecord {
+  Name: string;
+  Type: string;
+  Value: string;
+  Status: 'PENDING_VALIDATION' | 'SUCCESS' | 'FAILED';
+}
+
+const RECORD_STATUSES = new Set(['PENDING_VALIDATION', 'SUCCESS', 'FAILED']);
+
+/** The records held in a custom domain's JSON column; anything not shaped like a record is left out. */
+export function parseValidationRecords(json: unknown): ValidationRecord[] {
+  if (!Array.isArray(json)) return [];
+  return json.flatMap((r: unknown) => {
+    const { Name, Type, Value, Status } = (r ?? {}) as Record<string, unknown>;
+    if (typeof Name !== 'string' || typeof Type !== 'string' || typeof Value !== 'string' || typeof Status !== 'string' || !RECORD_STATUSES.has(Status)) return [];
+    return [{ Name, Type, Value, Status: Status as ValidationRecord['Status'] }];
+  });
+}
 
 /** Thrown for transient trouble (API server unreachable, 409 conflict): the job is retried with backoff. */
 export class TransientReconcileError extends Error {}
