@@ -20,7 +20,19 @@ export class OperationService {
   /** Writes a PENDING operation in the caller's transaction; call `dispatch` after commit. */
   begin(
     tx: Prisma.TransactionClient,
-    args: { tenantId: string; serviceId: string; targetArn: string; generation: number; type: OperationType; fromStatus: string; rollbackSpec?: Prisma.InputJsonValue },
+    args: {
+      tenantId: string;
+      serviceId: string;
+      targetArn: string;
+      generation: number;
+      type: OperationType;
+      fromStatus: string;
+      rollbackSpec?: Prisma.InputJsonValue;
+      /** Automatic deployments: what started it, and the commit or image it deploys. */
+      trigger?: string;
+      sourceCommit?: string;
+      image?: string;
+    },
   ): Promise<Operation> {
     return tx.operation.create({
       data: {
@@ -32,6 +44,9 @@ export class OperationService {
         status: 'PENDING',
         fromStatus: args.fromStatus,
         rollbackSpec: args.rollbackSpec,
+        ...(args.trigger ? { trigger: args.trigger } : {}),
+        ...(args.sourceCommit ? { sourceCommit: args.sourceCommit } : {}),
+        ...(args.image ? { image: args.image } : {}),
         createdAt: this.clock.now(),
       },
     });

@@ -3,6 +3,8 @@ export { Prisma, type PrismaClient } from './generated/client';
 export type {
   AuditRecord,
   AutoScalingConfiguration,
+  Build,
+  BuildLogChunk,
   Connection,
   Credential,
   CustomDomain,
@@ -13,4 +15,6 @@ export type {
   Tenant,
   VpcConnector,
   VpcIngressConnection,
+  WebhookDelivery,
+  ImageWatch,
 } from './generated/client';

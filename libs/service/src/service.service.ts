@@ -45,6 +45,14 @@ import {
 } from './service-spec';
 
 const NOUN = 'service';
+
+/** What an automatic deployment deploys: a commit of the tracked branch, or an image by digest. */
+export interface AutomaticDeployment {
+  trigger: 'github-push' | 'registry-push' | 'image-poll';
+  commit?: string;
+  image?: string;
+}
+type AutomaticOperationFields = { trigger: string; sourceCommit?: string; image?: string };
 type Db = Prisma.TransactionClient;
 
 /** Which states each mutation may start from (guide §2.1.4); anything else is InvalidStateException. */
@@ -127,7 +135,7 @@ export class ServiceService {
   }
 
   async update(ctx: CallContext, input: UpdateServiceRequest): Promise<UpdateServiceResponse> {
-    return this.mutate(ctx, input.ServiceArn as string, 'UPDATE_SERVICE', async (tx, current) => {
+    return this.mutate((tx) => this.findOwn(tx, ctx, input.ServiceArn as string), 'UPDATE_SERVICE', async (tx, current) => {
       const base = current.spec as unknown as ServiceSpec;
       const spec: ServiceSpec = {
         SourceConfiguration: normalizeSource(input.SourceConfiguration, base.SourceConfiguration),
@@ -144,20 +152,20 @@ export class ServiceService {
 
   async startDeployment(ctx: CallContext, arn: string): Promise<StartDeploymentResponse> {
     // A deployment re-fetches the source (latest commit / image digest) with the same spec: new generation.
-    const { OperationId } = await this.mutate(ctx, arn, 'START_DEPLOYMENT', async () => ({ generation: { increment: 1 } }));
+    const { OperationId } = await this.mutate((tx) => this.findOwn(tx, ctx, arn), 'START_DEPLOYMENT', async () => ({ generation: { increment: 1 } }));
     return { OperationId };
   }
 
   pause(ctx: CallContext, arn: string): Promise<PauseServiceResponse> {
-    return this.mutate(ctx, arn, 'PAUSE_SERVICE', async () => ({}));
+    return this.mutate((tx) => this.findOwn(tx, ctx, arn), 'PAUSE_SERVICE', async () => ({}));
   }
 
   resume(ctx: CallContext, arn: string): Promise<ResumeServiceResponse> {
-    return this.mutate(ctx, arn, 'RESUME_SERVICE', async () => ({}));
+    return this.mutate((tx) => this.findOwn(tx, ctx, arn), 'RESUME_SERVICE', async () => ({}));
   }
 
   delete(ctx: CallContext, arn: string): Promise<DeleteServiceResponse> {
-    return this.mutate(ctx, arn, 'DELETE_SERVICE', async (tx, current) => {
+    return this.mutate((tx) => this.findOwn(tx, ctx, arn), 'DELETE_SERVICE', async (tx, current) => {
       const vics = await tx.vpcIngressConnection.count({ where: { serviceId: current.id, status: { not: 'DELETED' } } });
       if (vics > 0) throw new InvalidStateException('Delete the VPC ingress connection of this service before deleting the service.');
       return {};
@@ -247,18 +255,48 @@ export class ServiceService {
   }
 
   /**
+   * An automatic deployment (a push to the tracked branch, a new digest of the tracked image tag), on behalf of the
+   * service's tenant. A RUNNING service deploys now; while an operation runs, the request is kept on the service and
+   * deployed when that operation ends (the newest request wins: it holds the newest commit or digest); any other
+   * state ignores it, as App Runner does.
+   */
+  async startAutomaticDeployment(serviceId: string, trigger: AutomaticDeployment): Promise<{ operationId?: string; deferred?: boolean; ignored?: string }> {
+    const service = await this.prisma.client.service.findUnique({ where: { id: serviceId } });
+    if (!service || service.status === 'DELETED') return { ignored: 'the service no longer exists' };
+    if (service.status === 'OPERATION_IN_PROGRESS') {
+      const deferred = await this.prisma.client.service.updateMany({
+        where: { id: serviceId, status: 'OPERATION_IN_PROGRESS' },
+        data: { pendingDeployment: trigger as unknown as Prisma.InputJsonValue },
+      });
+      if (deferred.count === 1) return { deferred: true };
+    }
+    try {
+      const { OperationId } = await this.mutate(
+        (tx) => tx.service.findUniqueOrThrow({ where: { id: serviceId } }),
+        'START_DEPLOYMENT',
+        async () => ({ generation: { increment: 1 }, pendingDeployment: Prisma.DbNull }),
+        { trigger: trigger.trigger, ...(trigger.commit ? { sourceCommit: trigger.commit } : {}), ...(trigger.image ? { image: trigger.image } : {}) },
+      );
+      return { operationId: OperationId };
+    } catch (e) {
+      if (e instanceof InvalidStateException) return { ignored: e.message };
+      throw e;
+    }
+  }
+
+  /**
    * Every asynchronous mutation: move the service to OPERATION_IN_PROGRESS with a conditional update
    * (so two concurrent mutations can't both start), record the operation, then enqueue it.
    */
   private async mutate(
-    ctx: CallContext,
-    arn: string,
+    load: (tx: Db) => Promise<Service>,
     type: OperationType,
     change: (tx: Db, current: Service) => Promise<Prisma.ServiceUncheckedUpdateManyInput>,
+    extra?: AutomaticOperationFields,
   ): Promise<{ Service: SdkService; OperationId: string }> {
     const { service, operationId } = await this.prisma.client.$transaction(async (tx) => {
-      const current = await this.findOwn(tx, ctx, arn);
-      if (current.status === 'DELETED') throw notFound(NOUN, arn);
+      const current = await load(tx);
+      if (current.status === 'DELETED') throw notFound(NOUN, current.arn);
       if (!ALLOWED_FROM[type].includes(current.status)) throw wrongState(type, current.status);
       const data = await change(tx, current);
       const moved = await tx.service.updateMany({
@@ -268,13 +306,14 @@ export class ServiceService {
       if (moved.count !== 1) throw wrongState(type, 'OPERATION_IN_PROGRESS');
       const service = await tx.service.findUniqueOrThrow({ where: { id: current.id } });
       const op = await this.operations.begin(tx, {
-        tenantId: ctx.tenant.id,
+        tenantId: current.tenantId,
         serviceId: service.id,
         targetArn: service.arn,
         generation: service.generation,
         type,
         fromStatus: current.status,
         ...(type === 'UPDATE_SERVICE' || type === 'START_DEPLOYMENT' ? { rollbackSpec: current.spec as Prisma.InputJsonValue } : {}),
+        ...extra,
       });
       return { service, operationId: op.id };
     });
