@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type {
   Connection as SdkConnection,
   CreateConnectionRequest,
@@ -7,21 +7,77 @@ import type {
   ListConnectionsRequest,
   ListConnectionsResponse,
 } from '@aws-sdk/client-apprunner';
-import { Clock, decodeNextToken, formatArn, InvalidRequestException, newResourceId, page } from '@apprunner/core';
+import { Clock, decodeNextToken, formatArn, InvalidRequestException, InvalidStateException, newResourceId, page, PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
+import { type GitHubAppClient, signHandshakeState, verifyHandshakeState } from '@apprunner/github';
 import { type Connection, type Prisma, PrismaService } from '@apprunner/persistence';
 import { TagService } from '@apprunner/tag';
 import { type CallContext, enforceQuota, lockTenant, notFound, ownArn } from '@apprunner/tenancy';
+import { GITHUB_APP, handshakeKey } from './github-app.provider';
 
 const NOUN = 'connection';
+/** How long a handshake link stays valid. */
+const HANDSHAKE_TTL_SECONDS = 3_600;
 
 /** Connections to source code providers; created PENDING_HANDSHAKE until the provider app is installed (GitHub issue). */
 @Injectable()
 export class ConnectionService {
+  private readonly logger = new Logger(ConnectionService.name);
+  private readonly stateKey: Buffer;
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly tags: TagService,
     private readonly clock: Clock,
-  ) {}
+    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
+    @Inject(GITHUB_APP) private readonly github: GitHubAppClient | null,
+  ) {
+    this.stateKey = handshakeKey(config);
+  }
+
+  /**
+   * Step 1 of the handshake (App Runner's "Complete handshake"): where the tenant installs the platform's GitHub App.
+   * The URL carries a signed, expiring state naming this connection; GitHub sends it back to the setup callback.
+   */
+  async handshake(ctx: CallContext, arn: string): Promise<{ ConnectionArn: string; HandshakeUrl: string; ExpiresAt: Date }> {
+    const row = await this.resolve(this.prisma.client, ctx, arn);
+    if (row.providerType !== 'GITHUB') {
+      throw new InvalidRequestException(`${row.providerType} connections are not supported by this platform: only GITHUB connections can complete a handshake.`);
+    }
+    if (row.status === 'AVAILABLE') throw new InvalidStateException(`The connection is already AVAILABLE: ${arn}`);
+    if (!this.github) throw new InvalidRequestException('GitHub is not configured on this platform (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_SLUG): ask the platform administrator.');
+    const now = this.clock.now();
+    const state = signHandshakeState(this.stateKey, row.id, now, HANDSHAKE_TTL_SECONDS);
+    return { ConnectionArn: row.arn, HandshakeUrl: this.github.installationUrl(state), ExpiresAt: new Date(now.getTime() + HANDSHAKE_TTL_SECONDS * 1_000) };
+  }
+
+  /**
+   * Step 2: GitHub's setup callback after the installation. The state proves which connection (and so which tenant)
+   * asked; the installation is checked with the App's own credentials; an installation already bound to another
+   * tenant's connection is refused, so a guessed installation id gives nobody access to someone else's repositories.
+   */
+  async completeHandshake(state: string, installationId: number): Promise<Connection> {
+    if (!this.github) throw new InvalidRequestException('GitHub is not configured on this platform.');
+    const verified = verifyHandshakeState(this.stateKey, state, this.clock.now());
+    if ('error' in verified) throw new InvalidRequestException(`The handshake link is not valid: ${verified.error}. Start the handshake again.`);
+    if (!Number.isSafeInteger(installationId) || installationId <= 0) throw new InvalidRequestException('installation_id must be a positive integer.');
+    const installation = await this.github.getInstallation(installationId);
+    if (!installation) throw new InvalidRequestException(`GitHub installation ${installationId} of this platform's app does not exist.`);
+    if (installation.suspended) throw new InvalidRequestException(`GitHub installation ${installationId} is suspended; unsuspend it on GitHub and start the handshake again.`);
+    return this.prisma.client.$transaction(async (tx) => {
+      const row = await tx.connection.findUnique({ where: { id: verified.connectionId } });
+      if (!row || row.status === 'DELETED') throw new InvalidRequestException('The connection of this handshake no longer exists.');
+      await lockTenant(tx, row.tenantId);
+      const other = await tx.connection.findFirst({ where: { installationId: BigInt(installationId), tenantId: { not: row.tenantId }, status: { not: 'DELETED' } } });
+      if (other) throw new InvalidRequestException(`GitHub installation ${installationId} belongs to another account of this platform.`);
+      if (row.status === 'AVAILABLE' && row.installationId === BigInt(installationId)) return row;
+      const updated = await tx.connection.update({
+        where: { id: row.id },
+        data: { status: 'AVAILABLE', installationId: BigInt(installationId), providerAccount: installation.account, updatedAt: this.clock.now() },
+      });
+      this.logger.log(`connection ${row.arn} bound to GitHub installation ${installationId} (${installation.account})`);
+      return updated;
+    });
+  }
 
   async create(ctx: CallContext, input: CreateConnectionRequest): Promise<CreateConnectionResponse> {
     const name = input.ConnectionName as string;

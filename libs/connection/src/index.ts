@@ -1,1 +1,2 @@
 export * from './connection.service';
+export * from './github-app.provider';
