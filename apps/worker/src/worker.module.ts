@@ -1,8 +1,12 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { AutoDeployService } from '@apprunner/auto-deploy';
+import { BuildahBuilder } from '@apprunner/build';
 import type { Clock, PlatformConfig } from '@apprunner/core';
-import { KUBE_CLIENT, type KubeClient, KubeReconcilers, ResyncService } from '@apprunner/kubernetes';
-import { OperationRunner, RECONCILERS } from '@apprunner/operation';
-import { PlatformModule } from '@apprunner/platform';
+import { ImagePoller, KUBE_CLIENT, type KubeClient, KubeReconcilers, ResyncService } from '@apprunner/kubernetes';
+import { OPERATION_ENDED, OperationRunner, RECONCILERS } from '@apprunner/operation';
+import { ApplicationModule, PlatformModule } from '@apprunner/platform';
+import { BuildLogStore, IMAGE_BUILDER, SourceBuilds } from '@apprunner/source-build';
+import { join } from 'node:path';
 import { ReconcileConsumer } from './reconcile.consumer';
 
 /**
@@ -14,19 +18,44 @@ export class WorkerModule {
   static forRoot(config: PlatformConfig, reconcilers: Provider | Provider[], clock?: Clock): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [PlatformModule.forRoot(config, clock)],
-      providers: [OperationRunner, ReconcileConsumer, ...(Array.isArray(reconcilers) ? reconcilers : [reconcilers])],
+      imports: [PlatformModule.forRoot(config, clock), ApplicationModule],
+      providers: [
+        OperationRunner,
+        ReconcileConsumer,
+        { provide: OPERATION_ENDED, useExisting: AutoDeployService },
+        ...(Array.isArray(reconcilers) ? reconcilers : [reconcilers]),
+      ],
       exports: [OperationRunner, RECONCILERS],
     };
   }
 
-  /** The production wiring: one client of one cluster, the Kubernetes reconciler and the periodic resync. */
+  /** The production wiring: one client of one cluster, the Kubernetes reconciler, builds, the periodic resync and image polls. */
   static forKubernetes(config: PlatformConfig, kube: KubeClient, clock?: Clock): DynamicModule {
     const module = WorkerModule.forRoot(
       config,
-      [{ provide: KUBE_CLIENT, useValue: kube }, KubeReconcilers, { provide: RECONCILERS, useExisting: KubeReconcilers }, ResyncService],
+      [
+        { provide: KUBE_CLIENT, useValue: kube },
+        { provide: IMAGE_BUILDER, useValue: imageBuilder(config) },
+        BuildLogStore,
+        SourceBuilds,
+        KubeReconcilers,
+        { provide: RECONCILERS, useExisting: KubeReconcilers },
+        ResyncService,
+        ImagePoller,
+      ],
       clock,
     );
-    return { ...module, exports: [...(module.exports ?? []), KubeReconcilers, ResyncService] };
+    return { ...module, exports: [...(module.exports ?? []), KubeReconcilers, ResyncService, SourceBuilds, ImagePoller] };
   }
+}
+
+/** The buildah driver when builds are configured for it; null otherwise (code-based deployments then fail with the reason). */
+export function imageBuilder(config: PlatformConfig): BuildahBuilder | null {
+  if (!config.BUILD_REGISTRY || config.BUILD_DRIVER !== 'buildah') return null;
+  return new BuildahBuilder({
+    root: join(config.BUILD_STORAGE_DIR, 'storage'),
+    runroot: join(config.BUILD_STORAGE_DIR, 'run'),
+    tlsVerify: !config.BUILD_REGISTRY_INSECURE,
+    ...(config.BUILD_REGISTRY_AUTH_FILE ? { authFile: config.BUILD_REGISTRY_AUTH_FILE } : {}),
+  });
 }

@@ -4,3 +4,4 @@ export * from './resync.service';
 export * from './rollout';
 export * from './manifests';
 export * from './secret-refs';
+export * from './image-poller';

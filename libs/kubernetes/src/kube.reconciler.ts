@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { CodeConfigurationValues } from '@aws-sdk/client-apprunner';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
-import type { CustomDomain, Service, Tenant, VpcIngressConnection } from '@apprunner/persistence';
+import type { CustomDomain, Operation, Prisma, Service, Tenant, VpcIngressConnection } from '@apprunner/persistence';
 import { PrismaService } from '@apprunner/persistence';
 import type { ReconcileOutcome, Reconcilers, ServiceOperationRequest } from '@apprunner/operation';
 import type { ServiceSpec } from '@apprunner/service';
+import { pullSecretNameFromRoleArn } from '@apprunner/registry';
+import { type DeployableSource, SourceBuilds, type SourceOutcome } from '@apprunner/source-build';
 import { effectiveQuota } from '@apprunner/tenancy';
 import { KubeClient, type LiveObject, KubePermanentError } from './kube-client';
 import {
@@ -103,6 +106,7 @@ export class KubeReconcilers implements Reconcilers {
     @Inject(KUBE_CLIENT) private readonly kube: KubeClient,
     private readonly prisma: PrismaService,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
+    @Optional() @Inject(SourceBuilds) private readonly builds: SourceBuilds | null = null,
   ) {
     this.settings = platformSettings(config);
     this.issuer = { name: config.KUBE_CERT_ISSUER, kind: config.KUBE_CERT_ISSUER_KIND };
@@ -270,14 +274,20 @@ export class KubeReconcilers implements Reconcilers {
     if (live && this.appliedOperations.has(operation.id) && live.metadata.annotations?.[ANNOTATIONS.operation] === operation.id) {
       deployment = live;
     } else {
-      const input = await this.serviceInput(service, tenant, operation.id, false, 'tenant');
+      const source = await this.sourceFor(operation, service, tenant);
+      if ('inProgress' in source) return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, message: source.inProgress };
+      if ('error' in source) return this.done(operation.id, { status: 'FAILED', reason: source.error });
+      const input = await this.serviceInput(service, tenant, operation.id, false, 'tenant', source.ready);
       if (!input) return this.done(operation.id, { status: 'FAILED', reason: unsupportedSource(service.spec as unknown as ServiceSpec) });
       if ('error' in input) return this.done(operation.id, { status: 'FAILED', reason: input.error });
       deployment = await this.applyService(input, live ?? null);
       this.rememberApplied(operation.id);
     }
     const state = rolloutState(deployment, await this.newPods(deployment));
-    if (state.state === 'complete') return this.done(operation.id, { status: 'SUCCEEDED' });
+    if (state.state === 'complete') {
+      await this.recordDeployed(service, operation, deployment);
+      return this.done(operation.id, { status: 'SUCCEEDED' });
+    }
     if (state.state === 'progressing') return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, message: state.message };
 
     // The new version failed. A service that never ran has nothing to go back to (CREATE_FAILED).
@@ -355,15 +365,65 @@ export class KubeReconcilers implements Reconcilers {
     return this.kube.list('v1', 'Pod', deployment.metadata.namespace, labels);
   }
 
-  private async serviceInput(service: Service, tenant: Tenant, operationId: string | undefined, paused: boolean, secrets: SecretSource): Promise<Input | { error: string } | undefined> {
+  /**
+   * What a deploying pass runs. Image services: the operation's image (a digest an automatic deployment resolved) or
+   * the spec's. Code services: the image of the operation's build (started, followed or taken over here); RESUME
+   * brings back what ran before the pause.
+   */
+  private async sourceFor(operation: Operation, service: Service, tenant: Tenant): Promise<SourceOutcome> {
     const spec = service.spec as unknown as ServiceSpec;
-    const image = spec.SourceConfiguration?.ImageRepository?.ImageIdentifier;
-    if (!image) return undefined;
+    if (spec.SourceConfiguration?.ImageRepository) {
+      const image = operation.type === 'RESUME_SERVICE' ? (service.deployedImage ?? spec.SourceConfiguration.ImageRepository.ImageIdentifier) : (operation.image ?? spec.SourceConfiguration.ImageRepository.ImageIdentifier);
+      return image ? { ready: { image } } : { error: 'The service has no image to run.' };
+    }
+    if (!spec.SourceConfiguration?.CodeRepository) return { error: 'The service has no source.' };
+    if (operation.type === 'RESUME_SERVICE') {
+      const deployed = deployedSource(service);
+      return deployed ? { ready: deployed } : { error: 'The service has never been deployed: there is no build to resume.' };
+    }
+    if (!this.builds) return { error: 'Source code repositories need the build pipeline, which this worker is not configured for (BUILD_REGISTRY, GitHub App).' };
+    return this.builds.forOperation(operation, service, tenant);
+  }
+
+  /**
+   * After a successful rollout: what runs now (the Deployment's image, the build's run configuration), for pause,
+   * resume, resync and later rollbacks. Read from the cluster and the build, so a repeated pass writes the same.
+   */
+  private async recordDeployed(service: Service, operation: Operation, deployment: LiveObject): Promise<void> {
+    const containers = ((deployment.spec as { template?: { spec?: { containers?: { image?: string }[] } } }).template?.spec?.containers ?? []);
+    const image = containers[0]?.image;
+    if (!image) return;
+    const spec = service.spec as unknown as ServiceSpec;
+    const build = spec.SourceConfiguration?.CodeRepository ? await this.prisma.client.build.findUnique({ where: { operationId: operation.id } }) : null;
+    await this.prisma.client.service.update({
+      where: { id: service.id },
+      data: {
+        deployedImage: image,
+        ...(build?.status === 'SUCCEEDED' ? { deployedImageConfiguration: build.imageConfiguration as Prisma.InputJsonValue, deployedCommit: build.commit } : {}),
+      },
+    });
+  }
+
+  private async serviceInput(
+    service: Service,
+    tenant: Tenant,
+    operationId: string | undefined,
+    paused: boolean,
+    secrets: SecretSource,
+    source: DeployableSource | undefined = deployedSource(service),
+  ): Promise<Input | { error: string } | undefined> {
+    const spec = service.spec as unknown as ServiceSpec;
+    const code = spec.SourceConfiguration?.CodeRepository;
+    const image = source?.image ?? spec.SourceConfiguration?.ImageRepository?.ImageIdentifier;
+    if (!image) return code ? { error: 'The service has not been built yet: there is no image to run.' } : undefined;
+    const codeValues = code ? (source?.imageConfiguration as CodeConfigurationValues | undefined) : undefined;
     const asc = await this.prisma.client.autoScalingConfiguration.findUniqueOrThrow({ where: { id: service.autoScalingConfigurationId } });
-    const result = await this.secretValues(spec, tenant, service.serviceId, secrets);
+    const result = await this.secretValues(spec, tenant, service.serviceId, secrets, codeValues);
     if ('error' in result) return result;
     const vpc = await this.vpcEgress(spec, service);
     if (vpc && 'error' in vpc) return vpc;
+    const pullSecret = await this.pullSecret(spec, tenant);
+    if (pullSecret && 'error' in pullSecret) return pullSecret;
     const resolved = result.values;
     const secretEnv = Object.fromEntries(Object.keys(resolved).map((name) => [name, name]));
     return {
@@ -383,9 +443,29 @@ export class KubeReconcilers implements Reconcilers {
       image,
       paused,
       secretEnv,
+      ...(codeValues ? { codeConfigurationValues: codeValues } : {}),
       ...(vpc ? { vpcEgress: vpc } : {}),
+      ...(pullSecret ? { imagePullSecrets: [pullSecret.secretName] } : {}),
       ...(Object.keys(resolved).length > 0 ? { secretValues: resolved, secretHash: hashSecretValues(resolved, this.secretHashKey) } : {}),
     };
+  }
+
+  /**
+   * Private registries: `AuthenticationConfiguration.AccessRoleArn` of an image service names (by its role name) a
+   * `kubernetes.io/dockerconfigjson` Secret the tenant keeps in its namespace, as App Runner's access role grants ECR pulls.
+   */
+  private async pullSecret(spec: ServiceSpec, tenant: Tenant): Promise<{ secretName: string } | { error: string } | undefined> {
+    const arn = spec.SourceConfiguration?.ImageRepository ? spec.SourceConfiguration.AuthenticationConfiguration?.AccessRoleArn : undefined;
+    if (!arn) return undefined;
+    const ref = pullSecretNameFromRoleArn(arn, tenant.accountId);
+    if ('error' in ref) return { error: `AccessRoleArn: ${ref.error}` };
+    const namespace = namespaceName(this.settings, tenant.accountId);
+    const secret = await this.kube.get<LiveObject & { type?: string }>('v1', 'Secret', ref.secretName, namespace);
+    if (!secret) return { error: `AccessRoleArn: the registry credential Secret "${ref.secretName}" does not exist in namespace ${namespace}.` };
+    if (secret.type !== 'kubernetes.io/dockerconfigjson') {
+      return { error: `AccessRoleArn: Secret "${ref.secretName}" in namespace ${namespace} must be of type kubernetes.io/dockerconfigjson (it is ${secret.type ?? 'Opaque'}).` };
+    }
+    return { secretName: ref.secretName };
   }
 
   /**
@@ -418,8 +498,14 @@ export class KubeReconcilers implements Reconcilers {
    * secret-refs.ts), as App Runner reads Secrets Manager at deployment time; pause and resync reuse what the service's
    * own Secret holds, so a changed source takes effect with the next deployment, not behind the tenant's back.
    */
-  private async secretValues(spec: ServiceSpec, tenant: Tenant, serviceId: string, source: SecretSource): Promise<{ values: Record<string, string> } | { error: string }> {
-    const refs = spec.SourceConfiguration?.ImageRepository?.ImageConfiguration?.RuntimeEnvironmentSecrets ?? {};
+  private async secretValues(
+    spec: ServiceSpec,
+    tenant: Tenant,
+    serviceId: string,
+    source: SecretSource,
+    codeValues?: CodeConfigurationValues,
+  ): Promise<{ values: Record<string, string> } | { error: string }> {
+    const refs = runtimeSecretRefs(spec, codeValues);
     const names = Object.keys(refs).sort();
     if (names.length === 0) return { values: {} };
     const namespace = namespaceName(this.settings, tenant.accountId);
@@ -444,6 +530,24 @@ export class KubeReconcilers implements Reconcilers {
     }
     return { values };
   }
+}
+
+/** RuntimeEnvironmentSecrets of the image configuration, the API's code configuration, or the build's apprunner.yaml. */
+function runtimeSecretRefs(spec: ServiceSpec, codeValues: CodeConfigurationValues | undefined): Record<string, string> {
+  const source = spec.SourceConfiguration;
+  if (source?.ImageRepository) return source.ImageRepository.ImageConfiguration?.RuntimeEnvironmentSecrets ?? {};
+  const code = source?.CodeRepository?.CodeConfiguration;
+  return (code?.ConfigurationSource === 'API' ? code.CodeConfigurationValues?.RuntimeEnvironmentSecrets : codeValues?.RuntimeEnvironmentSecrets) ?? {};
+}
+
+/** What the last successful deployment ran, when the service records it. */
+function deployedSource(service: Service): DeployableSource | undefined {
+  if (!service.deployedImage) return undefined;
+  return {
+    image: service.deployedImage,
+    ...(service.deployedImageConfiguration ? { imageConfiguration: service.deployedImageConfiguration as DeployableSource['imageConfiguration'] } : {}),
+    ...(service.deployedCommit ? { commit: service.deployedCommit } : {}),
+  };
 }
 
 function unsupportedSource(spec: ServiceSpec): string {

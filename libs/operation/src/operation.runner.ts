@@ -1,9 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Clock } from '@apprunner/core';
 import { type Prisma, PrismaService } from '@apprunner/persistence';
 import type { ReconcileJobName } from '@apprunner/queue';
 import { operationEnd } from './operation.transitions';
-import { type OperationType, parseValidationRecords, type ReconcileOutcome, RECONCILERS, type Reconcilers, type ValidationRecord } from './reconciler.contract';
+import { OPERATION_ENDED, type OperationEndedHook, type OperationType, parseValidationRecords, type ReconcileOutcome, RECONCILERS, type Reconcilers, type ValidationRecord } from './reconciler.contract';
 
 /** What the queue consumer should do after one pass. */
 export type RunResult = { done: true } | { done: false; retryAfterMs: number };
@@ -22,6 +22,7 @@ export class OperationRunner {
     private readonly prisma: PrismaService,
     private readonly clock: Clock,
     @Inject(RECONCILERS) private readonly reconcilers: Reconcilers,
+    @Optional() @Inject(OPERATION_ENDED) private readonly ended: OperationEndedHook | null = null,
   ) {}
 
   run(name: ReconcileJobName, id: string): Promise<RunResult> {
@@ -67,9 +68,9 @@ export class OperationRunner {
   }
 
   private async finishOperation(id: string, outcome: Exclude<ReconcileOutcome, { status: 'IN_PROGRESS' }>): Promise<void> {
-    await this.prisma.client.$transaction(async (tx) => {
+    const serviceId = await this.prisma.client.$transaction(async (tx) => {
       const op = await tx.operation.findUnique({ where: { id } });
-      if (!op || TERMINAL.has(op.status)) return;
+      if (!op || TERMINAL.has(op.status)) return undefined;
       const end = operationEnd(op.type as OperationType, op.fromStatus, outcome);
       const now = this.clock.now();
       await tx.operation.update({
@@ -93,7 +94,11 @@ export class OperationRunner {
         await tx.tag.deleteMany({ where: { resourceArn: op.targetArn } });
       }
       await tx.service.update({ where: { id: op.serviceId }, data });
+      return op.serviceId;
     });
+    if (serviceId && this.ended) {
+      await this.ended.afterOperation(serviceId).catch((e: Error) => this.logger.error(`after operation ${id}: ${e.message}`));
+    }
     this.logger.log(`operation ${id} ended: ${outcome.status}${outcome.status === 'FAILED' ? ` (${outcome.reason})` : ''}`);
   }
 

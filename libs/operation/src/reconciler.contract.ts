@@ -77,3 +77,10 @@ export interface CustomDomainReconciler {
 export type Reconcilers = ServiceReconciler & VpcIngressConnectionReconciler & CustomDomainReconciler;
 
 export const RECONCILERS = Symbol('RECONCILERS');
+
+/** Called after an operation of a service ended (automatic deployments deferred while it ran start then). */
+export interface OperationEndedHook {
+  afterOperation(serviceId: string): Promise<void>;
+}
+
+export const OPERATION_ENDED = Symbol('OPERATION_ENDED');

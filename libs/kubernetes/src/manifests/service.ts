@@ -195,6 +195,7 @@ export function buildDeployment(settings: KubePlatformSettings, input: ServiceIn
           enableServiceLinks: false,
           // runAsNonRoot is deliberately not set: arbitrary App Runner images may run as root.
           securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+          ...(input.imagePullSecrets?.length ? { imagePullSecrets: input.imagePullSecrets.map((name) => ({ name })) } : {}),
           containers: [buildContainer(s, input)],
         },
       },

@@ -87,4 +87,6 @@ export interface ServiceInput {
   tls?: { secretName: string };
   /** Set for `EgressType: VPC`: egress is limited to the connector's networks (resolved from the platform's registry). */
   vpcEgress?: VpcEgress;
+  /** dockerconfigjson Secrets of the tenant namespace the kubelet pulls the image with (AccessRoleArn of private registries). */
+  imagePullSecrets?: string[];
 }

@@ -1,0 +1,109 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { SourceConfiguration } from '@aws-sdk/client-apprunner';
+import { AutoDeployService, trackedImage } from '@apprunner/auto-deploy';
+import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
+import { Prisma, PrismaService } from '@apprunner/persistence';
+import { credentialFor, pullSecretNameFromRoleArn, RegistryClient, type RegistryCredential } from '@apprunner/registry';
+import { KubeClient, type LiveObject } from './kube-client';
+import { KUBE_CLIENT, KubeReconcilers } from './kube.reconciler';
+import { namespaceName } from './manifests';
+
+export interface ImagePollReport {
+  images: number;
+  deployments: number;
+  failed: number;
+  pendingStarted: number;
+}
+
+/**
+ * The fallback of registry notifications: every IMAGE_POLL_SECONDS the tags that RUNNING image services with automatic
+ * deployments track are resolved to digests (with the service's pull credential); a digest not seen before deploys
+ * once (the first sighting of a service's tag only records it). The same pass starts automatic deployments that were
+ * deferred while an operation ran, if the worker that ended it did not get to it.
+ */
+@Injectable()
+export class ImagePoller implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ImagePoller.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<ImagePollReport>;
+  readonly registry: RegistryClient;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly autoDeploy: AutoDeployService,
+    private readonly reconcilers: KubeReconcilers,
+    @Inject(KUBE_CLIENT) private readonly kube: KubeClient,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+  ) {
+    const insecure = (config.INSECURE_REGISTRIES ?? '').split(',').filter(Boolean);
+    if (config.BUILD_REGISTRY_INSECURE && config.BUILD_REGISTRY) insecure.push(config.BUILD_REGISTRY.split('/')[0]);
+    this.registry = new RegistryClient({ insecureRegistries: insecure });
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.IMAGE_POLL_SECONDS === 0) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.pollOnce().finally(() => (this.running = undefined));
+      this.running.catch((e: Error) => this.logger.warn(`image poll failed: ${e.message}`));
+    }, this.config.IMAGE_POLL_SECONDS * 1_000);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  async pollOnce(): Promise<ImagePollReport> {
+    const report: ImagePollReport = { images: 0, deployments: 0, failed: 0, pendingStarted: 0 };
+    const pending = await this.prisma.client.service.findMany({ where: { status: 'RUNNING', NOT: { pendingDeployment: { equals: Prisma.DbNull } } }, select: { id: true } });
+    for (const p of pending) {
+      await this.autoDeploy.afterOperation(p.id);
+      report.pendingStarted++;
+    }
+    const services = await this.prisma.client.service.findMany({
+      where: { status: 'RUNNING', connectionId: null },
+      select: { id: true, spec: true, tenant: { select: { accountId: true } }, imageWatch: true },
+    });
+    const resolved = new Map<string, string | undefined>();
+    for (const service of services) {
+      const tracked = trackedImage(service.spec);
+      if (!tracked) continue;
+      try {
+        const credential = await this.credential(service.spec, service.tenant.accountId, tracked.registry);
+        // One lookup per image and credential in a pass, whatever the number of services tracking it.
+        const key = `${tracked.canonical}\0${credential?.username ?? ''}`;
+        if (!resolved.has(key)) {
+          resolved.set(key, await this.registry.resolveDigest(tracked.canonical, credential));
+          report.images++;
+        }
+        const digest = resolved.get(key);
+        if (!digest) continue;
+        if (!service.imageWatch) {
+          await this.prisma.client.imageWatch.createMany({ data: [{ serviceId: service.id, digest, checkedAt: new Date() }], skipDuplicates: true });
+          continue;
+        }
+        if (service.imageWatch.digest === digest) continue;
+        const decisions = await this.autoDeploy.onImagePushed({ registryHost: tracked.registry, repository: tracked.repository, tag: tracked.tag, digest }, 'image-poll');
+        report.deployments += decisions.filter((d) => d.operationId).length;
+      } catch (e) {
+        report.failed++;
+        this.logger.warn(`image poll of ${tracked.canonical} for service ${service.id}: ${(e as Error).message}`);
+      }
+    }
+    return report;
+  }
+
+  /** The pull credential an AccessRoleArn names (a dockerconfigjson Secret in the tenant namespace), if any. */
+  private async credential(spec: unknown, accountId: string, registry: string): Promise<RegistryCredential | undefined> {
+    const arn = (spec as { SourceConfiguration?: SourceConfiguration }).SourceConfiguration?.AuthenticationConfiguration?.AccessRoleArn;
+    if (!arn) return undefined;
+    const ref = pullSecretNameFromRoleArn(arn, accountId);
+    if ('error' in ref) throw new Error(`AccessRoleArn: ${ref.error}`);
+    const secret = await this.kube.get<LiveObject>('v1', 'Secret', ref.secretName, namespaceName(this.reconcilers.settings, accountId));
+    const encoded = (secret?.data as Record<string, string> | undefined)?.['.dockerconfigjson'];
+    if (!encoded) throw new Error(`the registry credential Secret "${ref.secretName}" is missing or has no .dockerconfigjson`);
+    return credentialFor(Buffer.from(encoded, 'base64').toString('utf8'), registry);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './build-log.store';
+export * from './source-builds';
