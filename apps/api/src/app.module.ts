@@ -10,7 +10,12 @@ import { ErrorFilter } from './common/error.filter';
 import { requestIdMiddleware } from './common/request-id';
 import { DocsController } from './docs.controller';
 import { OutboxSweeper } from './outbox.sweeper';
+import { ApiKeyAuthenticator } from './rest/api-key';
 import { RestController } from './rest/rest.controller';
+import { SourceController } from './rest/source.controller';
+import { GitHubController } from './webhooks/github.controller';
+import { RegistryController } from './webhooks/registry.controller';
+import { BuildLogStore } from '@apprunner/source-build';
 
 @Module({})
 export class ApiModule implements NestModule {
@@ -18,8 +23,9 @@ export class ApiModule implements NestModule {
     return {
       module: ApiModule,
       imports: [PlatformModule.forRoot(config, clock), ApplicationModule],
-      controllers: [AwsJsonController, AdminController, NetworksAdminController, DocsController, RestController],
-      providers: [ActionDispatcher, AuditService, AdminGuard, OutboxSweeper, { provide: APP_FILTER, useClass: ErrorFilter }],
+      // SourceController before RestController: its /v1 routes are not App Runner actions.
+      controllers: [AwsJsonController, AdminController, NetworksAdminController, DocsController, SourceController, RestController, GitHubController, RegistryController],
+      providers: [ActionDispatcher, ApiKeyAuthenticator, BuildLogStore, AuditService, AdminGuard, OutboxSweeper, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }
 

@@ -10,7 +10,11 @@ export async function createApiApp(config: PlatformConfig, options: { clock?: Cl
     logger: options.logger === false ? false : nestLogLevels(config.LOG_LEVEL),
   });
   // SigV4 needs the exact bytes: AWS JSON 1.0 bodies are parsed as JSON with the raw body kept.
-  app.useBodyParser('json', { type: ['application/json', 'application/x-amz-json-1.0', 'application/x-amz-json-1.1'], limit: '1mb' });
+  // Webhooks (GitHub, the registry's notifications) are verified on the same raw bytes.
+  app.useBodyParser('json', {
+    type: ['application/json', 'application/x-amz-json-1.0', 'application/x-amz-json-1.1', 'application/vnd.docker.distribution.events.v1+json'],
+    limit: '5mb',
+  });
   app.set('trust proxy', 'loopback');
   app.enableShutdownHooks();
   return app;

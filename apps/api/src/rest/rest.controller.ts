@@ -1,9 +1,9 @@
 import { All, Controller, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AuthenticationError, InvalidRequestException, UnknownOperationException } from '@apprunner/core';
-import { type CallContext, CredentialResolver } from '@apprunner/tenancy';
+import { InvalidRequestException, UnknownOperationException } from '@apprunner/core';
 import { ActionDispatcher } from '../actions/action-dispatcher';
 import { toRestJson } from '../common/wire';
+import { ApiKeyAuthenticator } from './api-key';
 import { matchRoute } from './routes';
 
 const NUMBER_QUERY = new Set(['MaxResults']);
@@ -15,12 +15,12 @@ const LIST_QUERY = new Set(['TagKeys']);
 export class RestController {
   constructor(
     private readonly dispatcher: ActionDispatcher,
-    private readonly credentials: CredentialResolver,
+    private readonly auth: ApiKeyAuthenticator,
   ) {}
 
   @All('v1/*path')
   async handle(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const ctx = await this.authenticate(req);
+    const ctx = await this.auth.authenticate(req);
     const match = matchRoute(req.method, req.path);
     if (match === undefined) throw new UnknownOperationException(`No route for ${req.method} ${req.path}`);
     if (match === 'method-not-allowed') throw new UnknownOperationException(`Method ${req.method} is not supported on ${req.path}`);
@@ -40,16 +40,6 @@ export class RestController {
     Object.assign(input, params);
     const output = await this.dispatcher.dispatch(ctx, route.action, input);
     res.status(route.status ?? 200).json(toRestJson(output ?? {}));
-  }
-
-  private async authenticate(req: Request): Promise<CallContext> {
-    const header = req.headers.authorization;
-    if (!header?.startsWith('Bearer ')) {
-      throw new AuthenticationError('MissingAuthenticationTokenException', 'Missing Authentication Token');
-    }
-    const found = await this.credentials.apiKey(header.slice('Bearer '.length).trim());
-    if (!found) throw new AuthenticationError('UnrecognizedClientException', 'The API key included in the request is invalid.');
-    return { tenant: found.tenant, principal: found.keyId, requestId: req.requestId ?? '', sourceIp: req.ip };
   }
 }
 

@@ -1,0 +1,173 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { SourceConfiguration } from '@aws-sdk/client-apprunner';
+import { Clock } from '@apprunner/core';
+import type { GitHubEvent } from '@apprunner/github';
+import { normalizeRepositoryUrl } from '@apprunner/github';
+import { Prisma, PrismaService } from '@apprunner/persistence';
+import { isDockerHub, parseImageReference } from '@apprunner/registry';
+import { type AutomaticDeployment, ServiceService } from '@apprunner/service';
+
+export type PushEvent = Extract<GitHubEvent, { kind: 'push' }>;
+export type InstallationEvent = Extract<GitHubEvent, { kind: 'installation' }>;
+export interface ImagePush {
+  registryHost: string;
+  repository: string;
+  tag: string;
+  digest: string;
+}
+export interface DeploymentDecision {
+  serviceArn: string;
+  operationId?: string;
+  deferred?: boolean;
+  ignored?: string;
+}
+
+/**
+ * Automatic deployments (App Runner's AutoDeploymentsEnabled): a push to the branch a code-based service tracks, or
+ * a new digest of the tag an image-based service tracks, starts a deployment of exactly that commit or digest.
+ * Webhook deliveries are handled once (by delivery id); a digest deploys once (compare-and-set on the image watch).
+ */
+@Injectable()
+export class AutoDeployService {
+  private readonly logger = new Logger(AutoDeployService.name);
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly services: ServiceService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Records a webhook delivery; false when it was handled before (GitHub redelivers on timeouts and by hand). */
+  async firstDelivery(source: 'github' | 'registry', deliveryId: string): Promise<boolean> {
+    try {
+      await this.prisma.client.webhookDelivery.create({ data: { source, deliveryId, receivedAt: this.clock.now() } });
+      return true;
+    } catch (e) {
+      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') return false;
+      throw e;
+    }
+  }
+
+  /** Deliveries older than this are forgotten (GitHub keeps redelivery possible for 3 days). */
+  async forgetDeliveries(olderThanDays = 7): Promise<number> {
+    const cutoff = new Date(this.clock.now().getTime() - olderThanDays * 86_400_000);
+    return (await this.prisma.client.webhookDelivery.deleteMany({ where: { receivedAt: { lt: cutoff } } })).count;
+  }
+
+  /** A push: every service on a connection of this installation that tracks the repository and branch deploys the commit. */
+  async onGitHubPush(event: PushEvent): Promise<DeploymentDecision[]> {
+    if (event.deleted) return [];
+    const candidates = await this.prisma.client.service.findMany({
+      where: { status: { not: 'DELETED' }, connection: { installationId: BigInt(event.installationId), status: 'AVAILABLE' } },
+      select: { id: true, arn: true, spec: true },
+    });
+    const repository = normalizeRepositoryUrl(event.repositoryUrl);
+    const decisions: DeploymentDecision[] = [];
+    for (const service of candidates) {
+      const source = (service.spec as { SourceConfiguration?: SourceConfiguration }).SourceConfiguration;
+      const code = source?.CodeRepository;
+      if (!code || !source?.AutoDeploymentsEnabled) continue;
+      if (normalizeRepositoryUrl(code.RepositoryUrl ?? '') !== repository || code.SourceCodeVersion?.Value !== event.branch) continue;
+      decisions.push({ serviceArn: service.arn, ...(await this.deploy(service.id, { trigger: 'github-push', commit: event.commit })) });
+    }
+    return decisions;
+  }
+
+  /** Installation events keep connections honest: an uninstalled or suspended app leaves them in ERROR. */
+  async onInstallation(event: InstallationEvent): Promise<number> {
+    const installationId = BigInt(event.installationId);
+    const now = this.clock.now();
+    switch (event.action) {
+      case 'deleted':
+      case 'suspend':
+        return (
+          await this.prisma.client.connection.updateMany({ where: { installationId, status: 'AVAILABLE' }, data: { status: 'ERROR', updatedAt: now } })
+        ).count;
+      case 'unsuspend':
+      case 'new_permissions_accepted':
+        return (
+          await this.prisma.client.connection.updateMany({ where: { installationId, status: 'ERROR' }, data: { status: 'AVAILABLE', updatedAt: now } })
+        ).count;
+      default:
+        return 0; // `created` binds nothing by itself: the handshake's setup callback names the connection.
+    }
+  }
+
+  /**
+   * A new digest of an image tag (registry notification or poll): image-based services with automatic deployments
+   * that track `registry/repository:tag` deploy `registry/repository@digest`, once per digest.
+   */
+  async onImagePushed(push: ImagePush, trigger: 'registry-push' | 'image-poll'): Promise<DeploymentDecision[]> {
+    const candidates = await this.prisma.client.service.findMany({
+      where: {
+        status: { not: 'DELETED' },
+        connectionId: null,
+        // A coarse filter in SQL (the identifier may omit `library/` or the registry); the exact match follows.
+        spec: { path: ['SourceConfiguration', 'ImageRepository', 'ImageIdentifier'], string_contains: push.repository.split('/').pop() ?? push.repository },
+      },
+      select: { id: true, arn: true, spec: true, imageWatch: true },
+    });
+    const decisions: DeploymentDecision[] = [];
+    for (const service of candidates) {
+      const tracked = trackedImage(service.spec);
+      if (!tracked || !sameRegistry(tracked.registry, push.registryHost) || tracked.repository !== push.repository || tracked.tag !== push.tag) continue;
+      if (!(await this.claimDigest(service.id, service.imageWatch?.digest ?? null, push.digest))) continue;
+      const image = `${isDockerHub(tracked.registry) ? 'docker.io' : tracked.registry}/${tracked.repository}@${push.digest}`;
+      decisions.push({ serviceArn: service.arn, ...(await this.deploy(service.id, { trigger, image })) });
+    }
+    return decisions;
+  }
+
+  /** After an operation ends: a push that arrived meanwhile is deployed now. */
+  async afterOperation(serviceId: string): Promise<void> {
+    const service = await this.prisma.client.service.findUnique({ where: { id: serviceId }, select: { status: true, pendingDeployment: true } });
+    if (!service?.pendingDeployment) return;
+    if (service.status !== 'RUNNING') {
+      // Paused, failed or deleted meanwhile: App Runner deploys only running services.
+      await this.prisma.client.service.updateMany({ where: { id: serviceId, status: service.status }, data: { pendingDeployment: Prisma.DbNull } });
+      return;
+    }
+    const result = await this.services.startAutomaticDeployment(serviceId, service.pendingDeployment as unknown as AutomaticDeployment);
+    this.logger.log(`service ${serviceId}: deferred automatic deployment ${result.operationId ? `started (${result.operationId})` : `not started: ${result.ignored ?? 'deferred again'}`}`);
+  }
+
+  private async deploy(serviceId: string, trigger: AutomaticDeployment): Promise<Omit<DeploymentDecision, 'serviceArn'>> {
+    const result = await this.services.startAutomaticDeployment(serviceId, trigger);
+    this.logger.log(`service ${serviceId}: ${trigger.trigger} ${trigger.commit ?? trigger.image ?? ''} → ${result.operationId ?? (result.deferred ? 'deferred' : `ignored (${result.ignored})`)}`);
+    return result;
+  }
+
+  /** Compare-and-set of the digest last seen for a service's tag: true for exactly one caller per new digest. */
+  private async claimDigest(serviceId: string, seen: string | null, digest: string): Promise<boolean> {
+    if (seen === digest) return false;
+    if (seen === null) {
+      try {
+        await this.prisma.client.imageWatch.create({ data: { serviceId, digest, checkedAt: this.clock.now() } });
+        return true;
+      } catch (e) {
+        if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') return this.claimDigest(serviceId, (await this.watchDigest(serviceId)) ?? null, digest);
+        throw e;
+      }
+    }
+    const moved = await this.prisma.client.imageWatch.updateMany({ where: { serviceId, digest: seen }, data: { digest, checkedAt: this.clock.now() } });
+    return moved.count === 1;
+  }
+
+  private async watchDigest(serviceId: string): Promise<string | null | undefined> {
+    return (await this.prisma.client.imageWatch.findUnique({ where: { serviceId } }))?.digest;
+  }
+}
+
+/** The tag an image-based service with automatic deployments tracks; undefined for digests, code, or deployments off. */
+export function trackedImage(spec: unknown): { registry: string; repository: string; tag: string; canonical: string } | undefined {
+  const source = (spec as { SourceConfiguration?: SourceConfiguration }).SourceConfiguration;
+  const identifier = source?.ImageRepository?.ImageIdentifier;
+  if (!identifier || !source?.AutoDeploymentsEnabled) return undefined;
+  const ref = parseImageReference(identifier);
+  if ('error' in ref || ref.digest) return undefined;
+  return { registry: ref.registry, repository: ref.repository, tag: ref.tag ?? 'latest', canonical: ref.canonical };
+}
+
+function sameRegistry(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase() || (isDockerHub(a) && isDockerHub(b));
+}

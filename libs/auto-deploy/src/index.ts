@@ -1,0 +1,1 @@
+export * from './auto-deploy.service';
