@@ -1,0 +1,291 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateConnectionCommand,
+  CreateServiceCommand,
+  DescribeServiceCommand,
+  ListConnectionsCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-apprunner';
+import { buildBaseImage, registryDigest, startLocalRegistry, type LocalRegistry } from '../../libs/build/src/testing';
+import { type FakeKube, startFakeKube } from '@apprunner/kube-fake';
+import { SourceBuilds } from '@apprunner/source-build';
+import { type BareRepo, createBareRepo, generateAppKeyPair, type GitHubStub, installationPayload, pushPayload, signedWebhookRequest, startGitHubStub } from '../../libs/github/src/testing';
+import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
+import { waitFor } from '../support/wait';
+
+const INSTALLATION = 4242;
+const WEBHOOK_SECRET = 'e2e-webhook-secret-0123456789';
+
+const appYaml = (version: string, buildCommand = `echo "building $MARKER" && echo ${version} > /app/version.txt`) => `version: 1.0
+runtime: nodejs18
+build:
+  commands:
+    build:
+      - ${buildCommand}
+  env:
+    - name: MARKER
+      value: e2e-marker
+run:
+  command: httpd -f -p 8080 -h /app
+  network:
+    port: 8080
+  env:
+    - name: GREETING
+      value: hello
+`;
+
+/**
+ * A code-based service end to end with real parts: a git repository served by a local stand-in for GitHub (App JWT,
+ * installation tokens, git over HTTP), the connection handshake, a signed push webhook, a real buildah build with RUN
+ * steps from a small local base image, a push to a real docker-registry on loopback, and the Deployment (Kubernetes
+ * API fake) updated to the new digest; then a failing build that leaves the old version serving.
+ */
+describe('code-based services: GitHub push → build → deploy', () => {
+  let dir: string;
+  let registry: LocalRegistry;
+  let github: GitHubStub;
+  let repo: BareRepo;
+  let kube: FakeKube;
+  let platform: TestPlatform;
+  let tenant: TestTenant;
+  let ns: string;
+  let serviceArn: string;
+  let serviceId: string;
+  let connectionArn: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'apprunner-e2e-build-'));
+    registry = await startLocalRegistry();
+    const storage = { root: join(dir, 'builds', 'storage'), runroot: join(dir, 'builds', 'run') };
+    const base = await buildBaseImage(registry.host, storage);
+    const keys = await generateAppKeyPair();
+    repo = await createBareRepo(join(dir, 'repos'), 'acme/web', { 'apprunner.yaml': appYaml('v1'), 'index.html': '<h1>v1</h1>\n' });
+    github = await startGitHubStub({
+      appId: '1001',
+      publicKeyPem: keys.publicKeyPem,
+      repositoriesDir: join(dir, 'repos'),
+      installations: [{ id: INSTALLATION, account: 'acme', repositories: ['acme/web'] }],
+    });
+    kube = await startFakeKube();
+    kube.simulator.start(20);
+    platform = await startTestPlatform({
+      kube,
+      pollMs: 50,
+      env: {
+        GITHUB_APP_ID: '1001',
+        GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem,
+        GITHUB_APP_SLUG: 'apprunner-e2e',
+        GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        GITHUB_API_URL: github.apiUrl,
+        GITHUB_WEB_URL: github.webUrl,
+        BUILD_REGISTRY: registry.host,
+        BUILD_REGISTRY_INSECURE: 'true',
+        BUILD_STORAGE_DIR: join(dir, 'builds'),
+        BUILD_RUNTIME_IMAGES: JSON.stringify({ NODEJS_18: base }),
+        KUBE_PROGRESS_DEADLINE_SECONDS: '10',
+      },
+    });
+    tenant = await platform.newTenant('code-e2e');
+    ns = `apprunner-${tenant.accountId}`;
+  }, 180_000);
+
+  afterAll(async () => {
+    await platform?.close();
+    await kube?.close();
+    await github?.stop();
+    await registry?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const describeService = async () => (await tenant.client.send(new DescribeServiceCommand({ ServiceArn: serviceArn }))).Service!;
+  // REST shows ErrorMessage (why an operation failed), which the SDK's shape doesn't have.
+  const operations = async (): Promise<{ Id: string; Type: string; Status: string; ErrorMessage?: string }[]> =>
+    (await platform.rest(tenant.apiKey, 'GET', `/v1/services/${encodeURIComponent(serviceArn)}/operations`)).body.OperationSummaryList;
+  const container = () => (kube.store.get('apps/v1', 'Deployment', ns, `svc-${serviceId}`)?.spec as any)?.template.spec.containers[0];
+  const operationEnded = (id: string) =>
+    waitFor(async () => {
+      const op = (await operations()).find((o) => o.Id === id);
+      return op && op.Status !== 'IN_PROGRESS' && op.Status !== 'PENDING' ? op : undefined;
+    }, `operation ${id} to end`, 120_000);
+  const webhook = (event: string, payload: unknown, deliveryId?: string, secret = WEBHOOK_SECRET) => {
+    const signed = signedWebhookRequest(secret, event, payload, deliveryId);
+    return fetch(`${platform.url}/github/webhook`, { method: 'POST', headers: signed.headers, body: signed.body });
+  };
+  const logsOf = async (operationId: string) => {
+    const res = await fetch(`${platform.url}/v1/operations/${operationId}/logs`, { headers: { authorization: `Bearer ${tenant.apiKey}` } });
+    return { status: res.status, text: await res.text() };
+  };
+
+  it('connects GitHub: CreateConnection is PENDING_HANDSHAKE, the App installation callback makes it AVAILABLE', async () => {
+    const created = await tenant.client.send(new CreateConnectionCommand({ ConnectionName: 'acme-github', ProviderType: 'GITHUB' }));
+    expect(created.Connection?.Status).toBe('PENDING_HANDSHAKE');
+    connectionArn = created.Connection!.ConnectionArn!;
+
+    const handshake = await platform.rest(tenant.apiKey, 'POST', `/v1/connections/${encodeURIComponent(connectionArn)}/handshake`);
+    expect(handshake.status).toBe(200);
+    const url = new URL(handshake.body.HandshakeUrl);
+    expect(`${url.origin}${url.pathname}`).toBe(`${github.webUrl}/apps/apprunner-e2e/installations/new`);
+    const state = url.searchParams.get('state')!;
+
+    // A tampered state is refused and binds nothing.
+    const forged = await fetch(`${platform.url}/github/setup?installation_id=${INSTALLATION}&setup_action=install&state=${encodeURIComponent(`${state}x`)}`);
+    expect(forged.status).toBe(400);
+    // An installation the App doesn't have is refused.
+    const unknown = await fetch(`${platform.url}/github/setup?installation_id=999&setup_action=install&state=${encodeURIComponent(state)}`);
+    expect(unknown.status).toBe(400);
+
+    const setup = await fetch(`${platform.url}/github/setup?installation_id=${INSTALLATION}&setup_action=install&state=${encodeURIComponent(state)}`);
+    expect(setup.status).toBe(200);
+    const listed = await tenant.client.send(new ListConnectionsCommand({ ConnectionName: 'acme-github' }));
+    expect(listed.ConnectionSummaryList?.[0]?.Status).toBe('AVAILABLE');
+
+    // Another tenant can't bind the same installation with a handshake of its own.
+    const other = await platform.newTenant('code-e2e-other');
+    const theirs = await other.client.send(new CreateConnectionCommand({ ConnectionName: 'theirs', ProviderType: 'GITHUB' }));
+    const theirHandshake = await platform.rest(other.apiKey, 'POST', `/v1/connections/${encodeURIComponent(theirs.Connection!.ConnectionArn!)}/handshake`);
+    const theirState = new URL(theirHandshake.body.HandshakeUrl).searchParams.get('state')!;
+    const stolen = await fetch(`${platform.url}/github/setup?installation_id=${INSTALLATION}&setup_action=install&state=${encodeURIComponent(theirState)}`);
+    expect(stolen.status).toBe(400);
+    expect(await stolen.text()).toContain('belongs to another account');
+  });
+
+  it('creates a code-based service: the commit is built with buildah, pushed to the registry and deployed by digest', async () => {
+    const created = await tenant.client.send(
+      new CreateServiceCommand({
+        ServiceName: 'web-app',
+        SourceConfiguration: {
+          CodeRepository: {
+            RepositoryUrl: `${github.webUrl}/acme/web`,
+            SourceCodeVersion: { Type: 'BRANCH', Value: 'main' },
+            CodeConfiguration: { ConfigurationSource: 'REPOSITORY' },
+          },
+          AutoDeploymentsEnabled: true,
+          AuthenticationConfiguration: { ConnectionArn: connectionArn },
+        },
+      }),
+    );
+    serviceArn = created.Service!.ServiceArn!;
+    serviceId = created.Service!.ServiceId!;
+    const op = await operationEnded(created.OperationId!);
+    expect(op.Status, JSON.stringify(op)).toBe('SUCCEEDED');
+    expect((await describeService()).Status).toBe('RUNNING');
+
+    const image: string = container().image;
+    expect(image).toMatch(new RegExp(`^${registry.host}/${tenant.accountId}/${serviceId}@sha256:[0-9a-f]{64}$`));
+    // The digest is the one the registry holds for the commit's tag.
+    expect(image.split('@')[1]).toBe(await registryDigest(`${registry.host}/${tenant.accountId}/${serviceId}:${repo.commit.slice(0, 12)}`, { tlsVerify: false }));
+    // apprunner.yaml's run section reaches the Deployment; its build env does not.
+    const env = Object.fromEntries((container().env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    expect(env.GREETING).toBe('hello');
+    expect(env.MARKER).toBeUndefined();
+    expect(container().ports[0].containerPort).toBe(8080);
+
+    const logs = await logsOf(created.OperationId!);
+    expect(logs.status).toBe(200);
+    expect(logs.text).toContain('building e2e-marker');
+    expect(logs.text).toContain(repo.commit);
+    // Logs are the tenant's own.
+    const other = await platform.newTenant('code-e2e-logs');
+    const foreign = await fetch(`${platform.url}/v1/operations/${created.OperationId}/logs`, { headers: { authorization: `Bearer ${other.apiKey}` } });
+    expect(foreign.status).toBe(404);
+  }, 150_000);
+
+  it('a signed push to the tracked branch deploys that commit within a second; redeliveries and bad signatures do nothing', async () => {
+    const before: string = container().image;
+    const commit = await repo.commitFiles({ 'apprunner.yaml': appYaml('v2'), 'index.html': '<h1>v2</h1>\n' }, 'v2');
+    const payload = pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'main', after: commit, before: repo.commit });
+
+    const forged = await webhook('push', payload, 'delivery-forged', 'not-the-secret-at-all');
+    expect(forged.status).toBe(401);
+    expect((await operations()).length).toBe(1);
+
+    const started = Date.now();
+    const res = await webhook('push', payload, 'delivery-v2');
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { deployments: { operationId?: string }[] };
+    const operationId = body.deployments[0]?.operationId;
+    expect(operationId).toBeDefined();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect((await operations())[0]).toMatchObject({ Id: operationId, Type: 'START_DEPLOYMENT' });
+
+    const again = await webhook('push', payload, 'delivery-v2');
+    expect(await again.json()).toMatchObject({ handled: 'duplicate delivery' });
+    // A push to another branch, and a tag push, deploy nothing.
+    await webhook('push', pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'feature', after: commit }), 'delivery-feature');
+    await webhook('push', pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, tag: 'v2.0.0', after: commit }), 'delivery-tag');
+
+    const op = await operationEnded(operationId!);
+    expect(op.Status, JSON.stringify(op)).toBe('SUCCEEDED');
+    expect((await operations()).length).toBe(2);
+    const after: string = container().image;
+    expect(after).not.toBe(before);
+    expect(after.split('@')[1]).toBe(await registryDigest(`${registry.host}/${tenant.accountId}/${serviceId}:${commit.slice(0, 12)}`, { tlsVerify: false }));
+    expect((await logsOf(operationId!)).text).toContain(commit);
+  }, 150_000);
+
+  it('a failing build leaves the running version serving and fails the operation with the build reason', async () => {
+    const before: string = container().image;
+    const commit = await repo.commitFiles({ 'apprunner.yaml': appYaml('v3', 'echo compiling && exit 3') }, 'broken build');
+    const res = await webhook('push', pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'main', after: commit }), 'delivery-v3');
+    const operationId = ((await res.json()) as { deployments: { operationId?: string }[] }).deployments[0]?.operationId;
+    const op = await operationEnded(operationId!);
+    // App Runner's outcome of a failed deployment of a running service: the previous version serves on.
+    expect(op.Status).toBe('ROLLBACK_SUCCEEDED');
+    expect(op.ErrorMessage).toMatch(/exited with code 3/);
+    expect((await describeService()).Status).toBe('RUNNING');
+    expect(container().image).toBe(before);
+    expect((await logsOf(operationId!)).text).toContain('compiling');
+  }, 150_000);
+
+  it('UpdateService with a bad apprunner.yaml fails with line-numbered errors, and the service keeps running', async () => {
+    const before: string = container().image;
+    await repo.commitFiles({ 'apprunner.yaml': 'version: 1.0\nruntime: nodejs18\nrun:\n  command: httpd\n  network:\n    port: eighty\n' }, 'bad config');
+    const updated = await tenant.client.send(new UpdateServiceCommand({ ServiceArn: serviceArn, InstanceConfiguration: { Cpu: '1024', Memory: '2048' } }));
+    const op = await operationEnded(updated.OperationId!);
+    expect(op.Status).toBe('ROLLBACK_SUCCEEDED');
+    expect(op.ErrorMessage).toMatch(/apprunner\.yaml:6:\d+/);
+    expect((await describeService()).Status).toBe('RUNNING');
+    expect(container().image).toBe(before);
+    await platform.worker()!.get(SourceBuilds).idle();
+  }, 150_000);
+
+  it('a push while a deployment runs is kept and deployed when it ends: the newest commit, nothing lost', async () => {
+    const first = await repo.commitFiles({ 'apprunner.yaml': appYaml('v4'), 'index.html': '<h1>v4</h1>\n' }, 'v4');
+    const res1 = await webhook('push', pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'main', after: first }), 'delivery-v4');
+    const op1 = ((await res1.json()) as { deployments: { operationId?: string }[] }).deployments[0]?.operationId;
+    expect(op1).toBeDefined();
+    const second = await repo.commitFiles({ 'index.html': '<h1>v5</h1>\n' }, 'v5');
+    const res2 = await webhook('push', pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'main', after: second }), 'delivery-v5');
+    expect(((await res2.json()) as { deployments: { deferred?: boolean }[] }).deployments[0]).toMatchObject({ deferred: true });
+    expect((await operationEnded(op1!)).Status).toBe('SUCCEEDED');
+    // Operations are newest first: the deferred push became the next deployment.
+    const next = await waitFor(async () => {
+      const [newest] = await operations();
+      return newest.Id !== op1 && newest.Type === 'START_DEPLOYMENT' ? newest : undefined;
+    }, 'the deferred deployment', 30_000);
+    const op2 = await operationEnded(next.Id);
+    expect(op2.Status).toBe('SUCCEEDED');
+    expect(op2.Id).not.toBe(op1);
+    expect(container().image.split('@')[1]).toBe(await registryDigest(`${registry.host}/${tenant.accountId}/${serviceId}:${second.slice(0, 12)}`, { tlsVerify: false }));
+  }, 200_000);
+
+  it('installation events: an uninstalled app leaves the connection in ERROR; Bitbucket connections cannot complete a handshake', async () => {
+    const res = await webhook('installation', installationPayload({ action: 'deleted', installationId: INSTALLATION, account: 'acme', webUrl: github.webUrl }), 'delivery-uninstall');
+    expect(res.status).toBe(202);
+    const listed = await tenant.client.send(new ListConnectionsCommand({ ConnectionName: 'acme-github' }));
+    expect(listed.ConnectionSummaryList?.[0]?.Status).toBe('ERROR');
+    // No deployment from pushes on an ERROR connection.
+    const commit = await repo.commitFiles({ 'index.html': '<h1>v6</h1>\n' }, 'v6');
+    const push = await webhook('push', pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'main', after: commit }), 'delivery-v6');
+    expect(((await push.json()) as { deployments: unknown[] }).deployments).toEqual([]);
+
+    const bitbucket = await tenant.client.send(new CreateConnectionCommand({ ConnectionName: 'acme-bitbucket', ProviderType: 'BITBUCKET' }));
+    expect(bitbucket.Connection?.Status).toBe('PENDING_HANDSHAKE');
+    const handshake = await platform.rest(tenant.apiKey, 'POST', `/v1/connections/${encodeURIComponent(bitbucket.Connection!.ConnectionArn!)}/handshake`);
+    expect(handshake.status).toBe(400);
+    expect(handshake.body.message).toContain('BITBUCKET connections are not supported');
+  });
+});
