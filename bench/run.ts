@@ -16,6 +16,7 @@ import { createPrismaClient } from '@apprunner/persistence';
 import { deleteQueueKeys } from '@apprunner/queue';
 import { deployMigrations } from '../libs/persistence/src/migrate/migrator';
 import { createApiApp } from '../apps/api/src/bootstrap';
+import { buildBench } from './build';
 import { reconcileBench } from './reconcile';
 
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 1_000);
@@ -152,12 +153,13 @@ async function apiBench(): Promise<Record<string, unknown>> {
   }
 }
 
-/** BENCH_ONLY=api or BENCH_ONLY=reconcile runs one part. */
+/** BENCH_ONLY=api, reconcile or build runs one part. */
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
   const out: Record<string, unknown> = { machine: { cpus: (await import('node:os')).cpus().length, node: process.version } };
   if (only !== 'reconcile') out.api = await apiBench();
-  if (only !== 'api') out.reconcile = await reconcileBench();
+  if (only === undefined || only === 'reconcile') out.reconcile = await reconcileBench();
+  if (only === undefined || only === 'build') out.build = await buildBench();
   console.log(JSON.stringify(out, null, 2));
 }
 
