@@ -42,7 +42,7 @@ export function buildOpenApi(): Record<string, unknown> {
     };
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
   }
-  Object.assign(paths, adminPaths());
+  Object.assign(paths, adminPaths(), sourcePaths());
   return {
     openapi: '3.1.0',
     info: {
@@ -78,6 +78,70 @@ export function buildOpenApi(): Record<string, unknown> {
         },
       },
       schemas: { ...openApiComponents(), ...adminSchemas() },
+    },
+  };
+}
+
+/** Code-based services: the connection handshake, build logs, and the webhooks GitHub and registries call. */
+function sourcePaths(): Record<string, Record<string, unknown>> {
+  const text = { content: { 'text/plain': { schema: { type: 'string' } } } };
+  const json = { content: { 'application/json': { schema: { type: 'object' } } } };
+  return {
+    '/v1/connections/{ConnectionArn}/handshake': {
+      post: {
+        operationId: 'StartConnectionHandshake',
+        summary: "Start a GitHub connection's handshake: install the platform's GitHub App at HandshakeUrl (valid one hour)",
+        tags: ['connections'],
+        security: [{ apiKey: [] }],
+        parameters: [{ name: 'ConnectionArn', in: 'path', required: true, schema: { type: 'string' }, description: 'URL-encoded ARN' }],
+        responses: {
+          '200': { description: 'Handshake URL', content: { 'application/json': { schema: { type: 'object', properties: { ConnectionArn: { type: 'string' }, HandshakeUrl: { type: 'string' }, ExpiresAt: { type: 'string' } } } } } },
+          '400': ERROR_RESPONSE,
+          '404': ERROR_RESPONSE,
+          '409': ERROR_RESPONSE,
+        },
+      },
+    },
+    '/v1/operations/{OperationId}/logs': {
+      get: {
+        operationId: 'GetOperationLogs',
+        summary: 'Build output of an operation of a code-based service (follow=true streams it until the build ends)',
+        tags: ['operations'],
+        security: [{ apiKey: [] }],
+        parameters: [
+          { name: 'OperationId', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'follow', in: 'query', schema: { type: 'boolean' } },
+          { name: 'after', in: 'query', schema: { type: 'integer' }, description: 'Resume after this chunk (X-Log-Next of a previous answer)' },
+        ],
+        responses: { '200': { description: 'Log text; headers X-Log-Next and X-Build-Ended (not following)', ...text }, '404': ERROR_RESPONSE },
+      },
+    },
+    '/github/setup': {
+      get: {
+        operationId: 'GitHubAppSetupCallback',
+        summary: "The GitHub App's setup URL: completes the handshake of the connection named by `state`",
+        tags: ['webhooks'],
+        parameters: ['installation_id', 'setup_action', 'state'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+        responses: { '200': { description: 'HTML confirmation' }, '400': ERROR_RESPONSE },
+      },
+    },
+    '/github/webhook': {
+      post: {
+        operationId: 'GitHubWebhook',
+        summary: "The GitHub App's webhook: X-Hub-Signature-256 over the raw body; push and installation events",
+        tags: ['webhooks'],
+        requestBody: json,
+        responses: { '202': { description: 'Handled (or a duplicate delivery)', ...json }, '400': ERROR_RESPONSE, '401': ERROR_RESPONSE },
+      },
+    },
+    '/registry/notifications': {
+      post: {
+        operationId: 'RegistryNotifications',
+        summary: "A registry's notifications endpoint (CNCF distribution events); Authorization: Bearer REGISTRY_WEBHOOK_TOKEN",
+        tags: ['webhooks'],
+        requestBody: { content: { 'application/vnd.docker.distribution.events.v1+json': { schema: { type: 'object' } } } },
+        responses: { '202': { description: 'Events handled', ...json }, '400': ERROR_RESPONSE, '401': ERROR_RESPONSE },
+      },
     },
   };
 }
