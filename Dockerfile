@@ -32,6 +32,11 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     PORT=8080 \
     HOST=0.0.0.0
+# git: the worker checks out the commit of a code-based service to read apprunner.yaml and plan the build (the build
+# itself runs in a Kubernetes Job, BUILD_DRIVER=kubernetes, or with buildah where it is installed).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build --chown=0:0 /app/package.json ./package.json
 COPY --from=build --chown=0:0 /app/node_modules/ ./node_modules/
