@@ -63,11 +63,17 @@ describe('code-based services: GitHub push → build → deploy', () => {
     const base = await buildBaseImage(registry.host, storage);
     const keys = await generateAppKeyPair();
     repo = await createBareRepo(join(dir, 'repos'), 'acme/web', { 'apprunner.yaml': appYaml('v1'), 'index.html': '<h1>v1</h1>\n' });
+    // A monorepo: the service lives in services/api, configured through the API (its apprunner.yaml is ignored).
+    await createBareRepo(join(dir, 'repos'), 'acme/mono', {
+      'services/api/index.html': '<h1>api</h1>\n',
+      'services/api/apprunner.yaml': 'this: is not read\n',
+      'README.md': 'monorepo\n',
+    });
     github = await startGitHubStub({
       appId: '1001',
       publicKeyPem: keys.publicKeyPem,
       repositoriesDir: join(dir, 'repos'),
-      installations: [{ id: INSTALLATION, account: 'acme', repositories: ['acme/web'] }],
+      installations: [{ id: INSTALLATION, account: 'acme', repositories: ['acme/web', 'acme/mono'] }],
     });
     kube = await startFakeKube();
     kube.simulator.start(20);
@@ -102,12 +108,12 @@ describe('code-based services: GitHub push → build → deploy', () => {
 
   const describeService = async () => (await tenant.client.send(new DescribeServiceCommand({ ServiceArn: serviceArn }))).Service!;
   // REST shows ErrorMessage (why an operation failed), which the SDK's shape doesn't have.
-  const operations = async (): Promise<{ Id: string; Type: string; Status: string; ErrorMessage?: string }[]> =>
-    (await platform.rest(tenant.apiKey, 'GET', `/v1/services/${encodeURIComponent(serviceArn)}/operations`)).body.OperationSummaryList;
+  const operations = async (arn = serviceArn): Promise<{ Id: string; Type: string; Status: string; ErrorMessage?: string }[]> =>
+    (await platform.rest(tenant.apiKey, 'GET', `/v1/services/${encodeURIComponent(arn)}/operations`)).body.OperationSummaryList;
   const container = () => (kube.store.get('apps/v1', 'Deployment', ns, `svc-${serviceId}`)?.spec as any)?.template.spec.containers[0];
-  const operationEnded = (id: string) =>
+  const operationEnded = (id: string, arn = serviceArn) =>
     waitFor(async () => {
-      const op = (await operations()).find((o) => o.Id === id);
+      const op = (await operations(arn)).find((o) => o.Id === id);
       return op && op.Status !== 'IN_PROGRESS' && op.Status !== 'PENDING' ? op : undefined;
     }, `operation ${id} to end`, 120_000);
   const webhook = (event: string, payload: unknown, deliveryId?: string, secret = WEBHOOK_SECRET) => {
@@ -209,6 +215,8 @@ describe('code-based services: GitHub push → build → deploy', () => {
     const operationId = body.deployments[0]?.operationId;
     expect(operationId).toBeDefined();
     expect(Date.now() - started).toBeLessThan(1_000);
+    // Followed while the build runs: the stream carries the output and ends when the build does.
+    const followed = fetch(`${platform.url}/v1/operations/${operationId}/logs?follow=true`, { headers: { authorization: `Bearer ${tenant.apiKey}` } }).then((r) => r.text());
     expect((await operations())[0]).toMatchObject({ Id: operationId, Type: 'START_DEPLOYMENT' });
 
     const again = await webhook('push', payload, 'delivery-v2');
@@ -224,6 +232,9 @@ describe('code-based services: GitHub push → build → deploy', () => {
     expect(after).not.toBe(before);
     expect(after.split('@')[1]).toBe(await registryDigest(`${registry.host}/${tenant.accountId}/${serviceId}:${commit.slice(0, 12)}`, { tlsVerify: false }));
     expect((await logsOf(operationId!)).text).toContain(commit);
+    const streamed = await followed;
+    expect(streamed).toContain('building e2e-marker');
+    expect(streamed).toContain('==> Pushed');
   }, 150_000);
 
   it('a failing build leaves the running version serving and fails the operation with the build reason', async () => {
@@ -271,6 +282,39 @@ describe('code-based services: GitHub push → build → deploy', () => {
     expect(op2.Id).not.toBe(op1);
     expect(container().image.split('@')[1]).toBe(await registryDigest(`${registry.host}/${tenant.accountId}/${serviceId}:${second.slice(0, 12)}`, { tlsVerify: false }));
   }, 200_000);
+
+  it('ConfigurationSource API with a SourceDirectory: builds that directory with the API values; a failed first build is CREATE_FAILED', async () => {
+    const source = (directory: string, build: string) => ({
+      CodeRepository: {
+        RepositoryUrl: `${github.webUrl}/acme/mono`,
+        SourceCodeVersion: { Type: 'BRANCH' as const, Value: 'main' },
+        SourceDirectory: directory,
+        CodeConfiguration: {
+          ConfigurationSource: 'API' as const,
+          CodeConfigurationValues: { Runtime: 'NODEJS_18' as const, BuildCommand: build, StartCommand: 'httpd -f -p 9000 -h /app', Port: '9000', RuntimeEnvironmentVariables: { MODE: 'api' } },
+        },
+      },
+      AutoDeploymentsEnabled: false,
+      AuthenticationConfiguration: { ConnectionArn: connectionArn },
+    });
+    const ok = await tenant.client.send(new CreateServiceCommand({ ServiceName: 'mono-api', SourceConfiguration: source('services/api', 'test -f /app/index.html && ! test -e /app/README.md') }));
+    const op = await operationEnded(ok.OperationId!, ok.Service!.ServiceArn!);
+    expect(op.Status, JSON.stringify(op)).toBe('SUCCEEDED');
+    const dep = kube.store.get('apps/v1', 'Deployment', ns, `svc-${ok.Service!.ServiceId}`)?.spec as any;
+    const c = dep.template.spec.containers[0];
+    expect(c.ports[0].containerPort).toBe(9000);
+    expect(c.env.find((e: { name: string }) => e.name === 'MODE')?.value).toBe('api');
+    expect(c.command.join(' ')).toContain('httpd -f -p 9000');
+    expect((await logsOf(ok.OperationId!)).text).toContain('the API (CodeConfigurationValues)');
+
+    const failed = await tenant.client.send(new CreateServiceCommand({ ServiceName: 'mono-broken', SourceConfiguration: source('services/api', 'echo broken; exit 7') }));
+    const failedOp = await operationEnded(failed.OperationId!, failed.Service!.ServiceArn!);
+    expect(failedOp.Status).toBe('FAILED');
+    expect(failedOp.ErrorMessage).toMatch(/exited with code 7/);
+    const status = (await tenant.client.send(new DescribeServiceCommand({ ServiceArn: failed.Service!.ServiceArn! }))).Service!.Status;
+    expect(status).toBe('CREATE_FAILED');
+    expect(kube.store.get('apps/v1', 'Deployment', ns, `svc-${failed.Service!.ServiceId}`)).toBeUndefined();
+  }, 150_000);
 
   it('installation events: an uninstalled app leaves the connection in ERROR; Bitbucket connections cannot complete a handshake', async () => {
     const res = await webhook('installation', installationPayload({ action: 'deleted', installationId: INSTALLATION, account: 'acme', webUrl: github.webUrl }), 'delivery-uninstall');

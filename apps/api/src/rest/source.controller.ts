@@ -46,16 +46,28 @@ export class SourceController {
     const ctx = await this.auth.authenticate(req);
     if (!/^[0-9a-f-]{36}$/.test(operationId)) throw new InvalidRequestException('OperationId must be an operation id (UUID).');
     if (after !== undefined && !/^-?\d+$/.test(after)) throw new InvalidRequestException('after must be an integer.');
-    const operation = await this.prisma.client.operation.findFirst({ where: { id: operationId, tenantId: ctx.tenant.id }, select: { id: true } });
+    const operation = await this.prisma.client.operation.findFirst({ where: { id: operationId, tenantId: ctx.tenant.id }, select: { id: true, status: true } });
     if (!operation) throw notFound('operation', operationId);
-    const build = await this.prisma.client.build.findUnique({ where: { operationId }, select: { id: true } });
-    if (!build) throw notFound('build of operation', operationId);
-
-    let seq = after === undefined ? -1 : Number(after);
     const following = follow === 'true' || follow === '1';
     const deadline = Date.now() + FOLLOW_MAX_MS;
     let closed = false;
     req.on('close', () => (closed = true));
+    // An operation that will build but hasn't started yet (queued): wait for its build when following.
+    const findBuild = () => this.prisma.client.build.findUnique({ where: { operationId }, select: { id: true } });
+    let build = await findBuild();
+    while (!build && following && !closed && Date.now() < deadline && (await this.mayStillBuild(operationId))) {
+      await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
+      build = await findBuild();
+    }
+    if (!build) {
+      if (!following && (await this.mayStillBuild(operationId))) {
+        res.status(200).type('text/plain; charset=utf-8').setHeader('X-Build-Ended', 'false').send('');
+        return;
+      }
+      throw notFound('build of operation', operationId);
+    }
+
+    let seq = after === undefined ? -1 : Number(after);
     res.status(200).type('text/plain; charset=utf-8');
     if (!following) {
       // One answer: everything stored so far (in pages), with where to resume.
@@ -82,5 +94,11 @@ export class SourceController {
       if (page.chunks.length === 0) await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
     }
     res.end();
+  }
+
+  /** A deploying operation of a code-based service that has not ended: its build may not exist yet. */
+  private async mayStillBuild(operationId: string): Promise<boolean> {
+    const op = await this.prisma.client.operation.findUnique({ where: { id: operationId }, select: { status: true, type: true, service: { select: { connectionId: true } } } });
+    return !!op && ['PENDING', 'IN_PROGRESS'].includes(op.status) && ['CREATE_SERVICE', 'UPDATE_SERVICE', 'START_DEPLOYMENT'].includes(op.type) && op.service.connectionId !== null;
   }
 }
