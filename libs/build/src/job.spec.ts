@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeKube, type FakeKube } from '@apprunner/kube-fake';
 import { toYaml, type KubeObject } from '@apprunner/kubernetes';
 import { BUILD_CONTAINER, CLONE_CONTAINER, PUSH_MARKER, buildJobManifest, buildJobName, buildJobOutcome, type BuildJobOptions } from './job';
+import { expectGolden as expectGoldenFile } from '../../../test/support/golden';
 
 const run = promisify(execFile);
 const GOLDEN_DIR = join(__dirname, '__golden__');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
@@ -57,14 +57,7 @@ function objects(opts: BuildJobOptions): KubeObject[] {
 }
 
 function expectGolden(name: string, actual: string): void {
-  const file = join(GOLDEN_DIR, `${name}.yaml`);
-  if (UPDATE) {
-    mkdirSync(GOLDEN_DIR, { recursive: true });
-    writeFileSync(file, actual);
-    return;
-  }
-  if (!existsSync(file)) throw new Error(`Missing golden file ${file}; run with UPDATE_GOLDEN=1 to create it.`);
-  expect(actual, `${name}: output differs from ${file} (UPDATE_GOLDEN=1 to accept)`).toBe(readFileSync(file, 'utf8'));
+  expectGoldenFile(GOLDEN_DIR, `${name}.yaml`, actual);
 }
 
 // Loosely typed views of the built Job, for assertions.

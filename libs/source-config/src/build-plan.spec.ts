@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from './build-plan';
 import { effectiveConfig, type EffectiveBuildConfig } from './effective';
 import { runtimeImage } from './runtimes';
+import { expectGolden as expectGoldenFile } from '../../../test/support/golden';
 
 const FIXTURES = join(__dirname, '__fixtures__');
 const GOLDEN_DIR = join(__dirname, '__golden__');
@@ -40,16 +41,8 @@ const CASES: Record<string, () => ReturnType<typeof buildPlan>> = {
   },
 };
 
-/** Compares with `__golden__/<name>.Containerfile`; with UPDATE_GOLDEN=1 rewrites the file instead. */
 function expectGolden(name: string, actual: string): void {
-  const file = join(GOLDEN_DIR, `${name}.Containerfile`);
-  if (UPDATE) {
-    mkdirSync(GOLDEN_DIR, { recursive: true });
-    writeFileSync(file, actual);
-    return;
-  }
-  if (!existsSync(file)) throw new Error(`Missing golden file ${file}; run with UPDATE_GOLDEN=1 to create it.`);
-  expect(actual, `${name}: output differs from ${file} (UPDATE_GOLDEN=1 to accept)`).toBe(readFileSync(file, 'utf8'));
+  expectGoldenFile(GOLDEN_DIR, `${name}.Containerfile`, actual);
 }
 
 /** The argv of every `RUN [...]` / `CMD [...]` line, parsed back from JSON. */

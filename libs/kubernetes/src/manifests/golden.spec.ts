@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,6 +15,7 @@ import {
   serviceInput,
 } from './__fixtures__/inputs';
 import { buildServiceObjects, buildServiceSecret, buildTenantObjects, toYaml, validateObject, type KubeObject } from './index';
+import { expectGolden as expectGoldenFile } from '../../../../test/support/golden';
 
 const GOLDEN_DIR = join(__dirname, '__golden__');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -37,16 +38,8 @@ const CASES: Record<string, () => KubeObject[]> = {
   'code-repository': () => buildServiceObjects(SETTINGS, codeInput()),
 };
 
-/** Compares with `__golden__/<name>.yaml`; with UPDATE_GOLDEN=1 rewrites the file instead. */
 function expectGolden(name: string, actual: string): void {
-  const file = join(GOLDEN_DIR, `${name}.yaml`);
-  if (UPDATE) {
-    mkdirSync(GOLDEN_DIR, { recursive: true });
-    writeFileSync(file, actual);
-    return;
-  }
-  if (!existsSync(file)) throw new Error(`Missing golden file ${file}; run with UPDATE_GOLDEN=1 to create it.`);
-  expect(actual, `${name}: output differs from ${file} (UPDATE_GOLDEN=1 to accept)`).toBe(readFileSync(file, 'utf8'));
+  expectGoldenFile(GOLDEN_DIR, `${name}.yaml`, actual);
 }
 
 describe('golden manifests', () => {
