@@ -2,7 +2,7 @@ import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { AutoDeployService } from '@apprunner/auto-deploy';
 import { BuildahBuilder } from '@apprunner/build';
 import type { Clock, PlatformConfig } from '@apprunner/core';
-import { ImagePoller, KUBE_CLIENT, type KubeClient, KubeReconcilers, ResyncService } from '@apprunner/kubernetes';
+import { ImagePoller, KUBE_CLIENT, type KubeClient, KubeReconcilers, KubernetesJobBuilder, ResyncService } from '@apprunner/kubernetes';
 import { OPERATION_ENDED, OperationRunner, RECONCILERS } from '@apprunner/operation';
 import { ApplicationModule, PlatformModule } from '@apprunner/platform';
 import { BuildLogStore, IMAGE_BUILDER, SourceBuilds } from '@apprunner/source-build';
@@ -35,7 +35,7 @@ export class WorkerModule {
       config,
       [
         { provide: KUBE_CLIENT, useValue: kube },
-        { provide: IMAGE_BUILDER, useValue: imageBuilder(config) },
+        { provide: IMAGE_BUILDER, useValue: imageBuilder(config, kube) },
         BuildLogStore,
         SourceBuilds,
         KubeReconcilers,
@@ -49,9 +49,22 @@ export class WorkerModule {
   }
 }
 
-/** The buildah driver when builds are configured for it; null otherwise (code-based deployments then fail with the reason). */
-export function imageBuilder(config: PlatformConfig): BuildahBuilder | null {
-  if (!config.BUILD_REGISTRY || config.BUILD_DRIVER !== 'buildah') return null;
+/**
+ * The build driver BUILD_DRIVER names: buildah in the worker, or a Kubernetes Job per build in BUILD_NAMESPACE.
+ * null without BUILD_REGISTRY (code-based deployments then fail with the reason).
+ */
+export function imageBuilder(config: PlatformConfig, kube: KubeClient): BuildahBuilder | KubernetesJobBuilder | null {
+  if (!config.BUILD_REGISTRY) return null;
+  if (config.BUILD_DRIVER === 'kubernetes') {
+    return new KubernetesJobBuilder(kube, {
+      namespace: config.BUILD_NAMESPACE,
+      builderImage: config.BUILD_JOB_IMAGE,
+      cloneImage: config.BUILD_CLONE_IMAGE,
+      ...(config.BUILD_REGISTRY_AUTH_SECRET ? { registryAuthSecret: config.BUILD_REGISTRY_AUTH_SECRET } : {}),
+      tlsVerify: !config.BUILD_REGISTRY_INSECURE,
+      labels: { 'app.kubernetes.io/managed-by': 'apprunner-k8s', 'app.kubernetes.io/component': 'build' },
+    });
+  }
   return new BuildahBuilder({
     root: join(config.BUILD_STORAGE_DIR, 'storage'),
     runroot: join(config.BUILD_STORAGE_DIR, 'run'),

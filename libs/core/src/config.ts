@@ -94,6 +94,10 @@ const schema = z.object({
   BUILD_NAMESPACE: z.string().default('apprunner-builds'),
   /** Builder image of Kubernetes build Jobs. */
   BUILD_JOB_IMAGE: z.string().default('quay.io/buildah/stable:v1.41.4'),
+  /** Image with git of the clone init container of Kubernetes build Jobs (pinned: it handles the repository token). */
+  BUILD_CLONE_IMAGE: z.string().min(1).default('docker.io/alpine/git:2.47.2'),
+  /** `kubernetes.io/dockerconfigjson` Secret in BUILD_NAMESPACE the build Jobs push with (none: anonymous pushes). */
+  BUILD_REGISTRY_AUTH_SECRET: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).max(253).optional(),
   /** Storage of the buildah driver (layer cache lives here between builds). */
   BUILD_STORAGE_DIR: z.string().default('/var/lib/apprunner-k8s/builds'),
   /** JSON object: runtime (e.g. `PYTHON_311`) → base image, overriding docs/runtimes.md's defaults. */

@@ -15,6 +15,7 @@ import { Validator } from './validate';
 export { rbacRulesFromCalls, type PolicyRule } from './rbac';
 export { ClusterSimulator, CONTROLLER_MANAGER, type FailureMode, type IssuanceScript } from './simulator';
 export { FakeStore, type PropagationPolicy } from './store';
+export { defaultJobDigest, JobSimulation, type JobMatch, type JobResult, type JobScript, type LogEntry } from './jobs';
 export type { CallRecord, KubeObject, ManagedFieldsEntry, ObjectMeta, OwnerReference, StatusBody, Verb } from './types';
 
 export interface FakeKubeOptions {
@@ -71,6 +72,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const calls: CallRecord[] = [];
   const server = new KubeHttpServer(registry, store, ops, now, calls);
   const simulator = new ClusterSimulator(store, ops, registry, clock);
+  server.logSource = simulator.jobs;
 
   const bootstrap = async (obj: KubeObject): Promise<void> => {
     const rt = registry.byKind(obj.apiVersion, obj.kind);

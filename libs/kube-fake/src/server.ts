@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import { parsePodLogQuery, podLogText, type PodLogSource } from './jobs';
 import type { DeleteOptions, ListQuery, Operations, Target } from './operations';
 import type { ResourceRegistry, ResourceType } from './resources';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
@@ -68,6 +69,8 @@ export class KubeHttpServer {
   private readonly server: Server;
   private readonly watches = new Set<ServerResponse>();
   url = '';
+  /** Container output for `pods/{name}/log` (the simulator's Job pods); other pods' logs are empty. */
+  logSource: PodLogSource | undefined;
 
   constructor(
     private readonly registry: ResourceRegistry,
@@ -147,6 +150,9 @@ export class KubeHttpServer {
       ...(q.has('dryRun') ? { dryRun: q.get('dryRun') === 'All' } : {}),
       status: 200,
     };
+    if (parsed?.group === '' && parsed.resource === 'pods' && parsed.subresource === 'log' && parsed.name !== undefined && parsed.namespace !== undefined && verb === 'get') {
+      return this.servePodLog(res, parsed.namespace, parsed.name, q, call);
+    }
     try {
       if (!parsed || !rt || !verb) throw parsed && rt ? errors.methodNotAllowed() : errors.notFoundPath();
       const target = this.target(rt, parsed, verb, q, req);
@@ -164,6 +170,20 @@ export class KubeHttpServer {
       this.record(call);
       if (!res.headersSent) sendJson(res, error.code, error.toStatus());
       else res.end();
+    }
+  }
+
+  /** `GET .../pods/{name}/log`: plain text (see `podLogText`), or a `Status` error. */
+  private servePodLog(res: ServerResponse, namespace: string, name: string, q: URLSearchParams, call: Omit<CallRecord, 'at'>): void {
+    try {
+      const text = podLogText(this.store, this.logSource, namespace, name, parsePodLogQuery(q), this.now().getTime());
+      this.record(call);
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+    } catch (e) {
+      const error = e instanceof ApiError ? e : new ApiError(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`);
+      this.record({ ...call, status: error.code });
+      sendJson(res, error.code, error.toStatus());
     }
   }
 

@@ -26,6 +26,7 @@
  * need the clock: rollout steps, progress deadlines). So a step over 1,000 settled services costs nothing.
  */
 import { CertManagerSimulation, type IssuanceScript } from './cert-manager';
+import { JobSimulation } from './jobs';
 import type { Operations, Target } from './operations';
 import type { ResourceRegistry } from './resources';
 import type { FakeStore, StoredEvent } from './store';
@@ -34,6 +35,7 @@ import { desiredReplicaCounts, podFor, podStatus, type FailureMode, templateHash
 
 export type { FailureMode } from './workloads';
 export type { IssuanceScript } from './cert-manager';
+export type { JobMatch, JobResult, JobScript } from './jobs';
 
 export const CONTROLLER_MANAGER = 'kube-controller-manager';
 
@@ -70,6 +72,8 @@ export class ClusterSimulator {
 
   private readonly failures = new Map<string, FailureMode>();
   private readonly certManager: CertManagerSimulation;
+  /** The Job controller, and the kubelet running Job pods as scripted (`jobs.script(name, { logs, result, delayMs })`). */
+  readonly jobs: JobSimulation;
   private readonly rollouts = new Map<string, Rollout>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
@@ -105,6 +109,13 @@ export class ClusterSimulator {
       },
       (group, kind) => this.registry.byGroupKind(group, kind) !== undefined,
     );
+    this.jobs = new JobSimulation(store, {
+      now: () => this.now(),
+      create: (o) => this.create(o),
+      update: (o) => this.update(o),
+      writeStatus: (o, status) => this.writeStatus(o, status),
+      remove: async (o, propagationPolicy = 'Background') => void (await this.ops.delete(this.target(o), { propagationPolicy })),
+    });
   }
 
   private enqueue(e: StoredEvent): void {
@@ -272,6 +283,7 @@ export class ClusterSimulator {
       this.dirty.certManager = false;
       await this.certManager.sync((fn) => this.guard(fn, undefined));
     }
+    await this.jobs.sync((fn) => this.guard(fn, undefined));
     for (const k of take(this.dirty.ingresses, () => this.store.items('networking.k8s.io', 'Ingress'))) {
       const [namespace, name] = split(k);
       const ing = this.store.find('networking.k8s.io', 'Ingress', namespace, name);

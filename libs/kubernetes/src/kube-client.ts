@@ -1,4 +1,4 @@
-import type { KubeConfig, KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import type { CoreV1Api, KubeConfig, KubernetesObject, KubernetesObjectApi, ObservableMiddleware } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { TransientReconcileError } from '@apprunner/operation';
 
 /** A Kubernetes object as the API server returns it (the builders produce the narrower `KubeObject`). */
@@ -29,6 +29,16 @@ export class KubePermanentError extends Error {
   }
 }
 
+/** One read of a container's log (`pods/log`). */
+export interface PodLogOptions {
+  /** RFC 3339: only lines stamped at or after it (kube-apiserver counts whole seconds). */
+  sinceTime?: string;
+  /** Prefix every line with its RFC 3339 (nano) timestamp and a space. */
+  timestamps?: boolean;
+  /** Stop after about this many bytes (the last line may be cut). */
+  limitBytes?: number;
+}
+
 /** How the worker finds its cluster: a kubeconfig file, inline options (tests), or the pod's service account. */
 export type KubeSource = { kubeconfigPath: string } | { options: object } | { inCluster: true };
 
@@ -42,11 +52,13 @@ export function kubeSourceFromEnv(env: { KUBECONFIG?: string }): KubeSource {
  */
 export class KubeClient {
   /** Count of requests by verb, for benchmarks and call-count assertions. */
-  readonly requests = { apply: 0, get: 0, list: 0, delete: 0 };
+  readonly requests = { apply: 0, get: 0, list: 0, delete: 0, log: 0 };
 
   private constructor(
     private readonly api: KubernetesObjectApi,
     readonly fieldManager: string,
+    /** Typed client for what KubernetesObjectApi does not cover (pod logs). */
+    private readonly core?: CoreV1Api,
   ) {}
 
   static async connect(source: KubeSource, fieldManager: string): Promise<KubeClient> {
@@ -56,7 +68,7 @@ export class KubeClient {
     if ('kubeconfigPath' in source) kc.loadFromFile(source.kubeconfigPath);
     else if ('options' in source) kc.loadFromOptions(source.options);
     else kc.loadFromCluster();
-    return new KubeClient(k8s.KubernetesObjectApi.makeApiClient(kc), fieldManager);
+    return new KubeClient(k8s.KubernetesObjectApi.makeApiClient(kc), fieldManager, kc.makeApiClient(k8s.CoreV1Api));
   }
 
   /** Server-side apply (create or update), taking ownership of the fields it sets. */
@@ -97,6 +109,42 @@ export class KubeClient {
       return true;
     } catch (e) {
       if (e instanceof KubePermanentError && e.code === 404) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * A container's log as far as it is written; undefined when the pod is gone. A container that has not started
+   * yet is a 400 (KubePermanentError with code 400).
+   */
+  async podLog(namespace: string, name: string, container: string, opts: PodLogOptions = {}): Promise<string | undefined> {
+    this.requests.log++;
+    const core = this.core;
+    if (!core) throw new Error('KubeClient.podLog: this client was not made by KubeClient.connect');
+    const { Observable } = await import('@kubernetes/client-node');
+    const { sinceTime } = opts;
+    // The generated CoreV1Api lacks sinceTime (kube-apiserver accepts it): a request middleware adds it.
+    const withSinceTime: ObservableMiddleware[] =
+      sinceTime === undefined
+        ? []
+        : [
+            {
+              pre: (context) => {
+                context.setQueryParam('sinceTime', sinceTime);
+                return new Observable(Promise.resolve(context));
+              },
+              post: (context) => new Observable(Promise.resolve(context)),
+            },
+          ];
+    try {
+      return await this.call(`read the log of container ${container} of Pod ${namespace}/${name}`, () =>
+        core.readNamespacedPodLog(
+          { name, namespace, container, ...(opts.timestamps ? { timestamps: true } : {}), ...(opts.limitBytes !== undefined ? { limitBytes: opts.limitBytes } : {}) },
+          withSinceTime.length > 0 ? { middleware: withSinceTime, middlewareMergeStrategy: 'append' } : undefined,
+        ),
+      );
+    } catch (e) {
+      if (e instanceof KubePermanentError && e.code === 404) return undefined;
       throw e;
     }
   }
