@@ -5,18 +5,12 @@
  * - build durations (clone + build + push, from the Build rows): a cold build (empty layer cache), a rebuild of the
  *   same commit (StartDeployment; every layer cached), and a rebuild after a change to an application file only.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CreateConnectionCommand, CreateServiceCommand, StartDeploymentCommand } from '@aws-sdk/client-apprunner';
-import { startFakeKube } from '@apprunner/kube-fake';
-import { buildBaseImage, startLocalRegistry } from '../libs/build/src/testing';
-import { createBareRepo, generateAppKeyPair, pushPayload, signedWebhookRequest, startGitHubStub } from '../libs/github/src/testing';
-import { startTestPlatform } from '../test/support/platform';
+import { CreateServiceCommand, StartDeploymentCommand } from '@aws-sdk/client-apprunner';
+import { type BareRepo, createBareRepo, pushPayload, signedWebhookRequest } from '../libs/github/src/testing';
+import { startCodeStack } from '../test/support/code-stack';
 import { waitFor } from '../test/support/wait';
 
 const PUSHES = Number(process.env.BENCH_BUILD_PUSHES ?? 5);
-const SECRET = 'bench-webhook-secret-0123456789';
 const quantile = (sorted: number[], p: number) => Number(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(1));
 
 /** A "dependency install" step worth caching (about a second of shell work), then the application step. */
@@ -35,44 +29,24 @@ run:
 `;
 
 export async function buildBench(): Promise<Record<string, unknown>> {
-  const dir = await mkdtemp(join(tmpdir(), 'apprunner-bench-build-'));
-  const registry = await startLocalRegistry();
-  const storage = { root: join(dir, 'builds', 'storage'), runroot: join(dir, 'builds', 'run') };
-  const base = await buildBaseImage(registry.host, storage);
-  const keys = await generateAppKeyPair();
-  const repo = await createBareRepo(join(dir, 'repos'), 'acme/bench', { 'apprunner.yaml': appYaml, 'index.html': '<h1>0</h1>\n' });
-  const github = await startGitHubStub({ appId: '7', publicKeyPem: keys.publicKeyPem, repositoriesDir: join(dir, 'repos'), installations: [{ id: 77, account: 'acme', repositories: ['acme/bench'] }] });
-  const kube = await startFakeKube();
-  kube.simulator.start(20);
-  const platform = await startTestPlatform({
-    kube,
-    pollMs: 50,
-    env: {
-      GITHUB_APP_ID: '7',
-      GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem,
-      GITHUB_APP_SLUG: 'bench',
-      GITHUB_WEBHOOK_SECRET: SECRET,
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_WEB_URL: github.webUrl,
-      BUILD_REGISTRY: registry.host,
-      BUILD_REGISTRY_INSECURE: 'true',
-      BUILD_STORAGE_DIR: join(dir, 'builds'),
-      BUILD_RUNTIME_IMAGES: JSON.stringify({ NODEJS_18: base }),
+  let repo!: BareRepo;
+  const stack = await startCodeStack({
+    installations: [{ id: 77, account: 'acme', repositories: ['acme/bench'] }],
+    seed: async (reposDir) => {
+      repo = await createBareRepo(reposDir, 'acme/bench', { 'apprunner.yaml': appYaml, 'index.html': '<h1>0</h1>\n' });
     },
   });
+  const { platform, github } = stack;
   try {
     const tenant = await platform.newTenant('bench-builds');
-    const connection = await tenant.client.send(new CreateConnectionCommand({ ConnectionName: 'bench-github', ProviderType: 'GITHUB' }));
-    const handshake = await platform.rest(tenant.apiKey, 'POST', `/v1/connections/${encodeURIComponent(connection.Connection!.ConnectionArn!)}/handshake`);
-    const state = new URL(handshake.body.HandshakeUrl).searchParams.get('state')!;
-    await fetch(`${platform.url}/github/setup?installation_id=77&setup_action=install&state=${encodeURIComponent(state)}`);
+    const connectionArn = await stack.connect(tenant, 'bench-github', 77);
     const created = await tenant.client.send(
       new CreateServiceCommand({
         ServiceName: 'bench-web',
         SourceConfiguration: {
           CodeRepository: { RepositoryUrl: `${github.webUrl}/acme/bench`, SourceCodeVersion: { Type: 'BRANCH', Value: 'main' }, CodeConfiguration: { ConfigurationSource: 'REPOSITORY' } },
           AutoDeploymentsEnabled: true,
-          AuthenticationConfiguration: { ConnectionArn: connection.Connection!.ConnectionArn! },
+          AuthenticationConfiguration: { ConnectionArn: connectionArn },
         },
       }),
     );
@@ -93,7 +67,7 @@ export async function buildBench(): Promise<Record<string, unknown>> {
     const appChange: number[] = [];
     for (let i = 1; i <= PUSHES; i++) {
       const commit = await repo.commitFiles({ 'index.html': `<h1>${i}</h1>\n` }, `change ${i}`);
-      const signed = signedWebhookRequest(SECRET, 'push', pushPayload({ installationId: 77, repo: 'acme/bench', webUrl: github.webUrl, branch: 'main', after: commit }));
+      const signed = signedWebhookRequest(stack.webhookSecret, 'push', pushPayload({ installationId: 77, repo: 'acme/bench', webUrl: github.webUrl, branch: 'main', after: commit }));
       const sent = Date.now();
       const res = await fetch(`${platform.url}/github/webhook`, { method: 'POST', headers: signed.headers, body: signed.body });
       const operationId = ((await res.json()) as { deployments: { operationId?: string }[] }).deployments[0]?.operationId;
@@ -115,10 +89,6 @@ export async function buildBench(): Promise<Record<string, unknown>> {
       note: 'clone + build + push, buildah vfs/chroot on this machine; the source is copied before the build steps (as App Runner builds), so a source change re-runs them',
     };
   } finally {
-    await platform.close();
-    await kube.close();
-    await github.stop();
-    await registry.stop();
-    await rm(dir, { recursive: true, force: true });
+    await stack.close();
   }
 }

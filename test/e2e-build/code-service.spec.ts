@@ -1,7 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   CreateConnectionCommand,
   CreateServiceCommand,
@@ -9,15 +6,15 @@ import {
   ListConnectionsCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-apprunner';
-import { buildBaseImage, registryDigest, startLocalRegistry, type LocalRegistry } from '../../libs/build/src/testing';
-import { type FakeKube, startFakeKube } from '@apprunner/kube-fake';
+import { registryDigest, type LocalRegistry } from '../../libs/build/src/testing';
+import type { FakeKube } from '@apprunner/kube-fake';
 import { SourceBuilds } from '@apprunner/source-build';
-import { type BareRepo, createBareRepo, generateAppKeyPair, type GitHubStub, installationPayload, pushPayload, signedWebhookRequest, startGitHubStub } from '../../libs/github/src/testing';
-import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
+import { type BareRepo, createBareRepo, type GitHubStub, installationPayload, pushPayload, signedWebhookRequest } from '../../libs/github/src/testing';
+import { type CodeStack, startCodeStack } from '../support/code-stack';
+import type { TestPlatform, TestTenant } from '../support/platform';
 import { waitFor } from '../support/wait';
 
 const INSTALLATION = 4242;
-const WEBHOOK_SECRET = 'e2e-webhook-secret-0123456789';
 
 const appYaml = (version: string, buildCommand = `echo "building $MARKER" && echo ${version} > /app/version.txt`) => `version: 1.0
 runtime: nodejs18
@@ -44,7 +41,7 @@ run:
  * API fake) updated to the new digest; then a failing build that leaves the old version serving.
  */
 describe('code-based services: GitHub push → build → deploy', () => {
-  let dir: string;
+  let stack: CodeStack;
   let registry: LocalRegistry;
   let github: GitHubStub;
   let repo: BareRepo;
@@ -57,53 +54,26 @@ describe('code-based services: GitHub push → build → deploy', () => {
   let connectionArn: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'apprunner-e2e-build-'));
-    registry = await startLocalRegistry();
-    const storage = { root: join(dir, 'builds', 'storage'), runroot: join(dir, 'builds', 'run') };
-    const base = await buildBaseImage(registry.host, storage);
-    const keys = await generateAppKeyPair();
-    repo = await createBareRepo(join(dir, 'repos'), 'acme/web', { 'apprunner.yaml': appYaml('v1'), 'index.html': '<h1>v1</h1>\n' });
-    // A monorepo: the service lives in services/api, configured through the API (its apprunner.yaml is ignored).
-    await createBareRepo(join(dir, 'repos'), 'acme/mono', {
-      'services/api/index.html': '<h1>api</h1>\n',
-      'services/api/apprunner.yaml': 'this: is not read\n',
-      'README.md': 'monorepo\n',
-    });
-    github = await startGitHubStub({
-      appId: '1001',
-      publicKeyPem: keys.publicKeyPem,
-      repositoriesDir: join(dir, 'repos'),
+    stack = await startCodeStack({
       installations: [{ id: INSTALLATION, account: 'acme', repositories: ['acme/web', 'acme/mono'] }],
-    });
-    kube = await startFakeKube();
-    kube.simulator.start(20);
-    platform = await startTestPlatform({
-      kube,
-      pollMs: 50,
-      env: {
-        GITHUB_APP_ID: '1001',
-        GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem,
-        GITHUB_APP_SLUG: 'apprunner-e2e',
-        GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
-        GITHUB_API_URL: github.apiUrl,
-        GITHUB_WEB_URL: github.webUrl,
-        BUILD_REGISTRY: registry.host,
-        BUILD_REGISTRY_INSECURE: 'true',
-        BUILD_STORAGE_DIR: join(dir, 'builds'),
-        BUILD_RUNTIME_IMAGES: JSON.stringify({ NODEJS_18: base }),
-        KUBE_PROGRESS_DEADLINE_SECONDS: '10',
+      seed: async (reposDir) => {
+        repo = await createBareRepo(reposDir, 'acme/web', { 'apprunner.yaml': appYaml('v1'), 'index.html': '<h1>v1</h1>\n' });
+        // A monorepo: the service lives in services/api, configured through the API (its apprunner.yaml is ignored).
+        await createBareRepo(reposDir, 'acme/mono', {
+          'services/api/index.html': '<h1>api</h1>\n',
+          'services/api/apprunner.yaml': 'this: is not read\n',
+          'README.md': 'monorepo\n',
+        });
       },
+      env: { KUBE_PROGRESS_DEADLINE_SECONDS: '10' },
     });
+    ({ registry, github, kube, platform } = stack);
     tenant = await platform.newTenant('code-e2e');
     ns = `apprunner-${tenant.accountId}`;
   }, 180_000);
 
   afterAll(async () => {
-    await platform?.close();
-    await kube?.close();
-    await github?.stop();
-    await registry?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await stack?.close();
   });
 
   const describeService = async () => (await tenant.client.send(new DescribeServiceCommand({ ServiceArn: serviceArn }))).Service!;
@@ -116,7 +86,7 @@ describe('code-based services: GitHub push → build → deploy', () => {
       const op = (await operations(arn)).find((o) => o.Id === id);
       return op && op.Status !== 'IN_PROGRESS' && op.Status !== 'PENDING' ? op : undefined;
     }, `operation ${id} to end`, 120_000);
-  const webhook = (event: string, payload: unknown, deliveryId?: string, secret = WEBHOOK_SECRET) => {
+  const webhook = (event: string, payload: unknown, deliveryId?: string, secret = stack.webhookSecret) => {
     const signed = signedWebhookRequest(secret, event, payload, deliveryId);
     return fetch(`${platform.url}/github/webhook`, { method: 'POST', headers: signed.headers, body: signed.body });
   };

@@ -1,0 +1,87 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type FakeKube, startFakeKube } from '@apprunner/kube-fake';
+import { buildBaseImage, type LocalRegistry, startLocalRegistry } from '../../libs/build/src/testing';
+import { generateAppKeyPair, type GitHubStub, startGitHubStub } from '../../libs/github/src/testing';
+import { startTestPlatform, type TestPlatform, type TestTenant } from './platform';
+
+export interface CodeStack {
+  dir: string;
+  /** Where bare repositories go (`<reposDir>/<owner>/<repo>.git`, see createBareRepo). */
+  reposDir: string;
+  registry: LocalRegistry;
+  github: GitHubStub;
+  kube: FakeKube;
+  platform: TestPlatform;
+  webhookSecret: string;
+  /** A connection of `tenant` made AVAILABLE through the handshake and the App's setup callback. */
+  connect(tenant: TestTenant, name: string, installationId: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything a code-based service needs, with real parts, for end-to-end tests and the build benchmark: a
+ * docker-registry on loopback, a busybox base image standing in for the NODEJS_18 runtime image, a local GitHub
+ * (App API + git over HTTP) serving the repositories `seed` creates, the Kubernetes API fake, and the platform
+ * configured for them (buildah driver).
+ */
+export async function startCodeStack(opts: {
+  installations: { id: number; account: string; repositories: string[] }[];
+  seed: (reposDir: string) => Promise<void>;
+  env?: Record<string, string>;
+}): Promise<CodeStack> {
+  const dir = await mkdtemp(join(tmpdir(), 'apprunner-code-stack-'));
+  const reposDir = join(dir, 'repos');
+  const webhookSecret = 'code-stack-webhook-secret-0123456789';
+  const registry = await startLocalRegistry();
+  const base = await buildBaseImage(registry.host, { root: join(dir, 'builds', 'storage'), runroot: join(dir, 'builds', 'run') });
+  const keys = await generateAppKeyPair();
+  await opts.seed(reposDir);
+  const github = await startGitHubStub({ appId: '1001', publicKeyPem: keys.publicKeyPem, repositoriesDir: reposDir, installations: opts.installations });
+  const kube = await startFakeKube();
+  kube.simulator.start(20);
+  const platform = await startTestPlatform({
+    kube,
+    pollMs: 50,
+    env: {
+      GITHUB_APP_ID: '1001',
+      GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem,
+      GITHUB_APP_SLUG: 'apprunner-e2e',
+      GITHUB_WEBHOOK_SECRET: webhookSecret,
+      GITHUB_API_URL: github.apiUrl,
+      GITHUB_WEB_URL: github.webUrl,
+      BUILD_REGISTRY: registry.host,
+      BUILD_REGISTRY_INSECURE: 'true',
+      BUILD_STORAGE_DIR: join(dir, 'builds'),
+      BUILD_RUNTIME_IMAGES: JSON.stringify({ NODEJS_18: base }),
+      ...opts.env,
+    },
+  });
+  return {
+    dir,
+    reposDir,
+    registry,
+    github,
+    kube,
+    platform,
+    webhookSecret,
+    async connect(tenant, name, installationId) {
+      const { CreateConnectionCommand } = await import('@aws-sdk/client-apprunner');
+      const created = await tenant.client.send(new CreateConnectionCommand({ ConnectionName: name, ProviderType: 'GITHUB' }));
+      const arn = created.Connection!.ConnectionArn!;
+      const handshake = await platform.rest(tenant.apiKey, 'POST', `/v1/connections/${encodeURIComponent(arn)}/handshake`);
+      const state = new URL(handshake.body.HandshakeUrl).searchParams.get('state')!;
+      const setup = await fetch(`${platform.url}/github/setup?installation_id=${installationId}&setup_action=install&state=${encodeURIComponent(state)}`);
+      if (setup.status !== 200) throw new Error(`handshake of ${name} failed: ${await setup.text()}`);
+      return arn;
+    },
+    async close() {
+      await platform.close();
+      await kube.close();
+      await github.stop();
+      await registry.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
