@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AutoScalingConfigurationService } from '@apprunner/auto-scaling-configuration';
-import { ConnectionService } from '@apprunner/connection';
+import { AutoDeployService } from '@apprunner/auto-deploy';
+import { ConnectionService, GITHUB_APP, githubAppProvider } from '@apprunner/connection';
 import { CustomDomainService } from '@apprunner/custom-domain';
 import { ObservabilityConfigurationService } from '@apprunner/observability-configuration';
 import { OperationService } from '@apprunner/operation';
@@ -23,11 +24,12 @@ const ROOMS = [
   VpcIngressConnectionService,
   CredentialResolver,
   TenantService,
+  AutoDeployService,
 ];
 
 /** The application layer: one service per App Runner noun, plus tenancy. */
 @Module({
-  providers: [...ROOMS, { provide: TENANT_BOOTSTRAP, useExisting: AutoScalingConfigurationService }],
-  exports: ROOMS,
+  providers: [...ROOMS, githubAppProvider, { provide: TENANT_BOOTSTRAP, useExisting: AutoScalingConfigurationService }],
+  exports: [...ROOMS, GITHUB_APP],
 })
 export class ApplicationModule {}
