@@ -67,8 +67,9 @@ describe('call records and RBAC derivation', () => {
     w.abort();
     expect(rbacRulesFromCalls(fake.calls)).toEqual([
       { apiGroups: [''], resources: ['namespaces'], verbs: ['create', 'get'] },
-      { apiGroups: [''], resources: ['services'], verbs: ['delete', 'list', 'patch'] },
-      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'patch', 'watch'] },
+      // created by server-side apply (201): kube-apiserver authorizes those as create as well as patch
+      { apiGroups: [''], resources: ['services'], verbs: ['create', 'delete', 'list', 'patch'] },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['create', 'get', 'list', 'patch', 'watch'] },
       { apiGroups: ['apps'], resources: ['deployments/status'], verbs: ['get'] },
     ]);
     // deterministic: the same calls in another order give the same rules

@@ -2,6 +2,7 @@
  * Derives the RBAC rules a client needs from the calls it made: one rule per API group and verb set, listing the
  * resources (subresources as `deployments/status`) used with exactly those verbs. Discovery and other
  * non-resource requests are left out (every authenticated user may make them via `system:discovery`).
+ * A server-side apply (or any PATCH) that created the object (201) is authorized by kube-apiserver as `create` too.
  */
 import type { CallRecord } from './types';
 
@@ -20,6 +21,7 @@ export function rbacRulesFromCalls(calls: readonly CallRecord[]): PolicyRule[] {
     const key = `${c.group}\u0000${resource}`;
     const verbs = verbsByResource.get(key) ?? new Set<string>();
     verbs.add(c.verb);
+    if (c.verb === 'patch' && c.status === 201) verbs.add('create');
     verbsByResource.set(key, verbs);
   }
   const rules = new Map<string, PolicyRule>();
