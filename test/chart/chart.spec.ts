@@ -178,12 +178,15 @@ describe('Helm chart charts/apprunner-k8s', () => {
       expect(find(objects, 'ServiceAccount', `${FULLNAME}-api`).automountServiceAccountToken).toBe(false);
       expect(objects.filter((o) => ['ClusterRole', 'ClusterRoleBinding'].includes(o.kind))).toHaveLength(2);
     }
-    // The only other RBAC: the build namespace's Role, with the kubernetes build driver only.
-    expect(rendered.production.concat(rendered.evaluation).filter((o) => ['Role', 'RoleBinding'].includes(o.kind))).toEqual([]);
-    expect(rendered.existingSecret.filter((o) => ['Role', 'RoleBinding'].includes(o.kind)).map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
-      `Role/apprunner-builds/${FULLNAME}-worker-builds`,
-      `RoleBinding/apprunner-builds/${FULLNAME}-worker-builds`,
-    ]);
+    // The only other RBAC: the build namespace's Role, with the kubernetes build driver only (the default; the
+    // production CI values use buildah).
+    expect(rendered.production.filter((o) => ['Role', 'RoleBinding'].includes(o.kind))).toEqual([]);
+    for (const objects of [rendered.existingSecret, rendered.evaluation]) {
+      expect(objects.filter((o) => ['Role', 'RoleBinding'].includes(o.kind)).map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+        `Role/apprunner-builds/${FULLNAME}-worker-builds`,
+        `RoleBinding/apprunner-builds/${FULLNAME}-worker-builds`,
+      ]);
+    }
   });
 
   it('runs every container non-root, read-only, without privilege escalation or capabilities, with resources and a writable /tmp', () => {
@@ -563,7 +566,7 @@ describe('Helm chart charts/apprunner-k8s', () => {
       const service = find(objects, 'Service', `${FULLNAME}-registry`);
       expect(service.spec.ports).toEqual([{ name: 'registry', port: 5000, targetPort: 'registry', protocol: 'TCP' }]);
       const config = find(objects, 'ConfigMap', FULLNAME).data;
-      expect(config).toMatchObject({ BUILD_REGISTRY: `${FULLNAME}-registry.${NAMESPACE}.svc:5000`, BUILD_REGISTRY_INSECURE: 'true', BUILD_DRIVER: 'buildah' });
+      expect(config).toMatchObject({ BUILD_REGISTRY: `${FULLNAME}-registry.${NAMESPACE}.svc:5000`, BUILD_REGISTRY_INSECURE: 'true', BUILD_DRIVER: 'kubernetes' });
       // An external registry wins over the in-chart one; NodePort for the nodes' container runtime.
       expect(find(render(EVALUATION, ['build.registry.host=registry.example.com/x']), 'ConfigMap', FULLNAME).data).toMatchObject({ BUILD_REGISTRY: 'registry.example.com/x', BUILD_REGISTRY_INSECURE: 'false' });
       const nodePort = render(EVALUATION, ['build.registry.inCluster.service.type=NodePort', 'build.registry.inCluster.service.nodePort=30500']);
