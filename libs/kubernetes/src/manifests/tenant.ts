@@ -12,7 +12,7 @@ import type { KubeObject, TenantInput } from './types';
 /**
  * The tenant's namespace and its guard rails, in apply order:
  * Namespace, ResourceQuota, LimitRange, NetworkPolicy (default deny ingress),
- * NetworkPolicy (allow from the ingress controller). Egress stays open (VPC egress is a later issue).
+ * NetworkPolicy (allow from the ingress controller). Egress is each service's own NetworkPolicy (DEFAULT or VPC).
  */
 export function buildTenantObjects(settings: KubePlatformSettings, tenant: TenantInput): KubeObject[] {
   const s = resolveSettings(settings);
