@@ -62,6 +62,8 @@ export function imageBuilder(config: PlatformConfig, kube: KubeClient): BuildahB
       cloneImage: config.BUILD_CLONE_IMAGE,
       ...(config.BUILD_REGISTRY_AUTH_SECRET ? { registryAuthSecret: config.BUILD_REGISTRY_AUTH_SECRET } : {}),
       tlsVerify: !config.BUILD_REGISTRY_INSECURE,
+      // Build pods keep nothing between builds: layers are cached in the registry, next to each service's images.
+      cacheRepository: (repository) => `${repository}/cache`,
       labels: { 'app.kubernetes.io/managed-by': 'apprunner-k8s', 'app.kubernetes.io/component': 'build' },
     });
   }
