@@ -89,7 +89,13 @@ const DB_HOST = '10.30.0.10'; // in the connector's subnet
 const OUTSIDE_SUBNET = '10.30.1.10'; // in the security group's CIDR, not in the subnet
 
 const ENDPOINTS: EndpointSpec[] = [
-  ...PODS.map((p) => (p.name === 'dns' ? { name: p.name, ips: [p.ip], tcp: [53, 8080], udp: [53] } : { name: p.name, ips: [p.ip], tcp: [8080] })),
+  ...PODS.map((p) =>
+    p.name === 'dns'
+      ? { name: p.name, ips: [p.ip], tcp: [53, 8080], udp: [53] }
+      : p.name === 'ingress'
+        ? { name: p.name, ips: [p.ip], tcp: [443, 8080] }
+        : { name: p.name, ips: [p.ip], tcp: [8080] },
+  ),
   { name: 'internet', ips: [INTERNET], tcp: [80] },
   // The private network, the cloud metadata address and the VPC's subnets, behind one interface.
   { name: 'private', ips: [PRIVATE_HOST, METADATA, DB_HOST, OUTSIDE_SUBNET], tcp: [22, 80, 5432], udp: [8053, 9053] },
@@ -159,7 +165,9 @@ const PROBES: Probe[] = [
   probe('default', 'a-web-1', 'dns', 'udp/53', /*             */ 'C C C C'),
   probe('default', 'a-web-1', 'dns', 'tcp/53', /*             */ 'C C C C'),
   probe('default', 'a-web-1', 'dns', 'tcp/8080', /*           */ 'C D C D'),
-  // Pod IP of the ingress controller: 10/8, denied (a hairpinned call to another service's URL; see docs).
+  // The public ingress controller's pods (a call to another service's URL that kube-proxy short-circuits to them):
+  // HTTPS allowed, its other ports not.
+  probe('default', 'a-web-1', 'ingress', 'tcp/443', /*        */ 'C C C C'),
   probe('default', 'a-web-1', 'ingress', 'tcp/8080', /*       */ 'C D C D'),
   // VPC egress: the connector's subnet on the security group's ports, DNS, nothing else.
   probe('vpc', 'a-db-1', DB_HOST, 'tcp/5432', /*              */ 'C C C C'),

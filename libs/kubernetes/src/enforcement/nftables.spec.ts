@@ -211,13 +211,15 @@ describe('the builders’ own policies, translated', () => {
     expect(() => podFromDeployment(tenant[0], 'x', '10.0.0.1')).toThrow('Expected a Deployment, got Namespace/apprunner-123456789012.');
   });
 
-  it('gives a DEFAULT service pod cluster DNS on 53, its own pods and the internet outside the denied ranges', () => {
+  it('gives a DEFAULT service pod cluster DNS on 53, its own pods, the internet outside the denied ranges and the public ingress controller on 80/443', () => {
     expect(chain(ruleset, 'egress.apprunner-123456789012/web-1')).toEqual([
       `ip daddr 10.244.0.10 udp dport 53 return comment "${svc} egress[0]"`,
       `ip daddr 10.244.0.10 tcp dport 53 return comment "${svc} egress[0]"`,
       `ip daddr { 10.244.1.10, 10.244.1.11 } return comment "${svc} egress[1]"`,
       `ip daddr 0.0.0.0/0 ip daddr != { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, 169.254.0.0/16, 127.0.0.0/8 } return comment "${svc} egress[2]"`,
       `ip6 daddr ::/0 ip6 daddr != { fc00::/7, fe80::/10, ::1/128 } return comment "${svc} egress[2]"`,
+      `ip daddr 10.244.0.20 tcp dport 80 return comment "${svc} egress[3]"`,
+      `ip daddr 10.244.0.20 tcp dport 443 return comment "${svc} egress[3]"`,
       'drop',
     ]);
   });

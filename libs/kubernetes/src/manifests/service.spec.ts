@@ -124,11 +124,22 @@ describe('buildServiceObjects: shape', () => {
           { ipBlock: { cidr: '::/0', except: ['fc00::/7', 'fe80::/10', '::1/128'] } },
         ],
       },
+      {
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': SETTINGS.ingressControllerNamespace } } }],
+        ports: [
+          { protocol: 'TCP', port: 80 },
+          { protocol: 'TCP', port: 443 },
+        ],
+      },
     ]);
     // another tenant's pods (private pod network) match no egress rule: no podSelector reaches outside the service,
-    // no namespaceSelector but DNS's, and every ipBlock excludes the private ranges
+    // no namespaceSelector but DNS's and the public ingress controller's (HTTP(S) only), and every ipBlock excludes
+    // the private ranges
     const peers = policy.spec.egress.flatMap((r: any) => r.to);
-    expect(peers.filter((p: any) => p.namespaceSelector).map((p: any) => p.namespaceSelector.matchLabels)).toEqual([{ 'kubernetes.io/metadata.name': 'kube-system' }]);
+    expect(peers.filter((p: any) => p.namespaceSelector).map((p: any) => p.namespaceSelector.matchLabels)).toEqual([
+      { 'kubernetes.io/metadata.name': 'kube-system' },
+      { 'kubernetes.io/metadata.name': SETTINGS.ingressControllerNamespace },
+    ]);
     const custom = find(buildServiceObjects({ ...SETTINGS, egressDeniedCidrs: ['10.0.0.0/8', '203.0.113.0/24'] }, fullInput()), 'NetworkPolicy') as any;
     expect(custom.spec.egress[2].to[0].ipBlock.except).toEqual(['10.0.0.0/8', '203.0.113.0/24']);
   });

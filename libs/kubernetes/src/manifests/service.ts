@@ -313,9 +313,9 @@ function buildServiceNetworkPolicy(s: ResolvedSettings, input: ServiceInput): Ku
 
 /**
  * App Runner's DEFAULT egress: the public internet, nothing private. Allowed: cluster DNS, the service's own pods,
- * and every address outside `settings.egressDeniedCidrs` (the private, shared and link-local ranges by default, so
- * other tenants' pods, cluster services, nodes and cloud metadata endpoints are out of reach). VPC connectors
- * (EgressType VPC) will open specific private ranges on top of this.
+ * every address outside `settings.egressDeniedCidrs` (the private, shared and link-local ranges by default, so
+ * other tenants' pods, cluster services, nodes and cloud metadata endpoints are out of reach), and the public
+ * ingress controller on 80/443 (the way in to every public service, this one's neighbours included).
  */
 type EgressRules = NonNullable<NonNullable<INetworkPolicy['spec']>['egress']>;
 
@@ -325,6 +325,15 @@ function defaultEgress(s: ResolvedSettings, selector: Record<string, string>): E
   return [
     ...clusterEgress(s, selector),
     { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: v4 } }, { ipBlock: { cidr: '::/0', except: v6 } }] },
+    // Other App Runner services by their public URL: where kube-proxy short-circuits the load balancer's IP to the
+    // public ingress controller's pods (`ipMode: VIP`), the call arrives at their (private) pod IPs, on HTTP(S) only.
+    {
+      to: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: s.ingressControllerNamespace } } }],
+      ports: [
+        { protocol: 'TCP', port: 80 },
+        { protocol: 'TCP', port: 443 },
+      ],
+    },
   ];
 }
 
