@@ -9,7 +9,8 @@ const schema = z.object({
   /** PostgreSQL schema holding the tables; tests use a schema of their own. */
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('public'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
-  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  /** redis://[user:password@]host:port[/db], or rediss:// for TLS. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   /** BullMQ key prefix; tests use a prefix of their own. */
   REDIS_PREFIX: z.string().min(1).default('apprunner'),
   /** The region in ARNs, service URLs and the SigV4 credential scope. */

@@ -34,6 +34,8 @@ export function redisConnection(config: Pick<PlatformConfig, 'REDIS_URL'>, role:
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
     ...(url.pathname.length > 1 ? { db: Number(url.pathname.slice(1)) } : {}),
+    // rediss:// is Redis over TLS (managed Redis services), verified against the system's CAs.
+    ...(url.protocol === 'rediss:' ? { tls: { servername: url.hostname } } : {}),
     ...(role === 'worker' ? { maxRetriesPerRequest: null } : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 }),
   };
 }
