@@ -3,6 +3,7 @@ import type { SourceConfiguration } from '@aws-sdk/client-apprunner';
 import { AutoDeployService, trackedImage } from '@apprunner/auto-deploy';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { Prisma, PrismaService } from '@apprunner/persistence';
+import { PeriodicLock } from '@apprunner/queue';
 import { credentialFor, pullSecretNameFromRoleArn, RegistryClient, type RegistryCredential } from '@apprunner/registry';
 import { KubeClient, type LiveObject } from './kube-client';
 import { KUBE_CLIENT, KubeReconcilers } from './kube.reconciler';
@@ -34,6 +35,7 @@ export class ImagePoller implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly reconcilers: KubeReconcilers,
     @Inject(KUBE_CLIENT) private readonly kube: KubeClient,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    private readonly lock: PeriodicLock,
   ) {
     const insecure = (config.INSECURE_REGISTRIES ?? '').split(',').filter(Boolean);
     if (config.BUILD_REGISTRY_INSECURE && config.BUILD_REGISTRY) insecure.push(config.BUILD_REGISTRY.split('/')[0]);
@@ -44,7 +46,11 @@ export class ImagePoller implements OnApplicationBootstrap, OnApplicationShutdow
     if (this.config.IMAGE_POLL_SECONDS === 0) return;
     this.timer = setInterval(() => {
       if (this.running) return;
-      this.running = this.pollOnce().finally(() => (this.running = undefined));
+      // One replica per interval polls (digests deploy once anyway; this saves the registries the duplicate lookups).
+      this.running = this.lock
+        .tryAcquire('image-poll', this.config.IMAGE_POLL_SECONDS * 900)
+        .then((mine) => (mine ? this.pollOnce() : { images: 0, deployments: 0, failed: 0, pendingStarted: 0 }))
+        .finally(() => (this.running = undefined));
       this.running.catch((e: Error) => this.logger.warn(`image poll failed: ${e.message}`));
     }, this.config.IMAGE_POLL_SECONDS * 1_000);
     this.timer.unref();

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { PrismaService } from '@apprunner/persistence';
+import { PeriodicLock } from '@apprunner/queue';
 import { KubeReconcilers } from './kube.reconciler';
 
 export interface ResyncReport {
@@ -25,13 +26,18 @@ export class ResyncService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly prisma: PrismaService,
     private readonly reconcilers: KubeReconcilers,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    private readonly lock: PeriodicLock,
   ) {}
 
   onApplicationBootstrap(): void {
     if (this.config.RESYNC_SECONDS === 0) return;
     this.timer = setInterval(() => {
       if (this.running) return; // a slow pass is never overlapped by the next one
-      this.running = this.resyncAll().finally(() => (this.running = undefined));
+      // One replica per interval does the pass (the window a little shorter than the interval, so timers can drift).
+      this.running = this.lock
+        .tryAcquire('resync', this.config.RESYNC_SECONDS * 900)
+        .then((mine) => (mine ? this.resyncAll() : { services: 0, failed: 0, seconds: 0 }))
+        .finally(() => (this.running = undefined));
       this.running.then(
         (r) => r.failed > 0 && this.logger.warn(`resync: ${r.failed} of ${r.services} services failed`),
         (e: Error) => this.logger.warn(`resync failed: ${e.message}`),

@@ -1,7 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { Clock, PLATFORM_CONFIG, type PlatformConfig, SystemClock } from '@apprunner/core';
 import { PrismaService } from '@apprunner/persistence';
-import { ReconcileQueue } from '@apprunner/queue';
+import { PeriodicLock, ReconcileQueue } from '@apprunner/queue';
 
 /** Process-wide infrastructure shared by the API and the worker: configuration, clock, database, queue. */
 @Global()
@@ -10,8 +10,8 @@ export class PlatformModule {
   static forRoot(config: PlatformConfig, clock: Clock = new SystemClock()): DynamicModule {
     return {
       module: PlatformModule,
-      providers: [{ provide: PLATFORM_CONFIG, useValue: config }, { provide: Clock, useValue: clock }, PrismaService, ReconcileQueue],
-      exports: [PLATFORM_CONFIG, Clock, PrismaService, ReconcileQueue],
+      providers: [{ provide: PLATFORM_CONFIG, useValue: config }, { provide: Clock, useValue: clock }, PrismaService, ReconcileQueue, PeriodicLock],
+      exports: [PLATFORM_CONFIG, Clock, PrismaService, ReconcileQueue, PeriodicLock],
     };
   }
 }
