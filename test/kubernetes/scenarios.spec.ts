@@ -459,6 +459,34 @@ describe('Kubernetes reconciler scenarios', () => {
     expect(ops[0].endedAt).toBeInstanceOf(Date);
   });
 
+  it('removes the namespace of a tenant the admin deleted, with what the tenant kept in it; other namespaces stay', async () => {
+    const gone = await platform.newTenant('kube-gone');
+    const goneNs = `apprunner-${gone.accountId}`;
+    const svc = (
+      await gone.client.send(
+        new CreateServiceCommand({ ServiceName: 'short-lived', SourceConfiguration: { ImageRepository: { ImageIdentifier: GOOD, ImageRepositoryType: 'ECR', ImageConfiguration: { Port: '8080' } } } }),
+      )
+    ).Service!;
+    const statusOf = async () => (await gone.client.send(new DescribeServiceCommand({ ServiceArn: svc.ServiceArn! }))).Service!.Status;
+    await waitFor(async () => (await statusOf()) === 'RUNNING', 'RUNNING', 20_000);
+    const kept = await fetch(`${kube.url}/api/v1/namespaces/${goneNs}/secrets`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-creds' }, data: { password: Buffer.from('x').toString('base64') } }),
+    });
+    expect(kept.status).toBe(201);
+    await gone.client.send(new DeleteServiceCommand({ ServiceArn: svc.ServiceArn! }));
+    await waitFor(async () => (await statusOf()) === 'DELETED', 'DELETED', 20_000);
+    expect((await platform.admin('DELETE', `/admin/tenants/${gone.accountId}`)).status).toBe(204);
+
+    const resync = platform.worker()!.get(ResyncService);
+    expect(await resync.removeDeletedTenants()).toBe(1);
+    expect(kube.store.get('v1', 'Namespace', undefined, goneNs)).toBeUndefined();
+    expect(kube.store.list('v1', 'Secret', goneNs)).toEqual([]);
+    expect(await resync.removeDeletedTenants()).toBe(0);
+    expect(kube.store.get('v1', 'Namespace', undefined, ns)).toBeDefined();
+  });
+
   it('needs exactly the RBAC rules checked in at docs/worker-rbac.json (the chart grants these)', () => {
     // what the worker asked for (its kubeconfig user), not the tests' own requests to the fake
     const rules = rbacRulesFromCalls(kube.calls.filter((c) => c.user === kube.kubeConfigOptions().users[0].token));

@@ -2,7 +2,9 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { PrismaService } from '@apprunner/persistence';
 import { PeriodicLock } from '@apprunner/queue';
-import { KubeReconcilers } from './kube.reconciler';
+import { KubeClient, type LiveObject } from './kube-client';
+import { KUBE_CLIENT, KubeReconcilers } from './kube.reconciler';
+import { LABELS, namespaceName } from './manifests';
 
 export interface ResyncReport {
   services: number;
@@ -27,6 +29,7 @@ export class ResyncService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly reconcilers: KubeReconcilers,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
     private readonly lock: PeriodicLock,
+    @Inject(KUBE_CLIENT) private readonly kube: KubeClient,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -36,7 +39,11 @@ export class ResyncService implements OnApplicationBootstrap, OnApplicationShutd
       // One replica per interval does the pass (the window a little shorter than the interval, so timers can drift).
       this.running = this.lock
         .tryAcquire('resync', this.config.RESYNC_SECONDS * 900)
-        .then((mine) => (mine ? this.resyncAll() : { services: 0, failed: 0, seconds: 0 }))
+        .then(async (mine) => {
+          if (!mine) return { services: 0, failed: 0, seconds: 0 };
+          await this.removeDeletedTenants().catch((e: Error) => this.logger.warn(`removing deleted tenants' namespaces failed: ${e.message}`));
+          return this.resyncAll();
+        })
         .finally(() => (this.running = undefined));
       this.running.then(
         (r) => r.failed > 0 && this.logger.warn(`resync: ${r.failed} of ${r.services} services failed`),
@@ -50,6 +57,31 @@ export class ResyncService implements OnApplicationBootstrap, OnApplicationShutd
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running?.catch(() => undefined);
+  }
+
+  /**
+   * Namespaces of tenants the admin deleted (tombstones), with everything still in them, are deleted; a tombstone is
+   * settled once its namespace is gone. A tenant created again under the same account keeps its namespace.
+   */
+  async removeDeletedTenants(): Promise<number> {
+    const tombstones = await this.prisma.client.tenantTombstone.findMany({ where: { cleanedAt: null }, take: 100 });
+    let removed = 0;
+    for (const { accountId } of tombstones) {
+      const namespace = namespaceName(this.reconcilers.settings, accountId);
+      if (await this.prisma.client.tenant.findUnique({ where: { accountId }, select: { id: true } })) {
+        await this.prisma.client.tenantTombstone.update({ where: { accountId }, data: { cleanedAt: new Date() } });
+        continue;
+      }
+      const found = await this.kube.get<LiveObject>('v1', 'Namespace', namespace);
+      // Only a namespace this platform made for that tenant (a namespace of the same name made by hand stays).
+      const live = found?.metadata.labels?.[LABELS.tenant] === accountId && found.metadata.labels?.[LABELS.managedBy] === this.config.KUBE_FIELD_MANAGER ? found : undefined;
+      if (live && !live.metadata.deletionTimestamp) await this.kube.delete(live);
+      if (!live || !(await this.kube.get('v1', 'Namespace', namespace))) {
+        await this.prisma.client.tenantTombstone.update({ where: { accountId }, data: { cleanedAt: new Date() } });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /** One pass over every settled service, rate-limited. */

@@ -106,12 +106,22 @@ export class TenantService {
     return view(updated);
   }
 
-  /** Removes a tenant and all its records; refused while it has services that are not deleted. */
+  /**
+   * Removes a tenant and all its records; refused while it has services that are not deleted. A tombstone tells the
+   * worker to remove the tenant's namespace, and whatever the tenant kept there (Secrets), from the cluster.
+   */
   async deleteTenant(accountId: string): Promise<void> {
     const tenant = await this.find(accountId);
     const live = await this.prisma.client.service.count({ where: { tenantId: tenant.id, status: { not: 'DELETED' } } });
     if (live > 0) throw new InvalidStateException(`Tenant ${accountId} still has ${live} service(s); delete them first.`);
-    await this.prisma.client.tenant.delete({ where: { id: tenant.id } });
+    await this.prisma.client.$transaction([
+      this.prisma.client.tenant.delete({ where: { id: tenant.id } }),
+      this.prisma.client.tenantTombstone.upsert({
+        where: { accountId: tenant.accountId },
+        create: { accountId: tenant.accountId },
+        update: { deletedAt: new Date(), cleanedAt: null },
+      }),
+    ]);
   }
 
   /** Issues a SigV4 key pair; the secret is returned once and stored only encrypted. */
