@@ -158,7 +158,7 @@ function adminPaths(): Record<string, Record<string, unknown>> {
   const account = [{ name: 'accountId', in: 'path', required: true, schema: { type: 'string', pattern: '^\\d{12}$' } }];
   return {
     '/admin/tenants': { get: op('AdminListTenants', 'List tenants'), post: op('AdminCreateTenant', 'Create a tenant (with its DefaultConfiguration)', 'AdminCreateTenantRequest', 201) },
-    '/admin/tenants/{accountId}': { parameters: account, get: op('AdminGetTenant', 'Describe a tenant and its quotas'), delete: op('AdminDeleteTenant', 'Delete a tenant without services', undefined, 204) },
+    '/admin/tenants/{accountId}': { parameters: account, get: op('AdminGetTenant', 'Describe a tenant and its quotas'), delete: op('AdminDeleteTenant', 'Delete a tenant without services (the worker then removes its namespace from the cluster)', undefined, 204) },
     '/admin/tenants/{accountId}/quotas': { parameters: account, put: op('AdminSetQuotas', 'Set quota overrides (null resets to the default)', 'AdminQuotaOverrides') },
     '/admin/tenants/{accountId}/access-keys': { parameters: account, post: op('AdminIssueAccessKey', 'Issue a SigV4 access key (secret shown once)', 'AdminCredentialRequest', 201) },
     '/admin/tenants/{accountId}/api-keys': { parameters: account, post: op('AdminIssueApiKey', 'Issue a REST API key (shown once)', 'AdminCredentialRequest', 201) },
