@@ -101,6 +101,7 @@ const EXISTING_PLATFORM_SECRET: K8sObject = {
       REDIS_URL: 'redis://:secret@redis.example.com:6379/0',
       GITHUB_APP_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nbm90IGEga2V5\\n-----END PRIVATE KEY-----',
       GITHUB_WEBHOOK_SECRET: 'webhook-secret-0123456789',
+      GITHUB_CLIENT_SECRET: 'client-secret-0123456789abcdef',
       REGISTRY_WEBHOOK_TOKEN: 'registry-token-0123456789',
     }).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
   ),
@@ -250,6 +251,7 @@ describe('Helm chart charts/apprunner-k8s', () => {
     // A number in a values file is a float to Helm: the App ID must still render as digits.
     expect(loadConfig(containerEnv(existing, mainContainer(existing, 'worker')))).toMatchObject({
       GITHUB_APP_ID: '1234567',
+      GITHUB_CLIENT_ID: 'Iv23liExampleClient01',
       GITHUB_API_URL: 'https://github.example.com/api/v3',
       PUBLIC_URL: 'https://apprunner.example.com',
       KUBE_PRIVATE_INGRESS_CLASS: 'nginx-internal',
@@ -277,6 +279,8 @@ describe('Helm chart charts/apprunner-k8s', () => {
       GITHUB_API_URL: 'https://api.github.com',
       GITHUB_WEB_URL: 'https://github.com',
       GITHUB_WEBHOOK_SECRET: 'webhook-secret-0123456789',
+      GITHUB_CLIENT_ID: 'Iv1.0123456789abcdef',
+      GITHUB_CLIENT_SECRET: 'client-secret-0123456789abcdef',
       REGISTRY_WEBHOOK_TOKEN: 'registry-token-0123456789',
       IMAGE_POLL_SECONDS: 300,
       INSECURE_REGISTRIES: 'registry.lab.internal:5000',
@@ -295,6 +299,8 @@ describe('Helm chart charts/apprunner-k8s', () => {
     });
     expect(JSON.parse(worker.BUILD_RUNTIME_IMAGES!)).toEqual({ PYTHON_311: 'registry.example.com/mirror/python:3.11-slim' });
     expect(worker.GITHUB_APP_PRIVATE_KEY).toBe(api.GITHUB_APP_PRIVATE_KEY);
+    // Handshakes are the API's: the worker never sees the OAuth client secret.
+    expect(worker.GITHUB_CLIENT_SECRET).toBeUndefined();
     const evaluation = loadConfig(containerEnv(rendered.evaluation, mainContainer(rendered.evaluation, 'worker')));
     expect(evaluation.KUBE_PAUSED_BACKEND).toBeUndefined();
     expect(evaluation.GITHUB_APP_ID).toBeUndefined();
@@ -307,13 +313,13 @@ describe('Helm chart charts/apprunner-k8s', () => {
         .env.filter((e: any) => e.valueFrom)
         .map((e: any) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key]);
     const platform = ['DATABASE_URL', 'REDIS_URL', 'MASTER_KEY', 'ADMIN_TOKEN'];
-    // The API: handshakes (the App's key) and the two webhooks; the worker: installation tokens and the push credential (a file).
+    // The API: handshakes (the App's key and OAuth client secret) and the two webhooks; the worker: installation tokens and the push credential (a file).
     expect(secretRefs(rendered.production, 'api')).toEqual(
-      [...platform, 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_WEBHOOK_SECRET', 'REGISTRY_WEBHOOK_TOKEN'].map((k) => [k, FULLNAME, k]),
+      [...platform, 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_WEBHOOK_SECRET', 'GITHUB_CLIENT_SECRET', 'REGISTRY_WEBHOOK_TOKEN'].map((k) => [k, FULLNAME, k]),
     );
     expect(secretRefs(rendered.production, 'worker')).toEqual([...platform, 'GITHUB_APP_PRIVATE_KEY'].map((k) => [k, FULLNAME, k]));
     expect(secretRefs(rendered.evaluation, 'api')).toEqual(platform.map((k) => [k, FULLNAME, k]));
-    expect(secretRefs(rendered.existingSecret, 'api').map((r: string[]) => r[1])).toEqual(Array(7).fill('apprunner-platform'));
+    expect(secretRefs(rendered.existingSecret, 'api').map((r: string[]) => r[1])).toEqual(Array(8).fill('apprunner-platform'));
     for (const objects of Object.values(rendered)) {
       expect(mainContainer(objects, 'api').envFrom).toEqual([{ configMapRef: { name: FULLNAME } }]);
       expect(mainContainer(objects, 'api').volumeMounts.map((m: any) => m.name)).toEqual(['tmp']);
@@ -334,7 +340,7 @@ describe('Helm chart charts/apprunner-k8s', () => {
   });
 
   it('never puts a secret into a ConfigMap', () => {
-    const secretNames = ['DATABASE_URL', 'REDIS_URL', 'MASTER_KEY', 'ADMIN_TOKEN', 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_WEBHOOK_SECRET', 'REGISTRY_WEBHOOK_TOKEN', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD'];
+    const secretNames = ['DATABASE_URL', 'REDIS_URL', 'MASTER_KEY', 'ADMIN_TOKEN', 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_WEBHOOK_SECRET', 'GITHUB_CLIENT_SECRET', 'REGISTRY_WEBHOOK_TOKEN', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD'];
     for (const [set, objects] of Object.entries(rendered)) {
       const secretValues = objects
         .filter((o) => o.kind === 'Secret')
@@ -419,7 +425,7 @@ describe('Helm chart charts/apprunner-k8s', () => {
     // The API server, GitHub, registries on 443; what buildah builds download on 80 and 443.
     expect(ports(worker.egress)).toEqual(['TCP/443', 'TCP/53', 'TCP/5432', 'TCP/6379', 'TCP/6443', 'TCP/80', 'UDP/53']);
     // Without GitHub and builds, the API keeps to the databases; a registry or GitHub on another port opens that port.
-    const plain = render(PRODUCTION, ['config.github.appId=', 'secrets.githubAppPrivateKey=', 'secrets.githubWebhookSecret=', 'build.enabled=false']);
+    const plain = render(PRODUCTION, ['config.github.appId=', 'secrets.githubAppPrivateKey=', 'secrets.githubWebhookSecret=', 'secrets.githubClientSecret=', 'build.enabled=false']);
     expect(ports(find(plain, 'NetworkPolicy', `${FULLNAME}-api`).spec.egress)).toEqual(['TCP/53', 'TCP/5432', 'TCP/6379', 'UDP/53']);
     expect(ports(find(plain, 'NetworkPolicy', `${FULLNAME}-worker`).spec.egress)).toEqual(['TCP/443', 'TCP/53', 'TCP/5432', 'TCP/6379', 'TCP/6443', 'UDP/53']);
     const ghes = render(PRODUCTION, ['config.github.apiUrl=https://ghe.example.com:8443/api/v3', 'build.registry.host=registry.example.com:5443/x', 'build.driver=kubernetes']);
@@ -606,8 +612,11 @@ describe('Helm chart charts/apprunner-k8s', () => {
       [['config.github.appSlug='], 'config.github.appSlug is required with config.github.appId'],
       [['secrets.githubAppPrivateKey='], 'secrets.githubAppPrivateKey is required with config.github.appId: the App\'s PEM private key (--set-file'],
       [['secrets.githubWebhookSecret='], 'secrets.githubWebhookSecret is required with config.github.appId'],
+      [['config.github.clientId='], "config.github.clientId is required with config.github.appId: the App's Client ID"],
+      [['secrets.githubClientSecret='], "secrets.githubClientSecret is required with config.github.appId: a client secret generated on the App's settings page, or key GITHUB_CLIENT_SECRET of secrets.existingSecret"],
       [['ingress.enabled=false'], 'config.github.appId needs the API\'s external URL'],
-      [['config.github.appId='], 'secrets.githubAppPrivateKey / secrets.githubWebhookSecret are set but config.github.appId is empty'],
+      [['config.github.appId='], 'secrets.githubAppPrivateKey / secrets.githubWebhookSecret / secrets.githubClientSecret are set but config.github.appId is empty'],
+      [['config.github.appId=', 'secrets.githubAppPrivateKey=', 'secrets.githubWebhookSecret='], 'secrets.githubClientSecret are set but config.github.appId is empty'],
       [['secrets.registryWebhookToken='], 'secrets.registryWebhookToken is required with config.registryWebhook.enabled'],
       [['config.registryWebhook.enabled=false'], 'secrets.registryWebhookToken is set but config.registryWebhook.enabled is false'],
     ])('fail GitHub and build values %j with a clear message', (sets, message) => {
@@ -643,6 +652,8 @@ describe('Helm chart charts/apprunner-k8s', () => {
       ['config.publicUrl=apprunner.example.com', '/config/publicUrl'],
       ['secrets.githubAppPrivateKey=app.private-key.pem', '/secrets/githubAppPrivateKey'],
       ['secrets.githubWebhookSecret=short', '/secrets/githubWebhookSecret'],
+      ['secrets.githubClientSecret=short', '/secrets/githubClientSecret'],
+      ['config.github.clientId=Iv1/abc', '/config/github/clientId'],
       ['secrets.registryWebhookToken=short', '/secrets/registryWebhookToken'],
       ['build.driver=docker', '/build/driver'],
       ['build.registry.host=https://registry.example.com', '/build/registry/host'],
@@ -804,12 +815,13 @@ describe('Helm chart prerequisite checks against a cluster (Helm lookup, kube-fa
   it('name the keys an existing Secret lacks', async () => {
     const partial = { ...EXISTING_PLATFORM_SECRET, data: { ...EXISTING_PLATFORM_SECRET.data } } as KubeObject & { data: Record<string, string> };
     delete partial.data.GITHUB_WEBHOOK_SECRET;
+    delete partial.data.GITHUB_CLIENT_SECRET;
     delete partial.data.REGISTRY_WEBHOOK_TOKEN;
     complete.store.put(partial);
     try {
       const r = await check('complete');
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain('Secret "apprunner-platform" (secrets.existingSecret) lacks GITHUB_WEBHOOK_SECRET, REGISTRY_WEBHOOK_TOKEN');
+      expect(r.stderr).toContain('Secret "apprunner-platform" (secrets.existingSecret) lacks GITHUB_WEBHOOK_SECRET, GITHUB_CLIENT_SECRET, REGISTRY_WEBHOOK_TOKEN');
       // Without GitHub and the registry webhook, those keys are not needed.
       const off = await check('complete', ['config.github.appId=', 'config.registryWebhook.enabled=false']);
       expect(off.stderr).toBe('');

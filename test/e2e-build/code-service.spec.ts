@@ -15,6 +15,8 @@ import type { TestPlatform, TestTenant } from '../support/platform';
 import { waitFor } from '../support/wait';
 
 const INSTALLATION = 4242;
+/** Mallory's own installation of the App: she is a GitHub user of the App, but not one who can access INSTALLATION. */
+const MALLORY_INSTALLATION = 5151;
 
 const appYaml = (version: string, buildCommand = `echo "building $MARKER" && echo ${version} > /app/version.txt`) => `version: 1.0
 runtime: nodejs18
@@ -55,7 +57,11 @@ describe('code-based services: GitHub push → build → deploy', () => {
 
   beforeAll(async () => {
     stack = await startCodeStack({
-      installations: [{ id: INSTALLATION, account: 'acme', repositories: ['acme/web', 'acme/mono'] }],
+      // Users (code-stack's default): acme can access INSTALLATION, mallory only her own installation.
+      installations: [
+        { id: INSTALLATION, account: 'acme', repositories: ['acme/web', 'acme/mono'] },
+        { id: MALLORY_INSTALLATION, account: 'mallory', repositories: [] },
+      ],
       seed: async (reposDir) => {
         repo = await createBareRepo(reposDir, 'acme/web', { 'apprunner.yaml': appYaml('v1'), 'index.html': '<h1>v1</h1>\n' });
         // A monorepo: the service lives in services/api, configured through the API (its apprunner.yaml is ignored).
@@ -106,26 +112,53 @@ describe('code-based services: GitHub push → build → deploy', () => {
     expect(`${url.origin}${url.pathname}`).toBe(`${github.webUrl}/apps/apprunner-e2e/installations/new`);
     const state = url.searchParams.get('state')!;
 
+    // GitHub returns to the setup URL with the installation and, since the App requests user authorization during
+    // installation, a one-time code of the installing user.
+    const setupUrl = (installationId: number, code: string | undefined, withState = state) =>
+      `${platform.url}/github/setup?${code ? `code=${code}&` : ''}installation_id=${installationId}&setup_action=install&state=${encodeURIComponent(withState)}`;
+    const messageOf = async (res: Response) => ((await res.json()) as { message: string }).message;
+    const status = async () => (await tenant.client.send(new ListConnectionsCommand({ ConnectionName: 'acme-github' }))).ConnectionSummaryList?.[0]?.Status;
+
     // A tampered state is refused and binds nothing.
-    const forged = await fetch(`${platform.url}/github/setup?installation_id=${INSTALLATION}&setup_action=install&state=${encodeURIComponent(`${state}x`)}`);
+    const forged = await fetch(setupUrl(INSTALLATION, github.authorize('acme'), `${state}x`));
     expect(forged.status).toBe(400);
+    // installation_id alone proves nothing (it can be spoofed): without the user's code the callback is refused.
+    const noCode = await fetch(setupUrl(INSTALLATION, undefined));
+    expect(noCode.status).toBe(400);
+    expect(await messageOf(noCode)).toContain("authorize the platform's GitHub App");
+    // Someone who can't access the installation (mallory, with a real code of her own) is refused.
+    const spoofed = await fetch(setupUrl(INSTALLATION, github.authorize('mallory')));
+    expect(spoofed.status).toBe(400);
+    expect(await messageOf(spoofed)).toContain(`installation ${INSTALLATION} is not one of yours`);
     // An installation the App doesn't have is refused.
-    const unknown = await fetch(`${platform.url}/github/setup?installation_id=999&setup_action=install&state=${encodeURIComponent(state)}`);
+    const unknown = await fetch(setupUrl(999, github.authorize('acme')));
     expect(unknown.status).toBe(400);
+    // A made-up code is refused as such.
+    const madeUp = await fetch(setupUrl(INSTALLATION, '0123456789abcdef0123'));
+    expect(madeUp.status).toBe(400);
+    expect(await messageOf(madeUp)).toContain('GitHub refused the authorization code');
+    expect(await status()).toBe('PENDING_HANDSHAKE');
 
-    const setup = await fetch(`${platform.url}/github/setup?installation_id=${INSTALLATION}&setup_action=install&state=${encodeURIComponent(state)}`);
+    // The user who installed the App: AVAILABLE.
+    const code = github.authorize('acme');
+    const setup = await fetch(setupUrl(INSTALLATION, code));
     expect(setup.status).toBe(200);
-    const listed = await tenant.client.send(new ListConnectionsCommand({ ConnectionName: 'acme-github' }));
-    expect(listed.ConnectionSummaryList?.[0]?.Status).toBe('AVAILABLE');
+    expect(await status()).toBe('AVAILABLE');
+    // The code was used up: replaying the callback is refused.
+    expect((await fetch(setupUrl(INSTALLATION, code))).status).toBe(400);
 
-    // Another tenant can't bind the same installation with a handshake of its own.
+    // Another tenant can't bind the same installation with a handshake of its own: its user can't access the
+    // installation, and even a code of acme's user would meet the installation already bound to this tenant.
     const other = await platform.newTenant('code-e2e-other');
     const theirs = await other.client.send(new CreateConnectionCommand({ ConnectionName: 'theirs', ProviderType: 'GITHUB' }));
     const theirHandshake = await platform.rest(other.apiKey, 'POST', `/v1/connections/${encodeURIComponent(theirs.Connection!.ConnectionArn!)}/handshake`);
     const theirState = new URL(theirHandshake.body.HandshakeUrl).searchParams.get('state')!;
-    const stolen = await fetch(`${platform.url}/github/setup?installation_id=${INSTALLATION}&setup_action=install&state=${encodeURIComponent(theirState)}`);
+    const stolen = await fetch(setupUrl(INSTALLATION, github.authorize('mallory'), theirState));
     expect(stolen.status).toBe(400);
-    expect(await stolen.text()).toContain('belongs to another account');
+    expect(await messageOf(stolen)).toContain('is not one of yours');
+    const bound = await fetch(setupUrl(INSTALLATION, github.authorize('acme'), theirState));
+    expect(bound.status).toBe(400);
+    expect(await messageOf(bound)).toContain('belongs to another account');
   });
 
   it('creates a code-based service: the commit is built with buildah, pushed to the registry and deployed by digest', async () => {

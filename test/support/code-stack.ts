@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type FakeKube, startFakeKube } from '@apprunner/kube-fake';
 import { buildBaseImage, type LocalRegistry, startLocalRegistry } from '../../libs/build/src/testing';
-import { generateAppKeyPair, type GitHubStub, startGitHubStub } from '../../libs/github/src/testing';
+import { generateAppKeyPair, type GitHubStub, type GitHubStubUser, startGitHubStub } from '../../libs/github/src/testing';
 import { startTestPlatform, type TestPlatform, type TestTenant } from './platform';
 
 export interface CodeStack {
@@ -15,8 +15,14 @@ export interface CodeStack {
   kube: FakeKube;
   platform: TestPlatform;
   webhookSecret: string;
-  /** A connection of `tenant` made AVAILABLE through the handshake and the App's setup callback. */
-  connect(tenant: TestTenant, name: string, installationId: number): Promise<string>;
+  /** The App's OAuth client credentials the platform is configured with (the stub checks them). */
+  clientId: string;
+  clientSecret: string;
+  /**
+   * A connection of `tenant` made AVAILABLE through the handshake and the App's setup callback, as the user who
+   * installed the App (`installer`, default the installation's account) authorizes it during the installation.
+   */
+  connect(tenant: TestTenant, name: string, installationId: number, installer?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -28,6 +34,8 @@ export interface CodeStack {
  */
 export async function startCodeStack(opts: {
   installations: { id: number; account: string; repositories: string[] }[];
+  /** GitHub users who can authorize the App; default: one per installation account, who can access that installation. */
+  users?: GitHubStubUser[];
   seed: (reposDir: string) => Promise<void>;
   env?: Record<string, string>;
 }): Promise<CodeStack> {
@@ -38,7 +46,10 @@ export async function startCodeStack(opts: {
   const base = await buildBaseImage(registry.host, { root: join(dir, 'builds', 'storage'), runroot: join(dir, 'builds', 'run') });
   const keys = await generateAppKeyPair();
   await opts.seed(reposDir);
-  const github = await startGitHubStub({ appId: '1001', publicKeyPem: keys.publicKeyPem, repositoriesDir: reposDir, installations: opts.installations });
+  const clientId = 'Iv1.c0de57ac4e2e0001';
+  const clientSecret = 'code-stack-client-secret-0123456789abcdef';
+  const users = opts.users ?? defaultUsers(opts.installations);
+  const github = await startGitHubStub({ appId: '1001', publicKeyPem: keys.publicKeyPem, repositoriesDir: reposDir, installations: opts.installations, clientId, clientSecret, users });
   const kube = await startFakeKube();
   kube.simulator.start(20);
   const platform = await startTestPlatform({
@@ -49,6 +60,8 @@ export async function startCodeStack(opts: {
       GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem,
       GITHUB_APP_SLUG: 'apprunner-e2e',
       GITHUB_WEBHOOK_SECRET: webhookSecret,
+      GITHUB_CLIENT_ID: clientId,
+      GITHUB_CLIENT_SECRET: clientSecret,
       GITHUB_API_URL: github.apiUrl,
       GITHUB_WEB_URL: github.webUrl,
       BUILD_REGISTRY: registry.host,
@@ -66,13 +79,18 @@ export async function startCodeStack(opts: {
     kube,
     platform,
     webhookSecret,
-    async connect(tenant, name, installationId) {
+    clientId,
+    clientSecret,
+    async connect(tenant, name, installationId, installer) {
       const { CreateConnectionCommand } = await import('@aws-sdk/client-apprunner');
       const created = await tenant.client.send(new CreateConnectionCommand({ ConnectionName: name, ProviderType: 'GITHUB' }));
       const arn = created.Connection!.ConnectionArn!;
       const handshake = await platform.rest(tenant.apiKey, 'POST', `/v1/connections/${encodeURIComponent(arn)}/handshake`);
       const state = new URL(handshake.body.HandshakeUrl).searchParams.get('state')!;
-      const setup = await fetch(`${platform.url}/github/setup?installation_id=${installationId}&setup_action=install&state=${encodeURIComponent(state)}`);
+      const login = installer ?? opts.installations.find((i) => i.id === installationId)?.account;
+      if (!login) throw new Error(`connect(${name}): installation ${installationId} is not in the stack; name the installer`);
+      const code = github.authorize(login);
+      const setup = await fetch(`${platform.url}/github/setup?code=${code}&installation_id=${installationId}&setup_action=install&state=${encodeURIComponent(state)}`);
       if (setup.status !== 200) throw new Error(`handshake of ${name} failed: ${await setup.text()}`);
       return arn;
     },
@@ -84,4 +102,11 @@ export async function startCodeStack(opts: {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** One user per installation account, who can access the installations of that account (as its owner or an org admin). */
+function defaultUsers(installations: { id: number; account: string }[]): GitHubStubUser[] {
+  const byAccount = new Map<string, number[]>();
+  for (const i of installations) byAccount.set(i.account, [...(byAccount.get(i.account) ?? []), i.id]);
+  return [...byAccount].map(([login, ids]) => ({ login, installations: ids }));
 }

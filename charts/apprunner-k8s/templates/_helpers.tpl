@@ -110,17 +110,23 @@ rendered, so a missing value fails `helm install`, `helm upgrade` and `helm temp
 {{- if not $v.config.github.appSlug }}
 {{- fail "config.github.appSlug is required with config.github.appId: the App's URL name (https://github.com/apps/<appSlug>)" }}
 {{- end }}
+{{- if not $v.config.github.clientId }}
+{{- fail "config.github.clientId is required with config.github.appId: the App's Client ID (its settings page), for the user authorization that verifies the setup callback" }}
+{{- end }}
 {{- if and $inline (not $v.secrets.githubAppPrivateKey) }}
 {{- fail "secrets.githubAppPrivateKey is required with config.github.appId: the App's PEM private key (--set-file secrets.githubAppPrivateKey=app.private-key.pem), or key GITHUB_APP_PRIVATE_KEY of secrets.existingSecret" }}
 {{- end }}
 {{- if and $inline (not $v.secrets.githubWebhookSecret) }}
 {{- fail "secrets.githubWebhookSecret is required with config.github.appId: the webhook secret set on the App (openssl rand -hex 32), or key GITHUB_WEBHOOK_SECRET of secrets.existingSecret" }}
 {{- end }}
+{{- if and $inline (not $v.secrets.githubClientSecret) }}
+{{- fail "secrets.githubClientSecret is required with config.github.appId: a client secret generated on the App's settings page, or key GITHUB_CLIENT_SECRET of secrets.existingSecret" }}
+{{- end }}
 {{- if not (include "apprunner-k8s.publicUrl" .) }}
 {{- fail "config.github.appId needs the API's external URL for the App's setup callback and webhook: set config.publicUrl (https://apprunner.example.com) or enable the Ingress (ingress.enabled, ingress.host)" }}
 {{- end }}
-{{- else if and $inline (or $v.secrets.githubAppPrivateKey $v.secrets.githubWebhookSecret) }}
-{{- fail "secrets.githubAppPrivateKey / secrets.githubWebhookSecret are set but config.github.appId is empty: set config.github.appId and config.github.appSlug, or remove the secrets" }}
+{{- else if and $inline (or $v.secrets.githubAppPrivateKey $v.secrets.githubWebhookSecret $v.secrets.githubClientSecret) }}
+{{- fail "secrets.githubAppPrivateKey / secrets.githubWebhookSecret / secrets.githubClientSecret are set but config.github.appId is empty: set config.github.appId, config.github.appSlug and config.github.clientId, or remove the secrets" }}
 {{- end }}
 {{- if and $v.config.registryWebhook.enabled $inline (not $v.evaluation.enabled) (not $v.secrets.registryWebhookToken) }}
 {{- fail "secrets.registryWebhookToken is required with config.registryWebhook.enabled: at least 16 characters (openssl rand -hex 24), or key REGISTRY_WEBHOOK_TOKEN of secrets.existingSecret" }}
@@ -177,7 +183,7 @@ seccompProfile:
 
 {{/*
 The environment of a process: the ConfigMap whole, the four platform secrets, and the secrets its part needs - the
-API the GitHub App (connection handshakes) and the webhook secrets, the worker the GitHub App (installation tokens)
+API the GitHub App's key and OAuth client secret (connection handshakes) and the webhook secrets, the worker the GitHub App (installation tokens)
 and the registry's push credential (a file). Call with (dict "ctx" $ "component" "api"|"worker"|"init").
 */}}
 {{- define "apprunner-k8s.env" -}}
@@ -188,7 +194,7 @@ and the registry's push credential (a file). Call with (dict "ctx" $ "component"
 {{- end }}
 {{- if eq .component "api" }}
 {{- if include "apprunner-k8s.githubEnabled" $ctx }}
-{{- $keys = append $keys "GITHUB_WEBHOOK_SECRET" }}
+{{- $keys = concat $keys (list "GITHUB_WEBHOOK_SECRET" "GITHUB_CLIENT_SECRET") }}
 {{- end }}
 {{- if $ctx.Values.config.registryWebhook.enabled }}
 {{- $keys = append $keys "REGISTRY_WEBHOOK_TOKEN" }}

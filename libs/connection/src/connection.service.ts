@@ -8,11 +8,11 @@ import type {
   ListConnectionsResponse,
 } from '@aws-sdk/client-apprunner';
 import { Clock, decodeNextToken, formatArn, InvalidRequestException, InvalidStateException, newResourceId, page, PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
-import { type GitHubAppClient, signHandshakeState, verifyHandshakeState } from '@apprunner/github';
+import { GitHubApiError, type GitHubAppClient, signHandshakeState, verifyHandshakeState } from '@apprunner/github';
 import { type Connection, type Prisma, PrismaService } from '@apprunner/persistence';
 import { TagService } from '@apprunner/tag';
 import { type CallContext, enforceQuota, lockTenant, notFound, ownArn } from '@apprunner/tenancy';
-import { GITHUB_APP, handshakeKey } from './github-app.provider';
+import { GITHUB_APP, handshakeKey, missingUserAuthorizationSettings } from './github-app.provider';
 
 const NOUN = 'connection';
 /** How long a handshake link stays valid. */
@@ -23,6 +23,8 @@ const HANDSHAKE_TTL_SECONDS = 3_600;
 export class ConnectionService {
   private readonly logger = new Logger(ConnectionService.name);
   private readonly stateKey: Buffer;
+  /** OAuth client settings the handshake needs but the platform lacks; handshakes are refused until they are set. */
+  private readonly missingOAuthSettings: string[];
 
   constructor(
     private readonly prisma: PrismaService,
@@ -32,6 +34,7 @@ export class ConnectionService {
     @Inject(GITHUB_APP) private readonly github: GitHubAppClient | null,
   ) {
     this.stateKey = handshakeKey(config);
+    this.missingOAuthSettings = missingUserAuthorizationSettings(config);
   }
 
   /**
@@ -45,6 +48,7 @@ export class ConnectionService {
     }
     if (row.status === 'AVAILABLE') throw new InvalidStateException(`The connection is already AVAILABLE: ${arn}`);
     if (!this.github) throw new InvalidRequestException('GitHub is not configured on this platform (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_SLUG): ask the platform administrator.');
+    this.requireUserAuthorization();
     const now = this.clock.now();
     const state = signHandshakeState(this.stateKey, row.id, now, HANDSHAKE_TTL_SECONDS);
     return { ConnectionArn: row.arn, HandshakeUrl: this.github.installationUrl(state), ExpiresAt: new Date(now.getTime() + HANDSHAKE_TTL_SECONDS * 1_000) };
@@ -52,14 +56,29 @@ export class ConnectionService {
 
   /**
    * Step 2: GitHub's setup callback after the installation. The state proves which connection (and so which tenant)
-   * asked; the installation is checked with the App's own credentials; an installation already bound to another
-   * tenant's connection is refused, so a guessed installation id gives nobody access to someone else's repositories.
+   * asked. installation_id alone can be spoofed, so the App requests user authorization during installation and the
+   * callback carries a `code`: the installation must be one the authorizing user can access. It is also checked with
+   * the App's own credentials, and one already bound to another tenant's connection is refused.
    */
-  async completeHandshake(state: string, installationId: number): Promise<Connection> {
+  async completeHandshake(state: string, installationId: number, code: string | undefined): Promise<Connection> {
     if (!this.github) throw new InvalidRequestException('GitHub is not configured on this platform.');
+    this.requireUserAuthorization();
     const verified = verifyHandshakeState(this.stateKey, state, this.clock.now());
     if ('error' in verified) throw new InvalidRequestException(`The handshake link is not valid: ${verified.error}. Start the handshake again.`);
     if (!Number.isSafeInteger(installationId) || installationId <= 0) throw new InvalidRequestException('installation_id must be a positive integer.');
+    if (!code) {
+      throw new InvalidRequestException(
+        "The setup callback carries no authorization code: authorize the platform's GitHub App when GitHub asks during the installation (start the handshake again).",
+      );
+    }
+    const mine = await this.github.userInstallationIds(code).catch((e: unknown) => {
+      // The caller's fault (a stale, reused or made-up code): a 400 saying so. Anything else is the platform's problem.
+      if (e instanceof GitHubApiError && e.kind === 'AUTHORIZATION_CODE_REJECTED') {
+        throw new InvalidRequestException(`GitHub refused the authorization code of the setup callback (it is valid once, for ten minutes): start the handshake again.`);
+      }
+      throw e;
+    });
+    if (!mine.has(installationId)) throw new InvalidRequestException(`GitHub installation ${installationId} is not one of yours: install the App from the handshake link and authorize it as the installing user.`);
     const installation = await this.github.getInstallation(installationId);
     if (!installation) throw new InvalidRequestException(`GitHub installation ${installationId} of this platform's app does not exist.`);
     if (installation.suspended) throw new InvalidRequestException(`GitHub installation ${installationId} is suspended; unsuspend it on GitHub and start the handshake again.`);
@@ -77,6 +96,14 @@ export class ConnectionService {
       this.logger.log(`connection ${row.arn} bound to GitHub installation ${installationId} (${installation.account})`);
       return updated;
     });
+  }
+
+  /** Without the App's OAuth client credentials the setup callback can't be verified: no handshakes (secure by default). */
+  private requireUserAuthorization(): void {
+    if (this.missingOAuthSettings.length === 0) return;
+    throw new InvalidRequestException(
+      `GitHub user authorization is not configured on this platform (${this.missingOAuthSettings.join(', ')}: the App's OAuth client credentials), so handshakes can't be verified: ask the platform administrator.`,
+    );
   }
 
   async create(ctx: CallContext, input: CreateConnectionRequest): Promise<CreateConnectionResponse> {

@@ -13,9 +13,16 @@ export function githubAppFromConfig(config: PlatformConfig): GitHubAppClient | n
     privateKey: config.GITHUB_APP_PRIVATE_KEY.replace(/\\n/g, '\n'),
     webhookSecret: config.GITHUB_WEBHOOK_SECRET ?? '',
     slug: config.GITHUB_APP_SLUG,
+    clientId: config.GITHUB_CLIENT_ID,
+    clientSecret: config.GITHUB_CLIENT_SECRET,
     apiUrl: config.GITHUB_API_URL.replace(/\/+$/, ''),
     webUrl: config.GITHUB_WEB_URL.replace(/\/+$/, ''),
   });
+}
+
+/** The OAuth client settings a handshake needs that are unset (the worker needs none of them). */
+export function missingUserAuthorizationSettings(config: Pick<PlatformConfig, 'GITHUB_CLIENT_ID' | 'GITHUB_CLIENT_SECRET'>): string[] {
+  return [config.GITHUB_CLIENT_ID ? '' : 'GITHUB_CLIENT_ID', config.GITHUB_CLIENT_SECRET ? '' : 'GITHUB_CLIENT_SECRET'].filter(Boolean);
 }
 
 export const githubAppProvider: Provider = {

@@ -80,6 +80,12 @@ const schema = z.object({
   GITHUB_APP_SLUG: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).optional(),
   /** Secret the App signs webhook deliveries with (X-Hub-Signature-256). */
   GITHUB_WEBHOOK_SECRET: z.string().min(16).optional(),
+  /**
+   * The App's OAuth client credentials: the setup callback's `code` becomes a user access token, and the installation
+   * must be one the user can access (installation_id alone can be spoofed). Required for handshakes with the App.
+   */
+  GITHUB_CLIENT_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(16).optional(),
   /** GitHub Enterprise Server: https://HOST/api/v3 and https://HOST. */
   GITHUB_API_URL: z.url().default('https://api.github.com'),
   GITHUB_WEB_URL: z.url().default('https://github.com'),

@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +9,10 @@ import { isolatedGitEnv, runGit } from './git';
 import { type AppKeyPair, type BareRepo, createBareRepo, generateAppKeyPair, type GitHubStub, signedWebhookRequest, startGitHubStub } from './testing';
 
 const APP_ID = '424242';
+const CLIENT_ID = 'Iv1.0123456789abcdef';
+const CLIENT_SECRET = '0123456789abcdef0123456789abcdef01234567';
+/** More installations than one page of GET /user/installations holds (100). */
+const MANY = Array.from({ length: 150 }, (_, i) => 1_000 + i);
 
 describe('GitHubAppClient against the GitHub stub', () => {
   let dir: string;
@@ -22,6 +28,8 @@ describe('GitHubAppClient against the GitHub stub', () => {
     slug: 'apprunner-k8s',
     apiUrl: s.apiUrl,
     webUrl: s.webUrl,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
     ...overrides,
   });
 
@@ -34,9 +42,16 @@ describe('GitHubAppClient against the GitHub stub', () => {
       { id: 11, account: 'acme', repositories: ['acme/web'] },
       { id: 12, account: 'other', repositories: ['other/secret'] },
       { id: 13, account: 'sleepy', repositories: ['acme/web'] },
+      ...MANY.map((id) => ({ id, account: `org-${id}`, repositories: [] })),
     ];
-    stub = await startGitHubStub({ appId: APP_ID, publicKeyPem: keys.publicKeyPem, repositoriesDir: dir, installations });
-    ghe = await startGitHubStub({ appId: APP_ID, publicKeyPem: keys.publicKeyPem, repositoriesDir: dir, installations, apiPathPrefix: '/api/v3' });
+    const users = [
+      { login: 'mona', installations: [11, 13] },
+      { login: 'nobody', installations: [] },
+      { login: 'busy', installations: [...MANY, 12] },
+    ];
+    const common = { appId: APP_ID, publicKeyPem: keys.publicKeyPem, repositoriesDir: dir, installations, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, users };
+    stub = await startGitHubStub(common);
+    ghe = await startGitHubStub({ ...common, apiPathPrefix: '/api/v3' });
   });
 
   afterAll(async () => {
@@ -180,6 +195,128 @@ describe('GitHubAppClient against the GitHub stub', () => {
     const unauthenticated = await fetch(`${stub.apiUrl}/repos/acme/web/commits/main`);
     expect(unauthenticated.status).toBe(401);
     expect(await unauthenticated.json()).toMatchObject({ message: 'Bad credentials' });
+  });
+
+  it("lists the installations of the user who authorized a code, and the code works once", async () => {
+    const client = new GitHubAppClient(settings(stub));
+    const code = stub.authorize('mona');
+    expect(code).toMatch(/^[0-9a-f]{20}$/);
+    await expect(client.userInstallationIds(code)).resolves.toEqual(new Set([11, 13]));
+    await expect(client.userInstallationIds(stub.authorize('nobody'))).resolves.toEqual(new Set());
+    // A code is single-use, as on GitHub: replaying the callback gets nothing.
+    const replay = await client.userInstallationIds(code).catch((e: unknown) => e);
+    expect(replay).toBeInstanceOf(GitHubApiError);
+    expect(replay).toMatchObject({ kind: 'AUTHORIZATION_CODE_REJECTED', transient: false });
+  });
+
+  it('names a bad or expired code, and refuses a malformed one without asking GitHub', async () => {
+    const client = new GitHubAppClient(settings(stub));
+    const bad = await client.userInstallationIds('0123456789abcdef0123').catch((e: unknown) => e);
+    expect(bad).toMatchObject({ kind: 'AUTHORIZATION_CODE_REJECTED', status: 200 });
+    expect((bad as Error).message).toBe(
+      'Exchanging the authorization code of the setup callback for a GitHub user access token failed: GitHub refused the code ' +
+        '(bad_verification_code: The code passed is incorrect or expired.). A code is valid once, for ten minutes.',
+    );
+    const before = stub.requests().length;
+    await expect(client.userInstallationIds('a b')).rejects.toMatchObject({ kind: 'AUTHORIZATION_CODE_REJECTED', message: expect.stringMatching(/the code is malformed$/) });
+    await expect(client.userInstallationIds('')).rejects.toMatchObject({ kind: 'AUTHORIZATION_CODE_REJECTED' });
+    expect(stub.requests().length).toBe(before);
+  });
+
+  it("reports wrong OAuth client credentials as the App's credentials, naming the settings", async () => {
+    const code = stub.authorize('mona');
+    const wrong = new GitHubAppClient(settings(stub, { clientSecret: 'ffffffffffffffffffffffffffffffffffffffff' }));
+    const refused = await wrong.userInstallationIds(code).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(GitHubApiError);
+    expect(refused).toMatchObject({ kind: 'APP_CREDENTIALS_REJECTED', transient: false });
+    expect((refused as Error).message).toMatch(/incorrect_client_credentials: The client_id and\/or client_secret passed are incorrect\.\)\. Check GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET\.$/);
+    // The secret never shows in what the caller sees.
+    expect((refused as Error).message).not.toContain('ffffffff');
+    await expect(new GitHubAppClient(settings(stub, { clientId: 'Iv1.other' })).userInstallationIds(code)).rejects.toMatchObject({ kind: 'APP_CREDENTIALS_REJECTED' });
+    // Unconfigured credentials are a platform setting, not something to send to GitHub.
+    expect(new GitHubAppClient(settings(stub, { clientSecret: undefined })).userAuthorizationConfigured).toBe(false);
+    await expect(new GitHubAppClient(settings(stub, { clientSecret: undefined })).userInstallationIds(code)).rejects.toThrow(/GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET/);
+    // A refused exchange did not use the code up.
+    await expect(new GitHubAppClient(settings(stub)).userInstallationIds(code)).resolves.toEqual(new Set([11, 13]));
+  });
+
+  it('follows the Link header over every page of the user\'s installations', async () => {
+    const client = new GitHubAppClient(settings(stub));
+    const before = stub.requests().length;
+    const ids = await client.userInstallationIds(stub.authorize('busy'));
+    expect(ids).toEqual(new Set([...MANY, 12]));
+    expect(stub.requests().slice(before)).toEqual(['POST /login/oauth/access_token', 'GET /user/installations', 'GET /user/installations']);
+  });
+
+  it('exchanges on the web host and lists on the API path of GitHub Enterprise Server', async () => {
+    const client = new GitHubAppClient(settings(ghe));
+    const before = ghe.requests().length;
+    await expect(client.userInstallationIds(ghe.authorize('mona'))).resolves.toEqual(new Set([11, 13]));
+    expect(ghe.requests().slice(before)).toEqual(['POST /login/oauth/access_token', 'GET /api/v3/user/installations']);
+  });
+
+  it('serves the OAuth exchange and the user installations as GitHub does (form answer by default, Link pages, user tokens only)', async () => {
+    const form = new URLSearchParams({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, code: stub.authorize('busy') });
+    const exchanged = await fetch(`${stub.webUrl}/login/oauth/access_token`, { method: 'POST', body: form });
+    expect(exchanged.status).toBe(200);
+    expect(exchanged.headers.get('content-type')).toMatch(/^application\/x-www-form-urlencoded/);
+    const answer = new URLSearchParams(await exchanged.text());
+    expect(answer.get('token_type')).toBe('bearer');
+    const token = answer.get('access_token')!;
+    expect(token).toMatch(/^ghu_[A-Za-z0-9]{36}$/);
+    // JSON bodies are accepted too; errors come with HTTP 200.
+    const json = await fetch(`${stub.webUrl}/login/oauth/access_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, code: 'used-or-unknown' }),
+    });
+    expect(json.status).toBe(200);
+    expect(await json.json()).toMatchObject({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' });
+
+    const page2 = await fetch(`${stub.apiUrl}/user/installations?per_page=2&page=2`, { headers: { authorization: `Bearer ${token}` } });
+    expect(page2.status).toBe(200);
+    const body = (await page2.json()) as any;
+    expect(body.total_count).toBe(151);
+    expect(body.installations.map((i: any) => i.id)).toEqual([1_002, 1_003]);
+    expect(body.installations[0].account).toMatchObject({ login: 'org-1002' });
+    const link = (rel: string) => new RegExp(`<${stub.apiUrl}/user/installations\\?per_page=2&page=(\\d+)>; rel="${rel}"`).exec(page2.headers.get('link') ?? '')?.[1];
+    expect([link('prev'), link('next'), link('last'), link('first')]).toEqual(['1', '3', '76', '1']);
+    const lastPage = await fetch(`${stub.apiUrl}/user/installations?per_page=2&page=76`, { headers: { authorization: `token ${token}` } });
+    expect(lastPage.headers.get('link')).not.toMatch(/rel="next"/);
+
+    const installationToken = await new GitHubAppClient(settings(stub)).installationToken(11);
+    const withInstallationToken = await fetch(`${stub.apiUrl}/user/installations`, { headers: { authorization: `Bearer ${installationToken}` } });
+    expect(withInstallationToken.status).toBe(403);
+    expect((await fetch(`${stub.apiUrl}/user/installations`, { headers: { authorization: 'Bearer ghu_forged' } })).status).toBe(401);
+  });
+
+  it('maps failures of the user endpoints and never follows a next page off the API', async () => {
+    let link = '';
+    let listStatus = 200;
+    const server = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/login/oauth/access_token') return res.end(JSON.stringify({ access_token: 'ghu_test', token_type: 'bearer', scope: '' }));
+      res.statusCode = listStatus;
+      if (link) res.setHeader('link', link);
+      res.end(JSON.stringify(listStatus === 200 ? { total_count: 1, installations: [{ id: 5, account: { login: 'x' } }] } : { message: 'Server Error' }));
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const client = new GitHubAppClient(settings(stub, { apiUrl: base, webUrl: base }));
+      await expect(client.userInstallationIds('abc')).resolves.toEqual(new Set([5]));
+      link = '<http://127.0.0.2:9/user/installations?page=2>; rel="next"';
+      await expect(client.userInstallationIds('abc')).rejects.toMatchObject({ kind: 'UNEXPECTED', message: expect.stringMatching(/next page to http:\/\/127\.0\.0\.2:9\/user\/installations, not http:\/\/127\.0\.0\.1/) });
+      link = '';
+      listStatus = 502;
+      await expect(client.userInstallationIds('abc')).rejects.toMatchObject({ kind: 'UNAVAILABLE', status: 502, transient: true });
+      listStatus = 401;
+      await expect(client.userInstallationIds('abc')).rejects.toMatchObject({ kind: 'TOKEN_REJECTED', message: expect.stringMatching(/rejected the user access token \(401/) });
+    } finally {
+      await new Promise<void>((ok) => server.close(() => ok()));
+    }
+    const unreachable = new GitHubAppClient(settings(stub, { apiUrl: base, webUrl: base, requestTimeoutMs: 2_000 }));
+    await expect(unreachable.userInstallationIds('abc')).rejects.toMatchObject({ kind: 'UNAVAILABLE', message: expect.stringMatching(/did not answer/) });
   });
 
   it('verifies webhook deliveries with the configured secret', async () => {

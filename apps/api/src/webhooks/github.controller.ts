@@ -21,10 +21,17 @@ export class GitHubController {
   ) {}
 
   @Get('setup')
-  async setup(@Res() res: Response, @Query('installation_id') installationId?: string, @Query('state') state?: string, @Query('setup_action') action?: string): Promise<void> {
+  async setup(
+    @Res() res: Response,
+    @Query('installation_id') installationId?: string,
+    @Query('state') state?: string,
+    @Query('setup_action') action?: string,
+    // Present when the App requests user authorization during installation (required: see completeHandshake).
+    @Query('code') code?: string,
+  ): Promise<void> {
     if (!state) throw new InvalidRequestException('The setup callback needs the state of a handshake (start it with POST /v1/connections/{ConnectionArn}/handshake).');
     if (!installationId || !/^\d+$/.test(installationId)) throw new InvalidRequestException(`installation_id is missing (setup_action ${action ?? 'none'}).`);
-    const connection = await this.connections.completeHandshake(state, Number(installationId));
+    const connection = await this.connections.completeHandshake(state, Number(installationId), typeof code === 'string' ? code : undefined);
     res
       .status(200)
       .type('text/html; charset=utf-8')

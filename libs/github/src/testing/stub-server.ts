@@ -14,8 +14,19 @@ export interface GitHubStubInstallation {
   repositories: string[];
 }
 
+/** A GitHub user who can authorize the App (the OAuth part of an installation) and sees `installations`. */
+export interface GitHubStubUser {
+  login: string;
+  /** Ids of the App's installations the user can access (GET /user/installations); each must be among `installations`. */
+  installations: number[];
+}
+
 export interface GitHubStubOptions {
   appId: string;
+  /** The App's OAuth client credentials, checked by POST /login/oauth/access_token (unset: every exchange is refused). */
+  clientId?: string;
+  clientSecret?: string;
+  users?: GitHubStubUser[];
   /** The App's public key: App JWTs must verify against it (RS256). */
   publicKeyPem: string;
   /** Root of the bare repositories (see createBareRepo). */
@@ -37,6 +48,11 @@ export interface GitHubStub {
   issuedTokens(): string[];
   /** Method and path of every request received, for asserting what a client did. */
   requests(): string[];
+  /**
+   * A one-time OAuth code for `login`, as GitHub's redirect after "Request user authorization during installation"
+   * carries it (valid ten minutes, exchangeable once).
+   */
+  authorize(login: string): string;
   /** Suspends the installation: no new tokens, and the ones issued stop working, as on GitHub. */
   suspend(installationId: number): void;
   unsuspend(installationId: number): void;
@@ -55,7 +71,16 @@ interface InstallationState extends GitHubStubInstallation {
   suspendedAt: string | null;
 }
 
+interface UserGrant {
+  login: string;
+  expiresAt: number;
+}
+
 const API_VERSION = '2022-11-28';
+/** GitHub: an OAuth code lives ten minutes, a user access token (with expiration on) eight hours. */
+const CODE_TTL_MS = 10 * 60_000;
+const USER_TOKEN_TTL_SECONDS = 8 * 3_600;
+const OAUTH_ERRORS_DOCS = 'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors';
 const DOCS = 'https://docs.github.com/rest';
 /** GitHub's limit on how far in the future an App JWT may expire. */
 const MAX_JWT_LIFETIME_SECONDS = 600;
@@ -64,8 +89,9 @@ const CLOCK_DRIFT_SECONDS = 60;
 
 /**
  * A local stand-in for the parts of GitHub the platform uses: the App endpoints (installation lookup and
- * installation tokens, App JWT verified with RS256), reading a commit, and git smart HTTP (upload-pack only)
- * over bare repositories through `git http-backend`, with installation tokens as Basic credentials.
+ * installation tokens, App JWT verified with RS256), user authorization (OAuth code exchange with the App's client
+ * credentials, the user's installations), reading a commit, and git smart HTTP (upload-pack only) over bare
+ * repositories through `git http-backend`, with installation tokens as Basic credentials.
  */
 export async function startGitHubStub(opts: GitHubStubOptions): Promise<GitHubStub> {
   const publicKey = createPublicKey(opts.publicKeyPem);
@@ -76,6 +102,14 @@ export async function startGitHubStub(opts: GitHubStubOptions): Promise<GitHubSt
   const installations = new Map<number, InstallationState>(
     opts.installations.map((i) => [i.id, { ...i, createdAt: githubTime(Date.now()), suspendedAt: null }]),
   );
+  const users = new Map<string, GitHubStubUser>();
+  for (const user of opts.users ?? []) {
+    const unknown = user.installations.filter((id) => !installations.has(id));
+    if (unknown.length) throw new Error(`Stub user ${user.login} lists installation(s) ${unknown.join(', ')}, which are not among the stub's installations`);
+    users.set(user.login.toLowerCase(), user);
+  }
+  const codes = new Map<string, UserGrant>();
+  const userTokens = new Map<string, UserGrant>();
   const tokens = new Map<string, IssuedToken>();
   const issued: string[] = [];
   const log: string[] = [];
@@ -103,8 +137,12 @@ export async function startGitHubStub(opts: GitHubStubOptions): Promise<GitHubSt
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const git = /^\/([^/]+)\/([^/]+?)(?:\.git)?(\/(?:info\/refs|git-upload-pack|git-receive-pack|HEAD|objects\/.*))$/.exec(url.pathname);
     if (git && !(apiPrefix === '' && git[1] === 'repos')) return serveGit(req, res, url, git[1], git[2], git[3]);
+    // On the web host, not under the API: github.com/login/oauth/access_token, https://HOST/login/oauth/access_token.
+    if (url.pathname === '/login/oauth/access_token' && req.method === 'POST') return exchangeCode(req, res);
     if (!url.pathname.startsWith(`${apiPrefix}/`)) return sendJson(res, 404, notFound());
     const path = url.pathname.slice(apiPrefix.length);
+
+    if (path === '/user/installations' && req.method === 'GET') return listUserInstallations(req, res, url);
 
     let m = /^\/app\/installations\/(\d+)$/.exec(path);
     if (m && req.method === 'GET') return getInstallation(req, res, Number(m[1]));
@@ -162,6 +200,82 @@ export async function startGitHubStub(opts: GitHubStubOptions): Promise<GitHubSt
       repository_selection: 'selected',
       ...(requested ? { repositories: scope.map((full) => repositoryJson(full)) } : {}),
     });
+  }
+
+  // POST /login/oauth/access_token: the web application flow's code exchange. Errors come with HTTP 200, as on GitHub.
+  async function exchangeCode(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = (await readBody(req)).toString('utf8');
+    let params: Record<string, unknown>;
+    if (/json/i.test(String(req.headers['content-type'] ?? ''))) {
+      try {
+        params = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        return sendJson(res, 400, { message: 'Problems parsing JSON', documentation_url: DOCS, status: '400' });
+      }
+    } else {
+      params = Object.fromEntries(new URLSearchParams(raw));
+    }
+    const answer = (body: Record<string, string | number>) => {
+      // GitHub's default is form encoding; JSON only when asked for.
+      if (/application\/json/i.test(String(req.headers.accept ?? ''))) return sendJson(res, 200, body);
+      const form = new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, String(v)])).toString();
+      res.writeHead(200, { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', 'content-length': Buffer.byteLength(form) });
+      res.end(form);
+    };
+    if (!opts.clientId || !opts.clientSecret || params.client_id !== opts.clientId || params.client_secret !== opts.clientSecret) {
+      return answer({
+        error: 'incorrect_client_credentials',
+        error_description: 'The client_id and/or client_secret passed are incorrect.',
+        error_uri: `${OAUTH_ERRORS_DOCS}#incorrect-client-credentials`,
+      });
+    }
+    const code = typeof params.code === 'string' ? params.code : '';
+    const grant = codes.get(code);
+    codes.delete(code);
+    if (!grant || grant.expiresAt <= Date.now()) {
+      return answer({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.', error_uri: `${OAUTH_ERRORS_DOCS}#bad-verification-code` });
+    }
+    const token = `ghu_${randomToken(36)}`;
+    userTokens.set(token, { login: grant.login, expiresAt: Date.now() + USER_TOKEN_TTL_SECONDS * 1000 });
+    return answer({
+      access_token: token,
+      expires_in: USER_TOKEN_TTL_SECONDS,
+      refresh_token: `ghr_${randomToken(76)}`,
+      refresh_token_expires_in: 15_897_600,
+      token_type: 'bearer',
+      scope: '',
+    });
+  }
+
+  // GET /user/installations: the App's installations the user can access, paginated (per_page at most 100).
+  async function listUserInstallations(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const token = tokenFrom(req.headers.authorization, ['token', 'bearer']);
+    if (token && liveToken(token)) {
+      return sendJson(res, 403, {
+        message: 'You must authenticate with an access token authorized to a GitHub App in order to list installations',
+        documentation_url: `${DOCS}/apps/installations#list-app-installations-accessible-to-the-user-access-token`,
+        status: '403',
+      });
+    }
+    const grant = token ? userTokens.get(token) : undefined;
+    if (!grant || grant.expiresAt <= Date.now()) return sendJson(res, 401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
+    const visible = (users.get(grant.login.toLowerCase())?.installations ?? []).map((id) => installations.get(id)!);
+    const perPage = Math.min(Math.max(Number.parseInt(url.searchParams.get('per_page') ?? '30', 10) || 30, 1), 100);
+    const page = Math.max(Number.parseInt(url.searchParams.get('page') ?? '1', 10) || 1, 1);
+    const last = Math.max(Math.ceil(visible.length / perPage), 1);
+    const pageUrl = (n: number) => {
+      const u = new URL(`${urls().api}/user/installations`);
+      u.searchParams.set('per_page', String(perPage));
+      u.searchParams.set('page', String(n));
+      return `<${u.href}>`;
+    };
+    const links = [
+      ...(page > 1 ? [`${pageUrl(page - 1)}; rel="prev"`] : []),
+      ...(page < last ? [`${pageUrl(page + 1)}; rel="next"`, `${pageUrl(last)}; rel="last"`] : []),
+      ...(page > 1 ? [`${pageUrl(1)}; rel="first"`] : []),
+    ];
+    const slice = visible.slice((page - 1) * perPage, page * perPage);
+    return sendJson(res, 200, { total_count: visible.length, installations: slice.map(installationJson) }, links.length ? { link: links.join(', ') } : {});
   }
 
   // GET /repos/{owner}/{repo}/commits/{ref}
@@ -372,6 +486,13 @@ export async function startGitHubStub(opts: GitHubStubOptions): Promise<GitHubSt
     gitBaseUrl: base,
     issuedTokens: () => [...issued],
     requests: () => [...log],
+    authorize(login) {
+      const user = users.get(login.toLowerCase());
+      if (!user) throw new Error(`No user ${login} in the stub`);
+      const code = randomBytes(10).toString('hex');
+      codes.set(code, { login: user.login, expiresAt: Date.now() + CODE_TTL_MS });
+      return code;
+    },
     suspend(id) {
       const installation = installations.get(id);
       if (!installation) throw new Error(`No installation ${id} in the stub`);
@@ -444,9 +565,10 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
+    ...extraHeaders,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
     'x-github-media-type': 'github.v3; format=json',
