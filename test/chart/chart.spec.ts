@@ -219,13 +219,19 @@ describe('Helm chart charts/apprunner-k8s', () => {
     }
   });
 
-  it('runs the API with /healthz readiness on port 8080 behind a Service (and the Ingress when enabled)', () => {
+  it('runs the API with terminus probes (/readyz readiness, /healthz liveness) on port 8080 behind a Service (and the Ingress when enabled)', () => {
     const api = find(rendered.production, 'Deployment', `${FULLNAME}-api`).spec.template.spec.containers[0];
     expect(api.image).toBe('registry.example.com/platform/apprunner-k8s@sha256:0000000000000000000000000000000000000000000000000000000000000000');
     expect(api.command).toEqual(['node', 'dist/apps/api/src/main.js']);
     expect(api.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
-    expect(api.readinessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
-    expect(api.livenessProbe.tcpSocket).toEqual({ port: 'http' });
+    expect(api.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(api.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    // The worker serves its own probes on WORKER_HEALTH_PORT (see test/kubernetes/worker-health.spec.ts).
+    const workerContainer = find(rendered.production, 'Deployment', `${FULLNAME}-worker`).spec.template.spec.containers[0];
+    expect(find(rendered.production, 'ConfigMap', FULLNAME).data.WORKER_HEALTH_PORT).toBe('8081');
+    expect(workerContainer.ports).toEqual([{ name: 'health', containerPort: 8081, protocol: 'TCP' }]);
+    expect(workerContainer.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+    expect(workerContainer.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
     const service = find(rendered.production, 'Service', `${FULLNAME}-api`);
     expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
     expect(service.spec.selector).toEqual({ 'app.kubernetes.io/name': 'apprunner-k8s', 'app.kubernetes.io/instance': RELEASE, 'app.kubernetes.io/component': 'api' });

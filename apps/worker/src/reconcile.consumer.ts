@@ -38,6 +38,11 @@ export class ReconcileConsumer implements OnApplicationBootstrap, OnApplicationS
     this.worker.on('error', (e) => this.logger.error(`worker error: ${e.message}`));
   }
 
+  /** Whether the BullMQ worker is consuming (liveness). */
+  running(): boolean {
+    return this.worker?.isRunning() ?? false;
+  }
+
   private async process(job: Job<ReconcileJobData, void, ReconcileJobName>, token?: string): Promise<void> {
     const result = await this.runner.run(job.name, job.data.id);
     if (!result.done) {

@@ -8,6 +8,7 @@ import { ApplicationModule, PlatformModule } from '@apprunner/platform';
 import { BuildLogStore, IMAGE_BUILDER, SourceBuilds } from '@apprunner/source-build';
 import { join } from 'node:path';
 import { ReconcileConsumer } from './reconcile.consumer';
+import { WorkerHealthServer } from './worker-health';
 
 /**
  * The worker: consumes the reconcile queue and drives the reconcilers. The reconcilers are a
@@ -22,6 +23,7 @@ export class WorkerModule {
       providers: [
         OperationRunner,
         ReconcileConsumer,
+        WorkerHealthServer,
         { provide: OPERATION_ENDED, useExisting: AutoDeployService },
         ...(Array.isArray(reconcilers) ? reconcilers : [reconcilers]),
       ],

@@ -34,6 +34,8 @@ const schema = z.object({
    * to the others after this long, and they finish them.
    */
   JOB_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
+  /** Port of the worker's health endpoints (/healthz, /readyz); unset: none (0: any free port, for tests). */
+  WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Reconcile jobs one worker process runs at once. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** Kubeconfig file of the cluster the worker reconciles into; unset: in-cluster config (service account). */

@@ -1,4 +1,4 @@
-import type { CoreV1Api, KubeConfig, KubernetesObject, KubernetesObjectApi, ObservableMiddleware } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import type { CoreV1Api, KubeConfig, KubernetesObject, KubernetesObjectApi, ObservableMiddleware, VersionApi } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { TransientReconcileError } from '@apprunner/operation';
 
 /** A Kubernetes object as the API server returns it (the builders produce the narrower `KubeObject`). */
@@ -59,6 +59,7 @@ export class KubeClient {
     readonly fieldManager: string,
     /** Typed client for what KubernetesObjectApi does not cover (pod logs). */
     private readonly core?: CoreV1Api,
+    private readonly versionApi?: VersionApi,
   ) {}
 
   static async connect(source: KubeSource, fieldManager: string): Promise<KubeClient> {
@@ -68,7 +69,14 @@ export class KubeClient {
     if ('kubeconfigPath' in source) kc.loadFromFile(source.kubeconfigPath);
     else if ('options' in source) kc.loadFromOptions(source.options);
     else kc.loadFromCluster();
-    return new KubeClient(k8s.KubernetesObjectApi.makeApiClient(kc), fieldManager, kc.makeApiClient(k8s.CoreV1Api));
+    return new KubeClient(k8s.KubernetesObjectApi.makeApiClient(kc), fieldManager, kc.makeApiClient(k8s.CoreV1Api), kc.makeApiClient(k8s.VersionApi));
+  }
+
+  /** The API server's version (`/version`, allowed to every authenticated client): the worker's readiness check. */
+  async version(): Promise<string> {
+    if (!this.versionApi) throw new Error('This client has no version API.');
+    const info = await this.call('get /version', () => this.versionApi!.getCode());
+    return info.gitVersion;
   }
 
   /** Server-side apply (create or update), taking ownership of the fields it sets. */

@@ -1,2 +1,3 @@
 export * from './application.module';
 export * from './platform.module';
+export * from './health';

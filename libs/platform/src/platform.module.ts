@@ -1,7 +1,9 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { Clock, PLATFORM_CONFIG, type PlatformConfig, SystemClock } from '@apprunner/core';
 import { PrismaService } from '@apprunner/persistence';
+import { TerminusModule } from '@nestjs/terminus';
 import { PeriodicLock, ReconcileQueue } from '@apprunner/queue';
+import { PlatformHealth } from './health';
 
 /** Process-wide infrastructure shared by the API and the worker: configuration, clock, database, queue. */
 @Global()
@@ -10,8 +12,9 @@ export class PlatformModule {
   static forRoot(config: PlatformConfig, clock: Clock = new SystemClock()): DynamicModule {
     return {
       module: PlatformModule,
-      providers: [{ provide: PLATFORM_CONFIG, useValue: config }, { provide: Clock, useValue: clock }, PrismaService, ReconcileQueue, PeriodicLock],
-      exports: [PLATFORM_CONFIG, Clock, PrismaService, ReconcileQueue, PeriodicLock],
+      imports: [TerminusModule.forRoot({ logger: false })],
+      providers: [{ provide: PLATFORM_CONFIG, useValue: config }, { provide: Clock, useValue: clock }, PrismaService, ReconcileQueue, PeriodicLock, PlatformHealth],
+      exports: [PLATFORM_CONFIG, Clock, PrismaService, ReconcileQueue, PeriodicLock, PlatformHealth],
     };
   }
 }
