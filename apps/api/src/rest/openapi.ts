@@ -119,9 +119,9 @@ function sourcePaths(): Record<string, Record<string, unknown>> {
     '/github/setup': {
       get: {
         operationId: 'GitHubAppSetupCallback',
-        summary: "The GitHub App's setup URL: completes the handshake of the connection named by `state`",
+        summary: "The GitHub App's setup URL: completes the handshake of the connection named by `state`, for an installation the authorizing user (`code`) has",
         tags: ['webhooks'],
-        parameters: ['installation_id', 'setup_action', 'state'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+        parameters: ['installation_id', 'setup_action', 'state', 'code'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
         responses: { '200': { description: 'HTML confirmation' }, '400': ERROR_RESPONSE },
       },
     },
