@@ -3,7 +3,7 @@ import type { SourceConfiguration } from '@aws-sdk/client-apprunner';
 import { AutoDeployService, trackedImage } from '@apprunner/auto-deploy';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { Prisma, PrismaService } from '@apprunner/persistence';
-import { PeriodicLock } from '@apprunner/queue';
+import { PeriodicLock, PeriodicPass } from '@apprunner/queue';
 import { credentialFor, pullSecretNameFromRoleArn, RegistryClient, type RegistryCredential } from '@apprunner/registry';
 import { KubeClient, type LiveObject } from './kube-client';
 import { KUBE_CLIENT, KubeReconcilers } from './kube.reconciler';
@@ -25,8 +25,7 @@ export interface ImagePollReport {
 @Injectable()
 export class ImagePoller implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ImagePoller.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<ImagePollReport>;
+  private readonly periodic: PeriodicPass;
   readonly registry: RegistryClient;
 
   constructor(
@@ -35,30 +34,29 @@ export class ImagePoller implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly reconcilers: KubeReconcilers,
     @Inject(KUBE_CLIENT) private readonly kube: KubeClient,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
-    private readonly lock: PeriodicLock,
+    lock: PeriodicLock,
   ) {
     const insecure = (config.INSECURE_REGISTRIES ?? '').split(',').filter(Boolean);
     if (config.BUILD_REGISTRY_INSECURE && config.BUILD_REGISTRY) insecure.push(config.BUILD_REGISTRY.split('/')[0]);
     this.registry = new RegistryClient({ insecureRegistries: insecure });
+    // Digests deploy once anyway; one replica per interval saves the registries the duplicate lookups.
+    this.periodic = new PeriodicPass(
+      lock,
+      'image-poll',
+      config.IMAGE_POLL_SECONDS,
+      async () => {
+        await this.pollOnce();
+      },
+      (e) => this.logger.warn(`image poll failed: ${e.message}`),
+    );
   }
 
   onApplicationBootstrap(): void {
-    if (this.config.IMAGE_POLL_SECONDS === 0) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      // One replica per interval polls (digests deploy once anyway; this saves the registries the duplicate lookups).
-      this.running = this.lock
-        .tryAcquire('image-poll', this.config.IMAGE_POLL_SECONDS * 900)
-        .then((mine) => (mine ? this.pollOnce() : { images: 0, deployments: 0, failed: 0, pendingStarted: 0 }))
-        .finally(() => (this.running = undefined));
-      this.running.catch((e: Error) => this.logger.warn(`image poll failed: ${e.message}`));
-    }, this.config.IMAGE_POLL_SECONDS * 1_000);
-    this.timer.unref();
+    this.periodic.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+    await this.periodic.stop();
   }
 
   async pollOnce(): Promise<ImagePollReport> {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { PrismaService } from '@apprunner/persistence';
-import { PeriodicLock } from '@apprunner/queue';
+import { PeriodicLock, PeriodicPass } from '@apprunner/queue';
 import { KubeClient, type LiveObject } from './kube-client';
 import { KUBE_CLIENT, KubeReconcilers } from './kube.reconciler';
 import { LABELS, namespaceName } from './manifests';
@@ -20,43 +20,36 @@ export interface ResyncReport {
 @Injectable()
 export class ResyncService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ResyncService.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<ResyncReport>;
+  private readonly periodic: PeriodicPass;
   private stopped = false;
 
   constructor(
     private readonly prisma: PrismaService,
     private readonly reconcilers: KubeReconcilers,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
-    private readonly lock: PeriodicLock,
+    lock: PeriodicLock,
     @Inject(KUBE_CLIENT) private readonly kube: KubeClient,
-  ) {}
+  ) {
+    this.periodic = new PeriodicPass(
+      lock,
+      'resync',
+      config.RESYNC_SECONDS,
+      async () => {
+        await this.removeDeletedTenants().catch((e: Error) => this.logger.warn(`removing deleted tenants' namespaces failed: ${e.message}`));
+        const r = await this.resyncAll();
+        if (r.failed > 0) this.logger.warn(`resync: ${r.failed} of ${r.services} services failed`);
+      },
+      (e) => this.logger.warn(`resync failed: ${e.message}`),
+    );
+  }
 
   onApplicationBootstrap(): void {
-    if (this.config.RESYNC_SECONDS === 0) return;
-    this.timer = setInterval(() => {
-      if (this.running) return; // a slow pass is never overlapped by the next one
-      // One replica per interval does the pass (the window a little shorter than the interval, so timers can drift).
-      this.running = this.lock
-        .tryAcquire('resync', this.config.RESYNC_SECONDS * 900)
-        .then(async (mine) => {
-          if (!mine) return { services: 0, failed: 0, seconds: 0 };
-          await this.removeDeletedTenants().catch((e: Error) => this.logger.warn(`removing deleted tenants' namespaces failed: ${e.message}`));
-          return this.resyncAll();
-        })
-        .finally(() => (this.running = undefined));
-      this.running.then(
-        (r) => r.failed > 0 && this.logger.warn(`resync: ${r.failed} of ${r.services} services failed`),
-        (e: Error) => this.logger.warn(`resync failed: ${e.message}`),
-      );
-    }, this.config.RESYNC_SECONDS * 1_000);
-    this.timer.unref();
+    this.periodic.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+    await this.periodic.stop();
   }
 
   /**

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@apprunner/core';
 import { deleteQueueKeys } from './queue';
-import { PeriodicLock } from './periodic-lock';
+import { PeriodicLock, PeriodicPass } from './periodic-lock';
 
 const config = loadConfig({
   MASTER_KEY: 'k'.repeat(44),
@@ -32,5 +32,15 @@ describe('PeriodicLock (one pass per interval across worker replicas)', () => {
     const down = new PeriodicLock({ ...config, REDIS_URL: 'redis://127.0.0.1:1' });
     expect(await down.tryAcquire('resync', 1_000)).toBe(false);
     await down.onModuleDestroy();
+  });
+
+  it('runs a periodic pass once per interval across replicas, and not at all when turned off', async () => {
+    let runs = 0;
+    const passes = replicas.map((lock) => new PeriodicPass(lock, 'fleet-pass', 1, async () => void runs++, () => undefined));
+    const off = new PeriodicPass(replicas[0], 'off-pass', 0, async () => void runs++, () => undefined);
+    for (const p of [...passes, off]) p.start();
+    await new Promise((r) => setTimeout(r, 2_500));
+    for (const p of [...passes, off]) await p.stop();
+    expect(runs).toBe(2);
   });
 });

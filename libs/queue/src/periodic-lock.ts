@@ -34,3 +34,38 @@ export class PeriodicLock implements OnModuleDestroy {
     await this.redis?.quit().catch(() => undefined);
   }
 }
+
+/**
+ * A pass run every `seconds` by one replica of the fleet (PeriodicLock), never overlapping itself in a process.
+ * `seconds` 0 turns it off. The window is a little shorter than the interval, so drifting timers still take turns.
+ */
+export class PeriodicPass {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly lock: PeriodicLock,
+    private readonly task: string,
+    private readonly seconds: number,
+    private readonly pass: () => Promise<void>,
+    private readonly onError: (e: Error) => void,
+  ) {}
+
+  start(): void {
+    if (this.seconds === 0) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.lock
+        .tryAcquire(this.task, this.seconds * 900)
+        .then((mine) => (mine ? this.pass() : undefined))
+        .catch((e: Error) => this.onError(e))
+        .finally(() => (this.running = undefined));
+    }, this.seconds * 1_000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+}
