@@ -405,10 +405,12 @@ describe('Helm chart charts/apprunner-k8s', () => {
       expect(new Set(env.map((e: any) => e.valueFrom.secretKeyRef.name))).toEqual(new Set(['apprunner-platform']));
     }
     expect(objects.some((o) => o.kind === 'PodDisruptionBudget')).toBe(false);
-    for (const policy of objects.filter((o) => o.kind === 'NetworkPolicy')) {
+    for (const policy of objects.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.name !== `${FULLNAME}-builds`)) {
       expect(policy.spec.policyTypes).toEqual(['Ingress']);
       expect(policy.spec.egress).toBeUndefined();
     }
+    // Build pods run tenants' code: their egress stays restricted whatever networkPolicy.egress says for the platform.
+    expect(find(objects, 'NetworkPolicy', `${FULLNAME}-builds`).spec.policyTypes).toEqual(['Ingress', 'Egress']);
   });
 
   it('restricts the platform pods with NetworkPolicies (API from the ingress controller only, egress to DNS, databases, API server, GitHub, registries)', () => {
@@ -448,11 +450,29 @@ describe('Helm chart charts/apprunner-k8s', () => {
     // Every policy selects pods the chart actually runs.
     for (const objects of Object.values(rendered)) {
       const podLabels = podTemplates(objects).map((p) => objects.find((o) => `${o.kind}/${o.metadata.name}` === p.owner)!.spec.template.metadata.labels);
-      for (const policy of objects.filter((o) => o.kind === 'NetworkPolicy')) {
+      // (The build namespace's policy selects every pod there: the Jobs the worker creates at run time.)
+      for (const policy of objects.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.name !== `${FULLNAME}-builds`)) {
         const selector = policy.spec.podSelector.matchLabels as Record<string, string>;
         expect(podLabels.some((labels) => Object.entries(selector).every(([k, v]) => labels[k] === v)), policy.metadata.name).toBe(true);
       }
     }
+  });
+
+  it("isolates build pods (tenants' build steps): no ingress; egress to DNS, the internet minus private ranges, the in-chart registry", () => {
+    const policy = find(rendered.evaluation, 'NetworkPolicy', `${FULLNAME}-builds`);
+    expect(policy.metadata.namespace).toBe('apprunner-builds');
+    expect(policy.spec.podSelector).toEqual({});
+    expect(policy.spec.ingress).toEqual([]);
+    const [dns, internet, registry] = policy.spec.egress;
+    expect(dns).toEqual({ ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] });
+    expect(internet.to[0].ipBlock.cidr).toBe('0.0.0.0/0');
+    expect(internet.to[0].ipBlock.except).toEqual(expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16']));
+    expect(registry.to[0].podSelector.matchLabels['app.kubernetes.io/component']).toBe('registry');
+    expect(registry.ports).toEqual([{ port: 5000, protocol: 'TCP' }]);
+    // A private registry opened explicitly; none of this with the buildah driver (production CI values).
+    const extra = render(EVALUATION, ['build.networkPolicy.extraEgress[0].to[0].ipBlock.cidr=10.9.0.0/16', 'build.networkPolicy.extraEgress[0].ports[0].port=443']);
+    expect(find(extra, 'NetworkPolicy', `${FULLNAME}-builds`).spec.egress.at(-1)).toEqual({ to: [{ ipBlock: { cidr: '10.9.0.0/16' } }], ports: [{ port: 443 }] });
+    expect(rendered.production.some((o) => o.kind === 'NetworkPolicy' && o.metadata.name === `${FULLNAME}-builds`)).toBe(false);
   });
 
   it('keeps PodDisruptionBudgets from blocking drains (maxUnavailable 1) and selecting the right pods', () => {
