@@ -77,7 +77,8 @@ export class SourceBuilds implements OnApplicationShutdown {
     if (claimed.count !== 1) return { inProgress: 'Building the image.' };
     const abort = new AbortController();
     this.running.set(build.id, abort);
-    void this.run(build, operation, service, tenant, abort.signal).finally(() => this.running.delete(build.id));
+    const takeover = build.status === 'RUNNING';
+    void this.run(build, operation, service, tenant, abort.signal, takeover).finally(() => this.running.delete(build.id));
     return { inProgress: build.status === 'RUNNING' ? 'Restarting the build its worker left.' : 'Build started.' };
   }
 
@@ -90,8 +91,10 @@ export class SourceBuilds implements OnApplicationShutdown {
     for (const abort of this.running.values()) abort.abort();
   }
 
-  private async run(build: Build, operation: Operation, service: Service, tenant: Tenant, signal: AbortSignal): Promise<void> {
+  private async run(build: Build, operation: Operation, service: Service, tenant: Tenant, signal: AbortSignal, takeover: boolean): Promise<void> {
     const log = this.logs.writer(build.id);
+    // The output so far stays; what follows is the build again from the start (a build Job is adopted, not re-run).
+    if (takeover) log.write('==> The worker running this build stopped; this worker takes it over from the start.\n');
     const heartbeat = setInterval(() => void this.touch(build.id), HEARTBEAT_MS);
     let workDir: string | undefined;
     await this.slot();
