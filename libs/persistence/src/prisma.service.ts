@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { PrismaClient } from './generated/client';
@@ -13,14 +13,15 @@ export function createPrismaClient(config: Pick<PlatformConfig, 'DATABASE_URL' |
 
 /** The Prisma client as a Nest provider: one pool per process, sized by configuration. */
 @Injectable()
-export class PrismaService implements OnModuleDestroy {
+export class PrismaService implements OnApplicationShutdown {
   readonly client: PrismaClient;
 
   constructor(@Inject(PLATFORM_CONFIG) config: PlatformConfig) {
     this.client = createPrismaClient(config);
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** Last of the shutdown hooks: whatever stops in onModuleDestroy (builds going back to the queue) can still write. */
+  async onApplicationShutdown(): Promise<void> {
     await this.client.$disconnect();
   }
 }

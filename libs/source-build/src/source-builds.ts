@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Inject, Injectable, Logger, type OnApplicationShutdown, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
 import type { CodeRepository, ImageConfiguration } from '@aws-sdk/client-apprunner';
 import { BuildFailedError, type ImageBuilder } from '@apprunner/build';
 import { GITHUB_APP } from '@apprunner/connection';
@@ -35,11 +35,13 @@ const HEARTBEAT_MS = 15_000;
  * worker died. Output goes to the build log as it comes.
  */
 @Injectable()
-export class SourceBuilds implements OnApplicationShutdown {
+export class SourceBuilds implements OnModuleDestroy {
   private readonly logger = new Logger(SourceBuilds.name);
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private readonly waiting: (() => void)[] = [];
   private active = 0;
+  /** Set when the process shuts down: no new build starts here any more. */
+  private stopping = false;
   private readonly overrides: ReturnType<typeof parseRuntimeImageOverrides>;
 
   constructor(
@@ -67,7 +69,7 @@ export class SourceBuilds implements OnApplicationShutdown {
       return { ready: { image: build.image, imageConfiguration: (build.imageConfiguration ?? {}) as ImageConfiguration, ...(build.commit ? { commit: build.commit } : {}) } };
     }
     if (build.status === 'FAILED') return { error: build.reason ?? 'The build failed.' };
-    if (this.running.has(build.id)) return { inProgress: 'Building the image.' };
+    if (this.running.has(build.id) || this.stopping) return { inProgress: 'Building the image.' };
     if (build.status === 'RUNNING' && Date.now() - build.updatedAt.getTime() < STALE_MS) return { inProgress: 'Building the image (on another worker).' };
     // QUEUED, or RUNNING on a worker that stopped touching it: claim it (one claimant wins) and run it here.
     const claimed = await this.prisma.client.build.updateMany({
@@ -76,9 +78,9 @@ export class SourceBuilds implements OnApplicationShutdown {
     });
     if (claimed.count !== 1) return { inProgress: 'Building the image.' };
     const abort = new AbortController();
-    this.running.set(build.id, abort);
     const takeover = build.status === 'RUNNING';
-    void this.run(build, operation, service, tenant, abort.signal, takeover).finally(() => this.running.delete(build.id));
+    const done = this.run(build, operation, service, tenant, abort.signal, takeover).finally(() => this.running.delete(build.id));
+    this.running.set(build.id, { abort, done });
     return { inProgress: build.status === 'RUNNING' ? 'Restarting the build its worker left.' : 'Build started.' };
   }
 
@@ -87,8 +89,12 @@ export class SourceBuilds implements OnApplicationShutdown {
     while (this.running.size > 0) await new Promise((r) => setTimeout(r, 50));
   }
 
-  onApplicationShutdown(): void {
-    for (const abort of this.running.values()) abort.abort();
+  /** Shutting down: builds in progress stop and go back to the queue (before the database connection closes). */
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    const running = [...this.running.values()];
+    for (const { abort } of running) abort.abort();
+    await Promise.allSettled(running.map(({ done }) => done));
   }
 
   private async run(build: Build, operation: Operation, service: Service, tenant: Tenant, signal: AbortSignal, takeover: boolean): Promise<void> {
@@ -160,6 +166,14 @@ export class SourceBuilds implements OnApplicationShutdown {
         data: { status: 'SUCCEEDED', image: result.image, imageConfiguration: imageConfiguration as Prisma.InputJsonValue, endedAt: new Date() },
       });
     } catch (e) {
+      if (signal.aborted) {
+        // This worker is shutting down (a rollout, a drain): the build is not the tenant's failure. Queued again, the
+        // next reconcile pass on any worker starts it over.
+        log.write('==> This worker is shutting down; the build starts again on another worker.\n');
+        await log.flush();
+        await this.prisma.client.build.update({ where: { id: build.id }, data: { status: 'QUEUED' } });
+        return;
+      }
       const reason = failureReason(e);
       this.logger.warn(`build ${build.id} (operation ${operation.id}) failed: ${reason.split('\n')[0]}`);
       log.write(`==> Build failed: ${reason}\n`);
