@@ -459,6 +459,35 @@ describe('Kubernetes reconciler scenarios', () => {
     expect(ops[0].endedAt).toBeInstanceOf(Date);
   });
 
+  it('runs the pods as the ServiceAccount InstanceRoleArn names, and fails clearly when the tenant has not created it', async () => {
+    const role = (name: string) => ({ InstanceRoleArn: `arn:aws:iam::${tenant.accountId}:role/service-role/${name}` });
+    const withRole = async (serviceName: string, roleName: string) =>
+      (
+        await tenant.client.send(
+          new CreateServiceCommand({
+            ServiceName: serviceName,
+            SourceConfiguration: { ImageRepository: { ImageIdentifier: GOOD, ImageRepositoryType: 'ECR', ImageConfiguration: { Port: '8080' } } },
+            InstanceConfiguration: role(roleName),
+          }),
+        )
+      ).Service!;
+    const sa = await fetch(`${kube.url}/api/v1/namespaces/${ns}/serviceaccounts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'orders-app', annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/orders' } } }),
+    });
+    expect(sa.status).toBe(201);
+    const ok = await withRole('with-role', 'orders-app');
+    await settled(ok.ServiceArn!, 'RUNNING');
+    expect((deployment(ok.ServiceId!)?.spec as any).template.spec.serviceAccountName).toBe('orders-app');
+
+    const missing = await withRole('without-role', 'not-created');
+    await settled(missing.ServiceArn!, 'CREATE_FAILED');
+    expect((await lastOperation(missing.ServiceArn!)).Status).toBe('FAILED');
+    const rest = await platform.rest(tenant.apiKey, 'GET', `/v1/services/${encodeURIComponent(missing.ServiceArn!)}/operations`);
+    expect(rest.body.OperationSummaryList[0].ErrorMessage).toBe(`InstanceRoleArn: the ServiceAccount "not-created" does not exist in namespace ${ns}.`);
+  });
+
   it('removes the namespace of a tenant the admin deleted, with what the tenant kept in it; other namespaces stay', async () => {
     const gone = await platform.newTenant('kube-gone');
     const goneNs = `apprunner-${gone.accountId}`;

@@ -6,7 +6,7 @@ import type { CustomDomain, Operation, Prisma, Service, Tenant, VpcIngressConnec
 import { PrismaService } from '@apprunner/persistence';
 import type { ReconcileOutcome, Reconcilers, ServiceOperationRequest } from '@apprunner/operation';
 import type { ServiceSpec } from '@apprunner/service';
-import { pullSecretNameFromRoleArn } from '@apprunner/registry';
+import { objectNameFromRoleArn, pullSecretNameFromRoleArn } from '@apprunner/registry';
 import { type DeployableSource, SourceBuilds, type SourceOutcome } from '@apprunner/source-build';
 import { effectiveQuota } from '@apprunner/tenancy';
 import { KubeClient, type LiveObject, KubePermanentError } from './kube-client';
@@ -424,6 +424,8 @@ export class KubeReconcilers implements Reconcilers {
     if (vpc && 'error' in vpc) return vpc;
     const pullSecret = await this.pullSecret(spec, tenant);
     if (pullSecret && 'error' in pullSecret) return pullSecret;
+    const instanceRole = await this.instanceRole(spec, tenant);
+    if (instanceRole && 'error' in instanceRole) return instanceRole;
     const resolved = result.values;
     const secretEnv = Object.fromEntries(Object.keys(resolved).map((name) => [name, name]));
     return {
@@ -446,6 +448,7 @@ export class KubeReconcilers implements Reconcilers {
       ...(codeValues ? { codeConfigurationValues: codeValues } : {}),
       ...(vpc ? { vpcEgress: vpc } : {}),
       ...(pullSecret ? { imagePullSecrets: [pullSecret.secretName] } : {}),
+      ...(instanceRole ? { serviceAccountName: instanceRole.name } : {}),
       ...(Object.keys(resolved).length > 0 ? { secretValues: resolved, secretHash: hashSecretValues(resolved, this.secretHashKey) } : {}),
     };
   }
@@ -466,6 +469,22 @@ export class KubeReconcilers implements Reconcilers {
       return { error: `AccessRoleArn: Secret "${ref.secretName}" in namespace ${namespace} must be of type kubernetes.io/dockerconfigjson (it is ${secret.type ?? 'Opaque'}).` };
     }
     return { secretName: ref.secretName };
+  }
+
+  /**
+   * `InstanceConfiguration.InstanceRoleArn`: the role the app's AWS calls use becomes a ServiceAccount of the same
+   * name in the tenant namespace, which the tenant binds to its cloud identity (IRSA, GKE/AKS workload identity).
+   */
+  private async instanceRole(spec: ServiceSpec, tenant: Tenant): Promise<{ name: string } | { error: string } | undefined> {
+    const arn = spec.InstanceConfiguration?.InstanceRoleArn;
+    if (!arn) return undefined;
+    const ref = objectNameFromRoleArn(arn, tenant.accountId, 'InstanceRoleArn', 'ServiceAccount');
+    if ('error' in ref) return ref;
+    const namespace = namespaceName(this.settings, tenant.accountId);
+    if (!(await this.kube.get('v1', 'ServiceAccount', ref.name, namespace))) {
+      return { error: `InstanceRoleArn: the ServiceAccount "${ref.name}" does not exist in namespace ${namespace}.` };
+    }
+    return ref;
   }
 
   /**

@@ -131,18 +131,27 @@ const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9
  * role names are unique in an account). Another account's role, or a name Kubernetes cannot use, is an error.
  */
 export function pullSecretNameFromRoleArn(arn: string, accountId: string): { secretName: string } | { error: string } {
+  const r = objectNameFromRoleArn(arn, accountId, 'AccessRoleArn', 'Secret');
+  return 'error' in r ? r : { secretName: r.name };
+}
+
+/**
+ * An IAM role ARN of the tenant's own account (AccessRoleArn, InstanceRoleArn) → the name of the Kubernetes object
+ * that stands for the role in the tenant's namespace (a pull Secret, a ServiceAccount): the role name, IAM path ignored.
+ */
+export function objectNameFromRoleArn(arn: string, accountId: string, field: string, kind: string): { name: string } | { error: string } {
   const m = ROLE_ARN.exec(arn);
-  if (!m) return { error: `AccessRoleArn "${arn}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)` };
+  if (!m) return { error: `${field} "${arn}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)` };
   const [, account, rolePath] = m;
   if (account !== accountId) {
-    return { error: `AccessRoleArn "${arn}" belongs to account ${account}; only roles of account ${accountId} can be used` };
+    return { error: `${field} "${arn}" belongs to account ${account}; only roles of account ${accountId} can be used` };
   }
   const name = rolePath.slice(rolePath.lastIndexOf('/') + 1);
-  if (!IAM_ROLE_NAME.test(name)) return { error: `AccessRoleArn "${arn}" has an invalid role name "${name}"` };
+  if (!IAM_ROLE_NAME.test(name)) return { error: `${field} "${arn}" has an invalid role name "${name}"` };
   if (!SECRET_NAME.test(name)) {
     return {
-      error: `AccessRoleArn role name "${name}" cannot name a Kubernetes Secret: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit`,
+      error: `${field} role name "${name}" cannot name a Kubernetes ${kind}: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit`,
     };
   }
-  return { secretName: name };
+  return { name };
 }

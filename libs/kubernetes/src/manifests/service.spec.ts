@@ -95,6 +95,16 @@ describe('buildServiceObjects: shape', () => {
     expect(JSON.stringify(deployment)).not.toContain('runAsNonRoot');
   });
 
+  it('runs the pods as the ServiceAccount of InstanceRoleArn and pulls with the Secret of AccessRoleArn, without mounting a token', () => {
+    const pod = deploymentOf({ ...serviceInput(), serviceAccountName: 'app-role', imagePullSecrets: ['registry-cred'] }).spec.template.spec;
+    expect(pod.serviceAccountName).toBe('app-role');
+    expect(pod.imagePullSecrets).toEqual([{ name: 'registry-cred' }]);
+    expect(pod.automountServiceAccountToken).toBe(false);
+    const plain = deploymentOf(serviceInput()).spec.template.spec;
+    expect(plain.serviceAccountName).toBeUndefined();
+    expect(plain.imagePullSecrets).toBeUndefined();
+  });
+
   it('fronts the pods with a ClusterIP Service on port 80 -> the container port', () => {
     const service = find(buildServiceObjects(SETTINGS, fullInput()), 'Service');
     expect(service.spec).toEqual({

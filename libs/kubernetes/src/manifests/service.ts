@@ -196,6 +196,8 @@ export function buildDeployment(settings: KubePlatformSettings, input: ServiceIn
           // runAsNonRoot is deliberately not set: arbitrary App Runner images may run as root.
           securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
           ...(input.imagePullSecrets?.length ? { imagePullSecrets: input.imagePullSecrets.map((name) => ({ name })) } : {}),
+          // The token stays unmounted: workload identity webhooks (EKS, AKS) project their own, GKE needs none.
+          ...(input.serviceAccountName ? { serviceAccountName: input.serviceAccountName } : {}),
           containers: [buildContainer(s, input)],
         },
       },

@@ -89,4 +89,6 @@ export interface ServiceInput {
   vpcEgress?: VpcEgress;
   /** dockerconfigjson Secrets of the tenant namespace the kubelet pulls the image with (AccessRoleArn of private registries). */
   imagePullSecrets?: string[];
+  /** InstanceRoleArn: the tenant's ServiceAccount the pods run as (workload identity stands in for the instance role). */
+  serviceAccountName?: string;
 }
