@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import {
   AssociateCustomDomainCommand,
+  CreateObservabilityConfigurationCommand,
   CreateServiceCommand,
   CreateVpcConnectorCommand,
   CreateVpcIngressConnectionCommand,
@@ -40,7 +41,16 @@ describe('Kubernetes reconciler scenarios', () => {
   beforeAll(async () => {
     kube = await startFakeKube();
     kube.simulator.start(20);
-    platform = await startTestPlatform({ kube, pollMs: 30, env: { KUBE_PROGRESS_DEADLINE_SECONDS: '10', KUBE_PAUSED_BACKEND: 'paused-page.apprunner-system:8080' } });
+    platform = await startTestPlatform({
+      kube,
+      pollMs: 30,
+      env: {
+        KUBE_PROGRESS_DEADLINE_SECONDS: '10',
+        KUBE_PAUSED_BACKEND: 'paused-page.apprunner-system:8080',
+        KUBE_OTLP_ENDPOINT: 'http://otel-collector.observability.svc:4318',
+        KUBE_OTLP_NAMESPACE: 'observability',
+      },
+    });
     tenant = await platform.newTenant('kube-scenarios');
     ns = `apprunner-${tenant.accountId}`;
   });
@@ -486,6 +496,24 @@ describe('Kubernetes reconciler scenarios', () => {
     expect((await lastOperation(missing.ServiceArn!)).Status).toBe('FAILED');
     const rest = await platform.rest(tenant.apiKey, 'GET', `/v1/services/${encodeURIComponent(missing.ServiceArn!)}/operations`);
     expect(rest.body.OperationSummaryList[0].ErrorMessage).toBe(`InstanceRoleArn: the ServiceAccount "not-created" does not exist in namespace ${ns}.`);
+  });
+
+  it('traces services whose observability configuration uses AWSXRAY: OTLP to the platform collector, reachable through egress', async () => {
+    const obs = await tenant.client.send(new CreateObservabilityConfigurationCommand({ ObservabilityConfigurationName: 'xray-tracing', TraceConfiguration: { Vendor: 'AWSXRAY' } }));
+    const svc = (
+      await tenant.client.send(
+        new CreateServiceCommand({
+          ServiceName: 'traced-app',
+          SourceConfiguration: { ImageRepository: { ImageIdentifier: GOOD, ImageRepositoryType: 'ECR', ImageConfiguration: { Port: '8080' } } },
+          ObservabilityConfiguration: { ObservabilityEnabled: true, ObservabilityConfigurationArn: obs.ObservabilityConfiguration!.ObservabilityConfigurationArn },
+        }),
+      )
+    ).Service!;
+    await settled(svc.ServiceArn!, 'RUNNING');
+    const env = Object.fromEntries(((deployment(svc.ServiceId!)?.spec as any).template.spec.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector.observability.svc:4318', OTEL_SERVICE_NAME: 'traced-app', OTEL_PROPAGATORS: 'xray,tracecontext,baggage' });
+    const policy = kube.store.get('networking.k8s.io/v1', 'NetworkPolicy', ns, objectName(svc.ServiceId!)) as any;
+    expect(policy.spec.egress).toContainEqual({ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'observability' } } }], ports: [{ protocol: 'TCP', port: 4318 }] });
   });
 
   it('removes the namespace of a tenant the admin deleted, with what the tenant kept in it; other namespaces stay', async () => {

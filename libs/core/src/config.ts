@@ -66,6 +66,12 @@ const schema = z.object({
     .string()
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[a-z0-9]([-a-z0-9]*[a-z0-9])?:\d{1,5}$/)
     .optional(),
+  /**
+   * OTLP endpoint (http(s)://host:port) of the platform's OpenTelemetry collector and its namespace: services with an
+   * AWSXRAY observability configuration send their traces there. Unset: no tracing on workloads.
+   */
+  KUBE_OTLP_ENDPOINT: z.url().optional(),
+  KUBE_OTLP_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).optional(),
   /** Field manager of every server-side apply. */
   KUBE_FIELD_MANAGER: z.string().min(1).default('apprunner-k8s'),
   /** Seconds between drift-correcting resyncs of settled services; 0 turns resync off. */

@@ -74,6 +74,7 @@ export function platformSettings(config: PlatformConfig): KubePlatformSettings {
     ...(config.KUBE_PRIVATE_INGRESS_CLASS ? { privateIngressClassName: config.KUBE_PRIVATE_INGRESS_CLASS } : {}),
     ...(config.KUBE_PRIVATE_INGRESS_NAMESPACE ? { privateIngressControllerNamespace: config.KUBE_PRIVATE_INGRESS_NAMESPACE } : {}),
     ...(config.KUBE_PAUSED_BACKEND ? { pausedBackend: parseBackend(config.KUBE_PAUSED_BACKEND) } : {}),
+    ...(config.KUBE_OTLP_ENDPOINT && config.KUBE_OTLP_NAMESPACE ? { tracing: { otlpEndpoint: config.KUBE_OTLP_ENDPOINT, collectorNamespace: config.KUBE_OTLP_NAMESPACE } } : {}),
   };
 }
 
@@ -426,6 +427,7 @@ export class KubeReconcilers implements Reconcilers {
     if (pullSecret && 'error' in pullSecret) return pullSecret;
     const instanceRole = await this.instanceRole(spec, tenant);
     if (instanceRole && 'error' in instanceRole) return instanceRole;
+    const traced = await this.traced(spec, service);
     const resolved = result.values;
     const secretEnv = Object.fromEntries(Object.keys(resolved).map((name) => [name, name]));
     return {
@@ -449,6 +451,7 @@ export class KubeReconcilers implements Reconcilers {
       ...(vpc ? { vpcEgress: vpc } : {}),
       ...(pullSecret ? { imagePullSecrets: [pullSecret.secretName] } : {}),
       ...(instanceRole ? { serviceAccountName: instanceRole.name } : {}),
+      ...(traced ? { traced } : {}),
       ...(Object.keys(resolved).length > 0 ? { secretValues: resolved, secretHash: hashSecretValues(resolved, this.secretHashKey) } : {}),
     };
   }
@@ -469,6 +472,13 @@ export class KubeReconcilers implements Reconcilers {
       return { error: `AccessRoleArn: Secret "${ref.secretName}" in namespace ${namespace} must be of type kubernetes.io/dockerconfigjson (it is ${secret.type ?? 'Opaque'}).` };
     }
     return { secretName: ref.secretName };
+  }
+
+  /** Observability enabled with a configuration that traces with AWSXRAY (App Runner's only vendor). */
+  private async traced(spec: ServiceSpec, service: Service): Promise<boolean> {
+    if (!spec.ObservabilityConfiguration?.ObservabilityEnabled || !service.observabilityConfigurationId || !this.settings.tracing) return false;
+    const configuration = await this.prisma.client.observabilityConfiguration.findUnique({ where: { id: service.observabilityConfigurationId }, select: { traceVendor: true } });
+    return configuration?.traceVendor === 'AWSXRAY';
   }
 
   /**

@@ -105,6 +105,32 @@ describe('buildServiceObjects: shape', () => {
     expect(plain.imagePullSecrets).toBeUndefined();
   });
 
+  it('sends the traces of a traced service to the platform collector (OTEL_* variables, egress to its namespace), the app\'s own values first', () => {
+    const tracing = { otlpEndpoint: 'http://otel-collector.observability.svc:4318', collectorNamespace: 'observability' };
+    const input = { ...serviceInput(), traced: true };
+    const objects = buildServiceObjects({ ...SETTINGS, tracing }, input);
+    const env = Object.fromEntries((find(objects, 'Deployment').spec.template.spec.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector.observability.svc:4318',
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_PROPAGATORS: 'xray,tracecontext,baggage',
+      OTEL_SERVICE_NAME: input.service.serviceName,
+    });
+    expect(env.OTEL_RESOURCE_ATTRIBUTES).toContain(`aws.apprunner.service.arn=${input.service.arn}`);
+    expect(find(objects, 'NetworkPolicy').spec.egress.at(-1)).toEqual({
+      to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'observability' } } }],
+      ports: [{ protocol: 'TCP', port: 4318 }],
+    });
+    // The app's own OTEL_SERVICE_NAME wins; untraced services and platforms without a collector get nothing.
+    const own = { ...input, service: { ...input.service, spec: { ...input.service.spec, SourceConfiguration: { ImageRepository: { ...input.service.spec.SourceConfiguration.ImageRepository!, ImageConfiguration: { Port: '8080', RuntimeEnvironmentVariables: { OTEL_SERVICE_NAME: 'mine' } } } } } } };
+    const ownEnv = find(buildServiceObjects({ ...SETTINGS, tracing }, own), 'Deployment').spec.template.spec.containers[0].env;
+    expect(ownEnv.filter((e: { name: string }) => e.name === 'OTEL_SERVICE_NAME')).toEqual([{ name: 'OTEL_SERVICE_NAME', value: 'mine' }]);
+    for (const [settings, i] of [[{ ...SETTINGS, tracing }, serviceInput()], [SETTINGS, input]] as const) {
+      const names = (find(buildServiceObjects(settings, i), 'Deployment').spec.template.spec.containers[0].env as { name: string }[]).map((e) => e.name);
+      expect(names.filter((n) => n.startsWith('OTEL_'))).toEqual([]);
+    }
+  });
+
   it('fronts the pods with a ClusterIP Service on port 80 -> the container port', () => {
     const service = find(buildServiceObjects(SETTINGS, fullInput()), 'Service');
     expect(service.spec).toEqual({

@@ -107,7 +107,7 @@ export function escapeDependentExpansion(value: string): string {
  * Env of the container, sorted by name: the plain variables, `PORT` (App Runner always sets it), and
  * the secret ones as `secretKeyRef`s into the per-service Secret (names and keys only, never values).
  */
-export function buildEnv(input: ServiceInput, runtime: RuntimeSettings = runtimeSettings(input)): IEnvVar[] {
+export function buildEnv(input: ServiceInput, runtime: RuntimeSettings = runtimeSettings(input), settings?: KubePlatformSettings): IEnvVar[] {
   const env = new Map<string, IEnvVar>();
   const add = (entry: IEnvVar) => {
     if (env.has(entry.name)) throw new Error(`Environment variable ${entry.name} is defined more than once (PORT is reserved).`);
@@ -117,7 +117,23 @@ export function buildEnv(input: ServiceInput, runtime: RuntimeSettings = runtime
   for (const [name, value] of Object.entries(runtime.env)) add({ name, value: escapeDependentExpansion(value) });
   const secretName = serviceSecretName(input.service.serviceId);
   for (const [name, key] of Object.entries(input.secretEnv)) add({ name, valueFrom: { secretKeyRef: { name: secretName, key } } });
+  // Tracing (App Runner's X-Ray integration) through OpenTelemetry's standard variables; the app's own values win.
+  for (const [name, value] of Object.entries(tracingEnv(input, settings))) if (!env.has(name)) add({ name, value: escapeDependentExpansion(value) });
   return [...env.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** OTEL_* variables of a traced service: OTLP to the platform's collector, X-Ray trace context, App Runner's resource. */
+export function tracingEnv(input: ServiceInput, settings: KubePlatformSettings | undefined): Record<string, string> {
+  if (!input.traced || !settings?.tracing) return {};
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: settings.tracing.otlpEndpoint,
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
+    OTEL_PROPAGATORS: 'xray,tracecontext,baggage',
+    OTEL_SERVICE_NAME: input.service.serviceName,
+    OTEL_RESOURCE_ATTRIBUTES: `cloud.account.id=${input.tenant.accountId},aws.apprunner.service.arn=${input.service.arn}`,
+  };
 }
 
 /**
@@ -155,7 +171,7 @@ function buildContainer(s: ResolvedSettings, input: ServiceInput): IContainer {
     image: input.image,
     ...(runtime.startCommand ? { command: ['/bin/sh', '-c', escapeDependentExpansion(runtime.startCommand)] } : {}),
     ports: [{ name: PORT_NAME, containerPort: runtime.port, protocol: 'TCP' }],
-    env: buildEnv(input, runtime),
+    env: buildEnv(input, runtime, s),
     resources: { requests: { ...resources }, limits: { ...resources } },
     ...buildProbes(input.service.spec.HealthCheckConfiguration, runtime.port, s.startupGraceSeconds),
     securityContext: { allowPrivilegeEscalation: false },
@@ -307,7 +323,7 @@ function buildServiceNetworkPolicy(s: ResolvedSettings, input: ServiceInput): Ku
       podSelector: { matchLabels: selector },
       policyTypes: ['Ingress', 'Egress'],
       ingress: [{ from: [{ podSelector: { matchLabels: { ...selector } } }] }],
-      egress: input.vpcEgress ? vpcEgress(s, selector, input.vpcEgress) : defaultEgress(s, selector),
+      egress: [...(input.vpcEgress ? vpcEgress(s, selector, input.vpcEgress) : defaultEgress(s, selector)), ...collectorEgress(s, input)],
     },
   };
   return toKubeObject(policy);
@@ -337,6 +353,14 @@ function defaultEgress(s: ResolvedSettings, selector: Record<string, string>): E
       ],
     },
   ];
+}
+
+/** A traced service reaches the platform's OpenTelemetry collector (on the OTLP endpoint's port), whatever the egress type. */
+function collectorEgress(s: ResolvedSettings, input: ServiceInput): EgressRules {
+  if (!input.traced || !s.tracing) return [];
+  const url = new URL(s.tracing.otlpEndpoint);
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  return [{ to: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: s.tracing.collectorNamespace } } }], ports: [{ protocol: 'TCP', port }] }];
 }
 
 /** Cluster DNS and the service's own pods: reachable whatever the egress type. */

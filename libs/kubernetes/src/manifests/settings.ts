@@ -71,6 +71,13 @@ export interface KubePlatformSettings {
   /** Cluster DNS domain, used for the paused backend's ExternalName. Default `cluster.local`. */
   clusterDomain?: string;
   tenantQuota?: Partial<TenantQuotaSettings>;
+  /**
+   * App Runner's X-Ray tracing (ObservabilityConfiguration with TraceConfiguration Vendor AWSXRAY): the OTLP endpoint of
+   * the platform's OpenTelemetry collector, given to traced services as OTEL_* variables, and the collector's
+   * namespace, which their egress policy then reaches on the endpoint's port. Unset: tracing settings are kept but
+   * the workloads get nothing.
+   */
+  tracing?: { otlpEndpoint: string; collectorNamespace: string };
 }
 
 export const DEFAULT_TENANT_QUOTA: TenantQuotaSettings = {

@@ -91,4 +91,6 @@ export interface ServiceInput {
   imagePullSecrets?: string[];
   /** InstanceRoleArn: the tenant's ServiceAccount the pods run as (workload identity stands in for the instance role). */
   serviceAccountName?: string;
+  /** Observability enabled with an AWSXRAY trace configuration: send traces to the platform's collector. */
+  traced?: boolean;
 }
