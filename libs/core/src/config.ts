@@ -72,6 +72,11 @@ const schema = z.object({
    */
   KUBE_OTLP_ENDPOINT: z.url().optional(),
   KUBE_OTLP_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).optional(),
+  /**
+   * Name of a per-pod metric of in-flight requests served by the custom metrics API (e.g. prometheus-adapter): HPAs then
+   * scale on App Runner's MaxConcurrency, with CPU as a second metric. Unset: CPU only.
+   */
+  KUBE_CONCURRENCY_METRIC: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/).optional(),
   /** Field manager of every server-side apply. */
   KUBE_FIELD_MANAGER: z.string().min(1).default('apprunner-k8s'),
   /** Seconds between drift-correcting resyncs of settled services; 0 turns resync off. */

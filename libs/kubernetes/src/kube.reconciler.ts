@@ -74,6 +74,7 @@ export function platformSettings(config: PlatformConfig): KubePlatformSettings {
     ...(config.KUBE_PRIVATE_INGRESS_CLASS ? { privateIngressClassName: config.KUBE_PRIVATE_INGRESS_CLASS } : {}),
     ...(config.KUBE_PRIVATE_INGRESS_NAMESPACE ? { privateIngressControllerNamespace: config.KUBE_PRIVATE_INGRESS_NAMESPACE } : {}),
     ...(config.KUBE_PAUSED_BACKEND ? { pausedBackend: parseBackend(config.KUBE_PAUSED_BACKEND) } : {}),
+    ...(config.KUBE_CONCURRENCY_METRIC ? { concurrencyMetric: config.KUBE_CONCURRENCY_METRIC } : {}),
     ...(config.KUBE_OTLP_ENDPOINT && config.KUBE_OTLP_NAMESPACE ? { tracing: { otlpEndpoint: config.KUBE_OTLP_ENDPOINT, collectorNamespace: config.KUBE_OTLP_NAMESPACE } } : {}),
   };
 }

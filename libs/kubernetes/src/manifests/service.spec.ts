@@ -26,6 +26,7 @@ import {
   type KubeObject,
   type ServiceInput,
 } from './index';
+import { validateObject } from './validate';
 
 const find = (objects: KubeObject[], kind: string, name?: string): any =>
   objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
@@ -255,6 +256,15 @@ describe('buildServiceObjects: shape', () => {
     expect(hpa.metadata.annotations[ANNOTATIONS.maxConcurrency]).toBe('50');
     expect(hpa.metadata.annotations[ANNOTATIONS.autoScalingArn]).toBe(fullInput().autoScaling.arn);
     expect(() => buildServiceObjects(SETTINGS, { ...serviceInput(), autoScaling: { ...serviceInput().autoScaling, minSize: 5, maxSize: 2 } })).toThrow(/MaxSize/);
+  });
+
+  it('scales on MaxConcurrency in-flight requests per pod when the platform serves a concurrency metric, CPU staying second', async () => {
+    const hpa = find(buildServiceObjects({ ...SETTINGS, concurrencyMetric: 'apprunner_inflight_requests' }, fullInput()), 'HorizontalPodAutoscaler');
+    expect(await validateObject(hpa)).toEqual([]);
+    expect(hpa.spec.metrics).toEqual([
+      { type: 'Pods', pods: { metric: { name: 'apprunner_inflight_requests' }, target: { type: 'AverageValue', averageValue: '50' } } },
+      { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } },
+    ]);
   });
 
   it('leaves spec.replicas to the HPA while running', () => {

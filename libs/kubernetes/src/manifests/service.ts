@@ -260,9 +260,12 @@ function buildPausedBackendService(
 }
 
 /**
- * App Runner scales on request concurrency (MaxConcurrency per instance). Until a request-level
- * metric exists (a later issue), the HPA scales on CPU utilisation against the requests, between
- * MinSize and MaxSize. MaxConcurrency is kept as an annotation for that future scaler.
+ * App Runner scales on request concurrency: another instance once the instances average MaxConcurrency requests in
+ * flight, between MinSize and MaxSize. With `settings.concurrencyMetric` (a per-pod metric of in-flight requests the
+ * cluster's custom metrics API serves, e.g. through prometheus-adapter from the ingress controller or a sidecar) the
+ * HPA targets an average of MaxConcurrency per pod; CPU utilisation stays as a second metric (the HPA follows the
+ * larger), so a missing metric never stops scaling. Without it the HPA scales on CPU only; MaxConcurrency is kept as
+ * an annotation either way.
  */
 function buildHorizontalPodAutoscaler(s: ResolvedSettings, input: ServiceInput): KubeObject {
   const { minSize, maxSize, maxConcurrency, arn } = input.autoScaling;
@@ -278,7 +281,12 @@ function buildHorizontalPodAutoscaler(s: ResolvedSettings, input: ServiceInput):
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
       minReplicas: minSize,
       maxReplicas: maxSize,
-      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: s.cpuTargetUtilization } } }],
+      metrics: [
+        ...(s.concurrencyMetric
+          ? [{ type: 'Pods' as const, pods: { metric: { name: s.concurrencyMetric }, target: { type: 'AverageValue' as const, averageValue: String(maxConcurrency) } } }]
+          : []),
+        { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: s.cpuTargetUtilization } } },
+      ],
     },
   };
   return toKubeObject(hpa);

@@ -51,6 +51,8 @@ export interface KubePlatformSettings {
    * (startupProbe budget). Default 300: App Runner gives an instance 5 minutes to become healthy.
    */
   startupGraceSeconds?: number;
+  /** Per-pod custom metric of in-flight requests: the HPA then scales on MaxConcurrency (see the HPA builder). */
+  concurrencyMetric?: string;
   /** HPA CPU utilisation target, percent. Default 70. */
   cpuTargetUtilization?: number;
   /**
