@@ -85,8 +85,9 @@ describe('buildJobManifest objects pass the API server validation (kube-fake)', 
   });
   afterAll(() => fake?.close());
 
+  // Strict, as kubectl sends: a field the API does not declare is an error, not silently dropped.
   async function create(path: string, obj: KubeObject): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${fake.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(obj) });
+    const res = await fetch(`${fake.url}${path}?fieldValidation=Strict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(obj) });
     return { status: res.status, body: await res.json() };
   }
 

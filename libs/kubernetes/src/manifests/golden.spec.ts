@@ -16,6 +16,7 @@ import {
 } from './__fixtures__/inputs';
 import { buildServiceObjects, buildServiceSecret, buildTenantObjects, toYaml, validateObject, type KubeObject } from './index';
 import { expectGolden as expectGoldenFile } from '../../../../test/support/golden';
+import { builtinSchema, unknownFields } from '@apprunner/kube-fake';
 
 const GOLDEN_DIR = join(__dirname, '__golden__');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -73,9 +74,19 @@ describe('schema validation of every built object', () => {
       expect(objects.length).toBeGreaterThan(0);
       for (const obj of objects) {
         expect(await validateObject(obj), `${obj.kind} ${obj.metadata.name}`).toEqual([]);
+        // The models ignore fields they don't declare, and client-node drops them silently on the way out: a typo
+        // would never reach a cluster. kube-apiserver's own field list says what exists.
+        const schema = builtinSchema(obj.apiVersion, obj.kind);
+        if (schema) expect(unknownFields(obj, schema), `${obj.kind} ${obj.metadata.name}: unknown fields`).toEqual([]);
       }
     });
   }
+
+  it('finds a field the API does not declare (a typo client-node would drop silently)', () => {
+    const deployment = CASES['image-tcp-defaults']().find((o) => o.kind === 'Deployment') as any;
+    deployment.spec.template.spec.containers[0].imagePulPolicy = 'Always';
+    expect(unknownFields(deployment, builtinSchema('apps/v1', 'Deployment')!)).toEqual(['.spec.template.spec.containers[0].imagePulPolicy']);
+  });
 
   it('rejects a Deployment whose replicas is not an integer', async () => {
     const deployment = structuredClone(CASES['image-tcp-defaults']().find((o) => o.kind === 'Deployment')) as any;
