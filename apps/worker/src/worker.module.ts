@@ -66,6 +66,7 @@ export function imageBuilder(config: PlatformConfig, kube: KubeClient): BuildahB
       tlsVerify: !config.BUILD_REGISTRY_INSECURE,
       // Build pods keep nothing between builds: layers are cached in the registry, next to each service's images.
       cacheRepository: (repository) => `${repository}/cache`,
+      resources: { cpu: config.BUILD_JOB_CPU, memory: config.BUILD_JOB_MEMORY, ephemeralStorage: config.BUILD_JOB_EPHEMERAL_STORAGE },
       labels: { 'app.kubernetes.io/managed-by': 'apprunner-k8s', 'app.kubernetes.io/component': 'build' },
     });
   }

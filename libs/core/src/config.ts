@@ -118,6 +118,10 @@ const schema = z.object({
   BUILD_CLONE_IMAGE: z.string().min(1).default('docker.io/alpine/git:2.47.2'),
   /** `kubernetes.io/dockerconfigjson` Secret in BUILD_NAMESPACE the build Jobs push with (none: anonymous pushes). */
   BUILD_REGISTRY_AUTH_SECRET: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).max(253).optional(),
+  /** CPU, memory and scratch space of a build Job's build container (requests = limits). */
+  BUILD_JOB_CPU: z.string().regex(/^\d+(\.\d+)?m?$/).default('2'),
+  BUILD_JOB_MEMORY: z.string().regex(/^\d+(Ki|Mi|Gi|Ti)?$/).default('4Gi'),
+  BUILD_JOB_EPHEMERAL_STORAGE: z.string().regex(/^\d+(Ki|Mi|Gi|Ti)?$/).default('20Gi'),
   /** Storage of the buildah driver (layer cache lives here between builds). */
   BUILD_STORAGE_DIR: z.string().default('/var/lib/apprunner-k8s/builds'),
   /** JSON object: runtime (e.g. `PYTHON_311`) → base image, overriding docs/runtimes.md's defaults. */

@@ -253,6 +253,15 @@ describe('KubernetesJobBuilder against kube-fake', () => {
     expect(kube.store.get('v1', 'ConfigMap', NS, `${buildJobName(id)}-containerfile`)).toBeUndefined();
   });
 
+  it('gives the build container fixed resources (requests = limits), so one build cannot starve a node', async () => {
+    const id = 'op-resources';
+    script(id, { logs: { clone: CLONE_LOG, build: BUILD_LOG }, result: { digest: DIGEST }, delayMs: 50 });
+    await builder({ resources: { cpu: '2', memory: '4Gi', ephemeralStorage: '20Gi' } }).build(request(id, []));
+    const build = job(id).spec.template.spec.containers.find((c: any) => c.name === 'build');
+    const quantities = { cpu: '2', memory: '4Gi', 'ephemeral-storage': '20Gi' };
+    expect(build.resources).toEqual({ requests: quantities, limits: quantities });
+  });
+
   it('needs the source to clone', async () => {
     const req = request('op-no-source', []);
     delete req.source;

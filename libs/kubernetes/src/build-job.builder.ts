@@ -42,6 +42,8 @@ export interface KubernetesJobBuilderOptions {
   labels?: Record<string, string>;
   /** How long past `timeoutMs` the Job's own deadline gets before the driver deletes the Job itself (default 30 s). */
   deadlineGraceMs?: number;
+  /** Requests = limits of the build container, so one tenant's build can't starve the others on a node. */
+  resources?: { cpu?: string; memory?: string; ephemeralStorage?: string };
 }
 
 /** Without `req.timeoutMs`: the Job's activeDeadlineSeconds still bounds a build that hangs. */
@@ -138,6 +140,7 @@ export class KubernetesJobBuilder implements ImageBuilder {
       ...(req.buildArgs ? { buildArgs: req.buildArgs } : {}),
       ...(this.opts.registryAuthSecret ? { registryAuthSecret: this.opts.registryAuthSecret } : {}),
       ...(cacheRepository ? { cacheRepository } : {}),
+      ...(this.opts.resources ? { resources: this.opts.resources } : {}),
       tlsVerify: this.opts.tlsVerify,
       activeDeadlineSeconds: Math.max(1, Math.ceil(timeoutMs / 1000)),
       labels: this.opts.labels ?? { 'app.kubernetes.io/managed-by': 'apprunner-k8s' },
