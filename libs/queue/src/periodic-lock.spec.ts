@@ -35,12 +35,17 @@ describe('PeriodicLock (one pass per interval across worker replicas)', () => {
   });
 
   it('runs a periodic pass once per interval across replicas, and not at all when turned off', async () => {
-    let runs = 0;
-    const passes = replicas.map((lock) => new PeriodicPass(lock, 'fleet-pass', 1, async () => void runs++, () => undefined));
-    const off = new PeriodicPass(replicas[0], 'off-pass', 0, async () => void runs++, () => undefined);
+    const runs: number[] = [];
+    let offRuns = 0;
+    const passes = replicas.map((lock) => new PeriodicPass(lock, 'fleet-pass', 1, async () => void runs.push(Date.now()), () => undefined));
+    const off = new PeriodicPass(replicas[0], 'off-pass', 0, async () => void offRuns++, () => undefined);
     for (const p of [...passes, off]) p.start();
-    await new Promise((r) => setTimeout(r, 2_500));
+    const deadline = Date.now() + 6_000;
+    while (runs.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const p of [...passes, off]) await p.stop();
-    expect(runs).toBe(2);
+    // Three replicas ticking every second, yet one pass per window: consecutive passes at least the window apart.
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < runs.length; i++) expect(runs[i] - runs[i - 1]).toBeGreaterThanOrEqual(850);
+    expect(offRuns).toBe(0);
   });
 });
