@@ -280,7 +280,7 @@ export class KubeReconcilers implements Reconcilers {
       if ('inProgress' in source) return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, message: source.inProgress };
       if ('error' in source) return this.done(operation.id, { status: 'FAILED', reason: source.error });
       const input = await this.serviceInput(service, tenant, operation.id, false, 'tenant', source.ready);
-      if (!input) return this.done(operation.id, { status: 'FAILED', reason: unsupportedSource(service.spec as unknown as ServiceSpec) });
+      if (!input) return this.done(operation.id, { status: 'FAILED', reason: NO_IMAGE });
       if ('error' in input) return this.done(operation.id, { status: 'FAILED', reason: input.error });
       deployment = await this.applyService(input, live ?? null);
       this.rememberApplied(operation.id);
@@ -309,7 +309,7 @@ export class KubeReconcilers implements Reconcilers {
 
   private async pause(service: Service, tenant: Tenant, operationId: string): Promise<ReconcileOutcome> {
     const input = await this.serviceInput(service, tenant, operationId, true, 'live');
-    if (!input) return { status: 'FAILED', reason: unsupportedSource(service.spec as unknown as ServiceSpec) };
+    if (!input) return { status: 'FAILED', reason: NO_IMAGE };
     if ('error' in input) return { status: 'FAILED', reason: input.error };
     const deployment = await this.applyService(input);
     const status = (deployment.status ?? {}) as { replicas?: number; observedGeneration?: number };
@@ -580,8 +580,5 @@ function deployedSource(service: Service): DeployableSource | undefined {
   };
 }
 
-function unsupportedSource(spec: ServiceSpec): string {
-  return spec.SourceConfiguration?.CodeRepository
-    ? 'Source code repositories need the build pipeline, which this worker does not run yet; deploy an image instead.'
-    : 'The service has no image to run.';
-}
+/** serviceInput finds no image only for a spec with no source at all (code services get a reason of their own). */
+const NO_IMAGE = 'The service has no image to run.';

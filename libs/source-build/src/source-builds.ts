@@ -10,7 +10,7 @@ import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { checkoutCommit, type GitHubAppClient } from '@apprunner/github';
 import { type Build, type Operation, Prisma, PrismaService, type Service, type Tenant } from '@apprunner/persistence';
 import { buildPlan, configFilePath, effectiveConfig, formatConfigErrors, normalizeSourceDirectory, parseRuntimeImageOverrides, runtimeImage } from '@apprunner/source-config';
-import { BuildLogStore, type BuildLogWriter } from './build-log.store';
+import { BuildLogStore } from './build-log.store';
 
 /** The image builder the worker uses (BuildahBuilder locally; null when builds are not configured). */
 export const IMAGE_BUILDER = Symbol('IMAGE_BUILDER');
@@ -218,4 +218,3 @@ function cloneUrl(repositoryUrl: string): string {
   return trimmed.endsWith('.git') ? trimmed : `${trimmed}.git`;
 }
 
-export type { BuildLogWriter };
