@@ -1,0 +1,358 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { KubeClient, type LiveObject } from '@apprunner/kubernetes';
+import { ensurePki, kubeconfig, type ClientName, type Pki } from './pki';
+import { freePort, get, isOurs, rawApply, startProcess, stopProcesses, tail, waitHealthy, type Started } from './processes';
+
+/**
+ * A Kubernetes control plane built from upstream source and run on loopback: etcd, kube-apiserver (TLS, RBAC, service
+ * account tokens, the default admission plugins), kube-controller-manager, kube-scheduler, KWOK's simulated nodes and
+ * cert-manager's controller, with cert-manager's and Gateway API's CRDs installed. Everything lives under `dir`.
+ */
+export interface ClusterState {
+  dir: string;
+  kubeconfig: string;
+  server: string;
+  version: string;
+  ports: Record<string, number>;
+  processes: Started[];
+  startedAt: string;
+  /** SelfSigned and CA ClusterIssuers served by the running cert-manager controller. */
+  issuers: { selfSigned: string; ca: string };
+  nodes: string[];
+}
+
+export interface UpOptions {
+  dir: string;
+  /** Progress lines (build steps, components started); default stderr. */
+  log?: (line: string) => void;
+  /** Simulated nodes (default 2). */
+  nodes?: number;
+}
+
+const ROOT = resolve(__dirname, '../..');
+const SERVICE_CIDR = '10.96.0.0/16';
+const SERVICE_IP = '10.96.0.1';
+const ISSUER = 'https://kubernetes.default.svc.cluster.local';
+const FIELD_MANAGER = 'apprunner-local-cluster';
+const NODE_ANNOTATION = 'kwok.x-k8s.io/node';
+
+export const defaultClusterDir = () => process.env.APPRUNNER_CLUSTER_DIR ?? join(ROOT, '.tmp', 'cluster');
+const statePath = (dir: string) => join(dir, 'state.json');
+
+export function readState(dir: string): ClusterState | undefined {
+  try {
+    return JSON.parse(readFileSync(statePath(dir), 'utf8')) as ClusterState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds (first time) and locates the binaries: the cache root that scripts/cluster/build.sh prints. */
+export function buildBinaries(log: (line: string) => void): Record<string, string> {
+  log('checking the cluster binaries (built from source the first time: about 15 minutes on 2 cores)');
+  let cache: string;
+  try {
+    cache = execFileSync('bash', [join(__dirname, 'build.sh')], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim().split('\n').pop()!;
+  } catch (e) {
+    throw new Error(`building the local cluster failed (scripts/cluster/build.sh): ${(e as Error).message}`);
+  }
+  const versions = Object.fromEntries(
+    readFileSync(join(__dirname, 'versions.env'), 'utf8')
+      .split('\n')
+      .filter((l) => /^[A-Z0-9_]+=/.test(l))
+      .map((l) => l.split('=') as [string, string]),
+  );
+  const k8s = join(cache, `kubernetes-${versions.K8S_VERSION}`);
+  return {
+    version: versions.K8S_VERSION,
+    etcd: join(cache, `etcd-${versions.ETCD_VERSION}`, 'bin', 'etcd'),
+    apiserver: join(k8s, 'bin', 'kube-apiserver'),
+    controllerManager: join(k8s, 'bin', 'kube-controller-manager'),
+    scheduler: join(k8s, 'bin', 'kube-scheduler'),
+    kwok: join(cache, `kwok-${versions.KWOK_VERSION}`, 'bin', 'kwok'),
+    certManager: join(cache, `cert-manager-${versions.CERT_MANAGER_VERSION}`, 'bin', 'cert-manager-controller'),
+    certManagerCrds: join(cache, `cert-manager-${versions.CERT_MANAGER_VERSION}`, 'crds'),
+    gatewayApiCrds: join(cache, `gateway-api-${versions.GATEWAY_API_VERSION}`, 'crds'),
+  };
+}
+
+/** Is the cluster in `dir` running (every process alive, the API server ready)? */
+export async function clusterStatus(dir: string): Promise<{ running: boolean; state?: ClusterState; problems: string[] }> {
+  const state = readState(dir);
+  if (!state) return { running: false, problems: [`no cluster in ${dir}`] };
+  const problems = state.processes.filter((p) => !isOurs(p.pid, dir)).map((p) => `${p.name} (pid ${p.pid}) is not running; log: ${p.log}`);
+  const pki = ensurePki(join(dir, 'pki'), SERVICE_IP);
+  const ready = await get({ url: `${state.server}/readyz`, ca: pki.ca, client: pki.clients.admin });
+  if (ready?.status !== 200) problems.push(`kube-apiserver is not ready at ${state.server} (${ready ? ready.status : 'no answer'})`);
+  return { running: problems.length === 0, state, problems };
+}
+
+/** Starts the cluster in `opts.dir`, or returns the one already running there. */
+export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
+  const dir = resolve(opts.dir);
+  const log = opts.log ?? ((line: string) => process.stderr.write(`[cluster] ${line}\n`));
+  const current = await clusterStatus(dir);
+  if (current.running) return current.state!;
+  if (current.state) await clusterDown(dir); // half-dead: start over, keeping the certificates
+
+  const bins = buildBinaries(log);
+  for (const [name, path] of Object.entries(bins)) {
+    if (name !== 'version' && !existsSync(path)) throw new Error(`missing ${name} at ${path}: rebuild with bash scripts/cluster/build.sh`);
+  }
+  const begun = Date.now();
+  for (const sub of ['logs', 'config']) mkdirSync(join(dir, sub), { recursive: true });
+  rmSync(join(dir, 'etcd'), { recursive: true, force: true }); // a fresh cluster each start
+  const pki = ensurePki(join(dir, 'pki'), SERVICE_IP);
+  const ports = {
+    etcd: await freePort(),
+    etcdPeer: await freePort(),
+    apiserver: await freePort(),
+    controllerManager: await freePort(),
+    scheduler: await freePort(),
+    kwok: await freePort(),
+  };
+  const server = `https://127.0.0.1:${ports.apiserver}`;
+  const logFile = (n: string) => join(dir, 'logs', `${n}.log`);
+  const configs = writeKubeconfigs(dir, server, pki);
+  const started: Started[] = [];
+  const state: ClusterState = {
+    dir,
+    kubeconfig: configs.admin,
+    server,
+    version: bins.version,
+    ports,
+    processes: started,
+    startedAt: new Date().toISOString(),
+    issuers: { selfSigned: 'apprunner-local-selfsigned', ca: 'apprunner-local-ca' },
+    nodes: Array.from({ length: opts.nodes ?? 2 }, (_, i) => `kwok-node-${i}`),
+  };
+  const save = () => writeFileSync(statePath(dir), JSON.stringify(state, null, 2));
+
+  try {
+    const etcd = startProcess('etcd', bins.etcd, [
+      '--name=default',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${ports.etcd}`,
+      `--advertise-client-urls=http://127.0.0.1:${ports.etcd}`,
+      `--listen-peer-urls=http://127.0.0.1:${ports.etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${ports.etcdPeer}`,
+      `--initial-cluster=default=http://127.0.0.1:${ports.etcdPeer}`,
+      '--unsafe-no-fsync=true', // a throw-away test cluster: durability is not wanted, speed is
+      '--listen-metrics-urls=',
+      '--log-level=warn',
+    ], logFile('etcd'));
+    started.push(etcd);
+    save();
+    await waitHealthy(etcd, dir, { url: `http://127.0.0.1:${ports.etcd}/health` }, 30_000);
+    log(`etcd up (127.0.0.1:${ports.etcd})`);
+
+    const apiserver = startProcess('kube-apiserver', bins.apiserver, [
+      `--etcd-servers=http://127.0.0.1:${ports.etcd}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${ports.apiserver}`,
+      `--tls-cert-file=${pki.apiServer.cert}`,
+      `--tls-private-key-file=${pki.apiServer.key}`,
+      `--client-ca-file=${pki.ca}`,
+      `--service-account-issuer=${ISSUER}`,
+      `--api-audiences=${ISSUER}`,
+      `--service-account-key-file=${pki.serviceAccountPub}`,
+      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+      `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      '--authorization-mode=Node,RBAC',
+      // the default plugins (NamespaceLifecycle, LimitRanger, ServiceAccount, PodSecurity, ResourceQuota,
+      // ValidatingAdmissionPolicy, ...) plus NodeRestriction, as kubeadm enables
+      '--enable-admission-plugins=NodeRestriction',
+      '--allow-privileged=true',
+      `--kubelet-client-certificate=${pki.clients['apiserver-kubelet-client'].cert}`,
+      `--kubelet-client-key=${pki.clients['apiserver-kubelet-client'].key}`,
+      `--requestheader-client-ca-file=${pki.frontProxyCa}`,
+      '--requestheader-allowed-names=front-proxy-client',
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
+      `--proxy-client-key-file=${pki.frontProxyClient.key}`,
+      // loopback can't be an endpoint of the `kubernetes` Service (no pod runs here to use it anyway)
+      '--endpoint-reconciler-type=none',
+      '--max-requests-inflight=1000',
+      '--max-mutating-requests-inflight=500',
+      '--profiling=false',
+      '--v=0',
+    ], logFile('kube-apiserver'));
+    started.push(apiserver);
+    save();
+    await waitHealthy(apiserver, dir, { url: `${server}/readyz`, ca: pki.ca, client: pki.clients.admin }, 90_000);
+    log(`kube-apiserver ${bins.version} up (${server})`);
+
+    started.push(
+      startProcess('kube-controller-manager', bins.controllerManager, [
+        `--kubeconfig=${configs['kube-controller-manager']}`,
+        `--authentication-kubeconfig=${configs['kube-controller-manager']}`,
+        `--authorization-kubeconfig=${configs['kube-controller-manager']}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${ports.controllerManager}`,
+        `--service-account-private-key-file=${pki.serviceAccountKey}`,
+        `--root-ca-file=${pki.ca}`,
+        '--use-service-account-credentials=true',
+        `--cluster-signing-cert-file=${pki.ca}`,
+        `--cluster-signing-key-file=${pki.caKey}`,
+        `--service-cluster-ip-range=${SERVICE_CIDR}`,
+        '--leader-elect=false',
+        '--kube-api-qps=200',
+        '--kube-api-burst=400',
+        '--concurrent-deployment-syncs=10',
+        '--concurrent-replicaset-syncs=10',
+        '--concurrent-gc-syncs=40',
+        '--concurrent-namespace-syncs=10',
+        '--v=0',
+      ], logFile('kube-controller-manager')),
+    );
+    const schedulerConfig = join(dir, 'config', 'kube-scheduler.yaml');
+    writeFileSync(
+      schedulerConfig,
+      [
+        'apiVersion: kubescheduler.config.k8s.io/v1',
+        'kind: KubeSchedulerConfiguration',
+        'clientConnection:',
+        `  kubeconfig: ${configs['kube-scheduler']}`,
+        '  qps: 200',
+        '  burst: 400',
+        'leaderElection:',
+        '  leaderElect: false',
+        '',
+      ].join('\n'),
+    );
+    started.push(
+      startProcess('kube-scheduler', bins.scheduler, [
+        `--config=${schedulerConfig}`,
+        `--authentication-kubeconfig=${configs['kube-scheduler']}`,
+        `--authorization-kubeconfig=${configs['kube-scheduler']}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${ports.scheduler}`,
+        '--v=0',
+      ], logFile('kube-scheduler')),
+    );
+    save();
+    await waitHealthy(started[2], dir, { url: `https://127.0.0.1:${ports.controllerManager}/healthz`, insecure: true }, 60_000);
+    await waitHealthy(started[3], dir, { url: `https://127.0.0.1:${ports.scheduler}/healthz`, insecure: true }, 60_000);
+    log('kube-controller-manager and kube-scheduler up');
+
+    const kube = await KubeClient.connect({ kubeconfigPath: configs.admin }, FIELD_MANAGER);
+    // Raw server-side apply: @kubernetes/client-node serializes CRDs through its typed model, which loses
+    // `x-kubernetes-preserve-unknown-fields` (the API server then refuses cert-manager's CRDs).
+    for (const crd of [...yamlDir(bins.certManagerCrds), ...yamlDir(bins.gatewayApiCrds)]) {
+      await rawApply({ url: `${server}/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, ca: pki.ca, client: pki.clients.admin }, crd);
+    }
+    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'cert-manager' } });
+    for (const name of state.nodes) await kube.apply(simulatedNode(name));
+
+    started.push(
+      startProcess('kwok', bins.kwok, [
+        `--kubeconfig=${configs.kwok}`,
+        `--config=${join(__dirname, 'kwok.yaml')}`,
+        `--manage-nodes-with-annotation-selector=${NODE_ANNOTATION}=fake`,
+        `--server-address=127.0.0.1:${ports.kwok}`,
+        '--node-ip=127.0.0.1',
+        `--node-port=${ports.kwok}`,
+        `--tls-cert-file=${pki.apiServer.cert}`, // as if each node had a kubelet serving certificate
+        `--tls-private-key-file=${pki.apiServer.key}`,
+      ], logFile('kwok')),
+    );
+    started.push(
+      startProcess('cert-manager', bins.certManager, [`--kubeconfig=${configs['cert-manager']}`, '--cluster-resource-namespace=cert-manager'], logFile('cert-manager')),
+    );
+    save();
+    await waitFor('the simulated nodes to be Ready', 60_000, started, dir, async () => {
+      for (const name of state.nodes) {
+        const node = await kube.get<LiveObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>('v1', 'Node', name);
+        if (!node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return false;
+      }
+      return true;
+    });
+    await waitFor('the default ServiceAccount', 60_000, started, dir, async () => (await kube.get('v1', 'ServiceAccount', 'default', 'default')) !== undefined);
+    log(`${state.nodes.length} simulated node(s) Ready (KWOK)`);
+    await bootstrapIssuers(kube, state, started, dir);
+    log('cert-manager issuing (ClusterIssuers apprunner-local-selfsigned, apprunner-local-ca)');
+    log(`cluster up in ${((Date.now() - begun) / 1000).toFixed(1)} s; KUBECONFIG=${configs.admin}`);
+    save();
+    return state;
+  } catch (e) {
+    await stopProcesses(started, dir);
+    rmSync(statePath(dir), { force: true });
+    throw e;
+  }
+}
+
+/** Stops exactly the processes the cluster in `dir` started. */
+export async function clusterDown(dir: string): Promise<boolean> {
+  const state = readState(dir);
+  if (!state) return false;
+  // reverse order: the node simulation and controllers before the API server, etcd last
+  await stopProcesses([...state.processes].reverse(), dir);
+  rmSync(statePath(dir), { force: true });
+  return true;
+}
+
+function writeKubeconfigs(dir: string, server: string, pki: Pki): Record<ClientName, string> {
+  const out = {} as Record<ClientName, string>;
+  for (const name of Object.keys(pki.clients) as ClientName[]) {
+    const path = join(dir, 'config', `${name}.kubeconfig`);
+    writeFileSync(path, kubeconfig(server, pki.ca, name, pki.clients[name]), { mode: 0o600 });
+    out[name] = path;
+  }
+  return out;
+}
+
+function yamlDir(dir: string): LiveObject[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJSON() as LiveObject))
+    .filter((o) => o?.kind);
+}
+
+function simulatedNode(name: string): LiveObject {
+  const capacity = { cpu: '2000', memory: '4000Gi', pods: '2000', 'ephemeral-storage': '10Ti' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      annotations: { [NODE_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok' },
+    },
+    spec: {},
+    status: { capacity, allocatable: capacity },
+  } as LiveObject;
+}
+
+/** A SelfSigned ClusterIssuer, a CA certificate it issues, and a CA ClusterIssuer over that certificate. */
+async function bootstrapIssuers(kube: KubeClient, state: ClusterState, started: Started[], dir: string): Promise<void> {
+  const { selfSigned, ca } = state.issuers;
+  await kube.apply({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: selfSigned }, spec: { selfSigned: {} } } as LiveObject);
+  await kube.apply({
+    apiVersion: 'cert-manager.io/v1',
+    kind: 'Certificate',
+    metadata: { name: ca, namespace: 'cert-manager' },
+    spec: { isCA: true, commonName: 'apprunner-local-ca', secretName: ca, privateKey: { algorithm: 'ECDSA', size: 256 }, issuerRef: { name: selfSigned, kind: 'ClusterIssuer', group: 'cert-manager.io' } },
+  } as LiveObject);
+  await kube.apply({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: ca }, spec: { ca: { secretName: ca } } } as LiveObject);
+  type WithConditions = LiveObject & { status?: { conditions?: Array<{ type: string; status: string }> } };
+  const ready = (o?: WithConditions) => o?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  await waitFor('cert-manager to issue the local CA', 90_000, started, dir, async () => ready(await kube.get<WithConditions>('cert-manager.io/v1', 'ClusterIssuer', ca)));
+}
+
+async function waitFor(what: string, timeoutMs: number, started: Started[], dir: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const dead = started.find((p) => !isOurs(p.pid, dir));
+    if (dead) throw new Error(`${dead.name} exited while waiting for ${what}:\n${tail(dead.log)}`);
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; logs in ${join(dir, 'logs')}`);
+}
