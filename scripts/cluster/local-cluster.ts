@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { KubeClient, type LiveObject } from '@apprunner/kubernetes';
 import { ensurePki, kubeconfig, type ClientName, type Pki } from './pki';
-import { freePort, get, isOurs, rawApply, startProcess, stopProcesses, tail, waitHealthy, type Started } from './processes';
+import { freePort, get, isOurs, rawApply, startProcess, stopProcesses, tail, waitHealthy, type Probe, type Started } from './processes';
 
 /**
  * A Kubernetes control plane built from upstream source and run on loopback: etcd, kube-apiserver (TLS, RBAC, service
@@ -245,7 +245,7 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
     // Raw server-side apply: @kubernetes/client-node serializes CRDs through its typed model, which loses
     // `x-kubernetes-preserve-unknown-fields` (the API server then refuses cert-manager's CRDs).
     for (const crd of [...yamlDir(bins.certManagerCrds), ...yamlDir(bins.gatewayApiCrds)]) {
-      await rawApply({ url: `${server}/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, ca: pki.ca, client: pki.clients.admin }, crd);
+      await rawApply({ url: server, ca: pki.ca, client: pki.clients.admin }, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, crd);
     }
     await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'cert-manager' } });
     for (const name of state.nodes) await kube.apply(simulatedNode(name));
@@ -355,4 +355,10 @@ async function waitFor(what: string, timeoutMs: number, started: Started[], dir:
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; logs in ${join(dir, 'logs')}`);
+}
+
+/** How to reach the cluster's API server as its admin (client certificate), for tooling outside the worker. */
+export function adminProbe(state: ClusterState): Probe {
+  const pki = ensurePki(join(state.dir, 'pki'), SERVICE_IP);
+  return { url: state.server, ca: pki.ca, client: pki.clients.admin };
 }

@@ -138,18 +138,16 @@ export async function waitHealthy(p: Started, marker: string, probe: Probe, time
   throw new Error(`${p.name} was not healthy after ${timeoutMs / 1000} s (${probe.url}: ${last}):\n${tail(p.log)}`);
 }
 
-/** Server-side apply of one object at its resource URL (force, field manager apprunner-local-cluster). */
-export function rawApply(target: Probe, object: object): Promise<void> {
+/** One request to the API server as `target.client` (JSON in and out); rejects on a status of 300 or more. */
+export function kubeRequest<T = unknown>(target: Probe, method: string, path: string, body?: object, contentType = 'application/json'): Promise<T> {
   return new Promise((resolve, reject) => {
-    const url = new URL(target.url);
-    url.searchParams.set('fieldManager', 'apprunner-local-cluster');
-    url.searchParams.set('force', 'true');
-    const body = JSON.stringify(object);
+    const url = new URL(path, target.url);
+    const data = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
       url,
       {
-        method: 'PATCH',
-        headers: { 'content-type': 'application/apply-patch+yaml', 'content-length': Buffer.byteLength(body) },
+        method,
+        headers: { accept: 'application/json', ...(data !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : {}) },
         ca: target.ca ? readFileSync(target.ca) : undefined,
         cert: target.client ? readFileSync(target.client.cert) : undefined,
         key: target.client ? readFileSync(target.client.key) : undefined,
@@ -157,12 +155,20 @@ export function rawApply(target: Probe, object: object): Promise<void> {
       (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
-        res.on('end', () => (res.statusCode && res.statusCode < 300 ? resolve() : reject(new Error(`apply ${url.pathname}: ${res.statusCode} ${text.slice(0, 500)}`))));
+        res.on('end', () => {
+          if (!res.statusCode || res.statusCode >= 300) return reject(new Error(`${method} ${url.pathname}: ${res.statusCode} ${text.slice(0, 500)}`));
+          resolve((text ? JSON.parse(text) : undefined) as T);
+        });
       },
     );
     req.on('error', reject);
-    req.end(body);
+    req.end(data);
   });
+}
+
+/** Server-side apply of one object at its resource path (force, field manager apprunner-local-cluster). */
+export async function rawApply(target: Probe, path: string, object: object): Promise<void> {
+  await kubeRequest(target, 'PATCH', `${path}?fieldManager=apprunner-local-cluster&force=true`, object, 'application/apply-patch+yaml');
 }
 
 export function tail(log: string, lines = 20): string {

@@ -7,7 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppRunnerClient } from '@aws-sdk/client-apprunner';
 import { Client } from 'pg';
-import { loadConfig, type PlatformConfig } from '@apprunner/core';
+import { loadConfig, nestLogLevels, type PlatformConfig } from '@apprunner/core';
 import { KubeClient, KubeReconcilers, type KubeSource } from '@apprunner/kubernetes';
 import { RECONCILERS } from '@apprunner/operation';
 import type { FakeKube } from '@apprunner/kube-fake';
@@ -17,6 +17,7 @@ import { deployMigrations } from '../../libs/persistence/src/migrate/migrator';
 import { createApiApp } from '../../apps/api/src/bootstrap';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 import { ScriptedReconcilers } from './reconcilers';
+import { type TestClusterInfo, workerEnv, workerSource } from './cluster';
 
 export interface TestTenant {
   accountId: string;
@@ -49,7 +50,15 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.
  * prefix, the API on a loopback port and, unless disabled, a worker driven by scripted reconcilers.
  */
 export async function startTestPlatform(
-  options: { worker?: boolean; kube?: FakeKube; kubeSource?: KubeSource; pollMs?: number; env?: Record<string, string> } = {},
+  options: {
+    worker?: boolean;
+    kube?: FakeKube;
+    kubeSource?: KubeSource;
+    /** The real test cluster: the worker authorizes as the chart's ServiceAccount, through `via` (a proxy) if given. */
+    cluster?: { info: TestClusterInfo; via?: string };
+    pollMs?: number;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<TestPlatform> {
   const suffix = randomBytes(6).toString('hex');
   const schema = `t_${suffix}`;
@@ -62,25 +71,31 @@ export async function startTestPlatform(
     REDIS_PREFIX: `test-${suffix}`,
     KUBE_NAMESPACE_PREFIX: 'apprunner-',
     RESYNC_SECONDS: '0',
+    ...(options.cluster ? workerEnv(options.cluster.info) : {}),
     ...options.env,
     MASTER_KEY: randomBytes(32).toString('base64'),
     ADMIN_TOKEN: randomBytes(24).toString('hex'),
     APPRUNNER_REGION: 'us-east-1',
     PLATFORM_DOMAIN: 'apprunner.test',
     OUTBOX_SWEEP_SECONDS: '1',
-    LOG_LEVEL: 'silent',
+    // TEST_LOG_LEVEL=debug shows the API's and the worker's logs while debugging a suite
+    LOG_LEVEL: (process.env.TEST_LOG_LEVEL as PlatformConfig['LOG_LEVEL'] | undefined) ?? 'silent',
   });
-  const app: NestExpressApplication = await createApiApp(config, { logger: false });
+  const logger = config.LOG_LEVEL === 'silent' ? false : nestLogLevels(config.LOG_LEVEL);
+  const app: NestExpressApplication = await createApiApp(config, { logger: process.env.TEST_LOG_LEVEL ? undefined : false });
   await app.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   const reconcilers = new ScriptedReconcilers();
   let worker: INestApplicationContext | undefined;
   const startWorker = async (): Promise<INestApplicationContext> => {
-    const source: KubeSource | undefined = options.kubeSource ?? (options.kube ? { options: options.kube.kubeConfigOptions() } : undefined);
+    const source: KubeSource | undefined =
+      options.kubeSource ??
+      (options.cluster ? workerSource(options.cluster.info, options.cluster.via) : undefined) ??
+      (options.kube ? { options: options.kube.kubeConfigOptions() } : undefined);
     const module = source
       ? WorkerModule.forKubernetes(config, await KubeClient.connect(source, config.KUBE_FIELD_MANAGER))
       : WorkerModule.forRoot(config, { provide: RECONCILERS, useValue: reconcilers });
-    const ctx = await NestFactory.createApplicationContext(module, { logger: false });
+    const ctx = await NestFactory.createApplicationContext(module, { logger });
     if (source) ctx.get(KubeReconcilers).pollMs = options.pollMs ?? 50;
     await ctx.init();
     return ctx;

@@ -347,3 +347,11 @@ download. Call with (dict "ctx" $ "component" "api"|"worker").
 {{- range $ports }}{{ $unique = append $unique (int .) }}{{ end }}
 {{- $unique | uniq | toJson }}
 {{- end }}
+
+{{- /* The worker's cluster-wide ClusterRole, and the one it binds in each tenant namespace (KUBE_TENANT_ROLE). */}}
+{{- define "apprunner-k8s.workerClusterRole" -}}
+{{- printf "%s-%s-worker" .Release.Namespace (include "apprunner-k8s.fullname" .) | trunc 246 | trimSuffix "-" }}
+{{- end }}
+{{- define "apprunner-k8s.workerTenantRole" -}}
+{{- printf "%s-tenant" (include "apprunner-k8s.workerClusterRole" .) }}
+{{- end }}

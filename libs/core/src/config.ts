@@ -79,6 +79,11 @@ const schema = z.object({
   KUBE_CONCURRENCY_METRIC: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/).optional(),
   /** Field manager of every server-side apply. */
   KUBE_FIELD_MANAGER: z.string().min(1).default('apprunner-k8s'),
+  /**
+   * ClusterRole the worker binds to its own identity in every tenant namespace it creates (the chart's
+   * `<namespace>-<release>-worker-tenant`); unset: no RoleBinding, the worker's cluster-wide rights must suffice.
+   */
+  KUBE_TENANT_ROLE: z.string().regex(/^[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$/).max(253).optional(),
   /** Seconds between drift-correcting resyncs of settled services; 0 turns resync off. */
   RESYNC_SECONDS: z.coerce.number().int().min(0).default(300),
   /** At most this many services re-applied per second during a resync. */

@@ -1,4 +1,13 @@
-import type { CoreV1Api, KubeConfig, KubernetesObject, KubernetesObjectApi, ObservableMiddleware, VersionApi } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import type {
+  AuthenticationV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObject,
+  KubernetesObjectApi,
+  ObservableMiddleware,
+  VersionApi,
+} from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { TransientReconcileError } from '@apprunner/operation';
 
 /** A Kubernetes object as the API server returns it (the builders produce the narrower `KubeObject`). */
@@ -60,6 +69,7 @@ export class KubeClient {
     /** Typed client for what KubernetesObjectApi does not cover (pod logs). */
     private readonly core?: CoreV1Api,
     private readonly versionApi?: VersionApi,
+    private readonly reviews?: { authn: AuthenticationV1Api; authz: AuthorizationV1Api },
   ) {}
 
   static async connect(source: KubeSource, fieldManager: string): Promise<KubeClient> {
@@ -69,7 +79,32 @@ export class KubeClient {
     if ('kubeconfigPath' in source) kc.loadFromFile(source.kubeconfigPath);
     else if ('options' in source) kc.loadFromOptions(source.options);
     else kc.loadFromCluster();
-    return new KubeClient(k8s.KubernetesObjectApi.makeApiClient(kc), fieldManager, kc.makeApiClient(k8s.CoreV1Api), kc.makeApiClient(k8s.VersionApi));
+    return new KubeClient(k8s.KubernetesObjectApi.makeApiClient(kc), fieldManager, kc.makeApiClient(k8s.CoreV1Api), kc.makeApiClient(k8s.VersionApi), {
+      authn: kc.makeApiClient(k8s.AuthenticationV1Api),
+      authz: kc.makeApiClient(k8s.AuthorizationV1Api),
+    });
+  }
+
+  /** Who this client is to the API server (SelfSubjectReview, allowed to every authenticated client). */
+  async whoAmI(): Promise<{ username: string; groups: string[] }> {
+    if (!this.reviews) throw new Error('This client has no authentication API.');
+    const review = await this.call('create SelfSubjectReview', () =>
+      this.reviews!.authn.createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } }),
+    );
+    const user = review.status?.userInfo;
+    if (!user?.username) throw new Error('The API server did not say who this client is (SelfSubjectReview without a username).');
+    return { username: user.username, groups: user.groups ?? [] };
+  }
+
+  /** Whether the authorizer lets this client do `verb` on `resource` (SelfSubjectAccessReview). */
+  async allowed(attributes: { verb: string; group: string; resource: string; namespace?: string }): Promise<boolean> {
+    if (!this.reviews) throw new Error('This client has no authorization API.');
+    const review = await this.call(`create SelfSubjectAccessReview ${attributes.verb} ${attributes.resource}`, () =>
+      this.reviews!.authz.createSelfSubjectAccessReview({
+        body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: attributes } },
+      }),
+    );
+    return review.status?.allowed === true;
   }
 
   /** The API server's version (`/version`, allowed to every authenticated client): the worker's readiness check. */

@@ -4,7 +4,7 @@ import type { CodeConfigurationValues } from '@aws-sdk/client-apprunner';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import type { CustomDomain, Operation, Prisma, Service, Tenant, VpcIngressConnection } from '@apprunner/persistence';
 import { PrismaService } from '@apprunner/persistence';
-import type { ReconcileOutcome, Reconcilers, ServiceOperationRequest } from '@apprunner/operation';
+import { TransientReconcileError, type ReconcileOutcome, type Reconcilers, type ServiceOperationRequest } from '@apprunner/operation';
 import type { ServiceSpec } from '@apprunner/service';
 import { objectNameFromRoleArn, pullSecretNameFromRoleArn } from '@apprunner/registry';
 import { type DeployableSource, SourceBuilds, type SourceOutcome } from '@apprunner/source-build';
@@ -23,6 +23,7 @@ import {
   namespaceName,
   type SecurityGroupRule,
   type VpcEgress,
+  type WorkerSubject,
   serviceObjectName,
   type ServiceInput,
   serviceSecretName,
@@ -69,6 +70,7 @@ export function platformSettings(config: PlatformConfig): KubePlatformSettings {
     ingressClassName: config.KUBE_INGRESS_CLASS,
     ingressControllerNamespace: config.KUBE_INGRESS_NAMESPACE,
     fieldManager: config.KUBE_FIELD_MANAGER,
+    ...(config.KUBE_TENANT_ROLE ? { tenantRole: config.KUBE_TENANT_ROLE } : {}),
     progressDeadlineSeconds: config.KUBE_PROGRESS_DEADLINE_SECONDS,
     ...(config.KUBE_EGRESS_DENIED_CIDRS ? { egressDeniedCidrs: config.KUBE_EGRESS_DENIED_CIDRS.split(',') } : {}),
     ...(config.KUBE_PRIVATE_INGRESS_CLASS ? { privateIngressClassName: config.KUBE_PRIVATE_INGRESS_CLASS } : {}),
@@ -103,6 +105,7 @@ export class KubeReconcilers implements Reconcilers {
   /** Key of the secret-values fingerprint in pod templates (derived from MASTER_KEY, never the key itself). */
   private readonly secretHashKey: Buffer;
   private readonly issuer: CertificateIssuer;
+  private subject?: Promise<WorkerSubject>;
 
   constructor(
     @Inject(KUBE_CLIENT) private readonly kube: KubeClient,
@@ -245,16 +248,43 @@ export class KubeReconcilers implements Reconcilers {
    * process applied the very same objects recently (they change only with the tenant's quotas); resync always applies.
    */
   private async ensureTenant(tenant: Tenant, force = false): Promise<void> {
-    const objects = buildTenantObjects(this.settings, {
-      accountId: tenant.accountId,
-      name: tenant.name,
-      quotas: { Services: effectiveQuota(tenant.quotaOverrides, 'Services') },
-    }) as LiveObject[];
+    const input = { accountId: tenant.accountId, name: tenant.name, quotas: { Services: effectiveQuota(tenant.quotaOverrides, 'Services') } };
+    const objects = buildTenantObjects(this.settings, input, this.settings.tenantRole ? await this.workerSubject() : undefined) as LiveObject[];
     const fingerprint = JSON.stringify(objects);
     const known = this.tenantsApplied.get(tenant.id);
     if (!force && known && known.fingerprint === fingerprint && Date.now() - known.at < TENANT_REAPPLY_MS) return;
-    for (const object of objects) await this.kube.apply(object);
+    for (const object of objects) {
+      await this.kube.apply(object);
+      if (object.kind === 'RoleBinding') await this.untilBindingEffective(object.metadata.namespace!);
+    }
     this.tenantsApplied.set(tenant.id, { fingerprint, at: Date.now() });
+  }
+
+  /** The worker's own identity, as the API server names it, for its RoleBinding in tenant namespaces. */
+  private async workerSubject(): Promise<WorkerSubject> {
+    this.subject ??= this.kube.whoAmI().then(({ username }) => {
+      const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(username);
+      return sa ? { kind: 'ServiceAccount' as const, namespace: sa[1], name: sa[2] } : { kind: 'User' as const, name: username };
+    });
+    try {
+      return await this.subject;
+    } catch (e) {
+      this.subject = undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * A new RoleBinding takes effect once the API server's RBAC cache has it (milliseconds, usually): asking the
+   * authorizer first keeps the next writes from failing with a 403 that would read as a permanent error.
+   */
+  private async untilBindingEffective(namespace: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+      if (await this.kube.allowed({ verb: 'patch', group: 'apps', resource: 'deployments', namespace })) return;
+      if (Date.now() > deadline) throw new TransientReconcileError(`the worker's RoleBinding in ${namespace} has not taken effect after 10 s`);
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
 
   private async deploy(service: Service, tenant: Tenant, operation: ServiceOperationRequest['operation']): Promise<ReconcileOutcome> {

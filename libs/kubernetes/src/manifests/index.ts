@@ -34,7 +34,7 @@ export {
   memoryToMebibytes,
   type ComputeQuantities,
 } from './resources';
-export { buildTenantObjects } from './tenant';
+export { buildTenantObjects, type WorkerSubject } from './tenant';
 export {
   CONTAINER_NAME,
   DEFAULT_CONTAINER_PORT,

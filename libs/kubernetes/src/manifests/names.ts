@@ -48,6 +48,7 @@ export function pausedServiceName(serviceId: string): string {
 
 /** Fixed names of the tenant-level objects inside a tenant namespace. */
 export const TENANT_OBJECT_NAMES = {
+  workerRoleBinding: 'apprunner-worker',
   resourceQuota: 'apprunner-quota',
   limitRange: 'apprunner-limits',
   denyIngress: 'apprunner-default-deny-ingress',

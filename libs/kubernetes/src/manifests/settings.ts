@@ -36,6 +36,11 @@ export interface KubePlatformSettings {
   /** Server-side apply field manager; also the value of `app.kubernetes.io/managed-by`. */
   fieldManager: string;
   /**
+   * ClusterRole the worker binds to itself in each tenant namespace it creates (its rights there); unset: no
+   * RoleBinding, the worker's own cluster-wide rights must cover the tenant namespaces.
+   */
+  tenantRole?: string;
+  /**
    * Where a paused service's Ingress sends traffic (e.g. a "service paused" page). An Ingress can only
    * reference Services of its own namespace, so the builders add an ExternalName Service that points
    * to `<serviceName>.<namespace>.svc.<clusterDomain>`. Without it a paused service's Ingress keeps

@@ -2,6 +2,7 @@ import type { ILimitRange } from 'kubernetes-models/v1/LimitRange';
 import type { INamespace } from 'kubernetes-models/v1/Namespace';
 import type { IResourceQuota } from 'kubernetes-models/v1/ResourceQuota';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { ANNOTATIONS, LABELS, tenantLabels } from './labels';
 import { namespaceName, TENANT_OBJECT_NAMES } from './names';
 import { formatMebibytes, formatMillicores, instanceQuantities, LARGEST_INSTANCE, SMALLEST_INSTANCE } from './resources';
@@ -9,15 +10,21 @@ import { resolveSettings, type KubePlatformSettings, type ResolvedSettings } fro
 import { toKubeObject } from './object';
 import type { KubeObject, TenantInput } from './types';
 
+/** Who the worker is to the API server (its ServiceAccount in a cluster; a user with a kubeconfig of its own). */
+export type WorkerSubject = { kind: 'ServiceAccount'; name: string; namespace: string } | { kind: 'User'; name: string };
+
 /**
  * The tenant's namespace and its guard rails, in apply order:
- * Namespace, ResourceQuota, LimitRange, NetworkPolicy (default deny ingress),
- * NetworkPolicy (allow from the ingress controller). Egress is each service's own NetworkPolicy (DEFAULT or VPC).
+ * Namespace, RoleBinding (the worker's rights inside it, when `settings.tenantRole` is set), ResourceQuota,
+ * LimitRange, NetworkPolicy (default deny ingress), NetworkPolicy (allow from the ingress controller). Egress is each
+ * service's own NetworkPolicy (DEFAULT or VPC).
  */
-export function buildTenantObjects(settings: KubePlatformSettings, tenant: TenantInput): KubeObject[] {
+export function buildTenantObjects(settings: KubePlatformSettings, tenant: TenantInput, worker?: WorkerSubject): KubeObject[] {
   const s = resolveSettings(settings);
+  if (s.tenantRole && !worker) throw new Error('The tenant RoleBinding needs the worker\'s identity.');
   return [
     buildNamespace(s, tenant),
+    ...(s.tenantRole && worker ? [buildWorkerRoleBinding(s, tenant, s.tenantRole, worker)] : []),
     buildResourceQuota(s, tenant),
     buildLimitRange(s, tenant),
     buildDenyIngressPolicy(s, tenant),
@@ -40,6 +47,23 @@ function buildNamespace(s: ResolvedSettings, tenant: TenantInput): KubeObject {
     },
   };
   return toKubeObject(ns);
+}
+
+/**
+ * The worker's rights inside the tenant namespace: the ClusterRole `tenantRole` (the chart's `...-worker-tenant`),
+ * bound here only. Cluster-wide the worker holds no Secret or workload rights, so it cannot read or change other
+ * namespaces' objects; it may bind this one role (RBAC `bind`), and an admission policy confines its RoleBindings
+ * and writes to namespaces labelled as its own.
+ */
+function buildWorkerRoleBinding(s: ResolvedSettings, tenant: TenantInput, clusterRole: string, worker: WorkerSubject): KubeObject {
+  const binding: IRoleBinding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: meta(s, tenant, TENANT_OBJECT_NAMES.workerRoleBinding),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
+    subjects: [worker.kind === 'ServiceAccount' ? { kind: 'ServiceAccount', name: worker.name, namespace: worker.namespace } : { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: worker.name }],
+  };
+  return toKubeObject(binding);
 }
 
 /**
