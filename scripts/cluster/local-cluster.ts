@@ -30,6 +30,8 @@ export interface UpOptions {
   log?: (line: string) => void;
   /** Simulated nodes (default 2). */
   nodes?: number;
+  /** A bare control plane: no CRDs, no cert-manager (what a freshly made cluster has; the chart's checks need one). */
+  bare?: boolean;
 }
 
 const ROOT = resolve(__dirname, '../..');
@@ -57,7 +59,7 @@ export function buildBinaries(log: (line: string) => void): Record<string, strin
   try {
     cache = execFileSync('bash', [join(__dirname, 'build.sh')], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim().split('\n').pop()!;
   } catch (e) {
-    throw new Error(`building the local cluster failed (scripts/cluster/build.sh): ${(e as Error).message}`);
+    throw new Error(`building the local cluster failed (scripts/cluster/build.sh): ${(e as Error).message}`, { cause: e });
   }
   const versions = Object.fromEntries(
     readFileSync(join(__dirname, 'versions.env'), 'utf8')
@@ -242,14 +244,7 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
     log('kube-controller-manager and kube-scheduler up');
 
     const kube = await KubeClient.connect({ kubeconfigPath: configs.admin }, FIELD_MANAGER);
-    // Raw server-side apply: @kubernetes/client-node serializes CRDs through its typed model, which loses
-    // `x-kubernetes-preserve-unknown-fields` (the API server then refuses cert-manager's CRDs).
-    for (const crd of [...yamlDir(bins.certManagerCrds), ...yamlDir(bins.gatewayApiCrds)]) {
-      await rawApply({ url: server, ca: pki.ca, client: pki.clients.admin }, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, crd);
-    }
-    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'cert-manager' } });
     for (const name of state.nodes) await kube.apply(simulatedNode(name));
-
     started.push(
       startProcess('kwok', bins.kwok, [
         `--kubeconfig=${configs.kwok}`,
@@ -262,10 +257,8 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
         `--tls-private-key-file=${pki.apiServer.key}`,
       ], logFile('kwok')),
     );
-    started.push(
-      startProcess('cert-manager', bins.certManager, [`--kubeconfig=${configs['cert-manager']}`, '--cluster-resource-namespace=cert-manager'], logFile('cert-manager')),
-    );
     save();
+    if (!opts.bare) await installAddons(kube, state, bins, { url: server, ca: pki.ca, client: pki.clients.admin }, configs['cert-manager'], logFile('cert-manager'));
     await waitFor('the simulated nodes to be Ready', 60_000, started, dir, async () => {
       for (const name of state.nodes) {
         const node = await kube.get<LiveObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>('v1', 'Node', name);
@@ -275,8 +268,10 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
     });
     await waitFor('the default ServiceAccount', 60_000, started, dir, async () => (await kube.get('v1', 'ServiceAccount', 'default', 'default')) !== undefined);
     log(`${state.nodes.length} simulated node(s) Ready (KWOK)`);
-    await bootstrapIssuers(kube, state, started, dir);
-    log('cert-manager issuing (ClusterIssuers apprunner-local-selfsigned, apprunner-local-ca)');
+    if (!opts.bare) {
+      await bootstrapIssuers(kube, state, started, dir);
+      log('cert-manager issuing (ClusterIssuers apprunner-local-selfsigned, apprunner-local-ca)');
+    }
     log(`cluster up in ${((Date.now() - begun) / 1000).toFixed(1)} s; KUBECONFIG=${configs.admin}`);
     save();
     return state;
@@ -285,6 +280,19 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
     rmSync(statePath(dir), { force: true });
     throw e;
   }
+
+}
+
+/** cert-manager's and Gateway API's CRDs, and cert-manager's controller. */
+async function installAddons(kube: KubeClient, state: ClusterState, bins: Record<string, string>, admin: Probe, certManagerConfig: string, certManagerLog: string): Promise<void> {
+  // Raw server-side apply: @kubernetes/client-node serializes CRDs through its typed model, which loses
+  // `x-kubernetes-preserve-unknown-fields` (the API server then refuses cert-manager's CRDs).
+  for (const crd of [...yamlDir(bins.certManagerCrds), ...yamlDir(bins.gatewayApiCrds)]) {
+    await rawApply(admin, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, crd);
+  }
+  await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'cert-manager' } });
+  state.processes.push(startProcess('cert-manager', bins.certManager, [`--kubeconfig=${certManagerConfig}`, '--cluster-resource-namespace=cert-manager'], certManagerLog));
+  writeFileSync(statePath(state.dir), JSON.stringify(state, null, 2));
 }
 
 /** Stops exactly the processes the cluster in `dir` started. */

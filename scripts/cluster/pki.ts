@@ -41,8 +41,8 @@ function openssl(args: string[], input?: string): string {
     return execFileSync('openssl', args, { input, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (err.code === 'ENOENT') throw new Error('openssl is not installed (Debian package openssl): the local cluster needs it for its certificates');
-    throw new Error(`openssl ${args[0]} failed: ${err.stderr?.toString().trim() ?? err.message}`);
+    if (err.code === 'ENOENT') throw new Error('openssl is not installed (Debian package openssl): the local cluster needs it for its certificates', { cause: e });
+    throw new Error(`openssl ${args[0]} failed: ${err.stderr?.toString().trim() ?? err.message}`, { cause: e });
   }
 }
 

@@ -20,8 +20,8 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-apprunner';
 import { APPLIED_SET, FAILURE_REASON, type KubeClient, type LiveObject, ResyncService, ROLLBACK_OF } from '@apprunner/kubernetes';
-import { adminKube, adminRequest, onRealCluster, testCluster, tokenRequest } from '../support/real-cluster';
-import { startKubeProxy, type KubeProxy } from '../support/kube-proxy';
+import { adminKube, adminRequest, onRealCluster, proxyFor, testCluster, tokenRequest } from '../support/real-cluster';
+import type { KubeProxy } from '../support/kube-proxy';
 import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
 import { waitFor } from '../support/wait';
 
@@ -51,7 +51,7 @@ describe.skipIf(!cluster)(onRealCluster('worker scenarios on a real cluster'), {
 
   beforeAll(async () => {
     kube = await adminKube(cluster!);
-    proxy = await startKubeProxy(cluster!.server, undefined, { caFile: cluster!.caFile });
+    proxy = await proxyFor(cluster!);
     platform = await startTestPlatform({
       cluster: { info: cluster!, via: proxy.url },
       pollMs: 100,

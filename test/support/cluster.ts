@@ -1,16 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import YAML from 'yaml';
 import { KubeClient, type KubeSource, type LiveObject } from '@apprunner/kubernetes';
 import { adminProbe, clusterDown, clusterStatus, clusterUp, type ClusterState } from '../../scripts/cluster/local-cluster';
 import { kubeRequest } from '../../scripts/cluster/processes';
+import { startKubeProxy, type KubeProxy } from './kube-proxy';
 
 const ROOT = join(__dirname, '../..');
 export const TEST_CLUSTER_DIR = process.env.APPRUNNER_TEST_CLUSTER_DIR ?? join(ROOT, '.tmp', 'test-cluster');
 /** The chart release whose RBAC the worker runs with in every real-cluster suite. */
 const RELEASE = 'apprunner';
 const RELEASE_NAMESPACE = 'apprunner-system';
+const BUILD_NAMESPACE = 'apprunner-system-builds';
 
 /** What the global setup hands the suites (vitest `provide`/`inject`): the local cluster and the worker's access. */
 export interface TestClusterInfo {
@@ -46,7 +48,7 @@ export function workerEnv(cluster: TestClusterInfo): Record<string, string> {
 }
 
 /** A raw request as the admin (merge patches, status subresources: what KubeClient does not do). */
-export function adminRequest<T = unknown>(cluster: TestClusterInfo, method: string, path: string, body?: object, contentType?: string): Promise<T> {
+export function adminRequest<T = unknown>(cluster: Pick<TestClusterInfo, 'server' | 'caFile' | 'admin'>, method: string, path: string, body?: object, contentType?: string): Promise<T> {
   return kubeRequest<T>({ url: cluster.server, ca: cluster.caFile, client: cluster.admin }, method, path, body, contentType);
 }
 
@@ -69,7 +71,16 @@ export async function tokenRequest(cluster: TestClusterInfo, token: string, meth
   });
 }
 
-export function adminKube(cluster: TestClusterInfo, fieldManager = 'apprunner-tests'): Promise<KubeClient> {
+/**
+ * A proxy before the cluster's API server that counts calls and can misbehave (test/support/kube-proxy.ts), serving
+ * TLS with the API server's own certificate (valid for 127.0.0.1, signed by the cluster CA).
+ */
+export function proxyFor(cluster: Pick<TestClusterInfo, 'server' | 'caFile'>, intercept?: Parameters<typeof startKubeProxy>[1]): Promise<KubeProxy> {
+  const pki = dirname(cluster.caFile);
+  return startKubeProxy(cluster.server, intercept, { caFile: cluster.caFile, serve: { cert: join(pki, 'apiserver.crt'), key: join(pki, 'apiserver.key') } });
+}
+
+export function adminKube(cluster: Pick<TestClusterInfo, 'kubeconfig'>, fieldManager = 'apprunner-tests'): Promise<KubeClient> {
   return KubeClient.connect({ kubeconfigPath: cluster.kubeconfig }, fieldManager);
 }
 
@@ -94,7 +105,7 @@ const RBAC_KINDS = ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBi
  * ServiceAccount: the worker in the suites authorizes as the chart's worker does, never as an admin.
  */
 export async function installWorkerAccess(state: ClusterState): Promise<TestClusterInfo['worker']> {
-  const objects = helmTemplate(RELEASE, RELEASE_NAMESPACE, ['-f', join(ROOT, 'charts/apprunner-k8s/values-evaluation.yaml')]);
+  const objects = helmTemplate(RELEASE, RELEASE_NAMESPACE, ['-f', join(ROOT, 'charts/apprunner-k8s/values-evaluation.yaml'), '--set', `build.namespace=${BUILD_NAMESPACE}`]);
   const rbac = objects
     .filter((o) => RBAC_KINDS.includes(o.kind))
     .filter((o) => o.kind !== 'ServiceAccount' || o.metadata.name.endsWith('-worker'))
@@ -117,12 +128,22 @@ export async function installWorkerAccess(state: ClusterState): Promise<TestClus
     token: review.status.token,
     tenantRole,
     clusterRole: clusterRoles.find((n) => n !== tenantRole)!,
-    buildNamespace: role?.metadata.namespace ?? 'apprunner-builds',
+    buildNamespace: role?.metadata.namespace ?? BUILD_NAMESPACE,
   };
 }
 
 function isNamespaced(kind: string): boolean {
   return ['ServiceAccount', 'Role', 'RoleBinding'].includes(kind);
+}
+
+/**
+ * A cluster of a suite's own (`.tmp/test-cluster-<name>`), for tests that change cluster-wide objects other suites
+ * rely on; `bare` leaves out the CRDs and cert-manager. The caller stops it with `clusterDown(info.dir)`.
+ */
+export async function startOwnCluster(name: string, options: { bare?: boolean; nodes?: number } = {}): Promise<Omit<TestClusterInfo, 'worker'> & { dir: string }> {
+  const state = await clusterUp({ dir: join(ROOT, '.tmp', `test-cluster-${name}`), log: () => undefined, nodes: options.nodes ?? 1, bare: options.bare });
+  const probe = adminProbe(state);
+  return { dir: state.dir, kubeconfig: state.kubeconfig, server: state.server, caFile: probe.ca!, admin: probe.client!, issuers: state.issuers, version: state.version };
 }
 
 /** Starts (or reuses) the suites' cluster and the worker's access; the caller stops it unless it was running. */

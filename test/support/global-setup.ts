@@ -46,7 +46,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return reused ? undefined : async () => void (await clusterDown(TEST_CLUSTER_DIR));
   } catch (e) {
     const reason = `the local cluster could not start: ${(e as Error).message.split('\n')[0]}`;
-    if (process.env.CI === 'true') throw new Error(`${reason}\n${(e as Error).message}`);
+    if (process.env.CI === 'true') throw new Error(`${reason}\n${(e as Error).message}`, { cause: e });
     project.provide('clusterUnavailable', reason);
     say(`${reason}; the suites that need it are skipped (CI=true makes this an error)`);
     say((e as Error).message);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createServer as createTlsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** A request the proxy forwarded, with what the API server answered. */
@@ -39,18 +39,19 @@ export function parseResourcePath(path: string): Pick<ProxiedCall, 'resource' | 
  * An HTTP proxy in front of an API server for tests that count the worker's calls or need a misbehaving network:
  * `intercept` sees every request and either answers it itself, delays it (calling `forward` later), or forwards it at
  * once. An `https:` target is reached with `caFile` as its CA; the client's own credentials (a bearer token) pass
- * through, so the API server authorizes the worker, not the proxy.
+ * through, so the API server authorizes the worker, not the proxy. With `serve` it speaks TLS itself (client-go sends
+ * no token over plain HTTP).
  */
 export async function startKubeProxy(
   target: string,
   intercept: (req: IncomingMessage, res: ServerResponse, forward: () => void) => void = (_req, _res, forward) => forward(),
-  options: { caFile?: string } = {},
+  options: { caFile?: string; serve?: { cert: string; key: string } } = {},
 ): Promise<KubeProxy> {
   const upstreamUrl = new URL(target);
   const tls = upstreamUrl.protocol === 'https:';
   const ca = options.caFile ? readFileSync(options.caFile) : undefined;
   const calls: ProxiedCall[] = [];
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const forward = () => {
       const send = tls ? httpsRequest : request;
       const headers = { ...req.headers, host: upstreamUrl.host };
@@ -64,10 +65,11 @@ export async function startKubeProxy(
       req.pipe(upstream);
     };
     intercept(req, res, forward);
-  });
+  };
+  const server = options.serve ? createTlsServer({ cert: readFileSync(options.serve.cert), key: readFileSync(options.serve.key) }, handler) : createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `${options.serve ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
     close: () =>
       new Promise<void>((r) => {

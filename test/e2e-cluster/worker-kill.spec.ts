@@ -2,22 +2,24 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateServiceCommand, DescribeServiceCommand, UpdateServiceCommand } from '@aws-sdk/client-apprunner';
-import { type FakeKube, startFakeKube } from '@apprunner/kube-fake';
-import { type KubeProxy, startKubeProxy } from '../support/kube-proxy';
+import type { KubeClient } from '@apprunner/kubernetes';
+import { adminKube, onRealCluster, proxyFor, testCluster, workerKubeOptions } from '../support/real-cluster';
+import type { KubeProxy } from '../support/kube-proxy';
 import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
 import { waitFor } from '../support/wait';
 
 const ROOT = join(__dirname, '../..');
 const LOCK_MS = 1_000;
+const cluster = testCluster();
 
 /**
  * The worker as a separate process, killed with SIGKILL in the middle of a reconcile pass (no shutdown hook runs, its
  * BullMQ job stays active and locked). A new worker takes the job over once the lock lapses and finishes the
- * operation once. The worker reaches the API server through a proxy that can hold requests, so that the kill lands
- * while a pass is waiting on the API server.
+ * operation once. The worker reaches the real API server (as the chart's ServiceAccount) through a proxy that can
+ * hold requests, so that the kill lands while a pass is waiting on the API server.
  */
-describe('a worker killed with SIGKILL mid-operation', () => {
-  let kube: FakeKube;
+describe.skipIf(!cluster)(onRealCluster('a worker killed with SIGKILL mid-operation'), () => {
+  let kube: KubeClient;
   let platform: TestPlatform;
   let tenant: TestTenant;
   const children: ChildProcess[] = [];
@@ -27,7 +29,7 @@ describe('a worker killed with SIGKILL mid-operation', () => {
   let held = 0;
 
   const startWorker = async (): Promise<ChildProcess> => {
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '', TEST_KUBE_OPTIONS: JSON.stringify({ ...kube.kubeConfigOptions(), clusters: [{ name: 'kube-fake', server: proxyUrl, skipTLSVerify: true }] }), TEST_POLL_MS: '50' };
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '', TEST_KUBE_OPTIONS: JSON.stringify(workerKubeOptions(cluster!, proxyUrl)), TEST_POLL_MS: '50' };
     for (const [k, v] of Object.entries(platform.config)) if (v !== undefined) env[k] = String(v);
     env.JOB_LOCK_MS = String(LOCK_MS);
     env.LOG_LEVEL = 'silent';
@@ -45,23 +47,22 @@ describe('a worker killed with SIGKILL mid-operation', () => {
   };
 
   beforeAll(async () => {
-    kube = await startFakeKube();
-    kube.simulator.start(20);
-    proxy = await startKubeProxy(kube.url, (_req, _res, forward) => {
+    kube = await adminKube(cluster!);
+    proxy = await proxyFor(cluster!, (_req, _res, forward) => {
       if (holdMs > 0) {
         held++;
         setTimeout(forward, holdMs);
       } else forward();
     });
     proxyUrl = proxy.url;
-    platform = await startTestPlatform({ kube, worker: false });
+    platform = await startTestPlatform({ cluster: { info: cluster!, via: proxyUrl }, worker: false });
     tenant = await platform.newTenant('worker-kill');
   }, 60_000);
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     await platform?.close();
     await proxy?.close();
-    await kube?.close();
+    if (tenant) await kube?.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `apprunner-${tenant.accountId}` } }).catch(() => undefined);
   });
 
   it('finishes the operation exactly once after a restart', async () => {
@@ -75,15 +76,13 @@ describe('a worker killed with SIGKILL mid-operation', () => {
     // The next pass hangs on the API server; the worker is killed while it waits.
     holdMs = 3_000;
     await tenant.client.send(new UpdateServiceCommand({ ServiceArn: svc.ServiceArn, SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/k/app:2', ImageRepositoryType: 'ECR' } } }));
-    const deployment = () => kube.store.get('apps/v1', 'Deployment', `apprunner-${tenant.accountId}`, `svc-${svc.ServiceId}`);
+    const deployment = () => kube.get<any>('apps/v1', 'Deployment', `svc-${svc.ServiceId}`, `apprunner-${tenant.accountId}`);
     await waitFor(async () => held > 0, 'a pass waiting on the API server');
-    kube.simulator.stop(); // the rollout cannot finish behind the platform's back
     first.kill('SIGKILL');
     await waitFor(async () => first.exitCode !== null || first.signalCode !== null, 'first worker dead');
-    await new Promise((r) => setTimeout(r, 3_500)); // the held request reaches the fake after the kill, and is answered to nobody
+    await new Promise((r) => setTimeout(r, 3_500)); // the held request reaches the API server after the kill, and is answered to nobody
     expect(await status(svc.ServiceArn!)).toBe('OPERATION_IN_PROGRESS'); // nobody is working on it
     holdMs = 0;
-    kube.simulator.start(20);
 
     await startWorker();
     await waitFor(async () => (await status(svc.ServiceArn!)) === 'RUNNING', 'RUNNING after restart', 20_000);
@@ -92,6 +91,6 @@ describe('a worker killed with SIGKILL mid-operation', () => {
       ['CREATE_SERVICE', 'SUCCEEDED'],
       ['UPDATE_SERVICE', 'SUCCEEDED'],
     ]);
-    expect((deployment()?.spec as any).template.spec.containers[0].image).toBe('registry.internal/k/app:2');
+    expect((await deployment())?.spec.template.spec.containers[0].image).toBe('registry.internal/k/app:2');
   }, 90_000);
 });

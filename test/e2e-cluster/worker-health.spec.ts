@@ -1,23 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeKube, startFakeKube } from '@apprunner/kube-fake';
+import { onRealCluster, proxyFor, testCluster } from '../support/real-cluster';
+import type { KubeProxy } from '../support/kube-proxy';
 import { ReconcileConsumer } from '../../apps/worker/src/reconcile.consumer';
 import { WorkerHealthServer } from '../../apps/worker/src/worker-health';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 
-/** The worker's terminus probes: live while its queue consumer runs; ready with PostgreSQL, Redis and the Kubernetes API. */
-describe('worker health endpoints', () => {
-  let kube: FakeKube;
+const cluster = testCluster();
+
+/**
+ * The worker's terminus probes: live while its queue consumer runs; ready with PostgreSQL, Redis and the Kubernetes API
+ * (the real one, reached through a proxy that the test closes to take the API away).
+ */
+describe.skipIf(!cluster)(onRealCluster('worker health endpoints'), () => {
+  let proxy: KubeProxy;
   let platform: TestPlatform;
   let base: string;
 
   beforeAll(async () => {
-    kube = await startFakeKube();
-    platform = await startTestPlatform({ kube, env: { WORKER_HEALTH_PORT: '0', HOST: '127.0.0.1' } });
+    proxy = await proxyFor(cluster!);
+    platform = await startTestPlatform({ cluster: { info: cluster!, via: proxy.url }, env: { WORKER_HEALTH_PORT: '0', HOST: '127.0.0.1' } });
     base = `http://127.0.0.1:${platform.worker()!.get(WorkerHealthServer).port}`;
   });
   afterAll(async () => {
     await platform?.close();
-    await kube?.close().catch(() => undefined);
+    await proxy?.close().catch(() => undefined);
   });
 
   it('is live and ready while everything answers', async () => {
@@ -29,7 +35,7 @@ describe('worker health endpoints', () => {
   });
 
   it('is not ready without the Kubernetes API, and stays live (a restart would not bring the API back)', async () => {
-    await kube.close();
+    await proxy.close();
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ status: 'error', error: { kubernetes: { status: 'down' } } });

@@ -1,26 +1,28 @@
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateServiceCommand, DescribeServiceCommand, UpdateServiceCommand } from '@aws-sdk/client-apprunner';
-import { type FakeKube, startFakeKube } from '@apprunner/kube-fake';
-import { type KubeProxy, startKubeProxy } from '../support/kube-proxy';
+import type { KubeClient } from '@apprunner/kubernetes';
+import { adminKube, onRealCluster, proxyFor, testCluster } from '../support/real-cluster';
+import type { KubeProxy } from '../support/kube-proxy';
 import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
 import { waitFor } from '../support/wait';
 
+const cluster = testCluster();
+
 /**
- * A proxy in front of the fake API server that makes writes fail the way busy API servers do (409
+ * A proxy in front of the real API server that makes writes fail the way busy API servers do (409
  * Conflict, 429 Too Many Requests, 500, or a dropped connection). The worker must retry with backoff and still
  * finish every operation exactly once.
  */
-describe('reconciling through a flaky API server', () => {
-  let kube: FakeKube;
+describe.skipIf(!cluster)(onRealCluster('reconciling through a flaky API server'), () => {
+  let kube: KubeClient;
   let proxy: KubeProxy;
   let platform: TestPlatform;
   let tenant: TestTenant;
   const injected: string[] = [];
 
   beforeAll(async () => {
-    kube = await startFakeKube();
-    kube.simulator.start(20);
+    kube = await adminKube(cluster!);
     let writes = 0;
     const seen = new Set<string>();
     const failures = [
@@ -29,7 +31,7 @@ describe('reconciling through a flaky API server', () => {
       (res: ServerResponse) => status(res, 500, 'InternalError', 'etcdserver: request timed out'),
       (res: ServerResponse) => res.socket?.destroy(),
     ];
-    proxy = await startKubeProxy(kube.url, (req, res, forward) => {
+    proxy = await proxyFor(cluster!, (req, res, forward) => {
       // every other distinct write fails once (so every pass makes progress on its retry)
       const path = `${req.method} ${req.url}`;
       if (req.method !== 'GET' && !seen.has(path) && (seen.add(path), ++writes % 2 === 0)) {
@@ -41,9 +43,8 @@ describe('reconciling through a flaky API server', () => {
       }
       forward();
     });
-    const url = proxy.url;
     platform = await startTestPlatform({
-      kubeSource: { options: { ...kube.kubeConfigOptions(), clusters: [{ name: 'kube-fake', server: url, skipTLSVerify: true }] } },
+      cluster: { info: cluster!, via: proxy.url },
       pollMs: 30,
       env: { JOB_BACKOFF_MS: '20' },
     });
@@ -52,7 +53,7 @@ describe('reconciling through a flaky API server', () => {
   afterAll(async () => {
     await platform?.close();
     await proxy?.close();
-    await kube?.close();
+    if (tenant) await kube?.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `apprunner-${tenant.accountId}` } }).catch(() => undefined);
   });
 
   it('retries conflicts, throttling, server errors and dropped connections until the service runs', async () => {
@@ -72,8 +73,8 @@ describe('reconciling through a flaky API server', () => {
       ['CREATE_SERVICE', 'SUCCEEDED'],
       ['UPDATE_SERVICE', 'SUCCEEDED'],
     ]);
-    const dep = kube.store.get('apps/v1', 'Deployment', `apprunner-${tenant.accountId}`, `svc-${svc.ServiceId}`)!;
-    expect((dep.spec as any).template.spec.containers[0].image).toBe('registry.internal/a/b:2');
+    const dep = await kube.get<any>('apps/v1', 'Deployment', `svc-${svc.ServiceId}`, `apprunner-${tenant.accountId}`);
+    expect(dep.spec.template.spec.containers[0].image).toBe('registry.internal/a/b:2');
   }, 90_000);
 });
 
