@@ -1,12 +1,13 @@
 /**
  * The code-based side of `npm run bench`, with real parts (as test/e2e-build): a local GitHub stand-in, signed push
- * webhooks, buildah builds from a busybox base pushed to a docker-registry on loopback, the Kubernetes API fake.
+ * webhooks, buildah builds from a busybox base pushed to a docker-registry on loopback, the real local cluster.
  * - webhook → build started: from sending a push to its Build row turning RUNNING (p50/p99 over N pushes),
  * - build durations (clone + build + push, from the Build rows): a cold build (empty layer cache), a rebuild of the
  *   same commit (StartDeployment; every layer cached), and a rebuild after a change to an application file only.
  */
 import { CreateServiceCommand, StartDeploymentCommand } from '@aws-sdk/client-apprunner';
 import { type BareRepo, createBareRepo, pushPayload, signedWebhookRequest } from '../libs/github/src/testing';
+import type { TestClusterInfo } from '../test/support/cluster';
 import { startCodeStack } from '../test/support/code-stack';
 import { waitFor } from '../test/support/wait';
 
@@ -28,9 +29,10 @@ run:
     port: 8080
 `;
 
-export async function buildBench(): Promise<Record<string, unknown>> {
+export async function buildBench(cluster: TestClusterInfo): Promise<Record<string, unknown>> {
   let repo!: BareRepo;
   const stack = await startCodeStack({
+    cluster,
     installations: [{ id: 77, account: 'acme', repositories: ['acme/bench'] }],
     seed: async (reposDir) => {
       repo = await createBareRepo(reposDir, 'acme/bench', { 'apprunner.yaml': appYaml, 'index.html': '<h1>0</h1>\n' });

@@ -18,6 +18,8 @@ import { deployMigrations } from '../libs/persistence/src/migrate/migrator';
 import { createApiApp } from '../apps/api/src/bootstrap';
 import { buildBench } from './build';
 import { reconcileBench } from './reconcile';
+import { clusterDown } from '../scripts/cluster/local-cluster';
+import { startTestCluster } from '../test/support/cluster';
 
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 1_000);
 const SERVICES_PER_TENANT = Number(process.env.BENCH_SERVICES_PER_TENANT ?? 10);
@@ -153,13 +155,22 @@ async function apiBench(): Promise<Record<string, unknown>> {
   }
 }
 
-/** BENCH_ONLY=api, reconcile or build runs one part. */
+/** BENCH_ONLY=api, reconcile or build runs one part; the last two start the local cluster (.tmp/bench-cluster). */
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
   const out: Record<string, unknown> = { machine: { cpus: (await import('node:os')).cpus().length, node: process.version } };
-  if (only !== 'reconcile') out.api = await apiBench();
-  if (only === undefined || only === 'reconcile') out.reconcile = await reconcileBench();
-  if (only === undefined || only === 'build') out.build = await buildBench();
+  if (only === undefined || only === 'api') out.api = await apiBench();
+  if (only === 'api') return void console.log(JSON.stringify(out, null, 2));
+  const dir = join(__dirname, '..', '.tmp', 'bench-cluster');
+  const t0 = Date.now();
+  const { info, reused } = await startTestCluster((line) => process.stderr.write(`[bench cluster] ${line}\n`), dir);
+  out.cluster = { kubernetes: info.version, startSeconds: Number(((Date.now() - t0) / 1000).toFixed(1)), reused };
+  try {
+    if (only === undefined || only === 'reconcile') out.reconcile = await reconcileBench(info);
+    if (only === undefined || only === 'build') out.build = await buildBench(info);
+  } finally {
+    if (!reused) await clusterDown(dir);
+  }
   console.log(JSON.stringify(out, null, 2));
 }
 

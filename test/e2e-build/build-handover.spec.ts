@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateServiceCommand } from '@aws-sdk/client-apprunner';
 import { createBareRepo } from '../../libs/github/src/testing';
 import { type CodeStack, startCodeStack } from '../support/code-stack';
+import { onRealCluster, testCluster } from '../support/real-cluster';
 import type { TestTenant } from '../support/platform';
 import { waitFor } from '../support/wait';
 
@@ -20,12 +21,14 @@ run:
  * Builds survive worker rollouts: a worker that shuts down mid-build puts the build back in the queue (it is not the
  * tenant's failure), and the next worker builds it and deploys; the log tells the story.
  */
-describe('builds across a worker shutdown', () => {
+const cluster = testCluster();
+describe.skipIf(!cluster)(onRealCluster('builds across a worker shutdown'), () => {
   let stack: CodeStack;
   let tenant: TestTenant;
 
   beforeAll(async () => {
     stack = await startCodeStack({
+      cluster: cluster!,
       installations: [{ id: 91, account: 'acme', repositories: ['acme/slow'] }],
       seed: async (reposDir) => {
         await createBareRepo(reposDir, 'acme/slow', { 'apprunner.yaml': slowYaml, 'index.html': 'slow\n' });

@@ -7,7 +7,8 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-apprunner';
 import { registryDigest, type LocalRegistry } from '../../libs/build/src/testing';
-import type { FakeKube } from '@apprunner/kube-fake';
+import type { KubeClient } from '@apprunner/kubernetes';
+import { onRealCluster, testCluster } from '../support/real-cluster';
 import { SourceBuilds } from '@apprunner/source-build';
 import { type BareRepo, createBareRepo, type GitHubStub, installationPayload, pushPayload, signedWebhookRequest } from '../../libs/github/src/testing';
 import { type CodeStack, startCodeStack } from '../support/code-stack';
@@ -39,15 +40,16 @@ run:
 /**
  * A code-based service end to end with real parts: a git repository served by a local stand-in for GitHub (App JWT,
  * installation tokens, git over HTTP), the connection handshake, a signed push webhook, a real buildah build with RUN
- * steps from a small local base image, a push to a real docker-registry on loopback, and the Deployment (Kubernetes
- * API fake) updated to the new digest; then a failing build that leaves the old version serving.
+ * steps from a small local base image, a push to a real docker-registry on loopback, and the Deployment (on the real
+ * test cluster) updated to the new digest; then a failing build that leaves the old version serving.
  */
-describe('code-based services: GitHub push → build → deploy', () => {
+const cluster = testCluster();
+describe.skipIf(!cluster)(onRealCluster('code-based services: GitHub push → build → deploy'), () => {
   let stack: CodeStack;
   let registry: LocalRegistry;
   let github: GitHubStub;
   let repo: BareRepo;
-  let kube: FakeKube;
+  let kube: KubeClient;
   let platform: TestPlatform;
   let tenant: TestTenant;
   let ns: string;
@@ -72,6 +74,7 @@ describe('code-based services: GitHub push → build → deploy', () => {
         });
       },
       env: { KUBE_PROGRESS_DEADLINE_SECONDS: '10' },
+      cluster: cluster!,
     });
     ({ registry, github, kube, platform } = stack);
     tenant = await platform.newTenant('code-e2e');
@@ -86,7 +89,7 @@ describe('code-based services: GitHub push → build → deploy', () => {
   // REST shows ErrorMessage (why an operation failed), which the SDK's shape doesn't have.
   const operations = async (arn = serviceArn): Promise<{ Id: string; Type: string; Status: string; ErrorMessage?: string }[]> =>
     (await platform.rest(tenant.apiKey, 'GET', `/v1/services/${encodeURIComponent(arn)}/operations`)).body.OperationSummaryList;
-  const container = () => (kube.store.get('apps/v1', 'Deployment', ns, `svc-${serviceId}`)?.spec as any)?.template.spec.containers[0];
+  const container = async () => (await kube.get<any>('apps/v1', 'Deployment', `svc-${serviceId}`, ns))?.spec.template.spec.containers[0];
   const operationEnded = (id: string, arn = serviceArn) =>
     waitFor(async () => {
       const op = (await operations(arn)).find((o) => o.Id === id);
@@ -182,15 +185,15 @@ describe('code-based services: GitHub push → build → deploy', () => {
     expect(op.Status, JSON.stringify(op)).toBe('SUCCEEDED');
     expect((await describeService()).Status).toBe('RUNNING');
 
-    const image: string = container().image;
+    const image: string = (await container()).image;
     expect(image).toMatch(new RegExp(`^${registry.host}/${tenant.accountId}/${serviceId}@sha256:[0-9a-f]{64}$`));
     // The digest is the one the registry holds for the commit's tag.
     expect(image.split('@')[1]).toBe(await registryDigest(`${registry.host}/${tenant.accountId}/${serviceId}:${repo.commit.slice(0, 12)}`, { tlsVerify: false }));
     // apprunner.yaml's run section reaches the Deployment; its build env does not.
-    const env = Object.fromEntries((container().env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    const env = Object.fromEntries(((await container()).env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
     expect(env.GREETING).toBe('hello');
     expect(env.MARKER).toBeUndefined();
-    expect(container().ports[0].containerPort).toBe(8080);
+    expect((await container()).ports[0].containerPort).toBe(8080);
 
     const logs = await logsOf(created.OperationId!);
     expect(logs.status).toBe(200);
@@ -203,7 +206,7 @@ describe('code-based services: GitHub push → build → deploy', () => {
   }, 150_000);
 
   it('a signed push to the tracked branch deploys that commit within a second; redeliveries and bad signatures do nothing', async () => {
-    const before: string = container().image;
+    const before: string = (await container()).image;
     const commit = await repo.commitFiles({ 'apprunner.yaml': appYaml('v2'), 'index.html': '<h1>v2</h1>\n' }, 'v2');
     const payload = pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'main', after: commit, before: repo.commit });
 
@@ -231,7 +234,7 @@ describe('code-based services: GitHub push → build → deploy', () => {
     const op = await operationEnded(operationId!);
     expect(op.Status, JSON.stringify(op)).toBe('SUCCEEDED');
     expect((await operations()).length).toBe(2);
-    const after: string = container().image;
+    const after: string = (await container()).image;
     expect(after).not.toBe(before);
     expect(after.split('@')[1]).toBe(await registryDigest(`${registry.host}/${tenant.accountId}/${serviceId}:${commit.slice(0, 12)}`, { tlsVerify: false }));
     expect((await logsOf(operationId!)).text).toContain(commit);
@@ -241,7 +244,7 @@ describe('code-based services: GitHub push → build → deploy', () => {
   }, 150_000);
 
   it('a failing build leaves the running version serving and fails the operation with the build reason', async () => {
-    const before: string = container().image;
+    const before: string = (await container()).image;
     const commit = await repo.commitFiles({ 'apprunner.yaml': appYaml('v3', 'echo compiling && exit 3') }, 'broken build');
     const res = await webhook('push', pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'main', after: commit }), 'delivery-v3');
     const operationId = ((await res.json()) as { deployments: { operationId?: string }[] }).deployments[0]?.operationId;
@@ -250,19 +253,19 @@ describe('code-based services: GitHub push → build → deploy', () => {
     expect(op.Status).toBe('ROLLBACK_SUCCEEDED');
     expect(op.ErrorMessage).toMatch(/exited with code 3/);
     expect((await describeService()).Status).toBe('RUNNING');
-    expect(container().image).toBe(before);
+    expect((await container()).image).toBe(before);
     expect((await logsOf(operationId!)).text).toContain('compiling');
   }, 150_000);
 
   it('UpdateService with a bad apprunner.yaml fails with line-numbered errors, and the service keeps running', async () => {
-    const before: string = container().image;
+    const before: string = (await container()).image;
     await repo.commitFiles({ 'apprunner.yaml': 'version: 1.0\nruntime: nodejs18\nrun:\n  command: httpd\n  network:\n    port: eighty\n' }, 'bad config');
     const updated = await tenant.client.send(new UpdateServiceCommand({ ServiceArn: serviceArn, InstanceConfiguration: { Cpu: '1024', Memory: '2048' } }));
     const op = await operationEnded(updated.OperationId!);
     expect(op.Status).toBe('ROLLBACK_SUCCEEDED');
     expect(op.ErrorMessage).toMatch(/apprunner\.yaml:6:\d+/);
     expect((await describeService()).Status).toBe('RUNNING');
-    expect(container().image).toBe(before);
+    expect((await container()).image).toBe(before);
     await platform.worker()!.get(SourceBuilds).idle();
   }, 150_000);
 
@@ -283,7 +286,7 @@ describe('code-based services: GitHub push → build → deploy', () => {
     const op2 = await operationEnded(next.Id);
     expect(op2.Status).toBe('SUCCEEDED');
     expect(op2.Id).not.toBe(op1);
-    expect(container().image.split('@')[1]).toBe(await registryDigest(`${registry.host}/${tenant.accountId}/${serviceId}:${second.slice(0, 12)}`, { tlsVerify: false }));
+    expect((await container()).image.split('@')[1]).toBe(await registryDigest(`${registry.host}/${tenant.accountId}/${serviceId}:${second.slice(0, 12)}`, { tlsVerify: false }));
   }, 200_000);
 
   it('ConfigurationSource API with a SourceDirectory: builds that directory with the API values; a failed first build is CREATE_FAILED', async () => {
@@ -303,7 +306,7 @@ describe('code-based services: GitHub push → build → deploy', () => {
     const ok = await tenant.client.send(new CreateServiceCommand({ ServiceName: 'mono-api', SourceConfiguration: source('services/api', 'test -f /app/index.html && ! test -e /app/README.md') }));
     const op = await operationEnded(ok.OperationId!, ok.Service!.ServiceArn!);
     expect(op.Status, JSON.stringify(op)).toBe('SUCCEEDED');
-    const dep = kube.store.get('apps/v1', 'Deployment', ns, `svc-${ok.Service!.ServiceId}`)?.spec as any;
+    const dep = (await kube.get<any>('apps/v1', 'Deployment', `svc-${ok.Service!.ServiceId}`, ns))?.spec;
     const c = dep.template.spec.containers[0];
     expect(c.ports[0].containerPort).toBe(9000);
     expect(c.env.find((e: { name: string }) => e.name === 'MODE')?.value).toBe('api');
@@ -316,7 +319,7 @@ describe('code-based services: GitHub push → build → deploy', () => {
     expect(failedOp.ErrorMessage).toMatch(/exited with code 7/);
     const status = (await tenant.client.send(new DescribeServiceCommand({ ServiceArn: failed.Service!.ServiceArn! }))).Service!.Status;
     expect(status).toBe('CREATE_FAILED');
-    expect(kube.store.get('apps/v1', 'Deployment', ns, `svc-${failed.Service!.ServiceId}`)).toBeUndefined();
+    expect(await kube.get('apps/v1', 'Deployment', `svc-${failed.Service!.ServiceId}`, ns)).toBeUndefined();
   }, 150_000);
 
   it('installation events: an uninstalled app leaves the connection in ERROR; Bitbucket connections cannot complete a handshake', async () => {

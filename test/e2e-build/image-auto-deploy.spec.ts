@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateServiceCommand, DescribeServiceCommand } from '@aws-sdk/client-apprunner';
 import { BuildahBuilder } from '@apprunner/build';
-import { type FakeKube, startFakeKube } from '@apprunner/kube-fake';
-import { ImagePoller } from '@apprunner/kubernetes';
+import { ImagePoller, type KubeClient, type LiveObject } from '@apprunner/kubernetes';
+import { adminKube, onRealCluster, testCluster } from '../support/real-cluster';
 import { dockerConfigJson } from '@apprunner/registry';
 import { buildBaseImage, type LocalRegistry, startLocalRegistry } from '../../libs/build/src/testing';
 import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
@@ -18,11 +18,12 @@ const TOKEN = 'registry-notifications-token-0123456789';
  * once, from the registry's notifications (a real docker-registry posting to the API) or, without them, from the
  * worker's tag → digest polling; private registries through a dockerconfigjson Secret named by AccessRoleArn.
  */
-describe('image services: automatic deployments and private registries', () => {
+const cluster = testCluster();
+describe.skipIf(!cluster)(onRealCluster('image services: automatic deployments and private registries'), () => {
   let dir: string;
   let notifying: LocalRegistry;
   let silent: LocalRegistry;
-  let kube: FakeKube;
+  let kube: KubeClient;
   let platform: TestPlatform;
   let tenant: TestTenant;
   let builder: BuildahBuilder;
@@ -32,11 +33,10 @@ describe('image services: automatic deployments and private registries', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'apprunner-e2e-images-'));
-    kube = await startFakeKube();
-    kube.simulator.start(20);
+    kube = await adminKube(cluster!);
     platform = await startTestPlatform({
-      kube,
-      pollMs: 50,
+      cluster: { info: cluster! },
+      pollMs: 100,
       env: { REGISTRY_WEBHOOK_TOKEN: TOKEN, IMAGE_POLL_SECONDS: '0', INSECURE_REGISTRIES: '127.0.0.1' },
     });
     notifying = await startLocalRegistry({ notifications: { url: `${platform.url}/registry/notifications`, headers: { Authorization: `Bearer ${TOKEN}` } } });
@@ -51,7 +51,7 @@ describe('image services: automatic deployments and private registries', () => {
 
   afterAll(async () => {
     await platform?.close();
-    await kube?.close();
+    if (ns) await kube?.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch(() => undefined);
     await notifying?.stop();
     await silent?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -75,21 +75,21 @@ describe('image services: automatic deployments and private registries', () => {
   const status = async (arn: string) => (await tenant.client.send(new DescribeServiceCommand({ ServiceArn: arn }))).Service!.Status;
   const operations = async (arn: string): Promise<{ Id: string; Type: string; Status: string; ErrorMessage?: string }[]> =>
     (await platform.rest(tenant.apiKey, 'GET', `/v1/services/${encodeURIComponent(arn)}/operations`)).body.OperationSummaryList;
-  const image = (serviceId: string) => (kube.store.get('apps/v1', 'Deployment', ns, `svc-${serviceId}`)?.spec as any)?.template.spec;
+  const image = async (serviceId: string) => (await kube.get<any>('apps/v1', 'Deployment', `svc-${serviceId}`, ns))?.spec.template.spec;
   const idle = (arn: string) => waitFor(async () => (await status(arn)) === 'RUNNING' && (await operations(arn)).every((o) => o.Status !== 'IN_PROGRESS' && o.Status !== 'PENDING'), 'service idle', 30_000);
 
   it('a registry notification of a new digest deploys it by digest, once', async () => {
     await push(`${notifying.host}/team/app`, 'live');
     const svc = await createService('notified', `${notifying.host}/team/app:live`);
     await idle(svc.ServiceArn!);
-    expect(image(svc.ServiceId!).containers[0].image).toBe(`${notifying.host}/team/app:live`);
+    expect((await image(svc.ServiceId!)).containers[0].image).toBe(`${notifying.host}/team/app:live`);
 
     const digest = await push(`${notifying.host}/team/app`, 'live');
     await waitFor(async () => (await operations(svc.ServiceArn!)).length === 2, 'the automatic deployment', 15_000);
     await idle(svc.ServiceArn!);
     const ops = await operations(svc.ServiceArn!);
     expect(ops[0]).toMatchObject({ Type: 'START_DEPLOYMENT', Status: 'SUCCEEDED' });
-    expect(image(svc.ServiceId!).containers[0].image).toBe(`${notifying.host}/team/app@${digest}`);
+    expect((await image(svc.ServiceId!)).containers[0].image).toBe(`${notifying.host}/team/app@${digest}`);
 
     // The same digest seen again (a redelivered event, the poller) deploys nothing.
     await platform.worker()!.get(ImagePoller).pollOnce();
@@ -116,23 +116,18 @@ describe('image services: automatic deployments and private registries', () => {
   }, 90_000);
 
   it('without notifications, polling finds the new digest of a private registry tag and deploys it once', async () => {
-    const put = await fetch(`${kube.url}/api/v1/namespaces/${ns}/secrets`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'kubernetes.io/dockerconfigjson',
-        metadata: { name: 'private-pull' },
-        data: { '.dockerconfigjson': Buffer.from(dockerConfigJson(silent.host, { username: 'puller', password: 'pull-pass-123' })).toString('base64') },
-      }),
-    });
-    expect(put.status).toBe(201);
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/dockerconfigjson',
+      metadata: { name: 'private-pull', namespace: ns },
+      data: { '.dockerconfigjson': Buffer.from(dockerConfigJson(silent.host, { username: 'puller', password: 'pull-pass-123' })).toString('base64') },
+    } as LiveObject);
     await push(`${silent.host}/team/private`, 'stable');
     const auth = { AuthenticationConfiguration: { AccessRoleArn: `arn:aws:iam::${tenant.accountId}:role/private-pull` } };
     const svc = await createService('polled', `${silent.host}/team/private:stable`, auth);
     await idle(svc.ServiceArn!);
-    expect(image(svc.ServiceId!).imagePullSecrets).toEqual([{ name: 'private-pull' }]);
+    expect((await image(svc.ServiceId!)).imagePullSecrets).toEqual([{ name: 'private-pull' }]);
 
     const poller = platform.worker()!.get(ImagePoller);
     await poller.pollOnce(); // first sighting: recorded, nothing deployed
@@ -143,7 +138,7 @@ describe('image services: automatic deployments and private registries', () => {
     await poller.pollOnce();
     await idle(svc.ServiceArn!);
     expect((await operations(svc.ServiceArn!)).length).toBe(2);
-    expect(image(svc.ServiceId!).containers[0].image).toBe(`${silent.host}/team/private@${digest}`);
+    expect((await image(svc.ServiceId!)).containers[0].image).toBe(`${silent.host}/team/private@${digest}`);
   }, 90_000);
 
   it('a missing registry credential fails the deployment with a clear reason', async () => {

@@ -147,14 +147,14 @@ export async function startOwnCluster(name: string, options: { bare?: boolean; n
 }
 
 /** Starts (or reuses) the suites' cluster and the worker's access; the caller stops it unless it was running. */
-export async function startTestCluster(log: (line: string) => void): Promise<{ info: TestClusterInfo; reused: boolean }> {
-  const reused = (await clusterStatus(TEST_CLUSTER_DIR)).running;
-  const state = await clusterUp({ dir: TEST_CLUSTER_DIR, log });
+export async function startTestCluster(log: (line: string) => void, dir = TEST_CLUSTER_DIR): Promise<{ info: TestClusterInfo; reused: boolean }> {
+  const reused = (await clusterStatus(dir)).running;
+  const state = await clusterUp({ dir, log });
   let worker: TestClusterInfo['worker'];
   try {
     worker = await installWorkerAccess(state);
   } catch (e) {
-    if (!reused) await clusterDown(TEST_CLUSTER_DIR);
+    if (!reused) await clusterDown(dir);
     throw e;
   }
   const probe = adminProbe(state);

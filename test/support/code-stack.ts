@@ -1,10 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type FakeKube, startFakeKube } from '@apprunner/kube-fake';
+import type { KubeClient } from '@apprunner/kubernetes';
 import { buildBaseImage, type LocalRegistry, startLocalRegistry } from '../../libs/build/src/testing';
 import { generateAppKeyPair, type GitHubStub, type GitHubStubUser, startGitHubStub } from '../../libs/github/src/testing';
 import { startTestPlatform, type TestPlatform, type TestTenant } from './platform';
+import { adminKube, type TestClusterInfo } from './cluster';
 
 export interface CodeStack {
   dir: string;
@@ -12,7 +13,8 @@ export interface CodeStack {
   reposDir: string;
   registry: LocalRegistry;
   github: GitHubStub;
-  kube: FakeKube;
+  /** The real cluster, as its admin (the worker authorizes as the chart's ServiceAccount). */
+  kube: KubeClient;
   platform: TestPlatform;
   webhookSecret: string;
   /** The App's OAuth client credentials the platform is configured with (the stub checks them). */
@@ -29,7 +31,7 @@ export interface CodeStack {
 /**
  * Everything a code-based service needs, with real parts, for end-to-end tests and the build benchmark: a
  * docker-registry on loopback, a busybox base image standing in for the NODEJS_18 runtime image, a local GitHub
- * (App API + git over HTTP) serving the repositories `seed` creates, the Kubernetes API fake, and the platform
+ * (App API + git over HTTP) serving the repositories `seed` creates, the real test cluster, and the platform
  * configured for them (buildah driver).
  */
 export async function startCodeStack(opts: {
@@ -38,6 +40,7 @@ export async function startCodeStack(opts: {
   users?: GitHubStubUser[];
   seed: (reposDir: string) => Promise<void>;
   env?: Record<string, string>;
+  cluster: TestClusterInfo;
 }): Promise<CodeStack> {
   const dir = await mkdtemp(join(tmpdir(), 'apprunner-code-stack-'));
   const reposDir = join(dir, 'repos');
@@ -50,11 +53,10 @@ export async function startCodeStack(opts: {
   const clientSecret = 'code-stack-client-secret-0123456789abcdef';
   const users = opts.users ?? defaultUsers(opts.installations);
   const github = await startGitHubStub({ appId: '1001', publicKeyPem: keys.publicKeyPem, repositoriesDir: reposDir, installations: opts.installations, clientId, clientSecret, users });
-  const kube = await startFakeKube();
-  kube.simulator.start(20);
+  const kube = await adminKube(opts.cluster);
   const platform = await startTestPlatform({
-    kube,
-    pollMs: 50,
+    cluster: { info: opts.cluster },
+    pollMs: 100,
     env: {
       GITHUB_APP_ID: '1001',
       GITHUB_APP_PRIVATE_KEY: keys.privateKeyPem,
@@ -95,8 +97,9 @@ export async function startCodeStack(opts: {
       return arn;
     },
     async close() {
+      const tenants = await platform.prisma.tenant.findMany({ select: { accountId: true } });
       await platform.close();
-      await kube.close();
+      for (const { accountId } of tenants) await kube.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `apprunner-${accountId}` } }).catch(() => undefined);
       await github.stop();
       await registry.stop();
       await rm(dir, { recursive: true, force: true });
