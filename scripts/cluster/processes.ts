@@ -138,7 +138,7 @@ export async function waitHealthy(p: Started, marker: string, probe: Probe, time
   throw new Error(`${p.name} was not healthy after ${timeoutMs / 1000} s (${probe.url}: ${last}):\n${tail(p.log)}`);
 }
 
-/** One request to the API server as `target.client` (JSON in and out); rejects on a status of 300 or more. */
+/** One request to the API server as `target.client` (JSON in and out); rejects on a status of 300 or more (the error carries `statusCode` and the parsed `body`). */
 export function kubeRequest<T = unknown>(target: Probe, method: string, path: string, body?: object, contentType = 'application/json'): Promise<T> {
   return new Promise((resolve, reject) => {
     const url = new URL(path, target.url);
@@ -156,7 +156,16 @@ export function kubeRequest<T = unknown>(target: Probe, method: string, path: st
         let text = '';
         res.on('data', (c) => (text += c));
         res.on('end', () => {
-          if (!res.statusCode || res.statusCode >= 300) return reject(new Error(`${method} ${url.pathname}: ${res.statusCode} ${text.slice(0, 500)}`));
+          if (!res.statusCode || res.statusCode >= 300) {
+            const error = new Error(`${method} ${url.pathname}: ${res.statusCode} ${text.slice(0, 500)}`) as Error & { statusCode?: number; body?: unknown };
+            error.statusCode = res.statusCode;
+            try {
+              error.body = JSON.parse(text);
+            } catch {
+              error.body = text;
+            }
+            return reject(error);
+          }
           resolve((text ? JSON.parse(text) : undefined) as T);
         });
       },

@@ -4,52 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeKube, type FakeKube } from '@apprunner/kube-fake';
 import { toYaml, type KubeObject } from '@apprunner/kubernetes';
 import { BUILD_CONTAINER, CLONE_CONTAINER, PUSH_MARKER, buildJobManifest, buildJobName, buildJobOutcome, type BuildJobOptions } from './job';
 import { expectGolden as expectGoldenFile } from '../../../test/support/golden';
+import { CASES, fullOptions, minimalOptions } from './__fixtures__/job-options';
 
 const run = promisify(execFile);
 const GOLDEN_DIR = join(__dirname, '__golden__');
-const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
-
-function minimalOptions(): BuildJobOptions {
-  return {
-    namespace: 'apprunner-builds',
-    buildId: '6f1c1a52-6d0e-4f3b-9a51-2b1d1c0e9f00',
-    image: 'quay.io/buildah/stable:v1.37',
-    cloneImage: 'docker.io/alpine/git:2.47.2',
-    sourceSecretName: 'build-6f1c1a52-source',
-    gitCloneUrl: 'https://github.com/example/web.git',
-    commit: COMMIT,
-    containerfileConfigMap: 'build-6f1c1a52-containerfile',
-    containerfile: 'FROM public.ecr.aws/docker/library/node:22\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["npm", "start"]\n',
-    repository: 'registry.apprunner.svc:5000/123456789012/0d1f6e3c9a2b4c5d8e7f6a5b4c3d2e1f',
-    tag: '0123456',
-    activeDeadlineSeconds: 1800,
-    labels: { 'app.kubernetes.io/managed-by': 'apprunner-k8s', 'apprunner.k8s/account-id': '123456789012' },
-  };
-}
-
-function fullOptions(): BuildJobOptions {
-  return {
-    ...minimalOptions(),
-    sourceSecretKey: 'installation-token',
-    sourceDirectory: '/services/api/',
-    buildArgs: { NODE_ENV: 'production', APP_VERSION: '1.2.3 "quoted" $(not-expanded)' },
-    registryAuthSecret: 'registry-push',
-    cacheRepository: 'registry.apprunner.svc:5000/123456789012/0d1f6e3c9a2b4c5d8e7f6a5b4c3d2e1f/cache',
-    tlsVerify: false,
-    ttlSecondsAfterFinished: 600,
-    resources: { cpu: '2', memory: '4Gi', ephemeralStorage: '20Gi' },
-  };
-}
-
-const CASES: Record<string, () => BuildJobOptions> = {
-  'build-job-minimal': minimalOptions,
-  'build-job-cache-auth-args': fullOptions,
-};
 
 function objects(opts: BuildJobOptions): KubeObject[] {
   const { configMap, job } = buildJobManifest(opts);
@@ -74,44 +36,6 @@ describe('buildJobManifest golden files', () => {
 
   it('is deterministic', () => {
     for (const options of Object.values(CASES)) expect(toYaml(objects(options()))).toBe(toYaml(objects(options())));
-  });
-});
-
-describe('buildJobManifest objects pass the API server validation (kube-fake)', () => {
-  let fake: FakeKube;
-
-  beforeAll(async () => {
-    fake = await startFakeKube({ namespaces: ['apprunner-builds'] });
-  });
-  afterAll(() => fake?.close());
-
-  // Strict, as kubectl sends: a field the API does not declare is an error, not silently dropped.
-  async function create(path: string, obj: KubeObject): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${fake.url}${path}?fieldValidation=Strict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(obj) });
-    return { status: res.status, body: await res.json() };
-  }
-
-  for (const [name, options] of Object.entries(CASES)) {
-    it(`${name}: the ConfigMap and the Job are accepted`, async () => {
-      const { configMap, job } = buildJobManifest(options());
-      const cm = await create('/api/v1/namespaces/apprunner-builds/configmaps', configMap);
-      expect(cm.status, JSON.stringify(cm.body.details?.causes ?? cm.body)).toBe(201);
-      const created = await create('/apis/batch/v1/namespaces/apprunner-builds/jobs', job);
-      expect(created.status, JSON.stringify(created.body.details?.causes ?? created.body)).toBe(201);
-      await fetch(`${fake.url}/apis/batch/v1/namespaces/apprunner-builds/jobs/${job.metadata.name}`, { method: 'DELETE' });
-      await fetch(`${fake.url}/api/v1/namespaces/apprunner-builds/configmaps/${configMap.metadata.name}`, { method: 'DELETE' });
-    });
-  }
-
-  it('the validator catches a broken Job (so the acceptance above means something)', async () => {
-    const { job } = buildJobManifest(minimalOptions());
-    const broken = structuredClone(job) as any;
-    broken.spec.template.spec.restartPolicy = 'Always';
-    broken.spec.template.spec.containers[0].securityContext.capabilities.add = 'SETUID';
-    const res = await create('/apis/batch/v1/namespaces/apprunner-builds/jobs', broken);
-    expect(res.status).toBe(422);
-    const fields = (res.body.details.causes as { field: string }[]).map((c) => c.field);
-    expect(fields).toEqual(expect.arrayContaining(['spec.template.spec.restartPolicy', 'spec.template.spec.containers[0].securityContext.capabilities.add']));
   });
 });
 

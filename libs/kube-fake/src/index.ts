@@ -12,10 +12,8 @@ import { FakeStore } from './store';
 import type { CallRecord, KubeObject } from './types';
 import { Validator } from './validate';
 
-export { builtinSchema } from './builtin-schemas';
 export { rbacRulesFromCalls, type PolicyRule } from './rbac';
-export { type FieldSchema, pruneUnknownFields, unknownFieldPaths, unknownFields } from './unknown-fields';
-export { ClusterSimulator, CONTROLLER_MANAGER, type FailureMode, type IssuanceScript } from './simulator';
+export { ClusterSimulator, CONTROLLER_MANAGER, type IssuanceScript } from './simulator';
 export { FakeStore, type PropagationPolicy } from './store';
 export { defaultJobDigest, JobSimulation, type JobMatch, type JobResult, type JobScript, type LogEntry } from './jobs';
 export type { CallRecord, KubeObject, ManagedFieldsEntry, ObjectMeta, OwnerReference, StatusBody, Verb } from './types';

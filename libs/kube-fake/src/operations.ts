@@ -9,7 +9,6 @@
 import { parse as parseYaml } from 'yaml';
 import { serverSideApply, stripNulls, updateOwnership, type WriteScope } from './apply';
 import { applyDefaults } from './defaults';
-import { applyUnknownFieldsError, type FieldValidation, strictDecodingError, unknownFieldWarnings, type WriteVerb } from './field-validation';
 import { jsonPatch, mergePatch, PATCH_TYPES, strategicMerge } from './patch';
 import type { ResourceType } from './resources';
 import { pruneUnknown } from './schema';
@@ -30,7 +29,6 @@ import {
   type StatusBody,
   successStatus,
 } from './types';
-import { formatStrictFieldPath, pruneUnknownFields, unknownFieldPaths } from './unknown-fields';
 import type { Validator } from './validate';
 
 /** What a request targets and how. */
@@ -45,8 +43,6 @@ export interface Target {
   /** The client named the manager explicitly (server-side apply requires it). */
   fieldManagerGiven?: boolean;
   force?: boolean;
-  /** What to do with fields a built-in kind does not declare (default Warn, as kube-apiserver). Apply always rejects them. */
-  fieldValidation?: FieldValidation;
 }
 
 export interface ListQuery {
@@ -65,8 +61,6 @@ export interface DeleteOptions {
 export interface WriteResult {
   object: KubeObject;
   created: boolean;
-  /** `Warning` texts for the response (unknown fields of a Warn write). */
-  warnings?: string[];
 }
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -179,21 +173,6 @@ export class Operations {
     return out;
   }
 
-  /**
-   * Unknown fields of a built-in kind, as kube-apiserver's decoding treats them: Strict refuses the write, Warn and
-   * Ignore drop them (Warn with one warning each). For patches only the fields the patch brought count (`base`).
-   */
-  private decodeFields(t: Target, obj: KubeObject, base: KubeObject | undefined, verb: WriteVerb): { object: KubeObject; warnings: string[] } {
-    const schema = this.validator.fieldSchema(t.rt);
-    const unknown = schema ? unknownFieldPaths(obj, schema) : [];
-    if (!schema || unknown.length === 0) return { object: obj, warnings: [] };
-    const before = new Set(base ? unknownFieldPaths(base, schema).map(formatStrictFieldPath) : []);
-    const brought = unknown.filter((p) => !before.has(formatStrictFieldPath(p)));
-    const mode = t.fieldValidation ?? 'Warn';
-    if (mode === 'Strict' && brought.length > 0) throw strictDecodingError(t.rt, obj.metadata.name ?? '', brought, verb);
-    return { object: pruneUnknownFields(obj, schema), warnings: mode === 'Warn' ? unknownFieldWarnings(brought) : [] };
-  }
-
   private allocateClusterIP(): string {
     const n = this.nextClusterIP++;
     return `10.96.${Math.floor(n / 250) % 250}.${(n % 250) + 1}`;
@@ -209,7 +188,7 @@ export class Operations {
 
   async create(t: Target, body: unknown): Promise<WriteResult> {
     await this.validator.prepare(t.rt);
-    const { object: obj, warnings } = this.decodeFields(t, this.bodyObject({ ...t, name: undefined }, body), undefined, 'create');
+    const obj = this.bodyObject({ ...t, name: undefined }, body);
     const meta = obj.metadata;
     if (!meta.name && meta.generateName) meta.name = this.generateName(t, meta.generateName);
     const target = { ...t, name: meta.name };
@@ -219,7 +198,7 @@ export class Operations {
     const normalized = this.normalize(target, obj, undefined);
     if (this.live(target)) throw errors.alreadyExists(resourceName(t.rt), meta.name ?? '');
     normalized.metadata.managedFields = updateOwnership(undefined, normalized, t.fieldManager, normalized.apiVersion, formatTime(this.now()), scopeOf(t));
-    return { object: this.commit(target, normalized, undefined), created: true, warnings };
+    return { object: this.commit(target, normalized, undefined), created: true };
   }
 
   /** PUT on the object, its status or its scale. */
@@ -227,10 +206,10 @@ export class Operations {
     await this.validator.prepare(t.rt);
     if (t.subresource === 'scale') return this.writeScale(t, asRecord(asRecord(body).spec).replicas, asRecord(asRecord(body).metadata).resourceVersion);
     const existing = this.mustExist(t);
-    const { object: obj, warnings } = this.decodeFields(t, this.bodyObject(t, body), undefined, 'update');
+    const obj = this.bodyObject(t, body);
     this.checkUid(t, existing, obj.metadata.uid);
     this.checkResourceVersion(t, existing, obj.metadata.resourceVersion);
-    return { object: this.replace(t, existing, obj), created: false, warnings };
+    return { object: this.replace(t, existing, obj), created: false };
   }
 
   private checkUid(t: Target, existing: KubeObject, uid: unknown): void {
@@ -317,8 +296,7 @@ export class Operations {
     this.checkUid(t, existing, patched.metadata.uid);
     this.checkResourceVersion(t, existing, patched.metadata.resourceVersion);
     const bodyObject = this.bodyObject(t, { ...patched, metadata: { ...patched.metadata, name: t.name, namespace: t.rt.namespaced ? t.namespace : undefined } });
-    const { object: incoming, warnings } = this.decodeFields(t, bodyObject, base, 'patch');
-    return { object: this.replace(t, existing, incoming), created: false, warnings };
+    return { object: this.replace(t, existing, bodyObject), created: false };
   }
 
   /** Server-side apply; creates the object when absent. */
@@ -333,10 +311,6 @@ export class Operations {
     }
     if (!isRecord(parsed) || typeof parsed.apiVersion !== 'string' || typeof parsed.kind !== 'string') throw errors.badRequest('apply patches must set apiVersion and kind');
     const applied = this.bodyObject(t, stripNulls(parsed));
-    // structured-merge-diff types the configuration against the schema first, whatever fieldValidation says
-    const schema = this.validator.fieldSchema(t.rt);
-    const unknown = schema ? unknownFieldPaths(applied, schema) : [];
-    if (unknown.length > 0) throw applyUnknownFieldsError(t.rt, applied, unknown);
     const rv = applied.metadata.resourceVersion;
     for (const k of ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink']) delete applied.metadata[k];
     const existing = this.live(t);

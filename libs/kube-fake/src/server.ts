@@ -1,14 +1,13 @@
 /**
  * The HTTP front end: kube-apiserver's URL layout (`/api/v1/...`, `/apis/<group>/<version>/...`, namespaced and
  * cluster-scoped resources, `/status` and `/scale`), discovery, query parameters (`dryRun`, `fieldManager`,
- * `fieldValidation`, `force`, selectors, `limit`/`continue`, `watch`, `resourceVersion`, `timeoutSeconds`,
- * `propagationPolicy`), `Status` error bodies and `Warning` headers, newline-delimited JSON watch streams, and a
+ * `force`, selectors, `limit`/`continue`, `watch`, `resourceVersion`, `timeoutSeconds`, `propagationPolicy`),
+ * `Status` error bodies, newline-delimited JSON watch streams, and a
  * record of every call.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
-import { parseFieldValidation, warningHeaderValue } from './field-validation';
 import { parsePodLogQuery, podLogText, type PodLogSource } from './jobs';
 import type { DeleteOptions, ListQuery, Operations, Target } from './operations';
 import type { ResourceRegistry, ResourceType } from './resources';
@@ -61,9 +60,9 @@ function parseBody(raw: string, contentType: string): unknown {
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, warnings: readonly string[] = []): void {
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...(warnings.length > 0 ? { Warning: warnings.map(warningHeaderValue) } : {}) });
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }
 
@@ -162,10 +161,10 @@ export class KubeHttpServer {
         this.record(call);
         return this.serveWatch(req, res, target, q);
       }
-      const { status, body, warnings } = await this.dispatch(verb, target, q, req, contentType);
+      const { status, body } = await this.dispatch(verb, target, q, req, contentType);
       call.status = status;
       this.record(call);
-      sendJson(res, status, body, warnings);
+      sendJson(res, status, body);
     } catch (e) {
       const error = e instanceof ApiError ? e : new ApiError(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`);
       call.status = error.code;
@@ -227,7 +226,6 @@ export class KubeHttpServer {
     const explicit = q.get('fieldManager');
     const fieldManager = explicit ?? String(req.headers['user-agent'] ?? 'unknown').split('/')[0];
     if (fieldManager.length > 128) throw errors.badRequest('fieldManager: Too long: may not be longer than 128');
-    const writes = verb === 'create' || verb === 'update' || verb === 'patch';
     return {
       rt,
       namespace: p.namespace,
@@ -237,7 +235,6 @@ export class KubeHttpServer {
       fieldManager,
       fieldManagerGiven: explicit !== null && explicit !== '',
       force: q.get('force') === 'true',
-      ...(writes ? { fieldValidation: parseFieldValidation(q.get('fieldValidation'), verb) } : {}),
     };
   }
 
@@ -258,7 +255,7 @@ export class KubeHttpServer {
     return { propagationPolicy: policy as PropagationPolicy | undefined, preconditions: isRecord(b.preconditions) ? (b.preconditions as DeleteOptions['preconditions']) : undefined };
   }
 
-  private async dispatch(verb: Verb, t: Target, q: URLSearchParams, req: IncomingMessage, contentType: string): Promise<{ status: number; body: unknown; warnings?: string[] }> {
+  private async dispatch(verb: Verb, t: Target, q: URLSearchParams, req: IncomingMessage, contentType: string): Promise<{ status: number; body: unknown }> {
     const raw = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method ?? '') ? await readBody(req) : '';
     switch (verb) {
       case 'get':
@@ -267,15 +264,15 @@ export class KubeHttpServer {
         return { status: 200, body: this.ops.list(t, this.listQuery(q)) };
       case 'create': {
         const r = await this.ops.create(t, parseBody(raw, contentType));
-        return { status: r.created ? 201 : 200, body: r.object, warnings: r.warnings };
+        return { status: r.created ? 201 : 200, body: r.object };
       }
       case 'update': {
         const r = await this.ops.update(t, parseBody(raw, contentType));
-        return { status: 200, body: r.object, warnings: r.warnings };
+        return { status: 200, body: r.object };
       }
       case 'patch': {
         const r = await this.ops.patch(t, contentType, raw);
-        return { status: r.created ? 201 : 200, body: r.object, warnings: r.warnings };
+        return { status: r.created ? 201 : 200, body: r.object };
       }
       case 'delete': {
         const body = parseBody(raw, contentType);

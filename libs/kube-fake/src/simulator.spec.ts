@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { type FakeKube, startFakeKube } from './index';
 import { type Clients, connect, deployment, until } from './spec-support';
 
@@ -27,11 +26,6 @@ describe('cluster simulator', () => {
       .filter((rs) => rs.metadata.ownerReferences?.[0]?.uid === dep(name).metadata.uid)
       .map((rs) => ({ name: rs.metadata.name, replicas: (rs.spec as { replicas: number }).replicas, image: (rs.spec as any).template.spec.containers[0].image }));
   const pods = (rsName: string) => fake.store.list('v1', 'Pod', ns).filter((p) => p.metadata.ownerReferences?.[0]?.name === rsName);
-  const setImage = (name: string, image: string) =>
-    c.apps.patchNamespacedDeployment(
-      { name, namespace: ns, body: { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } } },
-      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-    );
 
   it('takes a Deployment to Available in one step: ReplicaSet, Pods and the status real Kubernetes writes', async () => {
     await c.objects.create(deployment('web', ns));
@@ -60,85 +54,6 @@ describe('cluster simulator', () => {
       [{ app: 'web', 'pod-template-hash': hash }, 'Running', true],
     ]);
     expect(await fake.simulator.step()).toBe(0); // settled: nothing more to write
-  });
-
-  it('rolls out a new template over rolloutSteps steps, observable in between, then scales the old ReplicaSet down', async () => {
-    await c.objects.create(deployment('roll', ns, 'app:1'));
-    await fake.simulator.settle();
-    fake.simulator.rolloutSteps = 3;
-    try {
-      await setImage('roll', 'app:2');
-      await fake.simulator.step();
-      const newRs = replicaSets('roll').find((r) => r.image === 'app:2')!.name;
-      expect(status('roll')).toMatchObject({ observedGeneration: 2, replicas: 4, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2, unavailableReplicas: 2 });
-      expect(progressing('roll')).toMatchObject({ status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${newRs}"` });
-      await fake.simulator.step();
-      expect(status('roll')).toMatchObject({ replicas: 3, updatedReplicas: 2, availableReplicas: 2, unavailableReplicas: 1 });
-      expect(progressing('roll')).toMatchObject({ status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${newRs}" is progressing.` });
-      await fake.simulator.step();
-      expect(progressing('roll')).toMatchObject({ status: 'True', reason: 'NewReplicaSetAvailable' });
-      expect(status('roll')).toMatchObject({ replicas: 2, updatedReplicas: 2, availableReplicas: 2 });
-      expect(status('roll').unavailableReplicas).toBeUndefined();
-      expect(replicaSets('roll').map((r) => `${r.image}=${r.replicas}`).sort()).toEqual(['app:1=0', 'app:2=2']);
-      expect(dep('roll').metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
-    } finally {
-      fake.simulator.rolloutSteps = 1;
-    }
-  });
-
-  it('never makes a failing image available: pods report ImagePullBackOff, then ProgressDeadlineExceeded', async () => {
-    await c.objects.create(deployment('fragile', ns, 'good:1'));
-    await fake.simulator.settle();
-    fake.simulator.failImage('bad:1', 'ImagePullBackOff');
-    await setImage('fragile', 'bad:1');
-    await fake.simulator.settle();
-    const newRs = replicaSets('fragile').find((r) => r.image === 'bad:1')!;
-    const waiting = pods(newRs.name!).map((p) => (p.status as any).containerStatuses[0].state.waiting);
-    expect(waiting).toEqual([
-      { reason: 'ImagePullBackOff', message: 'Back-off pulling image "bad:1"' },
-      { reason: 'ImagePullBackOff', message: 'Back-off pulling image "bad:1"' },
-    ]);
-    expect(pods(newRs.name!).map((p) => (p.status as any).phase)).toEqual(['Pending', 'Pending']);
-    expect(replicaSets('fragile').find((r) => r.image === 'good:1')?.replicas).toBe(2); // the old pods keep serving
-    expect(status('fragile').conditions[0]).toMatchObject({ type: 'Available', status: 'True' });
-    expect(progressing('fragile')).toMatchObject({ status: 'True', reason: 'NewReplicaSetCreated' });
-    fake.simulator.advance(599_000);
-    expect(await fake.simulator.step()).toBe(0); // still within progressDeadlineSeconds (default 600)
-
-    fake.simulator.advance(2_000);
-    await fake.simulator.step();
-    expect(progressing('fragile')).toEqual({
-      type: 'Progressing',
-      status: 'False',
-      lastUpdateTime: simTime(),
-      lastTransitionTime: simTime(),
-      reason: 'ProgressDeadlineExceeded',
-      message: `ReplicaSet "${newRs.name}" has timed out progressing.`,
-    });
-    // a fixed template rolls out again
-    await setImage('fragile', 'good:2');
-    await fake.simulator.settle();
-    expect(progressing('fragile')).toMatchObject({ status: 'True', reason: 'NewReplicaSetAvailable' });
-  });
-
-  it('reports CrashLoopBackOff pods and an unavailable Deployment when the first rollout fails', async () => {
-    fake.simulator.failImage('crash:1', 'CrashLoopBackOff');
-    const d = deployment('crashy', ns, 'crash:1', 1);
-    d.spec.progressDeadlineSeconds = 30;
-    await c.objects.create(d);
-    await fake.simulator.settle();
-    expect(status('crashy').conditions[0]).toMatchObject({ type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' });
-    expect(status('crashy')).toMatchObject({ replicas: 1, updatedReplicas: 1, unavailableReplicas: 1 });
-    const [pod] = pods(replicaSets('crashy')[0].name!);
-    expect((pod.status as any).containerStatuses[0]).toMatchObject({
-      ready: false,
-      restartCount: 5,
-      state: { waiting: { reason: 'CrashLoopBackOff' } },
-      lastState: { terminated: { exitCode: 1, reason: 'Error' } },
-    });
-    fake.simulator.advance(31_000);
-    await fake.simulator.step();
-    expect(progressing('crashy')?.reason).toBe('ProgressDeadlineExceeded');
   });
 
   it('scales to zero: no pods, and the zero counts omitted from status as Kubernetes does', async () => {

@@ -8,12 +8,8 @@
  *   annotations), old ReplicaSets scaled down once the new one is available, Pods per ReplicaSet (owned by it,
  *   template labels), ReplicaSet and Deployment status with the real fields and conditions (Available:
  *   MinimumReplicasAvailable/MinimumReplicasUnavailable; Progressing: NewReplicaSetCreated, ReplicaSetUpdated,
- *   NewReplicaSetAvailable, ProgressDeadlineExceeded). Counts that are zero are omitted, as Kubernetes does.
- * - A healthy ReplicaSet becomes fully available `rolloutSteps` steps after its desired count changed.
- * - `failImage(image, mode)`: pods running that image never become ready; their container status shows the
- *   mode as `waiting.reason` (or running-but-unready for `Unhealthy`, `ContainerCreating` for `Slow`). The
- *   Deployment turns `Progressing=False/ProgressDeadlineExceeded` once `spec.progressDeadlineSeconds` has passed
- *   on the simulator clock since the last progress (`advance(ms)` moves that clock).
+ *   NewReplicaSetAvailable). Counts that are zero are omitted, as Kubernetes does. Pods become ready at once:
+ *   slow, failing and rolled-back rollouts are tested on the real cluster (scripts/cluster, KWOK stages).
  * - HorizontalPodAutoscaler: current/desired replicas = the target Deployment's replicas clamped to [min, max]
  *   (the Deployment itself is not rescaled).
  * - cert-manager (./cert-manager.ts): Issuers Ready; Certificate → CertificateRequest → ACME Order → Challenges as
@@ -22,8 +18,8 @@
  * - Ingress: `status.loadBalancer.ingress[0].ip = ingressAddress`.
  *
  * Like the real controllers it works from events, not from full scans: a step syncs only the objects whose own
- * events (or their children's) arrived since the last step, plus Deployments whose rollout has not settled (those
- * need the clock: rollout steps, progress deadlines). So a step over 1,000 settled services costs nothing.
+ * events (or their children's) arrived since the last step, plus Deployments whose rollout has not settled. So a
+ * step over 1,000 settled services costs nothing.
  */
 import { CertManagerSimulation, type IssuanceScript } from './cert-manager';
 import { JobSimulation } from './jobs';
@@ -31,9 +27,8 @@ import type { Operations, Target } from './operations';
 import type { ResourceRegistry } from './resources';
 import type { FakeStore, StoredEvent } from './store';
 import { ApiError, asArray, asNumber, asRecord, asString, clone, formatTime, isRecord, type JsonObject, type KubeObject, type OwnerReference } from './types';
-import { desiredReplicaCounts, podFor, podStatus, type FailureMode, templateHash } from './workloads';
+import { desiredReplicaCounts, podFor, podStatus, templateHash } from './workloads';
 
-export type { FailureMode } from './workloads';
 export type { IssuanceScript } from './cert-manager';
 export type { JobMatch, JobResult, JobScript } from './jobs';
 
@@ -55,26 +50,15 @@ function setCondition(conditions: JsonObject[], next: Condition, time: string, w
   return [...conditions.filter((c) => c.type !== next.type), entry];
 }
 
-/** Progress of a ReplicaSet towards its desired count (keyed by uid). */
-interface Rollout {
-  target: number;
-  base: number;
-  steps: number;
-}
-
 export class ClusterSimulator {
-  /** Steps a healthy ReplicaSet takes to become fully available after its desired count changes (default 1). */
-  rolloutSteps = 1;
   /** Address written to Ingress status (empty string: leave Ingress status alone). */
   ingressAddress = '192.0.2.10';
   /** The last error a background step hit (steps started by `start()` do not throw). */
   lastError: unknown;
 
-  private readonly failures = new Map<string, FailureMode>();
   private readonly certManager: CertManagerSimulation;
   /** The Job controller, and the kubelet running Job pods as scripted (`jobs.script(name, { logs, result, delayMs })`). */
   readonly jobs: JobSimulation;
-  private readonly rollouts = new Map<string, Rollout>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
 
@@ -158,18 +142,6 @@ export class ClusterSimulator {
         this.dirty.certManager = true;
         break;
     }
-  }
-
-  /** Pods whose containers use `image` never become ready and report `mode`. */
-  failImage(image: string, mode: FailureMode): void {
-    this.failures.set(image, mode);
-    this.everything = true;
-  }
-
-  /** Undoes `failImage`. */
-  healImage(image: string): void {
-    this.failures.delete(image);
-    this.everything = true;
   }
 
   /**
@@ -265,7 +237,7 @@ export class ClusterSimulator {
       await this.guard(() => this.syncDeployment(namespace, name), []);
       const d = this.store.find('apps', 'Deployment', namespace, name);
       const progressing = asArray(asRecord(d?.status).conditions).filter(isRecord).find((c) => c.type === 'Progressing');
-      const settled = !d || d.metadata.deletionTimestamp || progressing?.reason === 'NewReplicaSetAvailable' || progressing?.reason === 'ProgressDeadlineExceeded';
+      const settled = !d || d.metadata.deletionTimestamp || progressing?.reason === 'NewReplicaSetAvailable';
       if (settled) this.unsettled.delete(k);
       else this.unsettled.add(k);
     }
@@ -288,10 +260,6 @@ export class ClusterSimulator {
       const [namespace, name] = split(k);
       const ing = this.store.find('networking.k8s.io', 'Ingress', namespace, name);
       if (ing && this.ingressAddress) await this.guard(() => this.syncIngress(ing), undefined);
-    }
-    if (this.rollouts.size > 0) {
-      const live = new Set(this.store.items('apps', 'ReplicaSet').map((rs) => rs.metadata.uid));
-      for (const uid of this.rollouts.keys()) if (!live.has(uid)) this.rollouts.delete(uid);
     }
     return Number(this.store.resourceVersion()) - before;
   }
@@ -336,14 +304,6 @@ export class ClusterSimulator {
   }
 
   // ---- Deployments and ReplicaSets --------------------------------------------------------------------------
-
-  private failureOf(template: unknown): FailureMode | undefined {
-    for (const c of asArray(asRecord(asRecord(template).spec).containers)) {
-      const mode = this.failures.get(asString(asRecord(c).image) ?? '');
-      if (mode) return mode;
-    }
-    return undefined;
-  }
 
   private ownedBy(owner: KubeObject, group: string, kind: string): KubeObject[] {
     return this.store.items(group, kind, owner.metadata.namespace).filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid && r.controller));
@@ -451,11 +411,6 @@ export class ClusterSimulator {
     } else if (progressing) {
       const entry = { type: 'Progressing', status: 'True', lastUpdateTime: time, lastTransitionTime: current?.status === 'True' ? current.lastTransitionTime : time, reason: 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" is progressing.` };
       conditions = [...conditions.filter((c) => c.type !== 'Progressing'), entry];
-    } else if (current && current.reason !== 'NewReplicaSetAvailable' && typeof spec.progressDeadlineSeconds === 'number') {
-      const since = Date.parse(String(current.lastUpdateTime ?? current.lastTransitionTime));
-      if (current.reason === 'ProgressDeadlineExceeded' || since + spec.progressDeadlineSeconds * 1000 < this.now().getTime()) {
-        conditions = setCondition(conditions, { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${rsName}" has timed out progressing.` }, time, true);
-      }
     }
     const status: JsonObject = { observedGeneration: generation };
     for (const [k, v] of Object.entries(counts)) if (v > 0) status[k] = v;
@@ -470,25 +425,9 @@ export class ClusterSimulator {
     if (!rs || rs.metadata.deletionTimestamp) return undefined;
     const spec = asRecord(rs.spec);
     const desired = asNumber(spec.replicas) ?? 1;
-    const failure = this.failureOf(spec.template);
-    const uid = rs.metadata.uid ?? '';
-    const previous = asNumber(asRecord(rs.status).availableReplicas) ?? 0;
-    let available: number;
-    if (failure) {
-      available = 0;
-      this.rollouts.delete(uid);
-    } else if (desired <= previous) {
-      available = desired;
-      this.rollouts.delete(uid);
-    } else {
-      let r = this.rollouts.get(uid);
-      if (!r || r.target !== desired) r = { target: desired, base: previous, steps: 0 };
-      r.steps++;
-      this.rollouts.set(uid, r);
-      const total = Math.max(1, this.rolloutSteps);
-      available = r.steps >= total ? desired : r.base + Math.floor(((desired - r.base) * r.steps) / total);
-    }
-    await this.syncPods(rs, desired, available, failure);
+    // every pod becomes ready at once: rollouts that fail or take their time run on the real cluster (KWOK stages)
+    const available = desired;
+    await this.syncPods(rs, desired);
     const status: JsonObject = { replicas: desired };
     if (desired > 0) status.fullyLabeledReplicas = desired;
     if (available > 0) {
@@ -500,15 +439,14 @@ export class ClusterSimulator {
     return this.fresh(rs);
   }
 
-  private async syncPods(rs: KubeObject, desired: number, ready: number, failure: FailureMode | undefined): Promise<void> {
+  private async syncPods(rs: KubeObject, desired: number): Promise<void> {
     const existing = new Map(this.ownedBy(rs, '', 'Pod').map((p) => [p.metadata.name ?? '', p]));
     for (let i = 0; i < desired; i++) {
       const wanted = podFor(rs, i, this.ownerRef(rs));
       let pod = existing.get(wanted.metadata.name ?? '');
       existing.delete(wanted.metadata.name ?? '');
       if (!pod) pod = await this.create(wanted);
-      const state = i < ready ? 'ready' : (failure ?? 'starting');
-      await this.writeStatus(pod, podStatus(pod, state, this.failures));
+      await this.writeStatus(pod, podStatus(pod, 'ready'));
     }
     for (const extra of existing.values()) this.store.delete('v1', 'Pod', extra.metadata.namespace, extra.metadata.name ?? '');
   }

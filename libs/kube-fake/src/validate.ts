@@ -5,12 +5,10 @@
  * images, requests <= limits, Service port names, ConfigMap/Secret keys, HPA min <= max, CRD naming.
  * Any violation becomes a 422 `Invalid` with one `details.causes` entry per problem.
  */
-import { builtinSchema } from './builtin-schemas';
 import type { ModelClass, ModelLoader, NameRule, ResourceType } from './resources';
 import { validateSchema } from './schema';
-import { apiVersionOf, asArray, asRecord, asString, deepEqual, isRecord, type JsonObject, type KubeObject, type StatusCause } from './types';
+import { asArray, asRecord, asString, deepEqual, isRecord, type JsonObject, type KubeObject, type StatusCause } from './types';
 import { matchesLabelSelector } from './selectors';
-import type { FieldSchema } from './unknown-fields';
 
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -224,17 +222,6 @@ export class Validator {
   async prepare(rt: ResourceType): Promise<void> {
     if (!this.enabled || !rt.model || this.models.has(rt.model)) return;
     this.models.set(rt.model, await rt.model());
-  }
-
-  /**
-   * The schema deciding which fields a built-in kind declares (see `unknownFields`); undefined for custom
-   * resources (pruned by their CRD's schema instead) and when validation is off.
-   */
-  fieldSchema(rt: ResourceType): FieldSchema | undefined {
-    if (!this.enabled || rt.crdName !== undefined) return undefined;
-    const schema = builtinSchema(apiVersionOf(rt.group, rt.version), rt.kind);
-    if (!schema) throw new Error(`kube-fake: no field schema for the built-in kind ${apiVersionOf(rt.group, rt.version)} ${rt.kind}`);
-    return schema;
   }
 
   /** All problems with `obj` (empty when valid). `old` is the live object on updates. */

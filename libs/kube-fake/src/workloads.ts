@@ -1,15 +1,12 @@
 /**
  * Pure helpers for the simulated workload controllers: pod-template-hash (FNV-32a + SafeEncodeString, like the
  * deployment controller), rolling-update arithmetic, Pod objects for a ReplicaSet and Pod statuses for the
- * healthy, starting and failure states.
+ * healthy and starting states.
  */
 import { asArray, asRecord, asString, isRecord, type JsonObject, type KubeObject, type OwnerReference } from './types';
 
-/** How pods running an injected image fail. */
-export type FailureMode = 'ImagePullBackOff' | 'ErrImagePull' | 'CrashLoopBackOff' | 'Unhealthy' | 'Slow';
-
-/** A pod's simulated state: ready, still starting (ContainerCreating) or failing. */
-export type PodState = 'ready' | 'starting' | FailureMode;
+/** A pod's simulated state: ready, or still starting (ContainerCreating). Failing pods are the real cluster's (KWOK). */
+export type PodState = 'ready' | 'starting';
 
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -99,45 +96,17 @@ function containerStatus(pod: KubeObject, c: JsonObject, state: PodState, starte
   const image = asString(c.image) ?? '';
   const ids = { imageID: `${image.includes('/') ? '' : 'docker.io/library/'}${image}@sha256:${fnv32a(image).toString(16).padStart(8, '0').repeat(8)}` };
   const containerID = `containerd://${fnv32a(`${pod.metadata.name}/${name}`).toString(16).padStart(8, '0').repeat(8)}`;
-  switch (state) {
-    case 'ready':
-      return { name, image, ...ids, containerID, ready: true, started: true, restartCount: 0, state: { running: { startedAt: started } } };
-    case 'Unhealthy':
-      return { name, image, ...ids, containerID, ready: false, started: true, restartCount: 0, state: { running: { startedAt: started } } };
-    case 'starting':
-    case 'Slow':
-      return { name, image, ...ids, ready: false, started: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } };
-    case 'ImagePullBackOff':
-      return { name, image, ...ids, ready: false, started: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` } } };
-    case 'ErrImagePull':
-      return { name, image, ...ids, ready: false, started: false, restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: `failed to pull and unpack image "${image}": not found` } } };
-    case 'CrashLoopBackOff':
-      return {
-        name,
-        image,
-        ...ids,
-        containerID,
-        ready: false,
-        started: false,
-        restartCount: 5,
-        state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 5m0s restarting failed container=${name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})` } },
-        lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: started, finishedAt: started, containerID } },
-      };
-  }
+  return state === 'ready'
+    ? { name, image, ...ids, containerID, ready: true, started: true, restartCount: 0, state: { running: { startedAt: started } } }
+    : { name, image, ...ids, ready: false, started: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } };
 }
 
-/**
- * Status of a simulated Pod. In a failing pod only the containers whose image failure was injected fail (the
- * others run); `failures` maps images to their failure mode.
- */
-export function podStatus(pod: KubeObject, state: PodState, failures: ReadonlyMap<string, FailureMode>): JsonObject {
+/** Status of a simulated Pod. */
+export function podStatus(pod: KubeObject, state: PodState): JsonObject {
   const spec = asRecord(pod.spec);
   const containers = asArray(spec.containers).filter(isRecord);
   const started = pod.metadata.creationTimestamp ?? '';
-  const statuses = containers.map((c) => {
-    if (state === 'ready' || state === 'starting') return containerStatus(pod, c, state, started);
-    return containerStatus(pod, c, failures.get(asString(c.image) ?? '') ?? 'ready', started);
-  });
+  const statuses = containers.map((c) => containerStatus(pod, c, state, started));
   const ready = statuses.every((s) => s.ready === true);
   const anyStarted = statuses.some((s) => s.started === true || isRecord(asRecord(s.lastState).terminated));
   const unready = statuses.filter((s) => s.ready !== true).map((s) => String(s.name));
