@@ -45,14 +45,13 @@ describe('server-side apply', () => {
     });
 
     const events: string[] = [];
-    const controller = await c.watch.watch(`/apis/apps/v1/namespaces/${ns}/deployments`, { resourceVersion: created.metadata?.resourceVersion }, (type) => events.push(type), () => undefined);
+    const stop = fake.store.observe((e) => e.kind === 'Deployment' && e.namespace === ns && events.push(e.type));
     const again = await apply(deployment('ssa-web', ns), 'deployer');
     expect(again.metadata?.resourceVersion).toBe(created.metadata?.resourceVersion);
     expect(again.metadata?.generation).toBe(1);
     expect(again.metadata?.managedFields?.[0]?.time).toEqual(entry?.time);
     await apply({ ...deployment('ssa-web', ns), spec: { ...(deployment('ssa-web', ns).spec as object), replicas: 3 } }, 'deployer');
-    await new Promise((r) => setTimeout(r, 50));
-    controller.abort();
+    stop();
     expect(events).toEqual(['MODIFIED']);
   });
 

@@ -1,6 +1,6 @@
 /**
  * kube-fake: an in-process fake of the Kubernetes API server, served over HTTP on 127.0.0.1, faithful enough that
- * code written against the real `@kubernetes/client-node` (KubernetesObjectApi, typed APIs, Watch, informers)
+ * code written against the real `@kubernetes/client-node` (KubernetesObjectApi, typed APIs; no watches)
  * runs unchanged against it, and strict enough (OpenAPI schema + server-side validation) that an invalid
  * manifest fails the test. See README.md in this library for the details and the known deviations.
  */
@@ -30,8 +30,6 @@ export interface FakeKubeOptions {
   crds?: 'cert-manager' | 'none';
   /** Namespaces that exist at start (default: default, kube-system, kube-public, kube-node-lease). */
   namespaces?: string[];
-  /** Watch events kept for replay; a watch from an older resourceVersion gets 410 Gone (default 10,000). */
-  watchHistory?: number;
 }
 
 /** Input for `KubeConfig.loadFromOptions`. */
@@ -66,7 +64,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const now = (): Date => clock.now();
 
   const registry = new ResourceRegistry(builtinResources());
-  const store = new FakeStore(registry, now, options.watchHistory);
+  const store = new FakeStore(registry, now);
   const validator = new Validator(options.validate ?? true);
   const ops = new Operations(store, validator, now);
   const calls: CallRecord[] = [];

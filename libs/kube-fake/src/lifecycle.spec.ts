@@ -58,10 +58,9 @@ describe('deletion: garbage collection, propagation, namespaces, finalizers', ()
     const fg = await c.objects.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fg-parent', namespace: ns } });
     await c.objects.create(owned('ConfigMap', 'v1', 'fg-child', [fg]));
     const events: string[] = [];
-    const w = await c.watch.watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: fake.store.resourceVersion() }, (t, o: KubernetesObject) => events.push(`${t} ${o.metadata?.name}`), () => undefined);
+    const stop = fake.store.observe((e) => e.kind === 'ConfigMap' && e.namespace === ns && events.push(`${e.type} ${e.object.metadata.name}`));
     await c.objects.delete({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fg-parent', namespace: ns } }, undefined, undefined, undefined, undefined, 'Foreground');
-    await new Promise((r) => setTimeout(r, 50));
-    w.abort();
+    stop();
     expect(events).toEqual(['MODIFIED fg-parent', 'DELETED fg-child', 'DELETED fg-parent']);
   });
 

@@ -1,8 +1,7 @@
 /**
  * The HTTP front end: kube-apiserver's URL layout (`/api/v1/...`, `/apis/<group>/<version>/...`, namespaced and
  * cluster-scoped resources, `/status` and `/scale`), discovery, query parameters (`dryRun`, `fieldManager`,
- * `force`, selectors, `limit`/`continue`, `watch`, `resourceVersion`, `timeoutSeconds`, `propagationPolicy`),
- * `Status` error bodies, newline-delimited JSON watch streams, and a
+ * `force`, selectors, `limit`/`continue`, `propagationPolicy`), `Status` error bodies (no watches), and a
  * record of every call.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -11,9 +10,8 @@ import { parse as parseYaml } from 'yaml';
 import { parsePodLogQuery, podLogText, type PodLogSource } from './jobs';
 import type { DeleteOptions, ListQuery, Operations, Target } from './operations';
 import type { ResourceRegistry, ResourceType } from './resources';
-import { parseFieldSelector, parseLabelSelector } from './selectors';
-import type { FakeStore, PropagationPolicy, StoredEvent } from './store';
-import { ApiError, apiVersionOf, asRecord, type CallRecord, errors, isRecord, type JsonObject, type KubeObject, type Verb } from './types';
+import type { FakeStore, PropagationPolicy } from './store';
+import { ApiError, apiVersionOf, asRecord, type CallRecord, errors, isRecord, type JsonObject, type Verb } from './types';
 
 interface ResourceRequest {
   group: string;
@@ -68,7 +66,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 export class KubeHttpServer {
   private readonly server: Server;
-  private readonly watches = new Set<ServerResponse>();
   url = '';
   /** Container output for `pods/{name}/log` (the simulator's Job pods); other pods' logs are empty. */
   logSource: PodLogSource | undefined;
@@ -91,8 +88,6 @@ export class KubeHttpServer {
   }
 
   async close(): Promise<void> {
-    for (const w of this.watches) w.end();
-    this.watches.clear();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await closed;
@@ -132,7 +127,7 @@ export class KubeHttpServer {
     const rt = parsed && this.registry.byResource(parsed.group, parsed.version, parsed.resource);
     const q = url.searchParams;
     const watch = q.get('watch') === 'true' || q.get('watch') === '1';
-    const verb = this.verbOf(method, parsed?.name, watch);
+    const verb = this.verbOf(method, parsed?.name, false);
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const call: Omit<CallRecord, 'at'> = {
       verb: verb ?? 'get',
@@ -156,11 +151,9 @@ export class KubeHttpServer {
     }
     try {
       if (!parsed || !rt || !verb) throw parsed && rt ? errors.methodNotAllowed() : errors.notFoundPath();
+      // nothing that runs against the fake watches any more; watches are the real cluster's
+      if (watch) throw errors.methodNotAllowed('kube-fake serves no watches');
       const target = this.target(rt, parsed, verb, q, req);
-      if (verb === 'watch') {
-        this.record(call);
-        return this.serveWatch(req, res, target, q);
-      }
       const { status, body } = await this.dispatch(verb, target, q, req, contentType);
       call.status = status;
       this.record(call);
@@ -284,58 +277,5 @@ export class KubeHttpServer {
       case 'watch':
         throw errors.methodNotAllowed();
     }
-  }
-
-  /** Streams watch events as newline-delimited JSON until timeout, client disconnect or server close. */
-  private serveWatch(req: IncomingMessage, res: ServerResponse, t: Target, q: URLSearchParams): void {
-    const labels = parseLabelSelector(q.get('labelSelector'));
-    const fields = parseFieldSelector(q.get('fieldSelector'));
-    const rvParam = q.get('resourceVersion') ?? '';
-    const fromRv = rvParam === '' || rvParam === '0' ? undefined : Number(rvParam);
-    if (fromRv !== undefined && !Number.isInteger(fromRv)) throw errors.badRequest(`invalid resource version: ${rvParam}`);
-    const { rt } = t;
-    const ns = rt.namespaced ? t.namespace : undefined;
-    // `GET .../<resource>/<name>?watch=true` watches that one object
-    const matches = (o: KubeObject): boolean => (t.name === undefined || o.metadata.name === t.name) && labels(o.metadata.labels) && fields(o);
-    const send = (type: string, object: unknown): void => void res.write(`${JSON.stringify({ type, object })}\n`);
-    const bookmark = (): void => send('BOOKMARK', { kind: rt.kind, apiVersion: apiVersionOf(rt.group, rt.version), metadata: { resourceVersion: this.store.resourceVersion() } });
-    const deliver = (e: StoredEvent): void => {
-      if (e.group !== rt.group || e.kind !== rt.kind || (ns !== undefined && e.namespace !== ns)) return;
-      const now = matches(e.object);
-      const before = e.previous ? matches(e.previous) : now;
-      const object = this.ops.present(e.object, rt);
-      if (e.type !== 'MODIFIED') return now ? send(e.type, object) : undefined;
-      if (now && before) send('MODIFIED', object);
-      else if (now) send('ADDED', object);
-      else if (before) send('DELETED', object);
-    };
-
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache' });
-    res.flushHeaders();
-    if (fromRv === undefined) {
-      for (const o of this.store.items(rt.group, rt.kind, ns)) if (matches(o)) send('ADDED', this.ops.present(o, rt));
-    } else {
-      const replay = this.store.eventsSince(fromRv);
-      if (!replay) {
-        send('ERROR', errors.gone(`too old resource version: ${fromRv} (${this.store.resourceVersion()})`).toStatus());
-        return void res.end();
-      }
-      for (const e of replay) deliver(e);
-    }
-    const allowBookmarks = q.get('allowWatchBookmarks') === 'true';
-    if (allowBookmarks) bookmark();
-    const unsubscribe = this.store.subscribe(deliver);
-    this.watches.add(res);
-    const timeoutSeconds = Number(q.get('timeoutSeconds') ?? '0');
-    const timer = timeoutSeconds > 0 ? setTimeout(() => res.end(), timeoutSeconds * 1000) : undefined;
-    timer?.unref();
-    const cleanup = (): void => {
-      unsubscribe();
-      if (timer) clearTimeout(timer);
-      this.watches.delete(res);
-    };
-    res.on('close', cleanup);
-    res.on('finish', cleanup);
-    req.on('close', cleanup);
   }
 }

@@ -1,8 +1,8 @@
 /**
  * Test support for the kube-fake specs: real @kubernetes/client-node clients connected to a fake, and small
- * helpers to read `ApiException`s and collect watch events.
+ * helpers to read `ApiException`s.
  */
-import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, Watch } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import type { FakeKube } from './index';
 
 export interface Clients {
@@ -10,13 +10,12 @@ export interface Clients {
   objects: KubernetesObjectApi;
   core: CoreV1Api;
   apps: AppsV1Api;
-  watch: Watch;
 }
 
 export function connect(fake: FakeKube): Clients {
   const kc = new KubeConfig();
   kc.loadFromOptions(fake.kubeConfigOptions());
-  return { kc, objects: KubernetesObjectApi.makeApiClient(kc), core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), watch: new Watch(kc) };
+  return { kc, objects: KubernetesObjectApi.makeApiClient(kc), core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
 }
 
 /** The HTTP code and parsed `Status` body of a rejected client-node call. */

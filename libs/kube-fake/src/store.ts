@@ -87,18 +87,13 @@ export function desiredStateChanged(a: KubeObject, b: KubeObject): boolean {
 
 export class FakeStore {
   private readonly objects = new ObjectIndex();
-  private readonly history: StoredEvent[] = [];
-  private readonly listeners = new Set<(e: StoredEvent) => void>();
-  /** In-process controllers (the simulator): like listeners, but not watch connections. */
+  /** In-process controllers (the simulator) see every event. */
   private readonly observers = new Set<(e: StoredEvent) => void>();
   private rv = 0;
-  /** Highest resourceVersion whose event fell out of the history (watches from before it get 410 Gone). */
-  private compactedRv = 0;
 
   constructor(
     private readonly registry: ResourceRegistry,
     private readonly now: () => Date,
-    readonly historyLimit = 10_000,
   ) {}
 
   /** The current (latest) resourceVersion, as lists report it. */
@@ -320,7 +315,7 @@ export class FakeStore {
     return keyOf(group, o.kind, rt && !rt.namespaced ? undefined : o.metadata.namespace, o.metadata.name ?? '');
   }
 
-  // ---- watch support -------------------------------------------------------------------------------------------
+  // ---- events -------------------------------------------------------------------------------------------------
 
   private emit(type: WatchEventType, object: KubeObject, previous?: KubeObject): void {
     const event: StoredEvent = {
@@ -332,32 +327,12 @@ export class FakeStore {
       object: clone(object),
       ...(previous ? { previous: clone(previous) } : {}),
     };
-    this.history.push(event);
-    while (this.history.length > this.historyLimit) this.compactedRv = this.history.shift()?.rv ?? this.compactedRv;
     for (const o of this.observers) o(event);
-    for (const l of [...this.listeners]) l(event);
   }
 
-  /** Events after `rv`, or undefined when they are no longer all in the history (410 Gone). */
-  eventsSince(rv: number): StoredEvent[] | undefined {
-    if (rv < this.compactedRv) return undefined;
-    return this.history.filter((e) => e.rv > rv);
-  }
-
-  /** Calls `listener` for every future event; returns the unsubscribe function. */
-  subscribe(listener: (e: StoredEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Like `subscribe`, for in-process controllers; not counted by `watcherCount`. */
+  /** Calls `observer` for every future event (the simulated controllers); returns the unsubscribe function. */
   observe(observer: (e: StoredEvent) => void): () => void {
     this.observers.add(observer);
     return () => this.observers.delete(observer);
-  }
-
-  /** Number of open watch subscriptions (for tests of disconnect clean-up). */
-  watcherCount(): number {
-    return this.listeners.size;
   }
 }
