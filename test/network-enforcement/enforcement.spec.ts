@@ -192,6 +192,8 @@ function describeResult(p: Probe, result: ProbeResult): string {
 }
 
 const unavailable = labUnavailableReason();
+// CI machines can run it (root, nftables and iproute2 from scripts/setup/services.sh): there a skip would hide a failure
+if (unavailable && process.env.CI === 'true') throw new Error(`the network enforcement check cannot run with CI=true: ${unavailable}`);
 const title = 'NetworkPolicy enforcement: builders -> nftables on a netns router, real connections';
 
 describe.skipIf(unavailable !== undefined)(unavailable ? `${title} — SKIPPED: ${unavailable}` : title, () => {
