@@ -10,7 +10,7 @@
  */
 import { CreateServiceCommand, UpdateServiceCommand } from '@aws-sdk/client-apprunner';
 import { startFakeKube } from '@apprunner/kube-fake';
-import { type KubeClient, ResyncService, serviceObjectName } from '@apprunner/kubernetes';
+import { type KubeClient, type LiveObject, ResyncService, serviceObjectName } from '@apprunner/kubernetes';
 import { adminKube, proxyFor, type TestClusterInfo } from '../test/support/cluster';
 import { startTestPlatform } from '../test/support/platform';
 
@@ -56,6 +56,7 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: number)
 
 const quantile = (sorted: number[], p: number) => Number(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(1));
 type Image = { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } };
+type Managed = LiveObject & { metadata: { generation?: number; managedFields?: { manager: string; operation: string; time?: string }[] } };
 
 async function fakeBackend(): Promise<Backend> {
   const kube = await startFakeKube();
@@ -100,14 +101,14 @@ async function realBackend(info: TestClusterInfo): Promise<Backend> {
       // status writes by the real controllers don't count: the spec generation and the platform's own apply time do
       const versions = new Map<string, string>();
       for (const [apiVersion, kind] of KINDS) {
-        for (const o of await admin.list<any>(apiVersion, kind, ns, '')) {
-          const applied = o.metadata.managedFields?.find((m: { manager: string; operation: string }) => m.manager === 'apprunner-k8s' && m.operation === 'Apply')?.time;
+        for (const o of await admin.list<Managed>(apiVersion, kind, ns, '')) {
+          const applied = o.metadata.managedFields?.find((m) => m.manager === 'apprunner-k8s' && m.operation === 'Apply')?.time;
           versions.set(`${kind}/${o.metadata.name}`, `${o.metadata.generation ?? '-'} ${applied}`);
         }
       }
       return versions;
     },
-    deploymentImage: async (ns, name) => (await admin.get<any>('apps/v1', 'Deployment', name, ns))?.spec?.template?.spec?.containers?.[0]?.image,
+    deploymentImage: async (ns, name) => (await admin.get<LiveObject & Image>('apps/v1', 'Deployment', name, ns))?.spec?.template?.spec?.containers?.[0]?.image,
     quiet: async () => undefined,
     loud: () => undefined,
     async close() {
