@@ -91,6 +91,8 @@ export interface Probe {
   client?: Identity;
   /** Accept any serving certificate (components that serve a self-signed one). */
   insecure?: boolean;
+  /** A bearer token instead of a client certificate. */
+  token?: string;
 }
 
 /** GET `url`; resolves the status code and body, or undefined when nothing answers. */
@@ -147,7 +149,11 @@ export function kubeRequest<T = unknown>(target: Probe, method: string, path: st
       url,
       {
         method,
-        headers: { accept: 'application/json', ...(data !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : {}) },
+        headers: {
+          accept: 'application/json',
+          ...(target.token ? { authorization: `Bearer ${target.token}` } : {}),
+          ...(data !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : {}),
+        },
         ca: target.ca ? readFileSync(target.ca) : undefined,
         cert: target.client ? readFileSync(target.client.cert) : undefined,
         key: target.client ? readFileSync(target.client.key) : undefined,

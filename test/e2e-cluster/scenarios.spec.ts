@@ -31,6 +31,7 @@ const GOOD_2 = 'registry.internal/team/app:2.0';
 const SLOW = 'registry.internal/team/app:2.1-slow'; // Ready 3 s after it starts
 const BAD_PULL = 'registry.invalid/team/app:broken'; // ImagePullBackOff
 const CRASHING = 'registry.internal/team/app:first-crashloop'; // CrashLoopBackOff
+const UNHEALTHY = 'registry.internal/team/app:3.0-unready'; // runs, its health check never passes
 const DEADLINE_S = 10;
 
 const cluster = testCluster();
@@ -229,6 +230,18 @@ describe.skipIf(!cluster)(onRealCluster('worker scenarios on a real cluster'), {
     await waitFor(async () => (await deployment(svc.ServiceId!)).status?.availableReplicas === 1, 'old version available');
     const listed = await platform.rest(tenant.apiKey, 'GET', `/v1/services/${encodeURIComponent(svc.ServiceArn!)}/operations`);
     expect(listed.body.OperationSummaryList[0]).toMatchObject({ Id: op.id, Status: 'ROLLBACK_SUCCEEDED', ErrorMessage: expect.stringMatching(/^ImagePullBackOff: /) });
+  });
+
+  it('rolls back a version whose health check never passes (pods run, never Ready), on the deployment controller\'s deadline', async () => {
+    const svc = await create('unhealthy', GOOD);
+    await settled(svc.ServiceArn!, 'RUNNING');
+    await update(svc.ServiceArn!, UNHEALTHY);
+    await waitFor(async () => (await lastOperation(svc.ServiceArn!)).Status === 'ROLLBACK_SUCCEEDED', 'rollback', (DEADLINE_S + 30) * 1000);
+    expect(await image(svc.ServiceId!)).toBe(GOOD);
+    const op = await platform.prisma.operation.findFirstOrThrow({ where: { status: 'ROLLBACK_SUCCEEDED', service: { serviceId: svc.ServiceId! } } });
+    // the reason is the real deployment controller's Progressing message
+    expect(op.errorMessage).toMatch(/^The new version did not become healthy in time: ReplicaSet "svc-[0-9a-f]+-[a-z0-9]+" has timed out progressing\.$/);
+    expect((await describeService(svc.ServiceArn!)).Status).toBe('RUNNING');
   });
 
   it('leaves CREATE_FAILED when the first deployment crash-loops, and UpdateService rebuilds it', async () => {

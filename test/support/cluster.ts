@@ -53,22 +53,14 @@ export function adminRequest<T = unknown>(cluster: Pick<TestClusterInfo, 'server
 }
 
 /** A raw request with a bearer token (the worker's, to prove what it may not do); resolves the status and body. */
-export async function tokenRequest(cluster: TestClusterInfo, token: string, method: string, path: string, body?: object, contentType = 'application/json'): Promise<{ status: number; body: any }> {
-  const { request } = await import('node:https');
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      new URL(path, cluster.server),
-      { method, ca: readFileSync(cluster.caFile), headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(data ? { 'content-type': contentType } : {}) } },
-      (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
+export function tokenRequest(cluster: TestClusterInfo, token: string, method: string, path: string, body?: object, contentType?: string): Promise<{ status: number; body: any }> {
+  return kubeRequest({ url: cluster.server, ca: cluster.caFile, token }, method, path, body, contentType).then(
+    (ok) => ({ status: 200, body: ok }),
+    (e: Error & { statusCode?: number; body?: unknown }) => {
+      if (e.statusCode === undefined) throw e;
+      return { status: e.statusCode, body: e.body };
+    },
+  );
 }
 
 /**

@@ -40,6 +40,12 @@ describe('rolloutState (kubectl rollout status rules)', () => {
     };
     expect(rolloutState(dep, [pod])).toEqual({ state: 'failed', reason: 'CrashLoopBackOff: back-off 5m0s (last exit: Error, code 3)' });
   });
+
+  it("ends the reason with one period when the controller's message has its own (as kube-controller-manager's does)", () => {
+    const condition = { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "web-5d9c" has timed out progressing.' };
+    const dep = deployment(2, 1, { observedGeneration: 2, replicas: 2, updatedReplicas: 1, availableReplicas: 1, conditions: [condition] });
+    expect(rolloutState(dep)).toEqual({ state: 'failed', reason: 'The new version did not become healthy in time: ReplicaSet "web-5d9c" has timed out progressing.' });
+  });
   it('ignores harmless waiting reasons', () => {
     const pod: LiveObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, status: { containerStatuses: [{ name: 'app', state: { waiting: { reason: 'ContainerCreating' } } }] } };
     expect(failureReason([pod])).toBeUndefined();

@@ -33,7 +33,9 @@ export function rolloutState(deployment: LiveObject, pods: LiveObject[] = []): R
   if ((status.observedGeneration ?? 0) < generation) return { state: 'progressing', message: 'Waiting for the deployment controller to observe the new spec.' };
   const progressing = status.conditions?.find((c) => c.type === 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded') {
-    return { state: 'failed', reason: failureReason(pods) ?? `The new version did not become healthy in time: ${progressing.message ?? 'progress deadline exceeded'}.` };
+    // the deployment controller's message ends with a period already ("... has timed out progressing.")
+    const detail = (progressing.message ?? 'progress deadline exceeded').replace(/\.+$/, '');
+    return { state: 'failed', reason: failureReason(pods) ?? `The new version did not become healthy in time: ${detail}.` };
   }
   const updated = status.updatedReplicas ?? 0;
   const total = status.replicas ?? 0;
