@@ -6,7 +6,8 @@
 # The migration CLI runs compiled (nest build compiles all of libs/), so the image needs no vite-node, vitest
 # config or TypeScript sources and keeps production dependencies only.
 
-ARG NODE_IMAGE=node:20.20-bookworm-slim
+# The Node.js of .node-version (the project pins it there; test/chart checks that this line agrees).
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

@@ -7,6 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { echo "[platform] $*" >&2; }
+# the project's Node.js (.node-version), also when this was started by an npm running on another one
+PATH="$(bash scripts/setup/node.sh):$PATH"
+export PATH
 
 bash scripts/setup/services.sh
 if [ ! -f .env.local ]; then

@@ -715,8 +715,9 @@ describe('Dockerfile', () => {
   const stages = lines.filter((l) => /^FROM /i.test(l));
   const finalStage = lines.slice(lines.lastIndexOf(stages[stages.length - 1]));
 
-  it('builds and runs on node:20.20-bookworm-slim, pinned by tag, in separate build and runtime stages', () => {
-    expect(lines).toContain('ARG NODE_IMAGE=node:20.20-bookworm-slim');
+  it('builds and runs on the Node.js of .node-version (node:<version>-bookworm-slim), in separate build and runtime stages', () => {
+    const pinned = readFileSync(join(ROOT, '.node-version'), 'utf8').trim();
+    expect(lines).toContain(`ARG NODE_IMAGE=node:${pinned}-bookworm-slim`);
     expect(stages).toEqual(['FROM ${NODE_IMAGE} AS build', 'FROM ${NODE_IMAGE} AS runtime']);
   });
 

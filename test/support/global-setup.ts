@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { clusterDown } from '../../scripts/cluster/local-cluster';
 import { startTestCluster, TEST_CLUSTER_DIR } from './cluster';
@@ -23,6 +25,10 @@ const say = (line: string) => process.stderr.write(`[test cluster] ${line}\n`);
  * skips it on purpose.
  */
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  const pinned = readFileSync(join(__dirname, '../../.node-version'), 'utf8').trim();
+  if (process.versions.node.split('.')[0] !== pinned.split('.')[0]) {
+    throw new Error(`The tests run on Node.js ${process.versions.node}; the project runs on ${pinned} (.node-version): use ./npmw test, which installs it.`);
+  }
   const pg = new URL(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test');
   const redis = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const missing: string[] = [];

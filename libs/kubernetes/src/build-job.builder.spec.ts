@@ -93,7 +93,7 @@ describe('KubernetesJobBuilder against kube-fake', () => {
 
   it('builds in a Job: the clone and build output streamed in order as it comes, the digest and image returned', async () => {
     const id = 'op-success';
-    script(id, { logs: { clone: CLONE_LOG, build: BUILD_LOG }, result: { digest: DIGEST }, delayMs: 300 });
+    script(id, { logs: { clone: CLONE_LOG, build: BUILD_LOG }, result: { digest: DIGEST }, delayMs: 1_000 });
     const logs: string[] = [];
     const completeWhenLogged: boolean[] = [];
     const req = request(id, logs, {
@@ -106,7 +106,7 @@ describe('KubernetesJobBuilder against kube-fake', () => {
     const result = await builder().build(req);
 
     expect(result).toMatchObject({ digest: DIGEST, image: `${REPOSITORY}@${DIGEST}` });
-    expect(result.durationMs).toBeGreaterThanOrEqual(600);
+    expect(result.durationMs).toBeGreaterThanOrEqual(2_000);
     expect(logs.join('')).toBe(`==> Started build Job ${NS}/${buildJobName(id)}\n${CLONE_LOG}${BUILD_LOG}`);
     // Streamed: the first lines arrived while the Job was still running, in many chunks.
     expect(completeWhenLogged.slice(0, 5)).toEqual([false, false, false, false, false]);
