@@ -46,7 +46,11 @@ export async function buildBench(cluster: TestClusterInfo): Promise<Record<strin
       new CreateServiceCommand({
         ServiceName: 'bench-web',
         SourceConfiguration: {
-          CodeRepository: { RepositoryUrl: `${github.webUrl}/acme/bench`, SourceCodeVersion: { Type: 'BRANCH', Value: 'main' }, CodeConfiguration: { ConfigurationSource: 'REPOSITORY' } },
+          CodeRepository: {
+            RepositoryUrl: `${github.webUrl}/acme/bench`,
+            SourceCodeVersion: { Type: 'BRANCH', Value: 'main' },
+            CodeConfiguration: { ConfigurationSource: 'REPOSITORY' },
+          },
           AutoDeploymentsEnabled: true,
           AuthenticationConfiguration: { ConnectionArn: connectionArn },
         },
@@ -54,12 +58,20 @@ export async function buildBench(cluster: TestClusterInfo): Promise<Record<strin
     );
     const serviceArn = created.Service!.ServiceArn!;
     const buildOf = async (operationId: string) => {
-      const build = await waitFor(async () => {
-        const b = await platform.prisma.build.findUnique({ where: { operationId } });
-        return b && (b.status === 'SUCCEEDED' || b.status === 'FAILED') ? b : undefined;
-      }, `build of ${operationId}`, 300_000);
+      const build = await waitFor(
+        async () => {
+          const b = await platform.prisma.build.findUnique({ where: { operationId } });
+          return b && (b.status === 'SUCCEEDED' || b.status === 'FAILED') ? b : undefined;
+        },
+        `build of ${operationId}`,
+        300_000,
+      );
       if (build.status !== 'SUCCEEDED') throw new Error(`bench build failed: ${build.reason}`);
-      await waitFor(async () => (await platform.prisma.operation.findUnique({ where: { id: operationId } }))?.endedAt ?? undefined, 'operation end', 60_000);
+      await waitFor(
+        async () => (await platform.prisma.operation.findUnique({ where: { id: operationId } }))?.endedAt ?? undefined,
+        'operation end',
+        60_000,
+      );
       return (build.endedAt!.getTime() - build.startedAt!.getTime()) / 1_000;
     };
     const cold = await buildOf(created.OperationId!);
@@ -69,12 +81,20 @@ export async function buildBench(cluster: TestClusterInfo): Promise<Record<strin
     const appChange: number[] = [];
     for (let i = 1; i <= PUSHES; i++) {
       const commit = await repo.commitFiles({ 'index.html': `<h1>${i}</h1>\n` }, `change ${i}`);
-      const signed = signedWebhookRequest(stack.webhookSecret, 'push', pushPayload({ installationId: 77, repo: 'acme/bench', webUrl: github.webUrl, branch: 'main', after: commit }));
+      const signed = signedWebhookRequest(
+        stack.webhookSecret,
+        'push',
+        pushPayload({ installationId: 77, repo: 'acme/bench', webUrl: github.webUrl, branch: 'main', after: commit }),
+      );
       const sent = Date.now();
       const res = await fetch(`${platform.url}/github/webhook`, { method: 'POST', headers: signed.headers, body: signed.body });
       const operationId = ((await res.json()) as { deployments: { operationId?: string }[] }).deployments[0]?.operationId;
       if (!operationId) throw new Error('the push started no deployment');
-      const started = await waitFor(async () => (await platform.prisma.build.findUnique({ where: { operationId } }))?.startedAt ?? undefined, 'build start', 30_000);
+      const started = await waitFor(
+        async () => (await platform.prisma.build.findUnique({ where: { operationId } }))?.startedAt ?? undefined,
+        'build start',
+        30_000,
+      );
       latencies.push(started.getTime() - sent);
       appChange.push(await buildOf(operationId));
     }

@@ -68,10 +68,13 @@ async function fakeBackend(): Promise<Backend> {
     resetCalls: () => kube.resetCalls(),
     async snapshot(ns) {
       const versions = new Map<string, string>();
-      for (const [apiVersion, kind] of KINDS) for (const o of kube.store.list(apiVersion, kind, ns)) versions.set(`${kind}/${o.metadata.name}`, String(o.metadata.resourceVersion));
+      for (const [apiVersion, kind] of KINDS)
+        for (const o of kube.store.list(apiVersion, kind, ns))
+          versions.set(`${kind}/${o.metadata.name}`, String(o.metadata.resourceVersion));
       return versions;
     },
-    deploymentImage: async (ns, name) => (kube.store.get('apps/v1', 'Deployment', ns, name) as Image | undefined)?.spec?.template?.spec?.containers?.[0]?.image,
+    deploymentImage: async (ns, name) =>
+      (kube.store.get('apps/v1', 'Deployment', ns, name) as Image | undefined)?.spec?.template?.spec?.containers?.[0]?.image,
     quiet: async () => {
       kube.simulator.stop();
       await kube.simulator.step();
@@ -108,7 +111,8 @@ async function realBackend(info: TestClusterInfo): Promise<Backend> {
       }
       return versions;
     },
-    deploymentImage: async (ns, name) => (await admin.get<LiveObject & Image>('apps/v1', 'Deployment', name, ns))?.spec?.template?.spec?.containers?.[0]?.image,
+    deploymentImage: async (ns, name) =>
+      (await admin.get<LiveObject & Image>('apps/v1', 'Deployment', name, ns))?.spec?.template?.spec?.containers?.[0]?.image,
     quiet: async () => undefined,
     loud: () => undefined,
     async close() {
@@ -130,7 +134,10 @@ async function run(backend: Backend): Promise<Record<string, unknown>> {
     const createStart = Date.now();
     await pool(names, CONCURRENCY, async (name, i) => {
       const out = await tenant.client.send(
-        new CreateServiceCommand({ ServiceName: name, SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/bench/app:1', ImageRepositoryType: 'ECR' } } }),
+        new CreateServiceCommand({
+          ServiceName: name,
+          SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/bench/app:1', ImageRepositoryType: 'ECR' } },
+        }),
       );
       ids[i] = out.Service!.ServiceId!;
       arns[i] = out.Service!.ServiceArn!;
@@ -166,7 +173,12 @@ async function run(backend: Backend): Promise<Record<string, unknown>> {
     await pool(targets, 8, async (serviceId, i) => {
       const image = `registry.internal/bench/app:2-${i}`;
       const t0 = performance.now();
-      await tenant.client.send(new UpdateServiceCommand({ ServiceArn: arns[i], SourceConfiguration: { ImageRepository: { ImageIdentifier: image, ImageRepositoryType: 'ECR' } } }));
+      await tenant.client.send(
+        new UpdateServiceCommand({
+          ServiceArn: arns[i],
+          SourceConfiguration: { ImageRepository: { ImageIdentifier: image, ImageRepositoryType: 'ECR' } },
+        }),
+      );
       apiLatencies.push(performance.now() - t0);
       while ((await backend.deploymentImage(ns, serviceObjectName(serviceId))) !== image) {
         if (performance.now() - t0 > 60_000) throw new Error(`update of ${serviceId} not applied in 60 s`);

@@ -36,14 +36,24 @@ async function seed(config: ReturnType<typeof loadConfig>): Promise<Seeded[]> {
   const prisma = createPrismaClient(config);
   const masterKey = parseMasterKey(config.MASTER_KEY);
   const scope = { partition: 'aws', region: config.APPRUNNER_REGION };
-  const tenants = Array.from({ length: TENANTS }, (_, i) => ({ id: randomUUID(), accountId: String(100_000_000_000 + i), name: `bench-${i}` }));
+  const tenants = Array.from({ length: TENANTS }, (_, i) => ({
+    id: randomUUID(),
+    accountId: String(100_000_000_000 + i),
+    name: `bench-${i}`,
+  }));
   const keys = tenants.map(() => newAccessKey());
   const ascs = tenants.map((t) => ({
     id: randomUUID(),
     tenantId: t.id,
     name: 'DefaultConfiguration',
     revision: 1,
-    arn: formatArn({ ...scope, accountId: t.accountId }, 'autoscalingconfiguration', 'DefaultConfiguration', 1, '00000000000000000000000000000001'),
+    arn: formatArn(
+      { ...scope, accountId: t.accountId },
+      'autoscalingconfiguration',
+      'DefaultConfiguration',
+      1,
+      '00000000000000000000000000000001',
+    ),
     maxConcurrency: 100,
     minSize: 1,
     maxSize: 25,
@@ -51,10 +61,21 @@ async function seed(config: ReturnType<typeof loadConfig>): Promise<Seeded[]> {
     isDefault: true,
   }));
   const spec = {
-    SourceConfiguration: { ImageRepository: { ImageIdentifier: 'public.ecr.aws/nginx/nginx:latest', ImageRepositoryType: 'ECR_PUBLIC', ImageConfiguration: { Port: '8080' } }, AutoDeploymentsEnabled: false },
+    SourceConfiguration: {
+      ImageRepository: {
+        ImageIdentifier: 'public.ecr.aws/nginx/nginx:latest',
+        ImageRepositoryType: 'ECR_PUBLIC',
+        ImageConfiguration: { Port: '8080' },
+      },
+      AutoDeploymentsEnabled: false,
+    },
     InstanceConfiguration: { Cpu: '1024', Memory: '2048' },
     HealthCheckConfiguration: { Protocol: 'TCP', Path: '/', Interval: 5, Timeout: 2, HealthyThreshold: 1, UnhealthyThreshold: 5 },
-    NetworkConfiguration: { EgressConfiguration: { EgressType: 'DEFAULT' }, IngressConfiguration: { IsPubliclyAccessible: true }, IpAddressType: 'IPV4' },
+    NetworkConfiguration: {
+      EgressConfiguration: { EgressType: 'DEFAULT' },
+      IngressConfiguration: { IsPubliclyAccessible: true },
+      IpAddressType: 'IPV4',
+    },
     ObservabilityConfiguration: { ObservabilityEnabled: false },
   };
   const services = tenants.flatMap((t, ti) =>
@@ -77,11 +98,19 @@ async function seed(config: ReturnType<typeof loadConfig>): Promise<Seeded[]> {
   await prisma.tenant.createMany({ data: tenants });
   await prisma.autoScalingConfiguration.createMany({ data: ascs });
   await prisma.credential.createMany({
-    data: tenants.map((t, i) => ({ tenantId: t.id, kind: 'ACCESS_KEY' as const, keyId: keys[i].accessKeyId, secretCiphertext: new Uint8Array(sealSecret(masterKey, keys[i].secretAccessKey)) })),
+    data: tenants.map((t, i) => ({
+      tenantId: t.id,
+      kind: 'ACCESS_KEY' as const,
+      keyId: keys[i].accessKeyId,
+      secretCiphertext: new Uint8Array(sealSecret(masterKey, keys[i].secretAccessKey)),
+    })),
   });
   for (let i = 0; i < services.length; i += 2_000) await prisma.service.createMany({ data: services.slice(i, i + 2_000) });
   await prisma.$disconnect();
-  return tenants.map((t, i) => ({ key: keys[i], serviceArns: services.slice(i * SERVICES_PER_TENANT, (i + 1) * SERVICES_PER_TENANT).map((s) => s.arn) }));
+  return tenants.map((t, i) => ({
+    key: keys[i],
+    serviceArns: services.slice(i * SERVICES_PER_TENANT, (i + 1) * SERVICES_PER_TENANT).map((s) => s.arn),
+  }));
 }
 
 async function measure(name: string, call: (i: number) => Promise<unknown>): Promise<Record<string, number | string>> {
@@ -109,7 +138,16 @@ async function measure(name: string, call: (i: number) => Promise<unknown>): Pro
   const elapsed = (Date.now() - started) / 1_000;
   latencies.sort((a, b) => a - b);
   const q = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2));
-  return { action: name, requests: latencies.length, errors, seconds: Number(elapsed.toFixed(2)), requestsPerSecond: Number((latencies.length / elapsed).toFixed(1)), p50Ms: q(0.5), p99Ms: q(0.99), ...(errors ? { errorNames: JSON.stringify(errorNames) } : {}) };
+  return {
+    action: name,
+    requests: latencies.length,
+    errors,
+    seconds: Number(elapsed.toFixed(2)),
+    requestsPerSecond: Number((latencies.length / elapsed).toFixed(1)),
+    p50Ms: q(0.5),
+    p99Ms: q(0.99),
+    ...(errors ? { errorNames: JSON.stringify(errorNames) } : {}),
+  };
 }
 
 async function apiBench(): Promise<Record<string, unknown>> {
@@ -132,12 +170,16 @@ async function apiBench(): Promise<Record<string, unknown>> {
     const seedSeconds = (Date.now() - seedStart) / 1_000;
     await app.listen(0, '127.0.0.1');
     const endpoint = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    const clients = seeded.map((s) => new AppRunnerClient({ endpoint, region: config.APPRUNNER_REGION, credentials: s.key, maxAttempts: 1 }));
+    const clients = seeded.map(
+      (s) => new AppRunnerClient({ endpoint, region: config.APPRUNNER_REGION, credentials: s.key, maxAttempts: 1 }),
+    );
     // Warm-up: every credential once (fills the credential cache as steady-state traffic would).
     for (const c of clients) await c.send(new ListServicesCommand({ MaxResults: 1 }));
     const describe = await measure('DescribeService', (i) => {
       const t = i % seeded.length;
-      return clients[t].send(new DescribeServiceCommand({ ServiceArn: seeded[t].serviceArns[Math.floor(i / seeded.length) % SERVICES_PER_TENANT] }));
+      return clients[t].send(
+        new DescribeServiceCommand({ ServiceArn: seeded[t].serviceArns[Math.floor(i / seeded.length) % SERVICES_PER_TENANT] }),
+      );
     });
     const list = await measure('ListServices', (i) => clients[i % clients.length].send(new ListServicesCommand({ MaxResults: 20 })));
     return {

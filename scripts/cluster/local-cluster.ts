@@ -57,7 +57,11 @@ export function buildBinaries(log: (line: string) => void): Record<string, strin
   log('checking the cluster binaries (built from source the first time: about 15 minutes on 2 cores)');
   let cache: string;
   try {
-    cache = execFileSync('bash', [join(__dirname, 'build.sh')], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim().split('\n').pop()!;
+    cache = execFileSync('bash', [join(__dirname, 'build.sh')], { stdio: ['ignore', 'pipe', 'inherit'] })
+      .toString()
+      .trim()
+      .split('\n')
+      .pop()!;
   } catch (e) {
     throw new Error(`building the local cluster failed (scripts/cluster/build.sh): ${(e as Error).message}`, { cause: e });
   }
@@ -134,84 +138,99 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
   const save = () => writeFileSync(statePath(dir), JSON.stringify(state, null, 2));
 
   try {
-    const etcd = startProcess('etcd', bins.etcd, [
-      '--name=default',
-      `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=http://127.0.0.1:${ports.etcd}`,
-      `--advertise-client-urls=http://127.0.0.1:${ports.etcd}`,
-      `--listen-peer-urls=http://127.0.0.1:${ports.etcdPeer}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${ports.etcdPeer}`,
-      `--initial-cluster=default=http://127.0.0.1:${ports.etcdPeer}`,
-      '--unsafe-no-fsync=true', // a throw-away test cluster: durability is not wanted, speed is
-      '--listen-metrics-urls=',
-      '--log-level=warn',
-    ], logFile('etcd'));
+    const etcd = startProcess(
+      'etcd',
+      bins.etcd,
+      [
+        '--name=default',
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-urls=http://127.0.0.1:${ports.etcd}`,
+        `--advertise-client-urls=http://127.0.0.1:${ports.etcd}`,
+        `--listen-peer-urls=http://127.0.0.1:${ports.etcdPeer}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${ports.etcdPeer}`,
+        `--initial-cluster=default=http://127.0.0.1:${ports.etcdPeer}`,
+        '--unsafe-no-fsync=true', // a throw-away test cluster: durability is not wanted, speed is
+        '--listen-metrics-urls=',
+        '--log-level=warn',
+      ],
+      logFile('etcd'),
+    );
     started.push(etcd);
     save();
     await waitHealthy(etcd, dir, { url: `http://127.0.0.1:${ports.etcd}/health` }, 30_000);
     log(`etcd up (127.0.0.1:${ports.etcd})`);
 
-    const apiserver = startProcess('kube-apiserver', bins.apiserver, [
-      `--etcd-servers=http://127.0.0.1:${ports.etcd}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${ports.apiserver}`,
-      `--tls-cert-file=${pki.apiServer.cert}`,
-      `--tls-private-key-file=${pki.apiServer.key}`,
-      `--client-ca-file=${pki.ca}`,
-      `--service-account-issuer=${ISSUER}`,
-      `--api-audiences=${ISSUER}`,
-      `--service-account-key-file=${pki.serviceAccountPub}`,
-      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-      `--service-cluster-ip-range=${SERVICE_CIDR}`,
-      '--authorization-mode=Node,RBAC',
-      // the default plugins (NamespaceLifecycle, LimitRanger, ServiceAccount, PodSecurity, ResourceQuota,
-      // ValidatingAdmissionPolicy, ...) plus NodeRestriction, as kubeadm enables
-      '--enable-admission-plugins=NodeRestriction',
-      '--allow-privileged=true',
-      `--kubelet-client-certificate=${pki.clients['apiserver-kubelet-client'].cert}`,
-      `--kubelet-client-key=${pki.clients['apiserver-kubelet-client'].key}`,
-      `--requestheader-client-ca-file=${pki.frontProxyCa}`,
-      '--requestheader-allowed-names=front-proxy-client',
-      '--requestheader-username-headers=X-Remote-User',
-      '--requestheader-group-headers=X-Remote-Group',
-      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
-      `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
-      `--proxy-client-key-file=${pki.frontProxyClient.key}`,
-      // loopback can't be an endpoint of the `kubernetes` Service (no pod runs here to use it anyway)
-      '--endpoint-reconciler-type=none',
-      '--max-requests-inflight=1000',
-      '--max-mutating-requests-inflight=500',
-      '--profiling=false',
-      '--v=0',
-    ], logFile('kube-apiserver'));
+    const apiserver = startProcess(
+      'kube-apiserver',
+      bins.apiserver,
+      [
+        `--etcd-servers=http://127.0.0.1:${ports.etcd}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${ports.apiserver}`,
+        `--tls-cert-file=${pki.apiServer.cert}`,
+        `--tls-private-key-file=${pki.apiServer.key}`,
+        `--client-ca-file=${pki.ca}`,
+        `--service-account-issuer=${ISSUER}`,
+        `--api-audiences=${ISSUER}`,
+        `--service-account-key-file=${pki.serviceAccountPub}`,
+        `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+        `--service-cluster-ip-range=${SERVICE_CIDR}`,
+        '--authorization-mode=Node,RBAC',
+        // the default plugins (NamespaceLifecycle, LimitRanger, ServiceAccount, PodSecurity, ResourceQuota,
+        // ValidatingAdmissionPolicy, ...) plus NodeRestriction, as kubeadm enables
+        '--enable-admission-plugins=NodeRestriction',
+        '--allow-privileged=true',
+        `--kubelet-client-certificate=${pki.clients['apiserver-kubelet-client'].cert}`,
+        `--kubelet-client-key=${pki.clients['apiserver-kubelet-client'].key}`,
+        `--requestheader-client-ca-file=${pki.frontProxyCa}`,
+        '--requestheader-allowed-names=front-proxy-client',
+        '--requestheader-username-headers=X-Remote-User',
+        '--requestheader-group-headers=X-Remote-Group',
+        '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+        `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
+        `--proxy-client-key-file=${pki.frontProxyClient.key}`,
+        // loopback can't be an endpoint of the `kubernetes` Service (no pod runs here to use it anyway)
+        '--endpoint-reconciler-type=none',
+        '--max-requests-inflight=1000',
+        '--max-mutating-requests-inflight=500',
+        '--profiling=false',
+        '--v=0',
+      ],
+      logFile('kube-apiserver'),
+    );
     started.push(apiserver);
     save();
     await waitHealthy(apiserver, dir, { url: `${server}/readyz`, ca: pki.ca, client: pki.clients.admin }, 90_000);
     log(`kube-apiserver ${bins.version} up (${server})`);
 
     started.push(
-      startProcess('kube-controller-manager', bins.controllerManager, [
-        `--kubeconfig=${configs['kube-controller-manager']}`,
-        `--authentication-kubeconfig=${configs['kube-controller-manager']}`,
-        `--authorization-kubeconfig=${configs['kube-controller-manager']}`,
-        '--bind-address=127.0.0.1',
-        `--secure-port=${ports.controllerManager}`,
-        `--service-account-private-key-file=${pki.serviceAccountKey}`,
-        `--root-ca-file=${pki.ca}`,
-        '--use-service-account-credentials=true',
-        `--cluster-signing-cert-file=${pki.ca}`,
-        `--cluster-signing-key-file=${pki.caKey}`,
-        `--service-cluster-ip-range=${SERVICE_CIDR}`,
-        '--leader-elect=false',
-        '--kube-api-qps=200',
-        '--kube-api-burst=400',
-        '--concurrent-deployment-syncs=10',
-        '--concurrent-replicaset-syncs=10',
-        '--concurrent-gc-syncs=40',
-        '--concurrent-namespace-syncs=10',
-        '--v=0',
-      ], logFile('kube-controller-manager')),
+      startProcess(
+        'kube-controller-manager',
+        bins.controllerManager,
+        [
+          `--kubeconfig=${configs['kube-controller-manager']}`,
+          `--authentication-kubeconfig=${configs['kube-controller-manager']}`,
+          `--authorization-kubeconfig=${configs['kube-controller-manager']}`,
+          '--bind-address=127.0.0.1',
+          `--secure-port=${ports.controllerManager}`,
+          `--service-account-private-key-file=${pki.serviceAccountKey}`,
+          `--root-ca-file=${pki.ca}`,
+          '--use-service-account-credentials=true',
+          `--cluster-signing-cert-file=${pki.ca}`,
+          `--cluster-signing-key-file=${pki.caKey}`,
+          `--service-cluster-ip-range=${SERVICE_CIDR}`,
+          '--leader-elect=false',
+          '--kube-api-qps=200',
+          '--kube-api-burst=400',
+          '--concurrent-deployment-syncs=10',
+          '--concurrent-replicaset-syncs=10',
+          '--concurrent-gc-syncs=40',
+          '--concurrent-namespace-syncs=10',
+          '--v=0',
+        ],
+        logFile('kube-controller-manager'),
+      ),
     );
     const schedulerConfig = join(dir, 'config', 'kube-scheduler.yaml');
     writeFileSync(
@@ -229,14 +248,19 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
       ].join('\n'),
     );
     started.push(
-      startProcess('kube-scheduler', bins.scheduler, [
-        `--config=${schedulerConfig}`,
-        `--authentication-kubeconfig=${configs['kube-scheduler']}`,
-        `--authorization-kubeconfig=${configs['kube-scheduler']}`,
-        '--bind-address=127.0.0.1',
-        `--secure-port=${ports.scheduler}`,
-        '--v=0',
-      ], logFile('kube-scheduler')),
+      startProcess(
+        'kube-scheduler',
+        bins.scheduler,
+        [
+          `--config=${schedulerConfig}`,
+          `--authentication-kubeconfig=${configs['kube-scheduler']}`,
+          `--authorization-kubeconfig=${configs['kube-scheduler']}`,
+          '--bind-address=127.0.0.1',
+          `--secure-port=${ports.scheduler}`,
+          '--v=0',
+        ],
+        logFile('kube-scheduler'),
+      ),
     );
     save();
     await waitHealthy(started[2], dir, { url: `https://127.0.0.1:${ports.controllerManager}/healthz`, insecure: true }, 60_000);
@@ -246,19 +270,32 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
     const kube = await KubeClient.connect({ kubeconfigPath: configs.admin }, FIELD_MANAGER);
     for (const name of state.nodes) await kube.apply(simulatedNode(name));
     started.push(
-      startProcess('kwok', bins.kwok, [
-        `--kubeconfig=${configs.kwok}`,
-        `--config=${join(__dirname, 'kwok.yaml')}`,
-        `--manage-nodes-with-annotation-selector=${NODE_ANNOTATION}=fake`,
-        `--server-address=127.0.0.1:${ports.kwok}`,
-        '--node-ip=127.0.0.1',
-        `--node-port=${ports.kwok}`,
-        `--tls-cert-file=${pki.apiServer.cert}`, // as if each node had a kubelet serving certificate
-        `--tls-private-key-file=${pki.apiServer.key}`,
-      ], logFile('kwok')),
+      startProcess(
+        'kwok',
+        bins.kwok,
+        [
+          `--kubeconfig=${configs.kwok}`,
+          `--config=${join(__dirname, 'kwok.yaml')}`,
+          `--manage-nodes-with-annotation-selector=${NODE_ANNOTATION}=fake`,
+          `--server-address=127.0.0.1:${ports.kwok}`,
+          '--node-ip=127.0.0.1',
+          `--node-port=${ports.kwok}`,
+          `--tls-cert-file=${pki.apiServer.cert}`, // as if each node had a kubelet serving certificate
+          `--tls-private-key-file=${pki.apiServer.key}`,
+        ],
+        logFile('kwok'),
+      ),
     );
     save();
-    if (!opts.bare) await installAddons(kube, state, bins, { url: server, ca: pki.ca, client: pki.clients.admin }, configs['cert-manager'], logFile('cert-manager'));
+    if (!opts.bare)
+      await installAddons(
+        kube,
+        state,
+        bins,
+        { url: server, ca: pki.ca, client: pki.clients.admin },
+        configs['cert-manager'],
+        logFile('cert-manager'),
+      );
     await waitFor('the simulated nodes to be Ready', 60_000, started, dir, async () => {
       for (const name of state.nodes) {
         const node = await kube.get<LiveObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>('v1', 'Node', name);
@@ -266,7 +303,13 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
       }
       return true;
     });
-    await waitFor('the default ServiceAccount', 60_000, started, dir, async () => (await kube.get('v1', 'ServiceAccount', 'default', 'default')) !== undefined);
+    await waitFor(
+      'the default ServiceAccount',
+      60_000,
+      started,
+      dir,
+      async () => (await kube.get('v1', 'ServiceAccount', 'default', 'default')) !== undefined,
+    );
     log(`${state.nodes.length} simulated node(s) Ready (KWOK)`);
     if (!opts.bare) {
       await bootstrapIssuers(kube, state, started, dir);
@@ -280,18 +323,31 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
     rmSync(statePath(dir), { force: true });
     throw e;
   }
-
 }
 
 /** cert-manager's and Gateway API's CRDs, and cert-manager's controller. */
-async function installAddons(kube: KubeClient, state: ClusterState, bins: Record<string, string>, admin: Probe, certManagerConfig: string, certManagerLog: string): Promise<void> {
+async function installAddons(
+  kube: KubeClient,
+  state: ClusterState,
+  bins: Record<string, string>,
+  admin: Probe,
+  certManagerConfig: string,
+  certManagerLog: string,
+): Promise<void> {
   // Raw server-side apply: @kubernetes/client-node serializes CRDs through its typed model, which loses
   // `x-kubernetes-preserve-unknown-fields` (the API server then refuses cert-manager's CRDs).
   for (const crd of [...yamlDir(bins.certManagerCrds), ...yamlDir(bins.gatewayApiCrds)]) {
     await rawApply(admin, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, crd);
   }
   await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'cert-manager' } });
-  state.processes.push(startProcess('cert-manager', bins.certManager, [`--kubeconfig=${certManagerConfig}`, '--cluster-resource-namespace=cert-manager'], certManagerLog));
+  state.processes.push(
+    startProcess(
+      'cert-manager',
+      bins.certManager,
+      [`--kubeconfig=${certManagerConfig}`, '--cluster-resource-namespace=cert-manager'],
+      certManagerLog,
+    ),
+  );
   writeFileSync(statePath(state.dir), JSON.stringify(state, null, 2));
 }
 
@@ -341,17 +397,35 @@ function simulatedNode(name: string): LiveObject {
 /** A SelfSigned ClusterIssuer, a CA certificate it issues, and a CA ClusterIssuer over that certificate. */
 async function bootstrapIssuers(kube: KubeClient, state: ClusterState, started: Started[], dir: string): Promise<void> {
   const { selfSigned, ca } = state.issuers;
-  await kube.apply({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: selfSigned }, spec: { selfSigned: {} } } as LiveObject);
+  await kube.apply({
+    apiVersion: 'cert-manager.io/v1',
+    kind: 'ClusterIssuer',
+    metadata: { name: selfSigned },
+    spec: { selfSigned: {} },
+  } as LiveObject);
   await kube.apply({
     apiVersion: 'cert-manager.io/v1',
     kind: 'Certificate',
     metadata: { name: ca, namespace: 'cert-manager' },
-    spec: { isCA: true, commonName: 'apprunner-local-ca', secretName: ca, privateKey: { algorithm: 'ECDSA', size: 256 }, issuerRef: { name: selfSigned, kind: 'ClusterIssuer', group: 'cert-manager.io' } },
+    spec: {
+      isCA: true,
+      commonName: 'apprunner-local-ca',
+      secretName: ca,
+      privateKey: { algorithm: 'ECDSA', size: 256 },
+      issuerRef: { name: selfSigned, kind: 'ClusterIssuer', group: 'cert-manager.io' },
+    },
   } as LiveObject);
-  await kube.apply({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: ca }, spec: { ca: { secretName: ca } } } as LiveObject);
+  await kube.apply({
+    apiVersion: 'cert-manager.io/v1',
+    kind: 'ClusterIssuer',
+    metadata: { name: ca },
+    spec: { ca: { secretName: ca } },
+  } as LiveObject);
   type WithConditions = LiveObject & { status?: { conditions?: Array<{ type: string; status: string }> } };
   const ready = (o?: WithConditions) => o?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-  await waitFor('cert-manager to issue the local CA', 90_000, started, dir, async () => ready(await kube.get<WithConditions>('cert-manager.io/v1', 'ClusterIssuer', ca)));
+  await waitFor('cert-manager to issue the local CA', 90_000, started, dir, async () =>
+    ready(await kube.get<WithConditions>('cert-manager.io/v1', 'ClusterIssuer', ca)),
+  );
 }
 
 async function waitFor(what: string, timeoutMs: number, started: Started[], dir: string, check: () => Promise<boolean>): Promise<void> {

@@ -41,7 +41,8 @@ function openssl(args: string[], input?: string): string {
     return execFileSync('openssl', args, { input, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (err.code === 'ENOENT') throw new Error('openssl is not installed (Debian package openssl): the local cluster needs it for its certificates', { cause: e });
+    if (err.code === 'ENOENT')
+      throw new Error('openssl is not installed (Debian package openssl): the local cluster needs it for its certificates', { cause: e });
     throw new Error(`openssl ${args[0]} failed: ${err.stderr?.toString().trim() ?? err.message}`, { cause: e });
   }
 }
@@ -52,8 +53,23 @@ function selfSignedCa(dir: string, name: string, cn: string): { cert: string; ke
   const key = join(dir, `${name}.key`);
   const cert = join(dir, `${name}.crt`);
   ecKey(key);
-  openssl(['req', '-x509', '-new', '-key', key, '-out', cert, '-days', '3650', '-subj', `/CN=${cn}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature']);
+  openssl([
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '3650',
+    '-subj',
+    `/CN=${cn}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+  ]);
   return { cert, key };
 }
 
@@ -87,16 +103,23 @@ export function ensurePki(dir: string, serviceIp: string): Pki {
     serviceAccountPub: join(dir, 'sa.pub'),
     frontProxyCa: join(dir, 'front-proxy-ca.crt'),
     frontProxyClient: { cert: join(dir, 'front-proxy-client.crt'), key: join(dir, 'front-proxy-client.key') },
-    clients: Object.fromEntries(Object.keys(CLIENTS).map((n) => [n, { cert: join(dir, `${n}.crt`), key: join(dir, `${n}.key`) }])) as Pki['clients'],
+    clients: Object.fromEntries(
+      Object.keys(CLIENTS).map((n) => [n, { cert: join(dir, `${n}.crt`), key: join(dir, `${n}.key`) }]),
+    ) as Pki['clients'],
   };
   const complete = join(dir, '.complete');
   if (existsSync(complete)) return pki;
 
   const ca = selfSignedCa(dir, 'ca', 'apprunner-local-cluster-ca');
   const names = ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
-  signed(dir, 'apiserver', ca, '/CN=kube-apiserver',
+  signed(
+    dir,
+    'apiserver',
+    ca,
+    '/CN=kube-apiserver',
     'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' +
-      `subjectAltName=${[...names.map((n) => `DNS:${n}`), 'IP:127.0.0.1', `IP:${serviceIp}`].join(',')}\n`);
+      `subjectAltName=${[...names.map((n) => `DNS:${n}`), 'IP:127.0.0.1', `IP:${serviceIp}`].join(',')}\n`,
+  );
   for (const [name, { cn, ...rest }] of Object.entries(CLIENTS)) {
     const o = 'o' in rest ? `/O=${rest.o}` : '';
     signed(dir, name, ca, `${o}/CN=${cn}`, CLIENT_EXT);

@@ -141,7 +141,13 @@ export async function waitHealthy(p: Started, marker: string, probe: Probe, time
 }
 
 /** One request to the API server as `target.client` (JSON in and out); rejects on a status of 300 or more (the error carries `statusCode` and the parsed `body`). */
-export function kubeRequest<T = unknown>(target: Probe, method: string, path: string, body?: object, contentType = 'application/json'): Promise<T> {
+export function kubeRequest<T = unknown>(
+  target: Probe,
+  method: string,
+  path: string,
+  body?: object,
+  contentType = 'application/json',
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const url = new URL(path, target.url);
     const data = body === undefined ? undefined : JSON.stringify(body);
@@ -163,7 +169,10 @@ export function kubeRequest<T = unknown>(target: Probe, method: string, path: st
         res.on('data', (c) => (text += c));
         res.on('end', () => {
           if (!res.statusCode || res.statusCode >= 300) {
-            const error = new Error(`${method} ${url.pathname}: ${res.statusCode} ${text.slice(0, 500)}`) as Error & { statusCode?: number; body?: unknown };
+            const error = new Error(`${method} ${url.pathname}: ${res.statusCode} ${text.slice(0, 500)}`) as Error & {
+              statusCode?: number;
+              body?: unknown;
+            };
             error.statusCode = res.statusCode;
             try {
               error.body = JSON.parse(text);

@@ -28,7 +28,8 @@ describe.skipIf(!cluster)(onRealCluster('the README walk'), () => {
     const tenants = await platform?.prisma.tenant.findMany({ select: { accountId: true } });
     await platform?.close();
     const kube = await adminKube(cluster!);
-    for (const t of tenants ?? []) await kube.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `apprunner-${t.accountId}` } }).catch(() => undefined);
+    for (const t of tenants ?? [])
+      await kube.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `apprunner-${t.accountId}` } }).catch(() => undefined);
   });
 
   it('takes a tenant to a RUNNING service with curl and the AWS CLI', async () => {
@@ -37,7 +38,12 @@ describe.skipIf(!cluster)(onRealCluster('the README walk'), () => {
       // bounded: the walk's wait loop ends when the service is RUNNING, or this kills it
       const child = spawn('timeout', ['120', 'bash', '-c', script], {
         cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', API: platform.url, ADMIN_TOKEN: platform.config.ADMIN_TOKEN },
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '/tmp',
+          API: platform.url,
+          ADMIN_TOKEN: platform.config.ADMIN_TOKEN,
+        },
       });
       let out = '';
       let err = '';

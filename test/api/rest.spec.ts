@@ -26,26 +26,45 @@ describe('REST API (/v1) and admin API', () => {
   it('manages a service resource-style', async () => {
     const created = await platform.rest(tenant.apiKey, 'POST', '/v1/services', {
       ServiceName: 'rest-svc',
-      SourceConfiguration: { ...image, ImageRepository: { ...image.ImageRepository, ImageConfiguration: { StartCommand: 'serve --secret-flag', RuntimeEnvironmentVariables: { DB_PASSWORD: 'hunter2' } } } },
+      SourceConfiguration: {
+        ...image,
+        ImageRepository: {
+          ...image.ImageRepository,
+          ImageConfiguration: { StartCommand: 'serve --secret-flag', RuntimeEnvironmentVariables: { DB_PASSWORD: 'hunter2' } },
+        },
+      },
     });
     expect(created.status).toBe(201);
     expect(created.body.OperationId).toMatch(/^[0-9a-f-]{36}$/);
     expect(created.body.Service.CreatedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     const arn = encodeURIComponent(created.body.Service.ServiceArn);
-    await waitFor(async () => (await platform.rest(tenant.apiKey, 'GET', `/v1/services/${arn}`)).body.Service.Status === 'RUNNING', 'RUNNING');
+    await waitFor(
+      async () => (await platform.rest(tenant.apiKey, 'GET', `/v1/services/${arn}`)).body.Service.Status === 'RUNNING',
+      'RUNNING',
+    );
     const list = await platform.rest(tenant.apiKey, 'GET', '/v1/services?MaxResults=5');
     expect(list.body.ServiceSummaryList).toHaveLength(1);
-    const patched = await platform.rest(tenant.apiKey, 'PATCH', `/v1/services/${arn}`, { InstanceConfiguration: { Cpu: '0.25 vCPU', Memory: '0.5 GB' } });
+    const patched = await platform.rest(tenant.apiKey, 'PATCH', `/v1/services/${arn}`, {
+      InstanceConfiguration: { Cpu: '0.25 vCPU', Memory: '0.5 GB' },
+    });
     expect(patched.status).toBe(200);
     expect(patched.body.Service.InstanceConfiguration).toEqual({ Cpu: '256', Memory: '512' });
     const busy = await platform.rest(tenant.apiKey, 'POST', `/v1/services/${arn}/pause`);
     // Either the update is still running (409) or it finished and the pause was accepted.
     expect([200, 409]).toContain(busy.status);
-    await waitFor(async () => ['RUNNING', 'PAUSED'].includes((await platform.rest(tenant.apiKey, 'GET', `/v1/services/${arn}`)).body.Service.Status), 'settled');
+    await waitFor(
+      async () => ['RUNNING', 'PAUSED'].includes((await platform.rest(tenant.apiKey, 'GET', `/v1/services/${arn}`)).body.Service.Status),
+      'settled',
+    );
     const ops = await platform.rest(tenant.apiKey, 'GET', `/v1/services/${arn}/operations?MaxResults=1`);
     expect(ops.body.OperationSummaryList).toHaveLength(1);
     expect(ops.body.NextToken).toBeTruthy();
-    const tags = await platform.rest(tenant.apiKey, 'POST', `/v1/tags/${arn}`, { Tags: [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }] });
+    const tags = await platform.rest(tenant.apiKey, 'POST', `/v1/tags/${arn}`, {
+      Tags: [
+        { Key: 'a', Value: '1' },
+        { Key: 'b', Value: '2' },
+      ],
+    });
     expect(tags.status).toBe(200);
     await platform.rest(tenant.apiKey, 'DELETE', `/v1/tags/${arn}?TagKeys=a&TagKeys=b`);
     expect((await platform.rest(tenant.apiKey, 'GET', `/v1/tags/${arn}`)).body.Tags).toEqual([]);
@@ -53,7 +72,10 @@ describe('REST API (/v1) and admin API', () => {
     expect(asc.body.AutoScalingConfigurationSummaryList[0].AutoScalingConfigurationName).toBe('DefaultConfiguration');
 
     // The audit log has every mutating call, with sensitive values redacted.
-    const audit = await platform.prisma.auditRecord.findMany({ where: { tenant: { accountId: tenant.accountId } }, orderBy: { id: 'asc' } });
+    const audit = await platform.prisma.auditRecord.findMany({
+      where: { tenant: { accountId: tenant.accountId } },
+      orderBy: { id: 'asc' },
+    });
     expect(audit.map((r) => r.action)).toEqual(expect.arrayContaining(['CreateService', 'UpdateService', 'TagResource', 'UntagResource']));
     const text = JSON.stringify(audit.map((r) => r.request));
     expect(text).not.toContain('hunter2');
@@ -67,7 +89,11 @@ describe('REST API (/v1) and admin API', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('InvalidRequestException');
     expect(bad.body.message).toMatch(/2 validation errors detected/);
-    const missing = await platform.rest(tenant.apiKey, 'GET', `/v1/services/${encodeURIComponent(`arn:aws:apprunner:us-east-1:${tenant.accountId}:service/x/0123456789abcdef0123456789abcdef`)}`);
+    const missing = await platform.rest(
+      tenant.apiKey,
+      'GET',
+      `/v1/services/${encodeURIComponent(`arn:aws:apprunner:us-east-1:${tenant.accountId}:service/x/0123456789abcdef0123456789abcdef`)}`,
+    );
     expect(missing.status).toBe(404);
     expect((await platform.rest(tenant.apiKey, 'GET', '/v1/nothing-here')).status).toBe(404);
     expect((await platform.rest(tenant.apiKey, 'PUT', '/v1/services')).status).toBe(404);
@@ -97,7 +123,9 @@ describe('REST API (/v1) and admin API', () => {
     await platform.admin('DELETE', `/admin/tenants/111122223333/credentials/${key.body.Credential.KeyId}`);
     expect((await platform.rest(key.body.Credential.Token, 'GET', '/v1/services')).status).toBe(401);
     const stored = await platform.prisma.credential.findMany({ where: { tenant: { accountId: '111122223333' } } });
-    expect(stored.every((c) => c.secretHash !== key.body.Credential.Token && !JSON.stringify(c).includes(key.body.Credential.Token))).toBe(true);
+    expect(stored.every((c) => c.secretHash !== key.body.Credential.Token && !JSON.stringify(c).includes(key.body.Credential.Token))).toBe(
+      true,
+    );
     expect((await platform.admin('GET', '/admin/tenants/999999999999')).status).toBe(404);
     expect((await platform.admin('DELETE', '/admin/tenants/111122223333')).status).toBe(204);
   });
@@ -116,6 +144,8 @@ describe('REST API (/v1) and admin API', () => {
     expect(served).toEqual(checkedIn);
     expect(checkedIn).toEqual(JSON.parse(JSON.stringify(buildOpenApi())));
     expect(Object.keys(checkedIn.paths)).toContain('/v1/services/{ServiceArn}');
-    expect(checkedIn.components.schemas.CreateServiceRequest.required).toEqual(expect.arrayContaining(['ServiceName', 'SourceConfiguration']));
+    expect(checkedIn.components.schemas.CreateServiceRequest.required).toEqual(
+      expect.arrayContaining(['ServiceName', 'SourceConfiguration']),
+    );
   });
 });

@@ -22,7 +22,12 @@ const RELEASE = 'ar';
 const NAMESPACE = 'apprunner';
 const FULLNAME = 'ar-apprunner-k8s';
 
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> }; [key: string]: any };
+type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  [key: string]: any;
+};
 
 function helm(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync('bash', [join(ROOT, 'scripts/helm.sh'), ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 32 * 1024 * 1024 });
@@ -31,7 +36,15 @@ function helm(args: string[]): { status: number | null; stdout: string; stderr: 
 }
 
 function template(valuesFiles: string[], sets: string[] = []): { status: number | null; stdout: string; stderr: string } {
-  return helm(['template', RELEASE, CHART, '--namespace', NAMESPACE, ...valuesFiles.flatMap((f) => ['-f', join(CHART, f)]), ...sets.flatMap((s) => ['--set', s])]);
+  return helm([
+    'template',
+    RELEASE,
+    CHART,
+    '--namespace',
+    NAMESPACE,
+    ...valuesFiles.flatMap((f) => ['-f', join(CHART, f)]),
+    ...sets.flatMap((s) => ['--set', s]),
+  ]);
 }
 
 function render(valuesFiles: string[], sets: string[] = []): K8sObject[] {
@@ -69,7 +82,9 @@ function podTemplates(objects: K8sObject[]): { owner: string; spec: any }[] {
 }
 
 function secretData(secret: K8sObject): Record<string, string> {
-  return Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  return Object.fromEntries(
+    Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+  );
 }
 
 /** A container's environment as the kubelet assembles it: the ConfigMap (envFrom), then env values and secretKeyRefs. */
@@ -155,7 +170,10 @@ describe('Helm chart charts/apprunner-k8s', () => {
     const tenantRole = `${clusterRole}-tenant`;
     for (const objects of Object.values(rendered)) {
       const role = find(objects, 'ClusterRole', clusterRole);
-      expect(role.rules).toEqual([...RBAC_DOC.cluster, { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: [tenantRole] }]);
+      expect(role.rules).toEqual([
+        ...RBAC_DOC.cluster,
+        { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: [tenantRole] },
+      ]);
       // no Secret, no workload, anywhere cluster-wide
       expect(JSON.stringify(role.rules)).not.toMatch(/secrets|deployments|pods/);
       expect(find(objects, 'ClusterRole', tenantRole).rules).toEqual(RBAC_DOC.tenantNamespace);
@@ -165,9 +183,14 @@ describe('Helm chart charts/apprunner-k8s', () => {
       expect(find(objects, 'ConfigMap', FULLNAME).data.KUBE_TENANT_ROLE).toBe(tenantRole);
       // the admission policy that confines the worker's writes, bound to its ServiceAccount only
       const policy = find(objects, 'ValidatingAdmissionPolicy', clusterRole);
-      expect(policy.spec.matchConditions).toEqual([{ name: 'the-worker', expression: `request.userInfo.username == 'system:serviceaccount:${NAMESPACE}:${FULLNAME}-worker'` }]);
+      expect(policy.spec.matchConditions).toEqual([
+        { name: 'the-worker', expression: `request.userInfo.username == 'system:serviceaccount:${NAMESPACE}:${FULLNAME}-worker'` },
+      ]);
       expect(policy.spec.failurePolicy).toBe('Fail');
-      expect(find(objects, 'ValidatingAdmissionPolicyBinding', clusterRole).spec).toEqual({ policyName: clusterRole, validationActions: ['Deny'] });
+      expect(find(objects, 'ValidatingAdmissionPolicyBinding', clusterRole).spec).toEqual({
+        policyName: clusterRole,
+        validationActions: ['Deny'],
+      });
       const worker = find(objects, 'Deployment', `${FULLNAME}-worker`).spec.template.spec;
       expect(worker.serviceAccountName).toBe(`${FULLNAME}-worker`);
       expect(worker.automountServiceAccountToken).toBe(true);
@@ -182,10 +205,9 @@ describe('Helm chart charts/apprunner-k8s', () => {
     // production CI values use buildah).
     expect(rendered.production.filter((o) => ['Role', 'RoleBinding'].includes(o.kind))).toEqual([]);
     for (const objects of [rendered.existingSecret, rendered.evaluation]) {
-      expect(objects.filter((o) => ['Role', 'RoleBinding'].includes(o.kind)).map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
-        `Role/apprunner-builds/${FULLNAME}-worker-builds`,
-        `RoleBinding/apprunner-builds/${FULLNAME}-worker-builds`,
-      ]);
+      expect(
+        objects.filter((o) => ['Role', 'RoleBinding'].includes(o.kind)).map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`),
+      ).toEqual([`Role/apprunner-builds/${FULLNAME}-worker-builds`, `RoleBinding/apprunner-builds/${FULLNAME}-worker-builds`]);
     }
   });
 
@@ -220,7 +242,9 @@ describe('Helm chart charts/apprunner-k8s', () => {
 
   it('runs the API with terminus probes (/readyz readiness, /healthz liveness) on port 8080 behind a Service (and the Ingress when enabled)', () => {
     const api = find(rendered.production, 'Deployment', `${FULLNAME}-api`).spec.template.spec.containers[0];
-    expect(api.image).toBe('registry.example.com/platform/apprunner-k8s@sha256:0000000000000000000000000000000000000000000000000000000000000000');
+    expect(api.image).toBe(
+      'registry.example.com/platform/apprunner-k8s@sha256:0000000000000000000000000000000000000000000000000000000000000000',
+    );
     expect(api.command).toEqual(['node', 'dist/apps/api/src/main.js']);
     expect(api.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
     expect(api.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
@@ -233,7 +257,11 @@ describe('Helm chart charts/apprunner-k8s', () => {
     expect(workerContainer.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
     const service = find(rendered.production, 'Service', `${FULLNAME}-api`);
     expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
-    expect(service.spec.selector).toEqual({ 'app.kubernetes.io/name': 'apprunner-k8s', 'app.kubernetes.io/instance': RELEASE, 'app.kubernetes.io/component': 'api' });
+    expect(service.spec.selector).toEqual({
+      'app.kubernetes.io/name': 'apprunner-k8s',
+      'app.kubernetes.io/instance': RELEASE,
+      'app.kubernetes.io/component': 'api',
+    });
     const ingress = find(rendered.production, 'Ingress', `${FULLNAME}-api`);
     expect(ingress.spec.ingressClassName).toBe('nginx');
     expect(ingress.spec.tls).toEqual([{ hosts: ['apprunner.example.com'], secretName: 'apprunner-api-tls' }]);
@@ -320,7 +348,11 @@ describe('Helm chart charts/apprunner-k8s', () => {
     const platform = ['DATABASE_URL', 'REDIS_URL', 'MASTER_KEY', 'ADMIN_TOKEN'];
     // The API: handshakes (the App's key and OAuth client secret) and the two webhooks; the worker: installation tokens and the push credential (a file).
     expect(secretRefs(rendered.production, 'api')).toEqual(
-      [...platform, 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_WEBHOOK_SECRET', 'GITHUB_CLIENT_SECRET', 'REGISTRY_WEBHOOK_TOKEN'].map((k) => [k, FULLNAME, k]),
+      [...platform, 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_WEBHOOK_SECRET', 'GITHUB_CLIENT_SECRET', 'REGISTRY_WEBHOOK_TOKEN'].map((k) => [
+        k,
+        FULLNAME,
+        k,
+      ]),
     );
     expect(secretRefs(rendered.production, 'worker')).toEqual([...platform, 'GITHUB_APP_PRIVATE_KEY'].map((k) => [k, FULLNAME, k]));
     expect(secretRefs(rendered.evaluation, 'api')).toEqual(platform.map((k) => [k, FULLNAME, k]));
@@ -334,10 +366,16 @@ describe('Helm chart charts/apprunner-k8s', () => {
       name: 'registry-auth',
       secret: { secretName: `${FULLNAME}-registry-auth`, defaultMode: 0o440, items: [{ key: '.dockerconfigjson', path: 'auth.json' }] },
     });
-    expect(worker.containers[0].volumeMounts).toContainEqual({ name: 'registry-auth', mountPath: '/etc/apprunner-k8s/registry-auth', readOnly: true });
+    expect(worker.containers[0].volumeMounts).toContainEqual({
+      name: 'registry-auth',
+      mountPath: '/etc/apprunner-k8s/registry-auth',
+      readOnly: true,
+    });
     const auth = find(rendered.production, 'Secret', `${FULLNAME}-registry-auth`);
     expect(auth.type).toBe('kubernetes.io/dockerconfigjson');
-    expect(JSON.parse(secretData(auth)['.dockerconfigjson'])).toEqual({ auths: { 'registry.example.com': { auth: Buffer.from('builder:push-token').toString('base64') } } });
+    expect(JSON.parse(secretData(auth)['.dockerconfigjson'])).toEqual({
+      auths: { 'registry.example.com': { auth: Buffer.from('builder:push-token').toString('base64') } },
+    });
     // An existing credential is mounted as it is; evaluation pushes anonymously to the in-chart registry.
     const existing = find(rendered.existingSecret, 'Deployment', `${FULLNAME}-worker`).spec.template.spec;
     expect(existing.volumes.find((v: any) => v.name === 'registry-auth').secret.secretName).toBe('registry-push');
@@ -345,7 +383,18 @@ describe('Helm chart charts/apprunner-k8s', () => {
   });
 
   it('never puts a secret into a ConfigMap', () => {
-    const secretNames = ['DATABASE_URL', 'REDIS_URL', 'MASTER_KEY', 'ADMIN_TOKEN', 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_WEBHOOK_SECRET', 'GITHUB_CLIENT_SECRET', 'REGISTRY_WEBHOOK_TOKEN', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD'];
+    const secretNames = [
+      'DATABASE_URL',
+      'REDIS_URL',
+      'MASTER_KEY',
+      'ADMIN_TOKEN',
+      'GITHUB_APP_PRIVATE_KEY',
+      'GITHUB_WEBHOOK_SECRET',
+      'GITHUB_CLIENT_SECRET',
+      'REGISTRY_WEBHOOK_TOKEN',
+      'POSTGRES_PASSWORD',
+      'REDIS_PASSWORD',
+    ];
     for (const [set, objects] of Object.entries(rendered)) {
       const secretValues = objects
         .filter((o) => o.kind === 'Secret')
@@ -356,14 +405,16 @@ describe('Helm chart charts/apprunner-k8s', () => {
         const data = configMap.data as Record<string, string>;
         for (const name of secretNames) expect(data, `${set} ${configMap.metadata.name}`).not.toHaveProperty(name);
         for (const value of Object.values(data)) {
-          for (const secret of secretValues) expect(value.includes(secret), `${set}: a secret in ConfigMap/${configMap.metadata.name}`).toBe(false);
+          for (const secret of secretValues)
+            expect(value.includes(secret), `${set}: a secret in ConfigMap/${configMap.metadata.name}`).toBe(false);
           expect(value).not.toMatch(/PRIVATE KEY/);
         }
       }
       // Nor in a plain env value of a pod.
       for (const { owner, spec } of podTemplates(objects)) {
         for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
-          for (const e of c.env ?? []) if (e.value !== undefined) expect(secretValues, `${owner} ${c.name} ${e.name}`).not.toContain(e.value);
+          for (const e of c.env ?? [])
+            if (e.value !== undefined) expect(secretValues, `${owner} ${c.name} ${e.name}`).not.toContain(e.value);
         }
       }
     }
@@ -432,27 +483,66 @@ describe('Helm chart charts/apprunner-k8s', () => {
     // The API server, GitHub, registries on 443; what buildah builds download on 80 and 443.
     expect(ports(worker.egress)).toEqual(['TCP/443', 'TCP/53', 'TCP/5432', 'TCP/6379', 'TCP/6443', 'TCP/80', 'UDP/53']);
     // Without GitHub and builds, the API keeps to the databases; a registry or GitHub on another port opens that port.
-    const plain = render(PRODUCTION, ['config.github.appId=', 'secrets.githubAppPrivateKey=', 'secrets.githubWebhookSecret=', 'secrets.githubClientSecret=', 'build.enabled=false']);
+    const plain = render(PRODUCTION, [
+      'config.github.appId=',
+      'secrets.githubAppPrivateKey=',
+      'secrets.githubWebhookSecret=',
+      'secrets.githubClientSecret=',
+      'build.enabled=false',
+    ]);
     expect(ports(find(plain, 'NetworkPolicy', `${FULLNAME}-api`).spec.egress)).toEqual(['TCP/53', 'TCP/5432', 'TCP/6379', 'UDP/53']);
-    expect(ports(find(plain, 'NetworkPolicy', `${FULLNAME}-worker`).spec.egress)).toEqual(['TCP/443', 'TCP/53', 'TCP/5432', 'TCP/6379', 'TCP/6443', 'UDP/53']);
-    const ghes = render(PRODUCTION, ['config.github.apiUrl=https://ghe.example.com:8443/api/v3', 'build.registry.host=registry.example.com:5443/x', 'build.driver=kubernetes']);
+    expect(ports(find(plain, 'NetworkPolicy', `${FULLNAME}-worker`).spec.egress)).toEqual([
+      'TCP/443',
+      'TCP/53',
+      'TCP/5432',
+      'TCP/6379',
+      'TCP/6443',
+      'UDP/53',
+    ]);
+    const ghes = render(PRODUCTION, [
+      'config.github.apiUrl=https://ghe.example.com:8443/api/v3',
+      'build.registry.host=registry.example.com:5443/x',
+      'build.driver=kubernetes',
+    ]);
     expect(ports(find(ghes, 'NetworkPolicy', `${FULLNAME}-api`).spec.egress)).toContain('TCP/8443');
-    expect(ports(find(ghes, 'NetworkPolicy', `${FULLNAME}-worker`).spec.egress)).toEqual(['TCP/443', 'TCP/53', 'TCP/5432', 'TCP/5443', 'TCP/6379', 'TCP/6443', 'TCP/8443', 'UDP/53']);
+    expect(ports(find(ghes, 'NetworkPolicy', `${FULLNAME}-worker`).spec.egress)).toEqual([
+      'TCP/443',
+      'TCP/53',
+      'TCP/5432',
+      'TCP/5443',
+      'TCP/6379',
+      'TCP/6443',
+      'TCP/8443',
+      'UDP/53',
+    ]);
     // The in-chart registry: 5000 from anywhere (the nodes pull from it), no egress.
     const registry = find(rendered.evaluation, 'NetworkPolicy', `${FULLNAME}-registry`).spec;
-    expect(registry).toMatchObject({ policyTypes: ['Ingress', 'Egress'], ingress: [{ ports: [{ port: 5000, protocol: 'TCP' }] }], egress: [] });
+    expect(registry).toMatchObject({
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ ports: [{ port: 5000, protocol: 'TCP' }] }],
+      egress: [],
+    });
     expect(ports(find(rendered.evaluation, 'NetworkPolicy', `${FULLNAME}-worker`).spec.egress)).toContain('TCP/5000');
     const postgres = find(rendered.evaluation, 'NetworkPolicy', `${FULLNAME}-postgresql`).spec;
     expect(postgres.egress).toEqual([]);
     expect(postgres.ingress[0].ports).toEqual([{ port: 5432, protocol: 'TCP' }]);
-    expect(postgres.ingress[0].from.map((f: any) => f.podSelector.matchLabels['app.kubernetes.io/component'])).toEqual(['api', 'worker', 'migrate']);
+    expect(postgres.ingress[0].from.map((f: any) => f.podSelector.matchLabels['app.kubernetes.io/component'])).toEqual([
+      'api',
+      'worker',
+      'migrate',
+    ]);
     // Every policy selects pods the chart actually runs.
     for (const objects of Object.values(rendered)) {
-      const podLabels = podTemplates(objects).map((p) => objects.find((o) => `${o.kind}/${o.metadata.name}` === p.owner)!.spec.template.metadata.labels);
+      const podLabels = podTemplates(objects).map(
+        (p) => objects.find((o) => `${o.kind}/${o.metadata.name}` === p.owner)!.spec.template.metadata.labels,
+      );
       // (The build namespace's policy selects every pod there: the Jobs the worker creates at run time.)
       for (const policy of objects.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.name !== `${FULLNAME}-builds`)) {
         const selector = policy.spec.podSelector.matchLabels as Record<string, string>;
-        expect(podLabels.some((labels) => Object.entries(selector).every(([k, v]) => labels[k] === v)), policy.metadata.name).toBe(true);
+        expect(
+          podLabels.some((labels) => Object.entries(selector).every(([k, v]) => labels[k] === v)),
+          policy.metadata.name,
+        ).toBe(true);
       }
     }
   });
@@ -463,21 +553,37 @@ describe('Helm chart charts/apprunner-k8s', () => {
     expect(policy.spec.podSelector).toEqual({});
     expect(policy.spec.ingress).toEqual([]);
     const [dns, internet, registry] = policy.spec.egress;
-    expect(dns).toEqual({ ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] });
+    expect(dns).toEqual({
+      ports: [
+        { port: 53, protocol: 'UDP' },
+        { port: 53, protocol: 'TCP' },
+      ],
+    });
     expect(internet.to[0].ipBlock.cidr).toBe('0.0.0.0/0');
-    expect(internet.to[0].ipBlock.except).toEqual(expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16']));
+    expect(internet.to[0].ipBlock.except).toEqual(
+      expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16']),
+    );
     expect(registry.to[0].podSelector.matchLabels['app.kubernetes.io/component']).toBe('registry');
     expect(registry.ports).toEqual([{ port: 5000, protocol: 'TCP' }]);
     // A private registry opened explicitly; none of this with the buildah driver (production CI values).
-    const extra = render(EVALUATION, ['build.networkPolicy.extraEgress[0].to[0].ipBlock.cidr=10.9.0.0/16', 'build.networkPolicy.extraEgress[0].ports[0].port=443']);
-    expect(find(extra, 'NetworkPolicy', `${FULLNAME}-builds`).spec.egress.at(-1)).toEqual({ to: [{ ipBlock: { cidr: '10.9.0.0/16' } }], ports: [{ port: 443 }] });
+    const extra = render(EVALUATION, [
+      'build.networkPolicy.extraEgress[0].to[0].ipBlock.cidr=10.9.0.0/16',
+      'build.networkPolicy.extraEgress[0].ports[0].port=443',
+    ]);
+    expect(find(extra, 'NetworkPolicy', `${FULLNAME}-builds`).spec.egress.at(-1)).toEqual({
+      to: [{ ipBlock: { cidr: '10.9.0.0/16' } }],
+      ports: [{ port: 443 }],
+    });
     expect(rendered.production.some((o) => o.kind === 'NetworkPolicy' && o.metadata.name === `${FULLNAME}-builds`)).toBe(false);
   });
 
   it('keeps PodDisruptionBudgets from blocking drains (maxUnavailable 1) and selecting the right pods', () => {
     for (const name of ['api', 'worker']) {
       const pdb = find(rendered.production, 'PodDisruptionBudget', `${FULLNAME}-${name}`);
-      expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: find(rendered.production, 'Deployment', `${FULLNAME}-${name}`).spec.selector.matchLabels } });
+      expect(pdb.spec).toEqual({
+        maxUnavailable: 1,
+        selector: { matchLabels: find(rendered.production, 'Deployment', `${FULLNAME}-${name}`).spec.selector.matchLabels },
+      });
     }
   });
 
@@ -491,20 +597,35 @@ describe('Helm chart charts/apprunner-k8s', () => {
       expect(postgres.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('2Gi');
       expect(find(objects, 'Service', `${FULLNAME}-postgresql`).spec.ports[0].port).toBe(5432);
       expect(find(objects, 'Service', `${FULLNAME}-redis`).spec.ports[0].port).toBe(6379);
-      expect(objects.filter((o) => o.kind === 'StatefulSet').map((o) => o.metadata.name).sort()).toEqual([`${FULLNAME}-postgresql`, `${FULLNAME}-redis`, `${FULLNAME}-registry`]);
+      expect(
+        objects
+          .filter((o) => o.kind === 'StatefulSet')
+          .map((o) => o.metadata.name)
+          .sort(),
+      ).toEqual([`${FULLNAME}-postgresql`, `${FULLNAME}-redis`, `${FULLNAME}-registry`]);
       expect(rendered.production.some((o) => o.kind === 'StatefulSet')).toBe(false);
     });
 
     it('generate the secrets, consistently between the databases and the platform', () => {
       const secret = secretData(find(rendered.evaluation, 'Secret', FULLNAME));
-      expect(Object.keys(secret).sort()).toEqual(['ADMIN_TOKEN', 'DATABASE_URL', 'MASTER_KEY', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'REDIS_URL']);
+      expect(Object.keys(secret).sort()).toEqual([
+        'ADMIN_TOKEN',
+        'DATABASE_URL',
+        'MASTER_KEY',
+        'POSTGRES_PASSWORD',
+        'REDIS_PASSWORD',
+        'REDIS_URL',
+      ]);
       expect(Buffer.from(secret.MASTER_KEY, 'base64')).toHaveLength(32);
       expect(secret.ADMIN_TOKEN.length).toBeGreaterThanOrEqual(24);
       expect(secret.POSTGRES_PASSWORD).toMatch(/^[A-Za-z0-9]{32}$/);
       expect(secret.DATABASE_URL).toBe(`postgresql://apprunner:${secret.POSTGRES_PASSWORD}@${FULLNAME}-postgresql:5432/apprunner`);
       expect(secret.REDIS_URL).toBe(`redis://:${secret.REDIS_PASSWORD}@${FULLNAME}-redis:6379`);
       const pgEnv = find(rendered.evaluation, 'StatefulSet', `${FULLNAME}-postgresql`).spec.template.spec.containers[0].env;
-      expect(pgEnv).toContainEqual({ name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: FULLNAME, key: 'POSTGRES_PASSWORD' } } });
+      expect(pgEnv).toContainEqual({
+        name: 'POSTGRES_PASSWORD',
+        valueFrom: { secretKeyRef: { name: FULLNAME, key: 'POSTGRES_PASSWORD' } },
+      });
       // A second render generates other values: the chart keeps the live ones on upgrades (lookup), never these.
       const again = secretData(find(render(EVALUATION), 'Secret', FULLNAME));
       expect(again.MASTER_KEY).not.toBe(secret.MASTER_KEY);
@@ -539,17 +660,27 @@ describe('Helm chart charts/apprunner-k8s', () => {
     });
 
     it('keep the layer cache on a PersistentVolumeClaim when asked, rolled out with Recreate', async () => {
-      const objects = render(PRODUCTION, ['build.storage.persistence.enabled=true', 'build.storage.persistence.storageClass=fast', 'build.storageDir=/cache']);
+      const objects = render(PRODUCTION, [
+        'build.storage.persistence.enabled=true',
+        'build.storage.persistence.storageClass=fast',
+        'build.storageDir=/cache',
+      ]);
       const pvc = find(objects, 'PersistentVolumeClaim', `${FULLNAME}-build-storage`);
       expect(pvc.spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '50Gi' } } });
       const worker = find(objects, 'Deployment', `${FULLNAME}-worker`).spec;
       expect(worker.strategy).toEqual({ type: 'Recreate' });
-      expect(worker.template.spec.volumes).toContainEqual({ name: 'build-storage', persistentVolumeClaim: { claimName: `${FULLNAME}-build-storage` } });
+      expect(worker.template.spec.volumes).toContainEqual({
+        name: 'build-storage',
+        persistentVolumeClaim: { claimName: `${FULLNAME}-build-storage` },
+      });
       expect(worker.template.spec.containers[0].volumeMounts).toContainEqual({ name: 'build-storage', mountPath: '/cache' });
       expect(find(objects, 'ConfigMap', FULLNAME).data.BUILD_STORAGE_DIR).toBe('/cache');
       const existingClaim = render(PRODUCTION, ['build.storage.persistence.enabled=true', 'build.storage.persistence.existingClaim=cache']);
       expect(existingClaim.some((o) => o.kind === 'PersistentVolumeClaim')).toBe(false);
-      expect(find(existingClaim, 'Deployment', `${FULLNAME}-worker`).spec.template.spec.volumes).toContainEqual({ name: 'build-storage', persistentVolumeClaim: { claimName: 'cache' } });
+      expect(find(existingClaim, 'Deployment', `${FULLNAME}-worker`).spec.template.spec.volumes).toContainEqual({
+        name: 'build-storage',
+        persistentVolumeClaim: { claimName: 'cache' },
+      });
       for (const obj of objects) await validateAgainstSchema(obj);
     });
 
@@ -559,7 +690,9 @@ describe('Helm chart charts/apprunner-k8s', () => {
       expect(namespace.metadata.labels!['app.kubernetes.io/component']).toBe('build');
       const role = find(objects, 'Role', `${FULLNAME}-worker-builds`);
       expect(role.metadata.namespace).toBe('apprunner-builds');
-      const resources = role.rules.flatMap((r: any) => r.apiGroups.flatMap((g: string) => r.resources.map((res: string) => `${g}/${res}`))).sort();
+      const resources = role.rules
+        .flatMap((r: any) => r.apiGroups.flatMap((g: string) => r.resources.map((res: string) => `${g}/${res}`)))
+        .sort();
       expect(resources).toEqual(['/configmaps', '/pods', '/pods/log', '/secrets', 'batch/jobs']);
       const binding = find(objects, 'RoleBinding', `${FULLNAME}-worker-builds`);
       expect(binding.metadata.namespace).toBe('apprunner-builds');
@@ -572,7 +705,9 @@ describe('Helm chart charts/apprunner-k8s', () => {
       const own = render(EXISTING_SECRET, ['build.createNamespace=false', 'build.namespace=ci-builds']);
       expect(own.some((o) => o.kind === 'Namespace')).toBe(false);
       expect(find(own, 'Role', `${FULLNAME}-worker-builds`).metadata.namespace).toBe('ci-builds');
-      expect(template(EXISTING_SECRET, [`build.namespace=${NAMESPACE}`]).stderr).toContain('build.namespace must not be the release namespace');
+      expect(template(EXISTING_SECRET, [`build.namespace=${NAMESPACE}`]).stderr).toContain(
+        'build.namespace must not be the release namespace',
+      );
     });
 
     it('are off by default: no build settings, storage, namespace or registry', () => {
@@ -597,11 +732,24 @@ describe('Helm chart charts/apprunner-k8s', () => {
       const service = find(objects, 'Service', `${FULLNAME}-registry`);
       expect(service.spec.ports).toEqual([{ name: 'registry', port: 5000, targetPort: 'registry', protocol: 'TCP' }]);
       const config = find(objects, 'ConfigMap', FULLNAME).data;
-      expect(config).toMatchObject({ BUILD_REGISTRY: `${FULLNAME}-registry.${NAMESPACE}.svc:5000`, BUILD_REGISTRY_INSECURE: 'true', BUILD_DRIVER: 'kubernetes' });
+      expect(config).toMatchObject({
+        BUILD_REGISTRY: `${FULLNAME}-registry.${NAMESPACE}.svc:5000`,
+        BUILD_REGISTRY_INSECURE: 'true',
+        BUILD_DRIVER: 'kubernetes',
+      });
       // An external registry wins over the in-chart one; NodePort for the nodes' container runtime.
-      expect(find(render(EVALUATION, ['build.registry.host=registry.example.com/x']), 'ConfigMap', FULLNAME).data).toMatchObject({ BUILD_REGISTRY: 'registry.example.com/x', BUILD_REGISTRY_INSECURE: 'false' });
-      const nodePort = render(EVALUATION, ['build.registry.inCluster.service.type=NodePort', 'build.registry.inCluster.service.nodePort=30500']);
-      expect(find(nodePort, 'Service', `${FULLNAME}-registry`).spec).toMatchObject({ type: 'NodePort', ports: [{ port: 5000, nodePort: 30500 }] });
+      expect(find(render(EVALUATION, ['build.registry.host=registry.example.com/x']), 'ConfigMap', FULLNAME).data).toMatchObject({
+        BUILD_REGISTRY: 'registry.example.com/x',
+        BUILD_REGISTRY_INSECURE: 'false',
+      });
+      const nodePort = render(EVALUATION, [
+        'build.registry.inCluster.service.type=NodePort',
+        'build.registry.inCluster.service.nodePort=30500',
+      ]);
+      expect(find(nodePort, 'Service', `${FULLNAME}-registry`).spec).toMatchObject({
+        type: 'NodePort',
+        ports: [{ port: 5000, nodePort: 30500 }],
+      });
       // Production has none unless asked.
       expect(rendered.production.some((o) => o.metadata.name === `${FULLNAME}-registry`)).toBe(false);
     });
@@ -616,12 +764,21 @@ describe('Helm chart charts/apprunner-k8s', () => {
 
   describe('prerequisite checks', () => {
     it.each([
-      [[], 'database.url is required: set database.url (postgresql://user:password@host:5432/db) or secrets.existingSecret, or enable evaluation mode (-f values-evaluation.yaml)'],
+      [
+        [],
+        'database.url is required: set database.url (postgresql://user:password@host:5432/db) or secrets.existingSecret, or enable evaluation mode (-f values-evaluation.yaml)',
+      ],
       [['database.url=postgresql://db/x'], 'redis.url is required'],
       [['database.url=postgresql://db/x', 'redis.url=redis://r:6379'], 'secrets.masterKey is required'],
-      [['database.url=postgresql://db/x', 'redis.url=redis://r:6379', 'secrets.masterKey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8='], 'secrets.adminToken is required'],
+      [
+        ['database.url=postgresql://db/x', 'redis.url=redis://r:6379', 'secrets.masterKey=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8='],
+        'secrets.adminToken is required',
+      ],
       [['secrets.existingSecret=s'], 'config.platformDomain is required'],
-      [['secrets.existingSecret=s', 'config.platformDomain=a.example.com', 'ingress.enabled=true'], 'ingress.host is required when ingress.enabled is true'],
+      [
+        ['secrets.existingSecret=s', 'config.platformDomain=a.example.com', 'ingress.enabled=true'],
+        'ingress.host is required when ingress.enabled is true',
+      ],
     ])('fail production values %j with a clear message', (sets, message) => {
       const r = template(['values.yaml'], sets);
       expect(r.status).toBe(1);
@@ -635,13 +792,25 @@ describe('Helm chart charts/apprunner-k8s', () => {
       [['build.registry.existingAuthSecret=push'], 'build.registry.existingAuthSecret and build.registry.username/password are exclusive'],
       [['build.storage.persistence.enabled=true', 'worker.replicas=2'], 'build.storage.persistence.enabled allows one worker replica'],
       [['config.github.appSlug='], 'config.github.appSlug is required with config.github.appId'],
-      [['secrets.githubAppPrivateKey='], 'secrets.githubAppPrivateKey is required with config.github.appId: the App\'s PEM private key (--set-file'],
+      [
+        ['secrets.githubAppPrivateKey='],
+        "secrets.githubAppPrivateKey is required with config.github.appId: the App's PEM private key (--set-file",
+      ],
       [['secrets.githubWebhookSecret='], 'secrets.githubWebhookSecret is required with config.github.appId'],
       [['config.github.clientId='], "config.github.clientId is required with config.github.appId: the App's Client ID"],
-      [['secrets.githubClientSecret='], "secrets.githubClientSecret is required with config.github.appId: a client secret generated on the App's settings page, or key GITHUB_CLIENT_SECRET of secrets.existingSecret"],
-      [['ingress.enabled=false'], 'config.github.appId needs the API\'s external URL'],
-      [['config.github.appId='], 'secrets.githubAppPrivateKey / secrets.githubWebhookSecret / secrets.githubClientSecret are set but config.github.appId is empty'],
-      [['config.github.appId=', 'secrets.githubAppPrivateKey=', 'secrets.githubWebhookSecret='], 'secrets.githubClientSecret are set but config.github.appId is empty'],
+      [
+        ['secrets.githubClientSecret='],
+        "secrets.githubClientSecret is required with config.github.appId: a client secret generated on the App's settings page, or key GITHUB_CLIENT_SECRET of secrets.existingSecret",
+      ],
+      [['ingress.enabled=false'], "config.github.appId needs the API's external URL"],
+      [
+        ['config.github.appId='],
+        'secrets.githubAppPrivateKey / secrets.githubWebhookSecret / secrets.githubClientSecret are set but config.github.appId is empty',
+      ],
+      [
+        ['config.github.appId=', 'secrets.githubAppPrivateKey=', 'secrets.githubWebhookSecret='],
+        'secrets.githubClientSecret are set but config.github.appId is empty',
+      ],
       [['secrets.registryWebhookToken='], 'secrets.registryWebhookToken is required with config.registryWebhook.enabled'],
       [['config.registryWebhook.enabled=false'], 'secrets.registryWebhookToken is set but config.registryWebhook.enabled is false'],
     ])('fail GitHub and build values %j with a clear message', (sets, message) => {
@@ -656,7 +825,9 @@ describe('Helm chart charts/apprunner-k8s', () => {
     });
 
     it('refuse an external database or an existing Secret in evaluation mode', () => {
-      expect(template(EVALUATION, ['database.url=postgresql://db/x']).stderr).toContain('evaluation mode runs PostgreSQL and Redis in the chart');
+      expect(template(EVALUATION, ['database.url=postgresql://db/x']).stderr).toContain(
+        'evaluation mode runs PostgreSQL and Redis in the chart',
+      );
       expect(template(EVALUATION, ['secrets.existingSecret=s']).stderr).toContain('evaluation mode generates its own Secret');
     });
 
@@ -711,7 +882,10 @@ describe('Helm chart charts/apprunner-k8s', () => {
  */
 describe('Dockerfile', () => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
-  const lines = dockerfile.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = dockerfile
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const stages = lines.filter((l) => /^FROM /i.test(l));
   const finalStage = lines.slice(lines.lastIndexOf(stages[stages.length - 1]));
 
@@ -756,7 +930,8 @@ describe('Dockerfile', () => {
     const users = finalStage.filter((l) => l.startsWith('USER '));
     expect(users).toEqual(['USER 1000:1000']);
     // The chart's pods run as the same user.
-    for (const { spec } of podTemplates(render(PRODUCTION))) expect(spec.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000 });
+    for (const { spec } of podTemplates(render(PRODUCTION)))
+      expect(spec.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000 });
   });
 
   it('copies what the processes read at run time: dist, production node_modules, prisma/ where the compiled migrator looks, docs/openapi.json', () => {
@@ -784,7 +959,9 @@ describe('Dockerfile', () => {
       .flatMap((p) => [...(p.spec.initContainers ?? []), ...p.spec.containers])
       .flatMap((c) => (c.command ?? []) as string[])
       .flatMap((arg) => arg.match(/dist\/[\w/.-]+\.js/g) ?? []);
-    expect(new Set(commands)).toEqual(new Set(['dist/apps/api/src/main.js', 'dist/apps/worker/src/main.js', 'dist/libs/persistence/src/migrate/cli.js']));
+    expect(new Set(commands)).toEqual(
+      new Set(['dist/apps/api/src/main.js', 'dist/apps/worker/src/main.js', 'dist/libs/persistence/src/migrate/cli.js']),
+    );
     for (const js of new Set(commands)) expect(existsSync(join(ROOT, js.replace(/^dist\//, '').replace(/\.js$/, '.ts'))), js).toBe(true);
   });
 
@@ -796,7 +973,13 @@ describe('Dockerfile', () => {
     expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '.git', '.env', '.env.*']));
     const sources = lines
       .filter((l) => l.startsWith('COPY ') && !l.includes('--from='))
-      .flatMap((l) => l.replace(/^COPY\s+/, '').split(/\s+/).filter((t) => !t.startsWith('--')).slice(0, -1));
+      .flatMap((l) =>
+        l
+          .replace(/^COPY\s+/, '')
+          .split(/\s+/)
+          .filter((t) => !t.startsWith('--'))
+          .slice(0, -1),
+      );
     expect(sources).toContain('docs/openapi.json');
     for (const source of sources) {
       const top = source.replace(/\/$/, '').split('/')[0];

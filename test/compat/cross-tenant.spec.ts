@@ -24,19 +24,34 @@ describe('tenant isolation across every action', () => {
     platform = await startTestPlatform();
     a = await platform.newTenant('tenant-a');
     b = await platform.newTenant('tenant-b');
-    arns.asc = (await send(a.client, 'CreateAutoScalingConfiguration', { AutoScalingConfigurationName: 'a-scaling' })).AutoScalingConfiguration.AutoScalingConfigurationArn;
-    arns.obs = (await send(a.client, 'CreateObservabilityConfiguration', { ObservabilityConfigurationName: 'a-obs' })).ObservabilityConfiguration.ObservabilityConfigurationArn;
-    arns.vpc = (await send(a.client, 'CreateVpcConnector', { VpcConnectorName: 'a-vpc', Subnets: ['subnet-a'] })).VpcConnector.VpcConnectorArn;
-    arns.connection = (await send(a.client, 'CreateConnection', { ConnectionName: 'a-conn', ProviderType: 'GITHUB' })).Connection.ConnectionArn;
+    arns.asc = (
+      await send(a.client, 'CreateAutoScalingConfiguration', { AutoScalingConfigurationName: 'a-scaling' })
+    ).AutoScalingConfiguration.AutoScalingConfigurationArn;
+    arns.obs = (
+      await send(a.client, 'CreateObservabilityConfiguration', { ObservabilityConfigurationName: 'a-obs' })
+    ).ObservabilityConfiguration.ObservabilityConfigurationArn;
+    arns.vpc = (
+      await send(a.client, 'CreateVpcConnector', { VpcConnectorName: 'a-vpc', Subnets: ['subnet-a'] })
+    ).VpcConnector.VpcConnectorArn;
+    arns.connection = (
+      await send(a.client, 'CreateConnection', { ConnectionName: 'a-conn', ProviderType: 'GITHUB' })
+    ).Connection.ConnectionArn;
     const svc = await send(a.client, 'CreateService', {
       ServiceName: 'a-service',
       SourceConfiguration: { ImageRepository: { ImageIdentifier: IMAGE, ImageRepositoryType: 'ECR_PUBLIC' } },
       Tags: [{ Key: 'owner', Value: 'a' }],
     });
     arns.service = svc.Service.ServiceArn;
-    await waitFor(async () => (await send(a.client, 'DescribeService', { ServiceArn: arns.service })).Service.Status === 'RUNNING', 'A running');
+    await waitFor(
+      async () => (await send(a.client, 'DescribeService', { ServiceArn: arns.service })).Service.Status === 'RUNNING',
+      'A running',
+    );
     arns.vic = (
-      await send(a.client, 'CreateVpcIngressConnection', { ServiceArn: arns.service, VpcIngressConnectionName: 'a-vic', IngressVpcConfiguration: { VpcId: 'vpc-a', VpcEndpointId: 'vpce-a' } })
+      await send(a.client, 'CreateVpcIngressConnection', {
+        ServiceArn: arns.service,
+        VpcIngressConnectionName: 'a-vic',
+        IngressVpcConfiguration: { VpcId: 'vpc-a', VpcEndpointId: 'vpce-a' },
+      })
     ).VpcIngressConnection.VpcIngressConnectionArn;
     await send(a.client, 'AssociateCustomDomain', { ServiceArn: arns.service, DomainName: 'a.example.com' });
   });
@@ -65,7 +80,10 @@ describe('tenant isolation across every action', () => {
       ['CreateVpcConnector', null as never],
       ['DescribeVpcConnector', { VpcConnectorArn: arns.vpc }],
       ['DeleteVpcConnector', { VpcConnectorArn: arns.vpc }],
-      ['CreateVpcIngressConnection', { ServiceArn: arns.service, VpcIngressConnectionName: 'b-vic', IngressVpcConfiguration: { VpcId: 'v', VpcEndpointId: 'e' } }],
+      [
+        'CreateVpcIngressConnection',
+        { ServiceArn: arns.service, VpcIngressConnectionName: 'b-vic', IngressVpcConfiguration: { VpcId: 'v', VpcEndpointId: 'e' } },
+      ],
       ['DescribeVpcIngressConnection', { VpcIngressConnectionArn: arns.vic }],
       ['UpdateVpcIngressConnection', { VpcIngressConnectionArn: arns.vic, IngressVpcConfiguration: { VpcEndpointId: 'e2' } }],
       ['DeleteVpcIngressConnection', { VpcIngressConnectionArn: arns.vic }],
@@ -81,14 +99,32 @@ describe('tenant isolation across every action', () => {
     ];
     // Creates that name A's resources inside B's request (CreateVpcConnector/Connection/... take no ARN: see the list test).
     const referencing: [string, object][] = [
-      ['CreateService', { ServiceName: 'b-uses-a-obs', SourceConfiguration: image, ObservabilityConfiguration: { ObservabilityEnabled: true, ObservabilityConfigurationArn: arns.obs } }],
-      ['CreateService', { ServiceName: 'b-uses-a-vpc', SourceConfiguration: image, NetworkConfiguration: { EgressConfiguration: { EgressType: 'VPC', VpcConnectorArn: arns.vpc } } }],
+      [
+        'CreateService',
+        {
+          ServiceName: 'b-uses-a-obs',
+          SourceConfiguration: image,
+          ObservabilityConfiguration: { ObservabilityEnabled: true, ObservabilityConfigurationArn: arns.obs },
+        },
+      ],
+      [
+        'CreateService',
+        {
+          ServiceName: 'b-uses-a-vpc',
+          SourceConfiguration: image,
+          NetworkConfiguration: { EgressConfiguration: { EgressType: 'VPC', VpcConnectorArn: arns.vpc } },
+        },
+      ],
       [
         'CreateService',
         {
           ServiceName: 'b-uses-a-conn',
           SourceConfiguration: {
-            CodeRepository: { RepositoryUrl: 'https://github.com/a/b', SourceCodeVersion: { Type: 'BRANCH', Value: 'main' }, CodeConfiguration: { ConfigurationSource: 'REPOSITORY' } },
+            CodeRepository: {
+              RepositoryUrl: 'https://github.com/a/b',
+              SourceCodeVersion: { Type: 'BRANCH', Value: 'main' },
+              CodeConfiguration: { ConfigurationSource: 'REPOSITORY' },
+            },
             AuthenticationConfiguration: { ConnectionArn: arns.connection },
           },
         },
@@ -102,17 +138,31 @@ describe('tenant isolation across every action', () => {
       expect(error?.name, `${action} ${JSON.stringify(input)}`).toBe('ResourceNotFoundException');
     }
     // Every action is either covered above or is a list/create without ARNs, covered below.
-    const covered = new Set([...attempts.map(([x]) => x), 'ListServices', 'ListAutoScalingConfigurations', 'ListObservabilityConfigurations', 'ListVpcConnectors', 'ListVpcIngressConnections', 'ListConnections']);
+    const covered = new Set([
+      ...attempts.map(([x]) => x),
+      'ListServices',
+      'ListAutoScalingConfigurations',
+      'ListObservabilityConfigurations',
+      'ListVpcConnectors',
+      'ListVpcIngressConnections',
+      'ListConnections',
+    ]);
     expect([...covered].sort()).toEqual([...ACTION_NAMES].sort());
   });
 
   it("never lists another tenant's resources, and names are per tenant", async () => {
     expect((await send(b.client, 'ListServices', {})).ServiceSummaryList).toEqual([]);
-    expect((await send(b.client, 'ListAutoScalingConfigurations', {})).AutoScalingConfigurationSummaryList.map((s: any) => s.AutoScalingConfigurationName)).toEqual(['DefaultConfiguration']);
+    expect(
+      (await send(b.client, 'ListAutoScalingConfigurations', {})).AutoScalingConfigurationSummaryList.map(
+        (s: any) => s.AutoScalingConfigurationName,
+      ),
+    ).toEqual(['DefaultConfiguration']);
     expect((await send(b.client, 'ListObservabilityConfigurations', {})).ObservabilityConfigurationSummaryList).toEqual([]);
     expect((await send(b.client, 'ListVpcConnectors', {})).VpcConnectors).toEqual([]);
     expect((await send(b.client, 'ListVpcIngressConnections', {})).VpcIngressConnectionSummaryList).toEqual([]);
-    expect((await send(b.client, 'ListVpcIngressConnections', { Filter: { ServiceArn: arns.service } })).VpcIngressConnectionSummaryList).toEqual([]);
+    expect(
+      (await send(b.client, 'ListVpcIngressConnections', { Filter: { ServiceArn: arns.service } })).VpcIngressConnectionSummaryList,
+    ).toEqual([]);
     expect((await send(b.client, 'ListConnections', {})).ConnectionSummaryList).toEqual([]);
     // B may use the same names as A; they are different resources.
     await send(b.client, 'CreateConnection', { ConnectionName: 'a-conn', ProviderType: 'GITHUB' });
@@ -131,7 +181,9 @@ describe('tenant isolation across every action', () => {
     expect(svc.Service.Status).toBe('RUNNING');
     expect((await send(a.client, 'ListTagsForResource', { ResourceArn: arns.service })).Tags).toEqual([{ Key: 'owner', Value: 'a' }]);
     expect((await send(a.client, 'ListOperations', { ServiceArn: arns.service })).OperationSummaryList).toHaveLength(1);
-    expect((await send(a.client, 'DescribeAutoScalingConfiguration', { AutoScalingConfigurationArn: arns.asc })).AutoScalingConfiguration).toMatchObject({ Status: 'ACTIVE', IsDefault: false });
+    expect(
+      (await send(a.client, 'DescribeAutoScalingConfiguration', { AutoScalingConfigurationArn: arns.asc })).AutoScalingConfiguration,
+    ).toMatchObject({ Status: 'ACTIVE', IsDefault: false });
     expect((await send(a.client, 'DescribeCustomDomains', { ServiceArn: arns.service })).CustomDomains).toHaveLength(1);
   });
 });

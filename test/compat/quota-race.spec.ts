@@ -28,14 +28,22 @@ describe('quota enforcement under concurrency', () => {
   it('twelve concurrent creates against a quota of 3 leave exactly 3', async () => {
     const t = await platform.newTenant('race-many', { Services: 3, Connections: 2, VpcConnectors: 2 });
     const services = await Promise.allSettled(
-      Array.from({ length: 12 }, (_, i) => t.client.send(new CreateServiceCommand({ ServiceName: `svc-${i}`, SourceConfiguration: image }))),
+      Array.from({ length: 12 }, (_, i) =>
+        t.client.send(new CreateServiceCommand({ ServiceName: `svc-${i}`, SourceConfiguration: image })),
+      ),
     );
     expect(services.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
-    expect(services.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason.name === 'ServiceQuotaExceededException')).toBe(true);
+    expect(
+      services
+        .filter((r) => r.status === 'rejected')
+        .every((r) => (r as PromiseRejectedResult).reason.name === 'ServiceQuotaExceededException'),
+    ).toBe(true);
     expect(await platform.prisma.service.count({ where: { tenant: { accountId: t.accountId } } })).toBe(3);
 
     const connections = await Promise.allSettled(
-      Array.from({ length: 6 }, (_, i) => t.client.send(new CreateConnectionCommand({ ConnectionName: `conn-${i}`, ProviderType: 'GITHUB' }))),
+      Array.from({ length: 6 }, (_, i) =>
+        t.client.send(new CreateConnectionCommand({ ConnectionName: `conn-${i}`, ProviderType: 'GITHUB' })),
+      ),
     );
     expect(connections.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
     const connectors = await Promise.allSettled(
@@ -50,6 +58,8 @@ describe('quota enforcement under concurrency', () => {
       Array.from({ length: 5 }, () => t.client.send(new CreateServiceCommand({ ServiceName: 'same-name', SourceConfiguration: image }))),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.name)).toEqual(Array(4).fill('InvalidRequestException'));
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.name)).toEqual(
+      Array(4).fill('InvalidRequestException'),
+    );
   });
 });

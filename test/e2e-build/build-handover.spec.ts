@@ -47,13 +47,18 @@ describe.skipIf(!cluster)(onRealCluster('builds across a worker shutdown'), () =
       new CreateServiceCommand({
         ServiceName: 'slow-build',
         SourceConfiguration: {
-          CodeRepository: { RepositoryUrl: `${stack.github.webUrl}/acme/slow`, SourceCodeVersion: { Type: 'BRANCH', Value: 'main' }, CodeConfiguration: { ConfigurationSource: 'REPOSITORY' } },
+          CodeRepository: {
+            RepositoryUrl: `${stack.github.webUrl}/acme/slow`,
+            SourceCodeVersion: { Type: 'BRANCH', Value: 'main' },
+            CodeConfiguration: { ConfigurationSource: 'REPOSITORY' },
+          },
           AuthenticationConfiguration: { ConnectionArn: connectionArn },
         },
       }),
     );
     const operationId = created.OperationId!;
-    const logs = async () => (await fetch(`${platform.url}/v1/operations/${operationId}/logs`, { headers: { authorization: `Bearer ${tenant.apiKey}` } })).text();
+    const logs = async () =>
+      (await fetch(`${platform.url}/v1/operations/${operationId}/logs`, { headers: { authorization: `Bearer ${tenant.apiKey}` } })).text();
     await waitFor(async () => (await logs()).includes('started-42'), 'the slow step to start', 60_000);
 
     await platform.stopWorker();
@@ -62,10 +67,14 @@ describe.skipIf(!cluster)(onRealCluster('builds across a worker shutdown'), () =
     expect(await logs()).toContain('This worker is shutting down');
 
     await platform.startWorker();
-    const op = await waitFor(async () => {
-      const found = await platform.prisma.operation.findUnique({ where: { id: operationId } });
-      return found && found.endedAt ? found : undefined;
-    }, 'the operation to end', 90_000);
+    const op = await waitFor(
+      async () => {
+        const found = await platform.prisma.operation.findUnique({ where: { id: operationId } });
+        return found && found.endedAt ? found : undefined;
+      },
+      'the operation to end',
+      90_000,
+    );
     expect(op.status, op.errorMessage ?? '').toBe('SUCCEEDED');
     const text = await logs();
     // The step ran twice: cut short on the first worker, whole on the second.

@@ -10,7 +10,14 @@ import { registryDigest, type LocalRegistry } from '../../libs/build/src/testing
 import type { KubeClient } from '@apprunner/kubernetes';
 import { onRealCluster, testCluster } from '../support/real-cluster';
 import { SourceBuilds } from '@apprunner/source-build';
-import { type BareRepo, createBareRepo, type GitHubStub, installationPayload, pushPayload, signedWebhookRequest } from '../../libs/github/src/testing';
+import {
+  type BareRepo,
+  createBareRepo,
+  type GitHubStub,
+  installationPayload,
+  pushPayload,
+  signedWebhookRequest,
+} from '../../libs/github/src/testing';
 import { type CodeStack, startCodeStack } from '../support/code-stack';
 import type { TestPlatform, TestTenant } from '../support/platform';
 import { waitFor } from '../support/wait';
@@ -91,10 +98,14 @@ describe.skipIf(!cluster)(onRealCluster('code-based services: GitHub push → bu
     (await platform.rest(tenant.apiKey, 'GET', `/v1/services/${encodeURIComponent(arn)}/operations`)).body.OperationSummaryList;
   const container = async () => (await kube.get<any>('apps/v1', 'Deployment', `svc-${serviceId}`, ns))?.spec.template.spec.containers[0];
   const operationEnded = (id: string, arn = serviceArn) =>
-    waitFor(async () => {
-      const op = (await operations(arn)).find((o) => o.Id === id);
-      return op && op.Status !== 'IN_PROGRESS' && op.Status !== 'PENDING' ? op : undefined;
-    }, `operation ${id} to end`, 120_000);
+    waitFor(
+      async () => {
+        const op = (await operations(arn)).find((o) => o.Id === id);
+        return op && op.Status !== 'IN_PROGRESS' && op.Status !== 'PENDING' ? op : undefined;
+      },
+      `operation ${id} to end`,
+      120_000,
+    );
   const webhook = (event: string, payload: unknown, deliveryId?: string, secret = stack.webhookSecret) => {
     const signed = signedWebhookRequest(secret, event, payload, deliveryId);
     return fetch(`${platform.url}/github/webhook`, { method: 'POST', headers: signed.headers, body: signed.body });
@@ -120,7 +131,8 @@ describe.skipIf(!cluster)(onRealCluster('code-based services: GitHub push → bu
     const setupUrl = (installationId: number, code: string | undefined, withState = state) =>
       `${platform.url}/github/setup?${code ? `code=${code}&` : ''}installation_id=${installationId}&setup_action=install&state=${encodeURIComponent(withState)}`;
     const messageOf = async (res: Response) => ((await res.json()) as { message: string }).message;
-    const status = async () => (await tenant.client.send(new ListConnectionsCommand({ ConnectionName: 'acme-github' }))).ConnectionSummaryList?.[0]?.Status;
+    const status = async () =>
+      (await tenant.client.send(new ListConnectionsCommand({ ConnectionName: 'acme-github' }))).ConnectionSummaryList?.[0]?.Status;
 
     // A tampered state is refused and binds nothing.
     const forged = await fetch(setupUrl(INSTALLATION, github.authorize('acme'), `${state}x`));
@@ -154,7 +166,11 @@ describe.skipIf(!cluster)(onRealCluster('code-based services: GitHub push → bu
     // installation, and even a code of acme's user would meet the installation already bound to this tenant.
     const other = await platform.newTenant('code-e2e-other');
     const theirs = await other.client.send(new CreateConnectionCommand({ ConnectionName: 'theirs', ProviderType: 'GITHUB' }));
-    const theirHandshake = await platform.rest(other.apiKey, 'POST', `/v1/connections/${encodeURIComponent(theirs.Connection!.ConnectionArn!)}/handshake`);
+    const theirHandshake = await platform.rest(
+      other.apiKey,
+      'POST',
+      `/v1/connections/${encodeURIComponent(theirs.Connection!.ConnectionArn!)}/handshake`,
+    );
     const theirState = new URL(theirHandshake.body.HandshakeUrl).searchParams.get('state')!;
     const stolen = await fetch(setupUrl(INSTALLATION, github.authorize('mallory'), theirState));
     expect(stolen.status).toBe(400);
@@ -188,7 +204,9 @@ describe.skipIf(!cluster)(onRealCluster('code-based services: GitHub push → bu
     const image: string = (await container()).image;
     expect(image).toMatch(new RegExp(`^${registry.host}/${tenant.accountId}/${serviceId}@sha256:[0-9a-f]{64}$`));
     // The digest is the one the registry holds for the commit's tag.
-    expect(image.split('@')[1]).toBe(await registryDigest(`${registry.host}/${tenant.accountId}/${serviceId}:${repo.commit.slice(0, 12)}`, { tlsVerify: false }));
+    expect(image.split('@')[1]).toBe(
+      await registryDigest(`${registry.host}/${tenant.accountId}/${serviceId}:${repo.commit.slice(0, 12)}`, { tlsVerify: false }),
+    );
     // apprunner.yaml's run section reaches the Deployment; its build env does not.
     const env = Object.fromEntries(((await container()).env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
     expect(env.GREETING).toBe('hello');
@@ -201,14 +219,23 @@ describe.skipIf(!cluster)(onRealCluster('code-based services: GitHub push → bu
     expect(logs.text).toContain(repo.commit);
     // Logs are the tenant's own.
     const other = await platform.newTenant('code-e2e-logs');
-    const foreign = await fetch(`${platform.url}/v1/operations/${created.OperationId}/logs`, { headers: { authorization: `Bearer ${other.apiKey}` } });
+    const foreign = await fetch(`${platform.url}/v1/operations/${created.OperationId}/logs`, {
+      headers: { authorization: `Bearer ${other.apiKey}` },
+    });
     expect(foreign.status).toBe(404);
   }, 150_000);
 
   it('a signed push to the tracked branch deploys that commit within a second; redeliveries and bad signatures do nothing', async () => {
     const before: string = (await container()).image;
     const commit = await repo.commitFiles({ 'apprunner.yaml': appYaml('v2'), 'index.html': '<h1>v2</h1>\n' }, 'v2');
-    const payload = pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'main', after: commit, before: repo.commit });
+    const payload = pushPayload({
+      installationId: INSTALLATION,
+      repo: 'acme/web',
+      webUrl: github.webUrl,
+      branch: 'main',
+      after: commit,
+      before: repo.commit,
+    });
 
     const forged = await webhook('push', payload, 'delivery-forged', 'not-the-secret-at-all');
     expect(forged.status).toBe(401);
@@ -222,21 +249,33 @@ describe.skipIf(!cluster)(onRealCluster('code-based services: GitHub push → bu
     expect(operationId).toBeDefined();
     expect(Date.now() - started).toBeLessThan(1_000);
     // Followed while the build runs: the stream carries the output and ends when the build does.
-    const followed = fetch(`${platform.url}/v1/operations/${operationId}/logs?follow=true`, { headers: { authorization: `Bearer ${tenant.apiKey}` } }).then((r) => r.text());
+    const followed = fetch(`${platform.url}/v1/operations/${operationId}/logs?follow=true`, {
+      headers: { authorization: `Bearer ${tenant.apiKey}` },
+    }).then((r) => r.text());
     expect((await operations())[0]).toMatchObject({ Id: operationId, Type: 'START_DEPLOYMENT' });
 
     const again = await webhook('push', payload, 'delivery-v2');
     expect(await again.json()).toMatchObject({ handled: 'duplicate delivery' });
     // A push to another branch, and a tag push, deploy nothing.
-    await webhook('push', pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'feature', after: commit }), 'delivery-feature');
-    await webhook('push', pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, tag: 'v2.0.0', after: commit }), 'delivery-tag');
+    await webhook(
+      'push',
+      pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'feature', after: commit }),
+      'delivery-feature',
+    );
+    await webhook(
+      'push',
+      pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, tag: 'v2.0.0', after: commit }),
+      'delivery-tag',
+    );
 
     const op = await operationEnded(operationId!);
     expect(op.Status, JSON.stringify(op)).toBe('SUCCEEDED');
     expect((await operations()).length).toBe(2);
     const after: string = (await container()).image;
     expect(after).not.toBe(before);
-    expect(after.split('@')[1]).toBe(await registryDigest(`${registry.host}/${tenant.accountId}/${serviceId}:${commit.slice(0, 12)}`, { tlsVerify: false }));
+    expect(after.split('@')[1]).toBe(
+      await registryDigest(`${registry.host}/${tenant.accountId}/${serviceId}:${commit.slice(0, 12)}`, { tlsVerify: false }),
+    );
     expect((await logsOf(operationId!)).text).toContain(commit);
     const streamed = await followed;
     expect(streamed).toContain('building e2e-marker');
@@ -246,7 +285,11 @@ describe.skipIf(!cluster)(onRealCluster('code-based services: GitHub push → bu
   it('a failing build leaves the running version serving and fails the operation with the build reason', async () => {
     const before: string = (await container()).image;
     const commit = await repo.commitFiles({ 'apprunner.yaml': appYaml('v3', 'echo compiling && exit 3') }, 'broken build');
-    const res = await webhook('push', pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'main', after: commit }), 'delivery-v3');
+    const res = await webhook(
+      'push',
+      pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'main', after: commit }),
+      'delivery-v3',
+    );
     const operationId = ((await res.json()) as { deployments: { operationId?: string }[] }).deployments[0]?.operationId;
     const op = await operationEnded(operationId!);
     // App Runner's outcome of a failed deployment of a running service: the previous version serves on.
@@ -259,8 +302,13 @@ describe.skipIf(!cluster)(onRealCluster('code-based services: GitHub push → bu
 
   it('UpdateService with a bad apprunner.yaml fails with line-numbered errors, and the service keeps running', async () => {
     const before: string = (await container()).image;
-    await repo.commitFiles({ 'apprunner.yaml': 'version: 1.0\nruntime: nodejs18\nrun:\n  command: httpd\n  network:\n    port: eighty\n' }, 'bad config');
-    const updated = await tenant.client.send(new UpdateServiceCommand({ ServiceArn: serviceArn, InstanceConfiguration: { Cpu: '1024', Memory: '2048' } }));
+    await repo.commitFiles(
+      { 'apprunner.yaml': 'version: 1.0\nruntime: nodejs18\nrun:\n  command: httpd\n  network:\n    port: eighty\n' },
+      'bad config',
+    );
+    const updated = await tenant.client.send(
+      new UpdateServiceCommand({ ServiceArn: serviceArn, InstanceConfiguration: { Cpu: '1024', Memory: '2048' } }),
+    );
     const op = await operationEnded(updated.OperationId!);
     expect(op.Status).toBe('ROLLBACK_SUCCEEDED');
     expect(op.ErrorMessage).toMatch(/apprunner\.yaml:6:\d+/);
@@ -271,22 +319,36 @@ describe.skipIf(!cluster)(onRealCluster('code-based services: GitHub push → bu
 
   it('a push while a deployment runs is kept and deployed when it ends: the newest commit, nothing lost', async () => {
     const first = await repo.commitFiles({ 'apprunner.yaml': appYaml('v4'), 'index.html': '<h1>v4</h1>\n' }, 'v4');
-    const res1 = await webhook('push', pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'main', after: first }), 'delivery-v4');
+    const res1 = await webhook(
+      'push',
+      pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'main', after: first }),
+      'delivery-v4',
+    );
     const op1 = ((await res1.json()) as { deployments: { operationId?: string }[] }).deployments[0]?.operationId;
     expect(op1).toBeDefined();
     const second = await repo.commitFiles({ 'index.html': '<h1>v5</h1>\n' }, 'v5');
-    const res2 = await webhook('push', pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'main', after: second }), 'delivery-v5');
+    const res2 = await webhook(
+      'push',
+      pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'main', after: second }),
+      'delivery-v5',
+    );
     expect(((await res2.json()) as { deployments: { deferred?: boolean }[] }).deployments[0]).toMatchObject({ deferred: true });
     expect((await operationEnded(op1!)).Status).toBe('SUCCEEDED');
     // Operations are newest first: the deferred push became the next deployment.
-    const next = await waitFor(async () => {
-      const [newest] = await operations();
-      return newest.Id !== op1 && newest.Type === 'START_DEPLOYMENT' ? newest : undefined;
-    }, 'the deferred deployment', 30_000);
+    const next = await waitFor(
+      async () => {
+        const [newest] = await operations();
+        return newest.Id !== op1 && newest.Type === 'START_DEPLOYMENT' ? newest : undefined;
+      },
+      'the deferred deployment',
+      30_000,
+    );
     const op2 = await operationEnded(next.Id);
     expect(op2.Status).toBe('SUCCEEDED');
     expect(op2.Id).not.toBe(op1);
-    expect((await container()).image.split('@')[1]).toBe(await registryDigest(`${registry.host}/${tenant.accountId}/${serviceId}:${second.slice(0, 12)}`, { tlsVerify: false }));
+    expect((await container()).image.split('@')[1]).toBe(
+      await registryDigest(`${registry.host}/${tenant.accountId}/${serviceId}:${second.slice(0, 12)}`, { tlsVerify: false }),
+    );
   }, 200_000);
 
   it('ConfigurationSource API with a SourceDirectory: builds that directory with the API values; a failed first build is CREATE_FAILED', async () => {
@@ -297,13 +359,24 @@ describe.skipIf(!cluster)(onRealCluster('code-based services: GitHub push → bu
         SourceDirectory: directory,
         CodeConfiguration: {
           ConfigurationSource: 'API' as const,
-          CodeConfigurationValues: { Runtime: 'NODEJS_18' as const, BuildCommand: build, StartCommand: 'httpd -f -p 9000 -h /app', Port: '9000', RuntimeEnvironmentVariables: { MODE: 'api' } },
+          CodeConfigurationValues: {
+            Runtime: 'NODEJS_18' as const,
+            BuildCommand: build,
+            StartCommand: 'httpd -f -p 9000 -h /app',
+            Port: '9000',
+            RuntimeEnvironmentVariables: { MODE: 'api' },
+          },
         },
       },
       AutoDeploymentsEnabled: false,
       AuthenticationConfiguration: { ConnectionArn: connectionArn },
     });
-    const ok = await tenant.client.send(new CreateServiceCommand({ ServiceName: 'mono-api', SourceConfiguration: source('services/api', 'test -f /app/index.html && ! test -e /app/README.md') }));
+    const ok = await tenant.client.send(
+      new CreateServiceCommand({
+        ServiceName: 'mono-api',
+        SourceConfiguration: source('services/api', 'test -f /app/index.html && ! test -e /app/README.md'),
+      }),
+    );
     const op = await operationEnded(ok.OperationId!, ok.Service!.ServiceArn!);
     expect(op.Status, JSON.stringify(op)).toBe('SUCCEEDED');
     const dep = (await kube.get<any>('apps/v1', 'Deployment', `svc-${ok.Service!.ServiceId}`, ns))?.spec;
@@ -313,7 +386,9 @@ describe.skipIf(!cluster)(onRealCluster('code-based services: GitHub push → bu
     expect(c.command.join(' ')).toContain('httpd -f -p 9000');
     expect((await logsOf(ok.OperationId!)).text).toContain('the API (CodeConfigurationValues)');
 
-    const failed = await tenant.client.send(new CreateServiceCommand({ ServiceName: 'mono-broken', SourceConfiguration: source('services/api', 'echo broken; exit 7') }));
+    const failed = await tenant.client.send(
+      new CreateServiceCommand({ ServiceName: 'mono-broken', SourceConfiguration: source('services/api', 'echo broken; exit 7') }),
+    );
     const failedOp = await operationEnded(failed.OperationId!, failed.Service!.ServiceArn!);
     expect(failedOp.Status).toBe('FAILED');
     expect(failedOp.ErrorMessage).toMatch(/exited with code 7/);
@@ -323,18 +398,32 @@ describe.skipIf(!cluster)(onRealCluster('code-based services: GitHub push → bu
   }, 150_000);
 
   it('installation events: an uninstalled app leaves the connection in ERROR; Bitbucket connections cannot complete a handshake', async () => {
-    const res = await webhook('installation', installationPayload({ action: 'deleted', installationId: INSTALLATION, account: 'acme', webUrl: github.webUrl }), 'delivery-uninstall');
+    const res = await webhook(
+      'installation',
+      installationPayload({ action: 'deleted', installationId: INSTALLATION, account: 'acme', webUrl: github.webUrl }),
+      'delivery-uninstall',
+    );
     expect(res.status).toBe(202);
     const listed = await tenant.client.send(new ListConnectionsCommand({ ConnectionName: 'acme-github' }));
     expect(listed.ConnectionSummaryList?.[0]?.Status).toBe('ERROR');
     // No deployment from pushes on an ERROR connection.
     const commit = await repo.commitFiles({ 'index.html': '<h1>v6</h1>\n' }, 'v6');
-    const push = await webhook('push', pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'main', after: commit }), 'delivery-v6');
+    const push = await webhook(
+      'push',
+      pushPayload({ installationId: INSTALLATION, repo: 'acme/web', webUrl: github.webUrl, branch: 'main', after: commit }),
+      'delivery-v6',
+    );
     expect(((await push.json()) as { deployments: unknown[] }).deployments).toEqual([]);
 
-    const bitbucket = await tenant.client.send(new CreateConnectionCommand({ ConnectionName: 'acme-bitbucket', ProviderType: 'BITBUCKET' }));
+    const bitbucket = await tenant.client.send(
+      new CreateConnectionCommand({ ConnectionName: 'acme-bitbucket', ProviderType: 'BITBUCKET' }),
+    );
     expect(bitbucket.Connection?.Status).toBe('PENDING_HANDSHAKE');
-    const handshake = await platform.rest(tenant.apiKey, 'POST', `/v1/connections/${encodeURIComponent(bitbucket.Connection!.ConnectionArn!)}/handshake`);
+    const handshake = await platform.rest(
+      tenant.apiKey,
+      'POST',
+      `/v1/connections/${encodeURIComponent(bitbucket.Connection!.ConnectionArn!)}/handshake`,
+    );
     expect(handshake.status).toBe(400);
     expect(handshake.body.message).toContain('BITBUCKET connections are not supported');
   });

@@ -39,7 +39,9 @@ describe.skipIf(!cluster)(onRealCluster('image services: automatic deployments a
       pollMs: 100,
       env: { REGISTRY_WEBHOOK_TOKEN: TOKEN, IMAGE_POLL_SECONDS: '0', INSECURE_REGISTRIES: '127.0.0.1' },
     });
-    notifying = await startLocalRegistry({ notifications: { url: `${platform.url}/registry/notifications`, headers: { Authorization: `Bearer ${TOKEN}` } } });
+    notifying = await startLocalRegistry({
+      notifications: { url: `${platform.url}/registry/notifications`, headers: { Authorization: `Bearer ${TOKEN}` } },
+    });
     silent = await startLocalRegistry({ htpasswd: { user: 'puller', password: 'pull-pass-123' } });
     const storage = { root: join(dir, 'storage'), runroot: join(dir, 'run') };
     await writeFile(join(dir, 'auth.json'), dockerConfigJson(silent.host, { username: 'puller', password: 'pull-pass-123' }));
@@ -60,7 +62,13 @@ describe.skipIf(!cluster)(onRealCluster('image services: automatic deployments a
   /** Pushes a new image (new digest) to `repository:tag`. */
   const push = async (repository: string, tag: string): Promise<string> => {
     const context = await mkdtemp(join(dir, 'ctx-'));
-    const result = await builder.build({ buildId: `v${++version}`, contextDir: context, containerfile: `FROM ${base}\nRUN echo ${version} > /version\n`, repository, tag });
+    const result = await builder.build({
+      buildId: `v${++version}`,
+      contextDir: context,
+      containerfile: `FROM ${base}\nRUN echo ${version} > /version\n`,
+      repository,
+      tag,
+    });
     return result.digest;
   };
   const createService = async (name: string, image: string, extra: Record<string, unknown> = {}) =>
@@ -68,7 +76,11 @@ describe.skipIf(!cluster)(onRealCluster('image services: automatic deployments a
       await tenant.client.send(
         new CreateServiceCommand({
           ServiceName: name,
-          SourceConfiguration: { ImageRepository: { ImageIdentifier: image, ImageRepositoryType: 'ECR', ImageConfiguration: { Port: '8080' } }, AutoDeploymentsEnabled: true, ...extra },
+          SourceConfiguration: {
+            ImageRepository: { ImageIdentifier: image, ImageRepositoryType: 'ECR', ImageConfiguration: { Port: '8080' } },
+            AutoDeploymentsEnabled: true,
+            ...extra,
+          },
         }),
       )
     ).Service!;
@@ -76,7 +88,13 @@ describe.skipIf(!cluster)(onRealCluster('image services: automatic deployments a
   const operations = async (arn: string): Promise<{ Id: string; Type: string; Status: string; ErrorMessage?: string }[]> =>
     (await platform.rest(tenant.apiKey, 'GET', `/v1/services/${encodeURIComponent(arn)}/operations`)).body.OperationSummaryList;
   const image = async (serviceId: string) => (await kube.get<any>('apps/v1', 'Deployment', `svc-${serviceId}`, ns))?.spec.template.spec;
-  const idle = (arn: string) => waitFor(async () => (await status(arn)) === 'RUNNING' && (await operations(arn)).every((o) => o.Status !== 'IN_PROGRESS' && o.Status !== 'PENDING'), 'service idle', 30_000);
+  const idle = (arn: string) =>
+    waitFor(
+      async () =>
+        (await status(arn)) === 'RUNNING' && (await operations(arn)).every((o) => o.Status !== 'IN_PROGRESS' && o.Status !== 'PENDING'),
+      'service idle',
+      30_000,
+    );
 
   it('a registry notification of a new digest deploys it by digest, once', async () => {
     await push(`${notifying.host}/team/app`, 'live');
@@ -101,7 +119,13 @@ describe.skipIf(!cluster)(onRealCluster('image services: automatic deployments a
           {
             id: 'manual-redelivery-1',
             action: 'push',
-            target: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, repository: 'team/app', tag: 'live', url: `http://${notifying.host}/v2/team/app/manifests/${digest}` },
+            target: {
+              mediaType: 'application/vnd.oci.image.manifest.v1+json',
+              digest,
+              repository: 'team/app',
+              tag: 'live',
+              url: `http://${notifying.host}/v2/team/app/manifests/${digest}`,
+            },
             request: { host: notifying.host },
             timestamp: new Date().toISOString(),
           },
@@ -111,7 +135,11 @@ describe.skipIf(!cluster)(onRealCluster('image services: automatic deployments a
     expect(redelivered.status).toBe(202);
     expect((await operations(svc.ServiceArn!)).length).toBe(2);
 
-    const forged = await fetch(`${platform.url}/registry/notifications`, { method: 'POST', headers: { authorization: 'Bearer wrong-token-wrong-token', 'content-type': 'application/json' }, body: '{"events":[]}' });
+    const forged = await fetch(`${platform.url}/registry/notifications`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer wrong-token-wrong-token', 'content-type': 'application/json' },
+      body: '{"events":[]}',
+    });
     expect(forged.status).toBe(401);
   }, 90_000);
 
@@ -121,7 +149,11 @@ describe.skipIf(!cluster)(onRealCluster('image services: automatic deployments a
       kind: 'Secret',
       type: 'kubernetes.io/dockerconfigjson',
       metadata: { name: 'private-pull', namespace: ns },
-      data: { '.dockerconfigjson': Buffer.from(dockerConfigJson(silent.host, { username: 'puller', password: 'pull-pass-123' })).toString('base64') },
+      data: {
+        '.dockerconfigjson': Buffer.from(dockerConfigJson(silent.host, { username: 'puller', password: 'pull-pass-123' })).toString(
+          'base64',
+        ),
+      },
     } as LiveObject);
     await push(`${silent.host}/team/private`, 'stable');
     const auth = { AuthenticationConfiguration: { AccessRoleArn: `arn:aws:iam::${tenant.accountId}:role/private-pull` } };
@@ -142,7 +174,9 @@ describe.skipIf(!cluster)(onRealCluster('image services: automatic deployments a
   }, 90_000);
 
   it('a missing registry credential fails the deployment with a clear reason', async () => {
-    const svc = await createService('no-cred', `${silent.host}/team/private:stable`, { AuthenticationConfiguration: { AccessRoleArn: `arn:aws:iam::${tenant.accountId}:role/missing-cred` } });
+    const svc = await createService('no-cred', `${silent.host}/team/private:stable`, {
+      AuthenticationConfiguration: { AccessRoleArn: `arn:aws:iam::${tenant.accountId}:role/missing-cred` },
+    });
     await waitFor(async () => (await status(svc.ServiceArn!)) === 'CREATE_FAILED', 'CREATE_FAILED', 20_000);
     expect((await operations(svc.ServiceArn!))[0].ErrorMessage).toContain('"missing-cred" does not exist');
   });

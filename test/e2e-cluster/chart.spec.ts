@@ -30,16 +30,40 @@ function helm(args: string[], kubeconfig: string): Promise<{ status: number | nu
   });
 }
 
-const ingressClass = (name: string): LiveObject => ({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name }, spec: { controller: 'k8s.io/ingress-nginx' } }) as LiveObject;
-const clusterIssuer = (name: string): LiveObject => ({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name }, spec: { selfSigned: {} } }) as LiveObject;
+const ingressClass = (name: string): LiveObject =>
+  ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'IngressClass',
+    metadata: { name },
+    spec: { controller: 'k8s.io/ingress-nginx' },
+  }) as LiveObject;
+const clusterIssuer = (name: string): LiveObject =>
+  ({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name }, spec: { selfSigned: {} } }) as LiveObject;
 /** Registered as metrics-server registers itself; nothing serves it (the checks look for the registration only). */
-const METRICS_API = { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: 'v1beta1.metrics.k8s.io' }, spec: { group: 'metrics.k8s.io', version: 'v1beta1', groupPriorityMinimum: 100, versionPriority: 100, service: { name: 'metrics-server', namespace: 'kube-system', port: 443 }, insecureSkipTLSVerify: true } } as LiveObject;
+const METRICS_API = {
+  apiVersion: 'apiregistration.k8s.io/v1',
+  kind: 'APIService',
+  metadata: { name: 'v1beta1.metrics.k8s.io' },
+  spec: {
+    group: 'metrics.k8s.io',
+    version: 'v1beta1',
+    groupPriorityMinimum: 100,
+    versionPriority: 100,
+    service: { name: 'metrics-server', namespace: 'kube-system', port: 443 },
+    insecureSkipTLSVerify: true,
+  },
+} as LiveObject;
 
 /**
  * A kubeconfig for Helm as a cluster admin with a token (a ServiceAccount bound to cluster-admin), pointing at a proxy
  * in front of the API server so the test sees what Helm asked.
  */
-async function helmAccess(kube: KubeClient, info: { server: string; caFile: string; admin: (method: string, path: string, body?: object) => Promise<any> }, dir: string, name: string) {
+async function helmAccess(
+  kube: KubeClient,
+  info: { server: string; caFile: string; admin: (method: string, path: string, body?: object) => Promise<any> },
+  dir: string,
+  name: string,
+) {
   await kube.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'helm-admin', namespace: 'kube-system' } } as LiveObject);
   await kube.apply({
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -48,7 +72,11 @@ async function helmAccess(kube: KubeClient, info: { server: string; caFile: stri
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
     subjects: [{ kind: 'ServiceAccount', name: 'helm-admin', namespace: 'kube-system' }],
   } as LiveObject);
-  const { status } = await info.admin('POST', '/api/v1/namespaces/kube-system/serviceaccounts/helm-admin/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } });
+  const { status } = await info.admin('POST', '/api/v1/namespaces/kube-system/serviceaccounts/helm-admin/token', {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: { expirationSeconds: 3600 },
+  });
   const proxy = await proxyFor(info);
   const path = join(dir, `${name}.yaml`);
   const config = {
@@ -78,7 +106,14 @@ describe.skipIf(!cluster)(onRealCluster('Helm chart on a real cluster'), { timeo
   let own: Awaited<ReturnType<typeof startOwnCluster>>;
   let bare: Awaited<ReturnType<typeof startOwnCluster>>;
   const access: Record<'complete' | 'bare', { kubeconfig: string; proxy: KubeProxy }> = {} as never;
-  const PREREQUISITES = [ingressClass('nginx'), ingressClass('nginx-internal'), clusterIssuer('letsencrypt-dns'), METRICS_API, EXISTING_PLATFORM_SECRET as LiveObject, REGISTRY_PUSH_SECRET as LiveObject];
+  const PREREQUISITES = [
+    ingressClass('nginx'),
+    ingressClass('nginx-internal'),
+    clusterIssuer('letsencrypt-dns'),
+    METRICS_API,
+    EXISTING_PLATFORM_SECRET as LiveObject,
+    REGISTRY_PUSH_SECRET as LiveObject,
+  ];
   const put = (o: LiveObject, client = kube) => client.apply(o);
 
   beforeAll(async () => {
@@ -87,10 +122,21 @@ describe.skipIf(!cluster)(onRealCluster('Helm chart on a real cluster'), { timeo
     [own, bare] = await Promise.all([startOwnCluster('chart'), startOwnCluster('chart-bare', { bare: true })]);
     kube = await adminKube(own, 'helm-test');
     bareKube = await adminKube(bare, 'helm-test');
-    for (const client of [kube, bareKube]) await put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } } as LiveObject, client);
+    for (const client of [kube, bareKube])
+      await put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } } as LiveObject, client);
     for (const o of PREREQUISITES) await put(o);
-    access.complete = await helmAccess(kube, { server: own.server, caFile: own.caFile, admin: (m, p, b) => adminRequest(own, m, p, b) }, dir, 'complete');
-    access.bare = await helmAccess(bareKube, { server: bare.server, caFile: bare.caFile, admin: (m, p, b) => adminRequest(bare, m, p, b) }, dir, 'bare');
+    access.complete = await helmAccess(
+      kube,
+      { server: own.server, caFile: own.caFile, admin: (m, p, b) => adminRequest(own, m, p, b) },
+      dir,
+      'complete',
+    );
+    access.bare = await helmAccess(
+      bareKube,
+      { server: bare.server, caFile: bare.caFile, admin: (m, p, b) => adminRequest(bare, m, p, b) },
+      dir,
+      'bare',
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -102,12 +148,28 @@ describe.skipIf(!cluster)(onRealCluster('Helm chart on a real cluster'), { timeo
 
   /** `helm template` that asks the cluster, as install and upgrade do (lookup works with --dry-run=server). */
   const check = (which: 'complete' | 'bare', sets: string[] = []) =>
-    helm(['template', RELEASE, CHART, '--namespace', NAMESPACE, '-f', join(CHART, 'ci/existing-secret-values.yaml'), '--dry-run=server', ...sets.flatMap((s) => ['--set', s])], access[which].kubeconfig);
+    helm(
+      [
+        'template',
+        RELEASE,
+        CHART,
+        '--namespace',
+        NAMESPACE,
+        '-f',
+        join(CHART, 'ci/existing-secret-values.yaml'),
+        '--dry-run=server',
+        ...sets.flatMap((s) => ['--set', s]),
+      ],
+      access[which].kubeconfig,
+    );
 
   /** Runs `fn` with `obj` missing from the cluster. */
   async function without<T>(obj: LiveObject, fn: () => Promise<T>): Promise<T> {
     await kube.delete(obj);
-    await waitFor(async () => (await kube.get(obj.apiVersion, obj.kind, obj.metadata.name, obj.metadata.namespace)) === undefined, `${obj.kind} ${obj.metadata.name} gone`);
+    await waitFor(
+      async () => (await kube.get(obj.apiVersion, obj.kind, obj.metadata.name, obj.metadata.namespace)) === undefined,
+      `${obj.kind} ${obj.metadata.name} gone`,
+    );
     try {
       return await fn();
     } finally {
@@ -123,7 +185,10 @@ describe.skipIf(!cluster)(onRealCluster('Helm chart on a real cluster'), { timeo
     expect(r.stdout).not.toContain('templates/prerequisites.yaml');
     expect(r.stdout).toContain('kind: Deployment');
     // They did ask the cluster.
-    const asked = access.complete.proxy.calls.slice(from).filter((c) => c.method === 'GET' && c.name).map((c) => `${c.resource}/${c.name}`);
+    const asked = access.complete.proxy.calls
+      .slice(from)
+      .filter((c) => c.method === 'GET' && c.name)
+      .map((c) => `${c.resource}/${c.name}`);
     expect(asked).toEqual(
       expect.arrayContaining([
         '/namespaces/kube-system',
@@ -139,12 +204,32 @@ describe.skipIf(!cluster)(onRealCluster('Helm chart on a real cluster'), { timeo
   });
 
   it.each([
-    ['the private IngressClass', ingressClass('nginx-internal'), 'IngressClass "nginx-internal" (config.kube.privateIngressClass) does not exist in the cluster: install an ingress controller that provides it, or set config.kube.privateIngressClass to one of the cluster\'s classes (nginx), or skip the prerequisite checks with prerequisites.check=false'],
+    [
+      'the private IngressClass',
+      ingressClass('nginx-internal'),
+      'IngressClass "nginx-internal" (config.kube.privateIngressClass) does not exist in the cluster: install an ingress controller that provides it, or set config.kube.privateIngressClass to one of the cluster\'s classes (nginx), or skip the prerequisite checks with prerequisites.check=false',
+    ],
     ['the public IngressClass', ingressClass('nginx'), 'IngressClass "nginx" (config.kube.ingressClass) does not exist in the cluster'],
-    ["cert-manager's ClusterIssuer", clusterIssuer('letsencrypt-dns'), 'ClusterIssuer "letsencrypt-dns" (config.kube.certIssuer) does not exist in the cluster'],
-    ['the metrics API', METRICS_API, 'the metrics API is not installed (no APIService v1beta1.metrics.k8s.io): tenant services\' HorizontalPodAutoscalers need it. Install metrics-server'],
-    ['secrets.existingSecret', EXISTING_PLATFORM_SECRET as LiveObject, 'Secret "apprunner-platform" (secrets.existingSecret) does not exist in namespace apprunner'],
-    ["the registry's push credential", REGISTRY_PUSH_SECRET as LiveObject, 'Secret "registry-push" (build.registry.existingAuthSecret) does not exist in namespace apprunner or is not of type kubernetes.io/dockerconfigjson'],
+    [
+      "cert-manager's ClusterIssuer",
+      clusterIssuer('letsencrypt-dns'),
+      'ClusterIssuer "letsencrypt-dns" (config.kube.certIssuer) does not exist in the cluster',
+    ],
+    [
+      'the metrics API',
+      METRICS_API,
+      "the metrics API is not installed (no APIService v1beta1.metrics.k8s.io): tenant services' HorizontalPodAutoscalers need it. Install metrics-server",
+    ],
+    [
+      'secrets.existingSecret',
+      EXISTING_PLATFORM_SECRET as LiveObject,
+      'Secret "apprunner-platform" (secrets.existingSecret) does not exist in namespace apprunner',
+    ],
+    [
+      "the registry's push credential",
+      REGISTRY_PUSH_SECRET as LiveObject,
+      'Secret "registry-push" (build.registry.existingAuthSecret) does not exist in namespace apprunner or is not of type kubernetes.io/dockerconfigjson',
+    ],
   ])('fail the install when %s is missing, naming it and the value to set', async (_what, missing, message) => {
     const r = await without(missing, () => check('complete'));
     expect(r.status).toBe(1);
@@ -157,7 +242,9 @@ describe.skipIf(!cluster)(onRealCluster('Helm chart on a real cluster'), { timeo
     const shared = await without(ingressClass('nginx'), () => check('complete', [...sets, 'ingress.className=nginx']));
     expect(shared.stderr).toContain('IngressClass "nginx" (config.kube.ingressClass and ingress.className) does not exist in the cluster');
     const own = await check('complete', [...sets, 'ingress.className=traefik']);
-    expect(own.stderr).toContain('IngressClass "traefik" (ingress.className) does not exist in the cluster: install an ingress controller that provides it, or set ingress.className to one of the cluster\'s classes (nginx, nginx-internal)');
+    expect(own.stderr).toContain(
+      'IngressClass "traefik" (ingress.className) does not exist in the cluster: install an ingress controller that provides it, or set ingress.className to one of the cluster\'s classes (nginx, nginx-internal)',
+    );
   });
 
   it('name the keys an existing Secret lacks', async () => {
@@ -168,7 +255,9 @@ describe.skipIf(!cluster)(onRealCluster('Helm chart on a real cluster'), { timeo
     try {
       const r = await check('complete');
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain('Secret "apprunner-platform" (secrets.existingSecret) lacks GITHUB_WEBHOOK_SECRET, GITHUB_CLIENT_SECRET, REGISTRY_WEBHOOK_TOKEN');
+      expect(r.stderr).toContain(
+        'Secret "apprunner-platform" (secrets.existingSecret) lacks GITHUB_WEBHOOK_SECRET, GITHUB_CLIENT_SECRET, REGISTRY_WEBHOOK_TOKEN',
+      );
       // Without GitHub and the registry webhook, those keys are not needed.
       const off = await check('complete', ['config.github.appId=', 'config.registryWebhook.enabled=false']);
       expect(off.stderr).toBe('');
@@ -180,11 +269,15 @@ describe.skipIf(!cluster)(onRealCluster('Helm chart on a real cluster'), { timeo
 
   it("check the build namespace: present when the chart does not create it, not someone else's when it does", async () => {
     const missing = await check('complete', ['build.createNamespace=false', 'build.namespace=ci-builds']);
-    expect(missing.stderr).toContain('Namespace "ci-builds" (build.namespace) does not exist: create it, or set build.createNamespace=true');
+    expect(missing.stderr).toContain(
+      'Namespace "ci-builds" (build.namespace) does not exist: create it, or set build.createNamespace=true',
+    );
     await put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-builds' } } as LiveObject);
     try {
       const taken = await check('complete', ['build.namespace=team-builds']);
-      expect(taken.stderr).toContain("Namespace \"team-builds\" (build.namespace) already exists and is not this release's: set build.createNamespace=false");
+      expect(taken.stderr).toContain(
+        'Namespace "team-builds" (build.namespace) already exists and is not this release\'s: set build.createNamespace=false',
+      );
       const used = await check('complete', ['build.namespace=team-builds', 'build.createNamespace=false']);
       expect(used.stderr).toBe('');
     } finally {
@@ -204,10 +297,14 @@ describe.skipIf(!cluster)(onRealCluster('Helm chart on a real cluster'), { timeo
   it('fail on a bare cluster with the first missing prerequisite, and pass there with prerequisites.check=false', async () => {
     const r = await check('bare');
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('IngressClass "nginx" (config.kube.ingressClass) does not exist in the cluster: install an ingress controller that provides it, or set config.kube.ingressClass to one of the cluster\'s classes (there are none)');
+    expect(r.stderr).toContain(
+      'IngressClass "nginx" (config.kube.ingressClass) does not exist in the cluster: install an ingress controller that provides it, or set config.kube.ingressClass to one of the cluster\'s classes (there are none)',
+    );
     await put(ingressClass('nginx'), bareKube);
     await put(ingressClass('nginx-internal'), bareKube);
-    expect((await check('bare')).stderr).toContain('cert-manager is not installed (no CustomResourceDefinition certificates.cert-manager.io)');
+    expect((await check('bare')).stderr).toContain(
+      'cert-manager is not installed (no CustomResourceDefinition certificates.cert-manager.io)',
+    );
     expect((await check('bare', ['prerequisites.certManager=false'])).stderr).toContain('the metrics API is not installed');
     const off = await check('bare', ['prerequisites.check=false']);
     expect(off.stderr).toBe('');
@@ -222,15 +319,35 @@ describe.skipIf(!cluster)(onRealCluster('Helm chart on a real cluster'), { timeo
         apiVersion: 'v1',
         kind: 'PersistentVolume',
         metadata: { name: `chart-eval-${i}` },
-        spec: { capacity: { storage: size }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Delete', hostPath: { path: `/tmp/chart-eval-${i}` } },
+        spec: {
+          capacity: { storage: size },
+          accessModes: ['ReadWriteOnce'],
+          persistentVolumeReclaimPolicy: 'Delete',
+          hostPath: { path: `/tmp/chart-eval-${i}` },
+        },
       } as LiveObject);
     }
     const install = await helm(
       [
-        'install', RELEASE, CHART, '--namespace', ns, '--create-namespace', '-f', join(CHART, 'values-evaluation.yaml'),
-        '--set', 'image.repository=registry.internal/platform/apprunner-k8s', '--set', 'image.tag=0.1.0',
-        '--set', `config.kube.certIssuer=${own.issuers.ca}`, '--set', 'build.namespace=apprunner-eval-builds',
-        '--wait', '--timeout', '3m',
+        'install',
+        RELEASE,
+        CHART,
+        '--namespace',
+        ns,
+        '--create-namespace',
+        '-f',
+        join(CHART, 'values-evaluation.yaml'),
+        '--set',
+        'image.repository=registry.internal/platform/apprunner-k8s',
+        '--set',
+        'image.tag=0.1.0',
+        '--set',
+        `config.kube.certIssuer=${own.issuers.ca}`,
+        '--set',
+        'build.namespace=apprunner-eval-builds',
+        '--wait',
+        '--timeout',
+        '3m',
       ],
       access.complete.kubeconfig,
     );
@@ -241,7 +358,9 @@ describe.skipIf(!cluster)(onRealCluster('Helm chart on a real cluster'), { timeo
 
     const selector = `app.kubernetes.io/instance=${RELEASE}`;
     const deployments = await kube.list<any>('apps/v1', 'Deployment', ns, selector);
-    expect(deployments.map((d) => `${d.metadata.name} ${d.status.availableReplicas}/${d.spec.replicas}`).sort()).toEqual(deployments.map((d) => `${d.metadata.name} ${d.spec.replicas}/${d.spec.replicas}`).sort());
+    expect(deployments.map((d) => `${d.metadata.name} ${d.status.availableReplicas}/${d.spec.replicas}`).sort()).toEqual(
+      deployments.map((d) => `${d.metadata.name} ${d.spec.replicas}/${d.spec.replicas}`).sort(),
+    );
     expect(deployments.map((d) => d.metadata.name).sort()).toEqual([`${RELEASE}-apprunner-k8s-api`, `${RELEASE}-apprunner-k8s-worker`]);
     const statefulSets = await kube.list<any>('apps/v1', 'StatefulSet', ns, selector);
     expect(statefulSets.every((s) => s.status.readyReplicas === s.spec.replicas)).toBe(true);
@@ -260,14 +379,40 @@ describe.skipIf(!cluster)(onRealCluster('Helm chart on a real cluster'), { timeo
     expect(uninstall.stderr).toBe('');
     expect(uninstall.status).toBe(0);
     const left: string[] = [];
-    const kinds = ['apps/v1|Deployment', 'apps/v1|StatefulSet', 'batch/v1|Job', 'v1|Pod', 'v1|Service', 'v1|ConfigMap', 'v1|Secret', 'v1|ServiceAccount', 'networking.k8s.io/v1|NetworkPolicy', 'policy/v1|PodDisruptionBudget', 'rbac.authorization.k8s.io/v1|Role', 'rbac.authorization.k8s.io/v1|RoleBinding'];
-    await waitFor(async () => {
-      left.length = 0;
-      for (const k of kinds) for (const o of await kube.list<any>(k.split('|')[0], k.split('|')[1], undefined, selector)) left.push(`${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
-      for (const k of ['rbac.authorization.k8s.io/v1|ClusterRole', 'rbac.authorization.k8s.io/v1|ClusterRoleBinding', 'admissionregistration.k8s.io/v1|ValidatingAdmissionPolicy', 'admissionregistration.k8s.io/v1|ValidatingAdmissionPolicyBinding', 'v1|Namespace'])
-        for (const o of await kube.list<any>(k.split('|')[0], k.split('|')[1], undefined, selector)) if (o.metadata.name !== ns) left.push(`${o.kind} ${o.metadata.name}`);
-      return left.length === 0;
-    }, 'nothing of the release left', 60_000).catch(() => undefined);
+    const kinds = [
+      'apps/v1|Deployment',
+      'apps/v1|StatefulSet',
+      'batch/v1|Job',
+      'v1|Pod',
+      'v1|Service',
+      'v1|ConfigMap',
+      'v1|Secret',
+      'v1|ServiceAccount',
+      'networking.k8s.io/v1|NetworkPolicy',
+      'policy/v1|PodDisruptionBudget',
+      'rbac.authorization.k8s.io/v1|Role',
+      'rbac.authorization.k8s.io/v1|RoleBinding',
+    ];
+    await waitFor(
+      async () => {
+        left.length = 0;
+        for (const k of kinds)
+          for (const o of await kube.list<any>(k.split('|')[0], k.split('|')[1], undefined, selector))
+            left.push(`${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
+        for (const k of [
+          'rbac.authorization.k8s.io/v1|ClusterRole',
+          'rbac.authorization.k8s.io/v1|ClusterRoleBinding',
+          'admissionregistration.k8s.io/v1|ValidatingAdmissionPolicy',
+          'admissionregistration.k8s.io/v1|ValidatingAdmissionPolicyBinding',
+          'v1|Namespace',
+        ])
+          for (const o of await kube.list<any>(k.split('|')[0], k.split('|')[1], undefined, selector))
+            if (o.metadata.name !== ns) left.push(`${o.kind} ${o.metadata.name}`);
+        return left.length === 0;
+      },
+      'nothing of the release left',
+      60_000,
+    ).catch(() => undefined);
     expect(left).toEqual([]);
     // kept on purpose (README): the evaluation databases' and registry's volumes
     expect((await kube.list<any>('v1', 'PersistentVolumeClaim', ns, '')).length).toBe(claims.length);

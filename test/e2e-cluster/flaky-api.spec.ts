@@ -53,22 +53,41 @@ describe.skipIf(!cluster)(onRealCluster('reconciling through a flaky API server'
   afterAll(async () => {
     await platform?.close();
     await proxy?.close();
-    if (tenant) await kube?.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `apprunner-${tenant.accountId}` } }).catch(() => undefined);
+    if (tenant)
+      await kube
+        ?.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `apprunner-${tenant.accountId}` } })
+        .catch(() => undefined);
   });
 
   it('retries conflicts, throttling, server errors and dropped connections until the service runs', async () => {
     const svc = (
       await tenant.client.send(
-        new CreateServiceCommand({ ServiceName: 'flaky-web', SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/a/b:1', ImageRepositoryType: 'ECR' } } }),
+        new CreateServiceCommand({
+          ServiceName: 'flaky-web',
+          SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/a/b:1', ImageRepositoryType: 'ECR' } },
+        }),
       )
     ).Service!;
-    const running = () => waitFor(async () => (await tenant.client.send(new DescribeServiceCommand({ ServiceArn: svc.ServiceArn }))).Service!.Status === 'RUNNING', 'RUNNING', 60_000);
+    const running = () =>
+      waitFor(
+        async () => (await tenant.client.send(new DescribeServiceCommand({ ServiceArn: svc.ServiceArn }))).Service!.Status === 'RUNNING',
+        'RUNNING',
+        60_000,
+      );
     await running();
-    await tenant.client.send(new UpdateServiceCommand({ ServiceArn: svc.ServiceArn, SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/a/b:2', ImageRepositoryType: 'ECR' } } }));
+    await tenant.client.send(
+      new UpdateServiceCommand({
+        ServiceArn: svc.ServiceArn,
+        SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/a/b:2', ImageRepositoryType: 'ECR' } },
+      }),
+    );
     await running();
 
     expect(injected.length).toBeGreaterThanOrEqual(2);
-    const ops = await platform.prisma.operation.findMany({ where: { service: { serviceId: svc.ServiceId! } }, orderBy: { createdAt: 'asc' } });
+    const ops = await platform.prisma.operation.findMany({
+      where: { service: { serviceId: svc.ServiceId! } },
+      orderBy: { createdAt: 'asc' },
+    });
     expect(ops.map((o) => [o.type, o.status])).toEqual([
       ['CREATE_SERVICE', 'SUCCEEDED'],
       ['UPDATE_SERVICE', 'SUCCEEDED'],

@@ -27,8 +27,13 @@ describe.skipIf(!cluster)(onRealCluster('objects accepted by the real API server
   async function resourceOf(apiVersion: string, kind: string): Promise<{ name: string; namespaced: boolean }> {
     const key = `${apiVersion}/${kind}`;
     if (!resources.has(key)) {
-      const list = await adminRequest<{ resources: { name: string; kind: string; namespaced: boolean }[] }>(cluster!, 'GET', apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`);
-      for (const r of list.resources) if (!r.name.includes('/')) resources.set(`${apiVersion}/${r.kind}`, { name: r.name, namespaced: r.namespaced });
+      const list = await adminRequest<{ resources: { name: string; kind: string; namespaced: boolean }[] }>(
+        cluster!,
+        'GET',
+        apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`,
+      );
+      for (const r of list.resources)
+        if (!r.name.includes('/')) resources.set(`${apiVersion}/${r.kind}`, { name: r.name, namespaced: r.namespaced });
     }
     const found = resources.get(key);
     if (!found) throw new Error(`the API server serves no ${key}`);
@@ -46,7 +51,13 @@ describe.skipIf(!cluster)(onRealCluster('objects accepted by the real API server
     const base = obj.apiVersion.includes('/') ? `/apis/${obj.apiVersion}` : `/api/${obj.apiVersion}`;
     // server-side apply, as the worker writes: undeclared fields are always errors there (and Strict says so again)
     const path = `${base}${namespaced ? `/namespaces/${ns}` : ''}/${name}/${obj.metadata.name}?dryRun=All&fieldValidation=Strict&fieldManager=manifest-check&force=true`;
-    return adminRequest(cluster!, 'PATCH', path, { ...obj, metadata: { ...obj.metadata, ...(namespaced ? { namespace: ns } : {}) } }, 'application/apply-patch+yaml').then(
+    return adminRequest(
+      cluster!,
+      'PATCH',
+      path,
+      { ...obj, metadata: { ...obj.metadata, ...(namespaced ? { namespace: ns } : {}) } },
+      'application/apply-patch+yaml',
+    ).then(
       () => undefined,
       (e: Error & { body?: Status }) => e.body ?? { message: e.message },
     );
@@ -73,18 +84,28 @@ describe.skipIf(!cluster)(onRealCluster('objects accepted by the real API server
     expect(await accepted([configMap, job] as LiveObject[])).toEqual([]);
   });
 
-  it.each(['ci/production-values.yaml', 'ci/existing-secret-values.yaml', 'values-evaluation.yaml'])('the chart with %s: every rendered object accepted', async (values) => {
-    const objects = helmTemplate('ar', 'apprunner-dryrun', ['-f', join(CHART, values)]);
-    expect(objects.length).toBeGreaterThan(10);
-    // a release's Namespace objects first (the build namespace), as Helm orders them
-    expect(await accepted([...objects.filter((o) => o.kind === 'Namespace'), ...objects.filter((o) => o.kind !== 'Namespace')], 'apprunner-dryrun')).toEqual([]);
-  });
+  it.each(['ci/production-values.yaml', 'ci/existing-secret-values.yaml', 'values-evaluation.yaml'])(
+    'the chart with %s: every rendered object accepted',
+    async (values) => {
+      const objects = helmTemplate('ar', 'apprunner-dryrun', ['-f', join(CHART, values)]);
+      expect(objects.length).toBeGreaterThan(10);
+      // a release's Namespace objects first (the build namespace), as Helm orders them
+      expect(
+        await accepted(
+          [...objects.filter((o) => o.kind === 'Namespace'), ...objects.filter((o) => o.kind !== 'Namespace')],
+          'apprunner-dryrun',
+        ),
+      ).toEqual([]);
+    },
+  );
 
   it('refuses what the checks above would have to catch: an undeclared field, a field at the wrong level, an invalid Job', async () => {
     const deployment = () => structuredClone(MANIFEST_CASES['image-tcp-defaults']().find((o) => o.kind === 'Deployment')) as any;
     const typo = deployment();
     typo.spec.template.spec.containers[0].imagePulPolicy = 'Always';
-    expect((await dryRun(typo))?.message).toMatch(/\.spec\.template\.spec\.containers\[name="app"\]\.imagePulPolicy: field not declared in schema$/);
+    expect((await dryRun(typo))?.message).toMatch(
+      /\.spec\.template\.spec\.containers\[name="app"\]\.imagePulPolicy: field not declared in schema$/,
+    );
     const misplaced = deployment();
     misplaced.spec.template.serviceAccountName = 'x';
     expect((await dryRun(misplaced))?.message).toMatch(/\.spec\.template\.serviceAccountName: field not declared in schema$/);

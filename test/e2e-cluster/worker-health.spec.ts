@@ -18,7 +18,10 @@ describe.skipIf(!cluster)(onRealCluster('worker health endpoints'), () => {
 
   beforeAll(async () => {
     proxy = await proxyFor(cluster!);
-    platform = await startTestPlatform({ cluster: { info: cluster!, via: proxy.url }, env: { WORKER_HEALTH_PORT: '0', HOST: '127.0.0.1' } });
+    platform = await startTestPlatform({
+      cluster: { info: cluster!, via: proxy.url },
+      env: { WORKER_HEALTH_PORT: '0', HOST: '127.0.0.1' },
+    });
     base = `http://127.0.0.1:${platform.worker()!.get(WorkerHealthServer).port}`;
   });
   afterAll(async () => {
@@ -30,7 +33,10 @@ describe.skipIf(!cluster)(onRealCluster('worker health endpoints'), () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, redis: { status: 'up' }, kubernetes: { status: 'up' } } });
+    expect(await ready.json()).toMatchObject({
+      status: 'ok',
+      info: { database: { status: 'up' }, redis: { status: 'up' }, kubernetes: { status: 'up' } },
+    });
     expect((await fetch(`${base}/metrics`)).status).toBe(404);
   });
 

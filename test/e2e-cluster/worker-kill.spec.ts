@@ -29,20 +29,37 @@ describe.skipIf(!cluster)(onRealCluster('a worker killed with SIGKILL mid-operat
   let held = 0;
 
   const startWorker = async (): Promise<ChildProcess> => {
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '', TEST_KUBE_OPTIONS: JSON.stringify(workerKubeOptions(cluster!, proxyUrl)), TEST_POLL_MS: '50' };
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      TEST_KUBE_OPTIONS: JSON.stringify(workerKubeOptions(cluster!, proxyUrl)),
+      TEST_POLL_MS: '50',
+    };
     for (const [k, v] of Object.entries(platform.config)) if (v !== undefined) env[k] = String(v);
     env.JOB_LOCK_MS = String(LOCK_MS);
     env.LOG_LEVEL = 'silent';
-    const child = spawn(process.execPath, [join(ROOT, 'node_modules/vite-node/vite-node.mjs'), '-c', join(ROOT, 'vitest.config.mts'), join(ROOT, 'test/support/worker-main.ts')], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/vite-node/vite-node.mjs'),
+        '-c',
+        join(ROOT, 'vitest.config.mts'),
+        join(ROOT, 'test/support/worker-main.ts'),
+      ],
+      {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d) => (out += String(d)));
     child.stderr!.on('data', (d) => (out += String(d)));
-    await waitFor(async () => out.includes('worker ready') || (child.exitCode !== null && Promise.reject(new Error(out))), 'worker process ready', 30_000);
+    await waitFor(
+      async () => out.includes('worker ready') || (child.exitCode !== null && Promise.reject(new Error(out))),
+      'worker process ready',
+      30_000,
+    );
     return child;
   };
 
@@ -62,20 +79,33 @@ describe.skipIf(!cluster)(onRealCluster('a worker killed with SIGKILL mid-operat
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     await platform?.close();
     await proxy?.close();
-    if (tenant) await kube?.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `apprunner-${tenant.accountId}` } }).catch(() => undefined);
+    if (tenant)
+      await kube
+        ?.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `apprunner-${tenant.accountId}` } })
+        .catch(() => undefined);
   });
 
   it('finishes the operation exactly once after a restart', async () => {
     const status = async (arn: string) => (await tenant.client.send(new DescribeServiceCommand({ ServiceArn: arn }))).Service!.Status;
     const first = await startWorker();
     const svc = (
-      await tenant.client.send(new CreateServiceCommand({ ServiceName: 'killed-mid-way', SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/k/app:1', ImageRepositoryType: 'ECR' } } }))
+      await tenant.client.send(
+        new CreateServiceCommand({
+          ServiceName: 'killed-mid-way',
+          SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/k/app:1', ImageRepositoryType: 'ECR' } },
+        }),
+      )
     ).Service!;
     await waitFor(async () => (await status(svc.ServiceArn!)) === 'RUNNING', 'RUNNING', 20_000);
 
     // The next pass hangs on the API server; the worker is killed while it waits.
     holdMs = 3_000;
-    await tenant.client.send(new UpdateServiceCommand({ ServiceArn: svc.ServiceArn, SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/k/app:2', ImageRepositoryType: 'ECR' } } }));
+    await tenant.client.send(
+      new UpdateServiceCommand({
+        ServiceArn: svc.ServiceArn,
+        SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/k/app:2', ImageRepositoryType: 'ECR' } },
+      }),
+    );
     const deployment = () => kube.get<any>('apps/v1', 'Deployment', `svc-${svc.ServiceId}`, `apprunner-${tenant.accountId}`);
     await waitFor(async () => held > 0, 'a pass waiting on the API server');
     first.kill('SIGKILL');
@@ -86,7 +116,10 @@ describe.skipIf(!cluster)(onRealCluster('a worker killed with SIGKILL mid-operat
 
     await startWorker();
     await waitFor(async () => (await status(svc.ServiceArn!)) === 'RUNNING', 'RUNNING after restart', 20_000);
-    const ops = await platform.prisma.operation.findMany({ where: { service: { serviceId: svc.ServiceId! } }, orderBy: { createdAt: 'asc' } });
+    const ops = await platform.prisma.operation.findMany({
+      where: { service: { serviceId: svc.ServiceId! } },
+      orderBy: { createdAt: 'asc' },
+    });
     expect(ops.map((o) => [o.type, o.status])).toEqual([
       ['CREATE_SERVICE', 'SUCCEEDED'],
       ['UPDATE_SERVICE', 'SUCCEEDED'],

@@ -3,7 +3,14 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AssociateCustomDomainCommand, CreateServiceCommand, type CustomDomain, DescribeCustomDomainsCommand, DescribeServiceCommand, DisassociateCustomDomainCommand } from '@aws-sdk/client-apprunner';
+import {
+  AssociateCustomDomainCommand,
+  CreateServiceCommand,
+  type CustomDomain,
+  DescribeCustomDomainsCommand,
+  DescribeServiceCommand,
+  DisassociateCustomDomainCommand,
+} from '@aws-sdk/client-apprunner';
 import { type FakeKube, type PolicyRule, rbacRulesFromCalls, startFakeKube } from '@apprunner/kube-fake';
 import { KubeReconcilers } from '@apprunner/kubernetes';
 import { type KubeProxy, startKubeProxy } from '../support/kube-proxy';
@@ -41,17 +48,27 @@ describe('custom domains through the cert-manager chain', () => {
       }
       forward();
     });
-    platform = await startTestPlatform({ kubeSource: { options: { ...kube.kubeConfigOptions(), clusters: [{ name: 'kube-fake', server: proxy.url, skipTLSVerify: true }] } }, pollMs: 30 });
+    platform = await startTestPlatform({
+      kubeSource: { options: { ...kube.kubeConfigOptions(), clusters: [{ name: 'kube-fake', server: proxy.url, skipTLSVerify: true }] } },
+      pollMs: 30,
+    });
     tenant = await platform.newTenant('custom-domains');
     ns = `apprunner-${tenant.accountId}`;
     const svc = (
       await tenant.client.send(
-        new CreateServiceCommand({ ServiceName: 'storefront', SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/shop/web:1', ImageRepositoryType: 'ECR' } } }),
+        new CreateServiceCommand({
+          ServiceName: 'storefront',
+          SourceConfiguration: { ImageRepository: { ImageIdentifier: 'registry.internal/shop/web:1', ImageRepositoryType: 'ECR' } },
+        }),
       )
     ).Service!;
     serviceArn = svc.ServiceArn!;
     serviceId = svc.ServiceId!;
-    await waitFor(async () => (await tenant.client.send(new DescribeServiceCommand({ ServiceArn: serviceArn }))).Service!.Status === 'RUNNING', 'service RUNNING', 20_000);
+    await waitFor(
+      async () => (await tenant.client.send(new DescribeServiceCommand({ ServiceArn: serviceArn }))).Service!.Status === 'RUNNING',
+      'service RUNNING',
+      20_000,
+    );
   });
   afterAll(async () => {
     await platform?.close();
@@ -61,15 +78,25 @@ describe('custom domains through the cert-manager chain', () => {
 
   const certificateName = (domain: string) => `svc-${serviceId}-d-${createHash('sha256').update(domain).digest('hex').slice(0, 12)}`;
   const describeDomain = async (domain: string): Promise<CustomDomain | undefined> =>
-    ((await tenant.client.send(new DescribeCustomDomainsCommand({ ServiceArn: serviceArn }))).CustomDomains ?? []).find((d) => d.DomainName === domain);
-  const reach = (domain: string, status: string) => waitFor(async () => ((await describeDomain(domain))?.Status === status ? describeDomain(domain) : undefined), `${domain} ${status}`, 20_000);
+    ((await tenant.client.send(new DescribeCustomDomainsCommand({ ServiceArn: serviceArn }))).CustomDomains ?? []).find(
+      (d) => d.DomainName === domain,
+    );
+  const reach = (domain: string, status: string) =>
+    waitFor(
+      async () => ((await describeDomain(domain))?.Status === status ? describeDomain(domain) : undefined),
+      `${domain} ${status}`,
+      20_000,
+    );
   const records = (d: CustomDomain | undefined) => (d?.CertificateValidationRecords ?? []).map((r) => `${r.Type} ${r.Name} ${r.Status}`);
-  const associate = (domain: string, www = false) => tenant.client.send(new AssociateCustomDomainCommand({ ServiceArn: serviceArn, DomainName: domain, EnableWWWSubdomain: www }));
+  const associate = (domain: string, www = false) =>
+    tenant.client.send(new AssociateCustomDomainCommand({ ServiceArn: serviceArn, DomainName: domain, EnableWWWSubdomain: www }));
   /** What cert-manager made for the domain's Certificate, following the owner references as the worker does. */
   const chainOf = (domain: string) => {
     const cert = kube.store.get('cert-manager.io/v1', 'Certificate', ns, certificateName(domain));
     const owned = (apiVersion: string, kind: string, owners: { metadata: { uid?: string } }[]) =>
-      kube.store.list(apiVersion, kind, ns).filter((o) => o.metadata.ownerReferences?.some((r) => r.controller && owners.some((w) => w.metadata.uid === r.uid)));
+      kube.store
+        .list(apiVersion, kind, ns)
+        .filter((o) => o.metadata.ownerReferences?.some((r) => r.controller && owners.some((w) => w.metadata.uid === r.uid)));
     const requests = cert ? owned('cert-manager.io/v1', 'CertificateRequest', [cert]) : [];
     const orders = owned('acme.cert-manager.io/v1', 'Order', requests);
     return { cert, requests, orders, challenges: owned('acme.cert-manager.io/v1', 'Challenge', orders) };
@@ -77,7 +104,10 @@ describe('custom domains through the cert-manager chain', () => {
   /** The reason the worker gives for a domain's current state (CustomDomain has no field for it). */
   const reconcilerSays = async (domain: string, status?: string) => {
     const row = await platform.prisma.customDomain.findFirstOrThrow({ where: { domainName: domain }, include: { service: true } });
-    return platform.worker()!.get(KubeReconcilers).reconcileCustomDomain({ ...row, ...(status ? { status } : {}) });
+    return platform
+      .worker()!
+      .get(KubeReconcilers)
+      .reconcileCustomDomain({ ...row, ...(status ? { status } : {}) });
   };
 
   it('goes CREATING → PENDING_CERTIFICATE_DNS_VALIDATION → BINDING_CERTIFICATE → ACTIVE, the TXT records and statuses following the challenges', async () => {
@@ -85,11 +115,24 @@ describe('custom domains through the cert-manager chain', () => {
     kube.simulator.pendCertificate(certificateName(shop), ns); // the tenant has not created the records yet
     const created = (await associate(shop, true)).CustomDomain!;
     expect(created.Status).toBe('CREATING');
-    expect(records(created)).toEqual([`CNAME _acme-challenge.${shop}. PENDING_VALIDATION`, `CNAME _acme-challenge.www.${shop}. PENDING_VALIDATION`]);
+    expect(records(created)).toEqual([
+      `CNAME _acme-challenge.${shop}. PENDING_VALIDATION`,
+      `CNAME _acme-challenge.www.${shop}. PENDING_VALIDATION`,
+    ]);
 
     // CREATING through the chain: the platform's issuer is not installed yet, the request waits for it
-    await waitFor(async () => ((chainOf(shop).requests[0]?.status as any)?.conditions ?? []).some((c: any) => c.reason === 'Pending' && /not found/.test(c.message)), 'request waiting for its issuer');
-    expect(await reconcilerSays(shop)).toMatchObject({ status: 'IN_PROGRESS', progress: 'CREATING', message: expect.stringContaining('Referenced "ClusterIssuer" not found') });
+    await waitFor(
+      async () =>
+        ((chainOf(shop).requests[0]?.status as any)?.conditions ?? []).some(
+          (c: any) => c.reason === 'Pending' && /not found/.test(c.message),
+        ),
+      'request waiting for its issuer',
+    );
+    expect(await reconcilerSays(shop)).toMatchObject({
+      status: 'IN_PROGRESS',
+      progress: 'CREATING',
+      message: expect.stringContaining('Referenced "ClusterIssuer" not found'),
+    });
     expect((await describeDomain(shop))?.Status).toBe('CREATING');
 
     await installIssuer(kube);
@@ -144,10 +187,16 @@ describe('custom domains through the cert-manager chain', () => {
     const bad = 'bad.example.com';
     kube.simulator.pendCertificate(certificateName(bad), ns);
     await associate(bad);
-    expect(records(await reach(bad, 'PENDING_CERTIFICATE_DNS_VALIDATION'))).toEqual([`CNAME _acme-challenge.${bad}. PENDING_VALIDATION`, `TXT _acme-challenge.${bad}. PENDING_VALIDATION`]);
+    expect(records(await reach(bad, 'PENDING_CERTIFICATE_DNS_VALIDATION'))).toEqual([
+      `CNAME _acme-challenge.${bad}. PENDING_VALIDATION`,
+      `TXT _acme-challenge.${bad}. PENDING_VALIDATION`,
+    ]);
     const rejection = `Error accepting authorization: acme: authorization error for ${bad}: 403 urn:ietf:params:acme:error:unauthorized: Incorrect TXT record "stale" found at _acme-challenge.${bad}`;
     kube.simulator.failCertificate(certificateName(bad), ns, rejection);
-    expect(records(await reach(bad, 'CREATE_FAILED'))).toEqual([`CNAME _acme-challenge.${bad}. FAILED`, `TXT _acme-challenge.${bad}. FAILED`]);
+    expect(records(await reach(bad, 'CREATE_FAILED'))).toEqual([
+      `CNAME _acme-challenge.${bad}. FAILED`,
+      `TXT _acme-challenge.${bad}. FAILED`,
+    ]);
     expect((chainOf(bad).challenges[0].status as any).state).toBe('invalid');
     expect(await reconcilerSays(bad)).toEqual({ status: 'FAILED', reason: `Certificate validation failed for ${bad}: ${rejection}` });
 
@@ -155,13 +204,22 @@ describe('custom domains through the cert-manager chain', () => {
     kube.simulator.scriptIssuance(certificateName(limited), ns, { outcome: 'errored' });
     await associate(limited);
     expect(records(await reach(limited, 'CREATE_FAILED'))).toEqual([`CNAME _acme-challenge.${limited}. FAILED`]);
-    expect(await reconcilerSays(limited)).toMatchObject({ status: 'FAILED', reason: expect.stringMatching(/^The ACME order for the certificate is errored: Failed to create Order: 429 /) });
+    expect(await reconcilerSays(limited)).toMatchObject({
+      status: 'FAILED',
+      reason: expect.stringMatching(/^The ACME order for the certificate is errored: Failed to create Order: 429 /),
+    });
 
     const denied = 'denied.example.com';
-    kube.simulator.scriptIssuance(certificateName(denied), ns, { outcome: 'denied', reason: 'approver-policy: no CertificateRequestPolicy allows denied.example.com' });
+    kube.simulator.scriptIssuance(certificateName(denied), ns, {
+      outcome: 'denied',
+      reason: 'approver-policy: no CertificateRequestPolicy allows denied.example.com',
+    });
     await associate(denied);
     await reach(denied, 'CREATE_FAILED');
-    expect(await reconcilerSays(denied)).toEqual({ status: 'FAILED', reason: 'The certificate request was denied: approver-policy: no CertificateRequestPolicy allows denied.example.com' });
+    expect(await reconcilerSays(denied)).toEqual({
+      status: 'FAILED',
+      reason: 'The certificate request was denied: approver-policy: no CertificateRequestPolicy allows denied.example.com',
+    });
   });
 
   it('is DELETE_FAILED when the cluster refuses to remove the objects for good, and a later disassociation can finish', async () => {
@@ -170,7 +228,8 @@ describe('custom domains through the cert-manager chain', () => {
     await reach(kept, 'ACTIVE');
     protectedCertificate = certificateName(kept);
     try {
-      const deleting = (await tenant.client.send(new DisassociateCustomDomainCommand({ ServiceArn: serviceArn, DomainName: kept }))).CustomDomain!;
+      const deleting = (await tenant.client.send(new DisassociateCustomDomainCommand({ ServiceArn: serviceArn, DomainName: kept })))
+        .CustomDomain!;
       expect(deleting.Status).toBe('DELETING');
       await reach(kept, 'DELETE_FAILED');
       // routing stopped (the Ingress went first); the Certificate the cluster protects is still there
@@ -194,12 +253,19 @@ describe('custom domains through the cert-manager chain', () => {
   });
 
   it('needs no permission beyond docs/worker-rbac.json', () => {
-    const doc: Record<'cluster' | 'tenantNamespace', PolicyRule[]> = JSON.parse(readFileSync(join(__dirname, '../../docs/worker-rbac.json'), 'utf8'));
+    const doc: Record<'cluster' | 'tenantNamespace', PolicyRule[]> = JSON.parse(
+      readFileSync(join(__dirname, '../../docs/worker-rbac.json'), 'utf8'),
+    );
     const granted = [...doc.cluster, ...doc.tenantNamespace];
     const used = rbacRulesFromCalls(kube.calls.filter((c) => c.user === kube.kubeConfigOptions().users[0].token));
     const missing = used.flatMap((rule) =>
       rule.resources.flatMap((resource) =>
-        rule.verbs.filter((verb) => !granted.some((g) => g.apiGroups.includes(rule.apiGroups[0]) && g.resources.includes(resource) && g.verbs.includes(verb))).map((verb) => `${verb} ${rule.apiGroups[0]}/${resource}`),
+        rule.verbs
+          .filter(
+            (verb) =>
+              !granted.some((g) => g.apiGroups.includes(rule.apiGroups[0]) && g.resources.includes(resource) && g.verbs.includes(verb)),
+          )
+          .map((verb) => `${verb} ${rule.apiGroups[0]}/${resource}`),
       ),
     );
     expect(missing).toEqual([]);
@@ -220,7 +286,11 @@ async function installIssuer(kube: FakeKube): Promise<void> {
         acme: {
           server: 'https://acme-v02.api.letsencrypt.org/directory',
           privateKeySecretRef: { name: 'letsencrypt-account' },
-          solvers: [{ dns01: { acmeDNS: { host: 'https://acme-dns.apprunner.test', accountSecretRef: { name: 'acme-dns', key: 'acmedns.json' } } } }],
+          solvers: [
+            {
+              dns01: { acmeDNS: { host: 'https://acme-dns.apprunner.test', accountSecretRef: { name: 'acme-dns', key: 'acmedns.json' } } },
+            },
+          ],
         },
       },
     }),

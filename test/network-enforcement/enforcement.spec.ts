@@ -7,9 +7,23 @@
  * and not a broken wire. Needs root (ip netns, veth, nft); elsewhere the suite is reported as skipped, with the reason.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServiceObjects, buildTenantObjects, type KubeObject, type KubePlatformSettings, type ServiceInput, type TenantInput, type VpcEgress } from '@apprunner/kubernetes';
+import {
+  buildServiceObjects,
+  buildTenantObjects,
+  type KubeObject,
+  type KubePlatformSettings,
+  type ServiceInput,
+  type TenantInput,
+  type VpcEgress,
+} from '@apprunner/kubernetes';
 import { imageSpec, serviceInput, SETTINGS_WITH_PRIVATE_CLASS } from '../../libs/kubernetes/src/manifests/__fixtures__/inputs';
-import { namespaceFromObject, networkPoliciesToNftables, podFromDeployment, type SimulatedCluster, type SimulatedPod } from '../../libs/kubernetes/src/enforcement';
+import {
+  namespaceFromObject,
+  networkPoliciesToNftables,
+  podFromDeployment,
+  type SimulatedCluster,
+  type SimulatedPod,
+} from '../../libs/kubernetes/src/enforcement';
 import { labUnavailableReason, NetnsLab, type EndpointSpec, type ProbeResult } from './netns-lab';
 
 // Public and private ingress controllers in their own namespaces; cluster DNS and the denied ranges are the defaults.
@@ -42,11 +56,21 @@ function service(tenant: TenantInput, serviceId: string, serviceName: string, vp
   const egress = vpcEgress
     ? { EgressType: 'VPC' as const, VpcConnectorArn: `arn:aws:apprunner:us-east-1:${tenant.accountId}:vpcconnector/db/1/${'0'.repeat(32)}` }
     : { EgressType: 'DEFAULT' as const };
-  const base = serviceInput({}, imageSpec({ NetworkConfiguration: { EgressConfiguration: egress, IngressConfiguration: { IsPubliclyAccessible: true }, IpAddressType: 'IPV4' } }));
+  const base = serviceInput(
+    {},
+    imageSpec({
+      NetworkConfiguration: { EgressConfiguration: egress, IngressConfiguration: { IsPubliclyAccessible: true }, IpAddressType: 'IPV4' },
+    }),
+  );
   return {
     ...base,
     tenant: { accountId: tenant.accountId },
-    service: { ...base.service, serviceId, serviceName, arn: `arn:aws:apprunner:us-east-1:${tenant.accountId}:service/${serviceName}/${serviceId}` },
+    service: {
+      ...base.service,
+      serviceId,
+      serviceName,
+      arn: `arn:aws:apprunner:us-east-1:${tenant.accountId}:service/${serviceName}/${serviceId}`,
+    },
     ...(vpcEgress ? { vpcEgress } : {}),
   };
 }
@@ -226,19 +250,28 @@ describe.skipIf(unavailable !== undefined)(unavailable ? `${title} — SKIPPED: 
     beforeAll(() => lab!.applyRuleset(ruleset('policies')));
 
     it("isolates tenants in DEFAULT and VPC egress; the ingress controllers reach every tenant pod; another service's pods are denied", async () => {
-      await check('policies', PROBES.filter((p) => p.area === 'tenant'));
+      await check(
+        'policies',
+        PROBES.filter((p) => p.area === 'tenant'),
+      );
     });
 
     it('DEFAULT egress reaches the internet and cluster DNS on port 53, not the private ranges, metadata or other pods', async () => {
-      await check('policies', PROBES.filter((p) => p.area === 'default'));
+      await check(
+        'policies',
+        PROBES.filter((p) => p.area === 'default'),
+      );
     });
 
     it("VPC egress reaches the connector's subnet only on the security group's ports, and DNS; not the internet", async () => {
-      await check('policies', PROBES.filter((p) => p.area === 'vpc'));
+      await check(
+        'policies',
+        PROBES.filter((p) => p.area === 'vpc'),
+      );
     });
   });
 
-  it("the tenant objects alone isolate ingress (only the ingress controllers get in) and leave egress open", async () => {
+  it('the tenant objects alone isolate ingress (only the ingress controllers get in) and leave egress open', async () => {
     lab!.applyRuleset(ruleset('tenantOnly'));
     await check('tenantOnly', PROBES);
   });

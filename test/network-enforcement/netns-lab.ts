@@ -51,14 +51,20 @@ function run(args: string[], input?: string): string {
 export function labUnavailableReason(): string | undefined {
   if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'not running as root (ip netns, veth and nft need CAP_SYS_ADMIN and CAP_NET_ADMIN)';
-  for (const [tool, flag] of [['ip', '-V'], ['nft', '--version']]) {
+  for (const [tool, flag] of [
+    ['ip', '-V'],
+    ['nft', '--version'],
+  ]) {
     if (spawnSync(tool, [flag]).error) return `${tool} is not installed (iproute2 / nftables)`;
   }
   const probe = `${NAME_PREFIX}${process.pid}-probe`;
   try {
     run(['ip', 'netns', 'add', probe]);
     run(['ip', '-n', probe, 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1']);
-    run(['ip', 'netns', 'exec', probe, 'nft', '-f', '-'], 'table inet probe {\n  chain f {\n    type filter hook forward priority filter;\n  }\n}\n');
+    run(
+      ['ip', 'netns', 'exec', probe, 'nft', '-f', '-'],
+      'table inet probe {\n  chain f {\n    type filter hook forward priority filter;\n  }\n}\n',
+    );
     return undefined;
   } catch (err) {
     return `ip netns / veth / nft unavailable: ${(err as Error).message}`;

@@ -48,12 +48,25 @@ export function workerEnv(cluster: TestClusterInfo): Record<string, string> {
 }
 
 /** A raw request as the admin (merge patches, status subresources: what KubeClient does not do). */
-export function adminRequest<T = unknown>(cluster: Pick<TestClusterInfo, 'server' | 'caFile' | 'admin'>, method: string, path: string, body?: object, contentType?: string): Promise<T> {
+export function adminRequest<T = unknown>(
+  cluster: Pick<TestClusterInfo, 'server' | 'caFile' | 'admin'>,
+  method: string,
+  path: string,
+  body?: object,
+  contentType?: string,
+): Promise<T> {
   return kubeRequest<T>({ url: cluster.server, ca: cluster.caFile, client: cluster.admin }, method, path, body, contentType);
 }
 
 /** A raw request with a bearer token (the worker's, to prove what it may not do); resolves the status and body. */
-export function tokenRequest(cluster: TestClusterInfo, token: string, method: string, path: string, body?: object, contentType?: string): Promise<{ status: number; body: any }> {
+export function tokenRequest(
+  cluster: TestClusterInfo,
+  token: string,
+  method: string,
+  path: string,
+  body?: object,
+  contentType?: string,
+): Promise<{ status: number; body: any }> {
   return kubeRequest({ url: cluster.server, ca: cluster.caFile, token }, method, path, body, contentType).then(
     (ok) => ({ status: 200, body: ok }),
     (e: Error & { statusCode?: number; body?: unknown }) => {
@@ -67,9 +80,15 @@ export function tokenRequest(cluster: TestClusterInfo, token: string, method: st
  * A proxy before the cluster's API server that counts calls and can misbehave (test/support/kube-proxy.ts), serving
  * TLS with the API server's own certificate (valid for 127.0.0.1, signed by the cluster CA).
  */
-export function proxyFor(cluster: Pick<TestClusterInfo, 'server' | 'caFile'>, intercept?: Parameters<typeof startKubeProxy>[1]): Promise<KubeProxy> {
+export function proxyFor(
+  cluster: Pick<TestClusterInfo, 'server' | 'caFile'>,
+  intercept?: Parameters<typeof startKubeProxy>[1],
+): Promise<KubeProxy> {
   const pki = dirname(cluster.caFile);
-  return startKubeProxy(cluster.server, intercept, { caFile: cluster.caFile, serve: { cert: join(pki, 'apiserver.crt'), key: join(pki, 'apiserver.key') } });
+  return startKubeProxy(cluster.server, intercept, {
+    caFile: cluster.caFile,
+    serve: { cert: join(pki, 'apiserver.crt'), key: join(pki, 'apiserver.key') },
+  });
 }
 
 export function adminKube(cluster: Pick<TestClusterInfo, 'kubeconfig'>, fieldManager = 'apprunner-tests'): Promise<KubeClient> {
@@ -78,18 +97,31 @@ export function adminKube(cluster: Pick<TestClusterInfo, 'kubeconfig'>, fieldMan
 
 /** Renders the chart as an operator would install it (`helm template`), returning its objects. */
 export function helmTemplate(release: string, namespace: string, args: string[] = []): LiveObject[] {
-  const r = spawnSync('bash', [join(ROOT, 'scripts/helm.sh'), 'template', release, join(ROOT, 'charts/apprunner-k8s'), '--namespace', namespace, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    maxBuffer: 32 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    'bash',
+    [join(ROOT, 'scripts/helm.sh'), 'template', release, join(ROOT, 'charts/apprunner-k8s'), '--namespace', namespace, ...args],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 32 * 1024 * 1024,
+    },
+  );
   if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);
   return YAML.parseAllDocuments(r.stdout)
     .map((d) => d.toJS() as LiveObject | null)
     .filter((o): o is LiveObject => o !== null);
 }
 
-const RBAC_KINDS = ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'];
+const RBAC_KINDS = [
+  'Namespace',
+  'ServiceAccount',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+];
 
 /**
  * Installs exactly the worker's identity and permissions that `helm template` renders from the chart (evaluation
@@ -97,23 +129,37 @@ const RBAC_KINDS = ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBi
  * ServiceAccount: the worker in the suites authorizes as the chart's worker does, never as an admin.
  */
 export async function installWorkerAccess(state: ClusterState): Promise<TestClusterInfo['worker']> {
-  const objects = helmTemplate(RELEASE, RELEASE_NAMESPACE, ['-f', join(ROOT, 'charts/apprunner-k8s/values-evaluation.yaml'), '--set', `build.namespace=${BUILD_NAMESPACE}`]);
+  const objects = helmTemplate(RELEASE, RELEASE_NAMESPACE, [
+    '-f',
+    join(ROOT, 'charts/apprunner-k8s/values-evaluation.yaml'),
+    '--set',
+    `build.namespace=${BUILD_NAMESPACE}`,
+  ]);
   const rbac = objects
     .filter((o) => RBAC_KINDS.includes(o.kind))
     .filter((o) => o.kind !== 'ServiceAccount' || o.metadata.name.endsWith('-worker'))
     .sort((a, b) => RBAC_KINDS.indexOf(a.kind) - RBAC_KINDS.indexOf(b.kind));
   const kube = await KubeClient.connect({ kubeconfigPath: state.kubeconfig }, 'helm');
   await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: RELEASE_NAMESPACE } });
-  for (const o of rbac) await kube.apply({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? (isNamespaced(o.kind) ? RELEASE_NAMESPACE : undefined) } });
+  for (const o of rbac)
+    await kube.apply({
+      ...o,
+      metadata: { ...o.metadata, namespace: o.metadata.namespace ?? (isNamespaced(o.kind) ? RELEASE_NAMESPACE : undefined) },
+    });
   const sa = rbac.find((o) => o.kind === 'ServiceAccount')!.metadata.name;
   const clusterRoles = rbac.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name);
   const tenantRole = clusterRoles.find((n) => n.endsWith('-tenant'))!;
   const role = rbac.find((o) => o.kind === 'Role');
-  const review = await kubeRequest<{ status: { token: string } }>(adminProbe(state), 'POST', `/api/v1/namespaces/${RELEASE_NAMESPACE}/serviceaccounts/${sa}/token`, {
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'TokenRequest',
-    spec: { expirationSeconds: 24 * 3600 },
-  });
+  const review = await kubeRequest<{ status: { token: string } }>(
+    adminProbe(state),
+    'POST',
+    `/api/v1/namespaces/${RELEASE_NAMESPACE}/serviceaccounts/${sa}/token`,
+    {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 24 * 3600 },
+    },
+  );
   return {
     namespace: RELEASE_NAMESPACE,
     serviceAccount: sa,
@@ -132,14 +178,33 @@ function isNamespaced(kind: string): boolean {
  * A cluster of a suite's own (`.tmp/test-cluster-<name>`), for tests that change cluster-wide objects other suites
  * rely on; `bare` leaves out the CRDs and cert-manager. The caller stops it with `clusterDown(info.dir)`.
  */
-export async function startOwnCluster(name: string, options: { bare?: boolean; nodes?: number } = {}): Promise<Omit<TestClusterInfo, 'worker'> & { dir: string }> {
-  const state = await clusterUp({ dir: join(ROOT, '.tmp', `test-cluster-${name}`), log: () => undefined, nodes: options.nodes ?? 1, bare: options.bare });
+export async function startOwnCluster(
+  name: string,
+  options: { bare?: boolean; nodes?: number } = {},
+): Promise<Omit<TestClusterInfo, 'worker'> & { dir: string }> {
+  const state = await clusterUp({
+    dir: join(ROOT, '.tmp', `test-cluster-${name}`),
+    log: () => undefined,
+    nodes: options.nodes ?? 1,
+    bare: options.bare,
+  });
   const probe = adminProbe(state);
-  return { dir: state.dir, kubeconfig: state.kubeconfig, server: state.server, caFile: probe.ca!, admin: probe.client!, issuers: state.issuers, version: state.version };
+  return {
+    dir: state.dir,
+    kubeconfig: state.kubeconfig,
+    server: state.server,
+    caFile: probe.ca!,
+    admin: probe.client!,
+    issuers: state.issuers,
+    version: state.version,
+  };
 }
 
 /** Starts (or reuses) the suites' cluster and the worker's access; the caller stops it unless it was running. */
-export async function startTestCluster(log: (line: string) => void, dir = TEST_CLUSTER_DIR): Promise<{ info: TestClusterInfo; reused: boolean }> {
+export async function startTestCluster(
+  log: (line: string) => void,
+  dir = TEST_CLUSTER_DIR,
+): Promise<{ info: TestClusterInfo; reused: boolean }> {
   const reused = (await clusterStatus(dir)).running;
   const state = await clusterUp({ dir, log });
   let worker: TestClusterInfo['worker'];
@@ -152,6 +217,14 @@ export async function startTestCluster(log: (line: string) => void, dir = TEST_C
   const probe = adminProbe(state);
   return {
     reused,
-    info: { kubeconfig: state.kubeconfig, server: state.server, caFile: probe.ca!, admin: probe.client!, worker, issuers: state.issuers, version: state.version },
+    info: {
+      kubeconfig: state.kubeconfig,
+      server: state.server,
+      caFile: probe.ca!,
+      admin: probe.client!,
+      worker,
+      issuers: state.issuers,
+      version: state.version,
+    },
   };
 }

@@ -52,7 +52,15 @@ export async function startCodeStack(opts: {
   const clientId = 'Iv1.c0de57ac4e2e0001';
   const clientSecret = 'code-stack-client-secret-0123456789abcdef';
   const users = opts.users ?? defaultUsers(opts.installations);
-  const github = await startGitHubStub({ appId: '1001', publicKeyPem: keys.publicKeyPem, repositoriesDir: reposDir, installations: opts.installations, clientId, clientSecret, users });
+  const github = await startGitHubStub({
+    appId: '1001',
+    publicKeyPem: keys.publicKeyPem,
+    repositoriesDir: reposDir,
+    installations: opts.installations,
+    clientId,
+    clientSecret,
+    users,
+  });
   const kube = await adminKube(opts.cluster);
   const platform = await startTestPlatform({
     cluster: { info: opts.cluster },
@@ -92,14 +100,17 @@ export async function startCodeStack(opts: {
       const login = installer ?? opts.installations.find((i) => i.id === installationId)?.account;
       if (!login) throw new Error(`connect(${name}): installation ${installationId} is not in the stack; name the installer`);
       const code = github.authorize(login);
-      const setup = await fetch(`${platform.url}/github/setup?code=${code}&installation_id=${installationId}&setup_action=install&state=${encodeURIComponent(state)}`);
+      const setup = await fetch(
+        `${platform.url}/github/setup?code=${code}&installation_id=${installationId}&setup_action=install&state=${encodeURIComponent(state)}`,
+      );
       if (setup.status !== 200) throw new Error(`handshake of ${name} failed: ${await setup.text()}`);
       return arn;
     },
     async close() {
       const tenants = await platform.prisma.tenant.findMany({ select: { accountId: true } });
       await platform.close();
-      for (const { accountId } of tenants) await kube.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `apprunner-${accountId}` } }).catch(() => undefined);
+      for (const { accountId } of tenants)
+        await kube.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `apprunner-${accountId}` } }).catch(() => undefined);
       await github.stop();
       await registry.stop();
       await rm(dir, { recursive: true, force: true });

@@ -27,19 +27,23 @@ const say = (line: string) => process.stderr.write(`[test cluster] ${line}\n`);
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const pinned = readFileSync(join(__dirname, '../../.node-version'), 'utf8').trim();
   if (process.versions.node.split('.')[0] !== pinned.split('.')[0]) {
-    throw new Error(`The tests run on Node.js ${process.versions.node}; the project runs on ${pinned} (.node-version): use ./npmw test, which installs it.`);
+    throw new Error(
+      `The tests run on Node.js ${process.versions.node}; the project runs on ${pinned} (.node-version): use ./npmw test, which installs it.`,
+    );
   }
   const pg = new URL(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test');
   const redis = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const missing: string[] = [];
   if (!(await reachable(pg.hostname, Number(pg.port || 5432)))) missing.push(`PostgreSQL at ${pg.host}`);
   if (!(await reachable(redis.hostname, Number(redis.port || 6379)))) missing.push(`Redis at ${redis.host}`);
-  if (missing.length > 0) throw new Error(`Test services are not reachable: ${missing.join(', ')} (npm test starts them with scripts/setup/services.sh).`);
+  if (missing.length > 0)
+    throw new Error(`Test services are not reachable: ${missing.join(', ')} (npm test starts them with scripts/setup/services.sh).`);
 
   project.provide('cluster', null);
   project.provide('clusterUnavailable', '');
   if (process.env.APPRUNNER_TEST_CLUSTER === 'off') {
-    if (process.env.CI === 'true') throw new Error('APPRUNNER_TEST_CLUSTER=off is not allowed with CI=true: the real-cluster suites must run in CI.');
+    if (process.env.CI === 'true')
+      throw new Error('APPRUNNER_TEST_CLUSTER=off is not allowed with CI=true: the real-cluster suites must run in CI.');
     project.provide('clusterUnavailable', 'APPRUNNER_TEST_CLUSTER=off');
     say('APPRUNNER_TEST_CLUSTER=off: the suites that need a real cluster are skipped');
     return undefined;
@@ -48,7 +52,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     const begun = Date.now();
     const { info, reused } = await startTestCluster(say);
     project.provide('cluster', info);
-    say(`${reused ? 'reusing' : 'started'} Kubernetes ${info.version} at ${info.server} (${((Date.now() - begun) / 1000).toFixed(1)} s); the worker authorizes as ${info.worker.namespace}/${info.worker.serviceAccount}`);
+    say(
+      `${reused ? 'reusing' : 'started'} Kubernetes ${info.version} at ${info.server} (${((Date.now() - begun) / 1000).toFixed(1)} s); the worker authorizes as ${info.worker.namespace}/${info.worker.serviceAccount}`,
+    );
     return reused ? undefined : async () => void (await clusterDown(TEST_CLUSTER_DIR));
   } catch (e) {
     const reason = `the local cluster could not start: ${(e as Error).message.split('\n')[0]}`;

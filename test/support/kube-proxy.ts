@@ -32,7 +32,12 @@ export function parseResourcePath(path: string): Pick<ProxiedCall, 'resource' | 
   const [, group, namespace, resource, name, subresource] = m;
   // /api/v1/namespaces/<name> is the Namespace itself
   if (resource === undefined) return undefined;
-  return { resource: `${group ?? ''}/${resource}`, ...(name ? { name } : {}), ...(namespace ? { namespace } : {}), ...(subresource ? { subresource } : {}) };
+  return {
+    resource: `${group ?? ''}/${resource}`,
+    ...(name ? { name } : {}),
+    ...(namespace ? { namespace } : {}),
+    ...(subresource ? { subresource } : {}),
+  };
 }
 
 /**
@@ -55,18 +60,30 @@ export async function startKubeProxy(
     const forward = () => {
       const send = tls ? httpsRequest : request;
       const headers = { ...req.headers, host: upstreamUrl.host };
-      const upstream = send({ host: upstreamUrl.hostname, port: upstreamUrl.port, method: req.method, path: req.url, headers, ...(tls ? { ca } : {}) }, (up) => {
-        const parsed = parseResourcePath(req.url ?? '');
-        if (parsed) calls.push({ method: req.method ?? 'GET', path: req.url ?? '', contentType: req.headers['content-type'], status: up.statusCode ?? 0, ...parsed });
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
+      const upstream = send(
+        { host: upstreamUrl.hostname, port: upstreamUrl.port, method: req.method, path: req.url, headers, ...(tls ? { ca } : {}) },
+        (up) => {
+          const parsed = parseResourcePath(req.url ?? '');
+          if (parsed)
+            calls.push({
+              method: req.method ?? 'GET',
+              path: req.url ?? '',
+              contentType: req.headers['content-type'],
+              status: up.statusCode ?? 0,
+              ...parsed,
+            });
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
       upstream.on('error', () => res.socket?.destroy());
       req.pipe(upstream);
     };
     intercept(req, res, forward);
   };
-  const server = options.serve ? createTlsServer({ cert: readFileSync(options.serve.cert), key: readFileSync(options.serve.key) }, handler) : createServer(handler);
+  const server = options.serve
+    ? createTlsServer({ cert: readFileSync(options.serve.cert), key: readFileSync(options.serve.key) }, handler)
+    : createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `${options.serve ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`,

@@ -62,7 +62,12 @@ export async function startTestPlatform(
 ): Promise<TestPlatform> {
   const suffix = randomBytes(6).toString('hex');
   const schema = `t_${suffix}`;
-  await deployMigrations({ connectionString: DATABASE_URL, schema, migrationsDir: join(__dirname, '../../prisma/migrations'), quiet: true });
+  await deployMigrations({
+    connectionString: DATABASE_URL,
+    schema,
+    migrationsDir: join(__dirname, '../../prisma/migrations'),
+    quiet: true,
+  });
   const config = loadConfig({
     DATABASE_URL,
     DATABASE_SCHEMA: schema,
@@ -129,7 +134,10 @@ export async function startTestPlatform(
     admin: (method, path, body) => call(config.ADMIN_TOKEN, method, path, body),
     rest: (apiKey, method, path, body) => call(apiKey, method, path, body),
     async newTenant(name = `tenant-${randomBytes(4).toString('hex')}`, quotaOverrides) {
-      const created = await platform.admin('POST', '/admin/tenants', { Name: name, ...(quotaOverrides ? { QuotaOverrides: quotaOverrides } : {}) });
+      const created = await platform.admin('POST', '/admin/tenants', {
+        Name: name,
+        ...(quotaOverrides ? { QuotaOverrides: quotaOverrides } : {}),
+      });
       if (created.status !== 201) throw new Error(`tenant create failed: ${JSON.stringify(created.body)}`);
       const accountId = created.body.Tenant.AccountId as string;
       const key = await platform.admin('POST', `/admin/tenants/${accountId}/access-keys`, { Description: 'test' });

@@ -22,4 +22,3 @@ export function onRealCluster(title: string): string {
   const reason = clusterSkipReason();
   return reason ? `${title} [skipped: ${reason}]` : title;
 }
-

@@ -14,7 +14,12 @@ export class ScriptedReconcilers implements Reconcilers {
   }
 
   async reconcileOperation(request: ServiceOperationRequest): Promise<ReconcileOutcome> {
-    this.calls.push({ kind: 'operation', id: request.operation.id, type: request.operation.type, generation: request.operation.generation });
+    this.calls.push({
+      kind: 'operation',
+      id: request.operation.id,
+      type: request.operation.type,
+      generation: request.operation.generation,
+    });
     return this.scripted.get(request.service.serviceName)?.shift() ?? { status: 'SUCCEEDED' };
   }
 

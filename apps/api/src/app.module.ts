@@ -24,8 +24,25 @@ export class ApiModule implements NestModule {
       module: ApiModule,
       imports: [PlatformModule.forRoot(config, clock), ApplicationModule],
       // SourceController before RestController: its /v1 routes are not App Runner actions.
-      controllers: [AwsJsonController, AdminController, NetworksAdminController, DocsController, SourceController, RestController, GitHubController, RegistryController],
-      providers: [ActionDispatcher, ApiKeyAuthenticator, BuildLogStore, AuditService, AdminGuard, OutboxSweeper, { provide: APP_FILTER, useClass: ErrorFilter }],
+      controllers: [
+        AwsJsonController,
+        AdminController,
+        NetworksAdminController,
+        DocsController,
+        SourceController,
+        RestController,
+        GitHubController,
+        RegistryController,
+      ],
+      providers: [
+        ActionDispatcher,
+        ApiKeyAuthenticator,
+        BuildLogStore,
+        AuditService,
+        AdminGuard,
+        OutboxSweeper,
+        { provide: APP_FILTER, useClass: ErrorFilter },
+      ],
     };
   }
 

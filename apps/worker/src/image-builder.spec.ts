@@ -13,7 +13,9 @@ describe('imageBuilder (the build driver the worker uses)', () => {
   });
 
   it('runs builds as Kubernetes Jobs with BUILD_DRIVER=kubernetes, and with buildah in the worker otherwise', () => {
-    expect(imageBuilder(loadConfig({ ...base, BUILD_REGISTRY: 'registry.example.com/apps', BUILD_DRIVER: 'kubernetes' }), kube)).toBeInstanceOf(KubernetesJobBuilder);
+    expect(
+      imageBuilder(loadConfig({ ...base, BUILD_REGISTRY: 'registry.example.com/apps', BUILD_DRIVER: 'kubernetes' }), kube),
+    ).toBeInstanceOf(KubernetesJobBuilder);
     expect(imageBuilder(loadConfig({ ...base, BUILD_REGISTRY: 'registry.example.com/apps' }), kube)).toBeInstanceOf(BuildahBuilder);
   });
 });

@@ -8,7 +8,9 @@ import { WorkerModule } from './worker.module';
 async function main(): Promise<void> {
   const config = loadConfig();
   const kube = await KubeClient.connect(kubeSourceFromEnv(config), config.KUBE_FIELD_MANAGER);
-  const app = await NestFactory.createApplicationContext(WorkerModule.forKubernetes(config, kube), { logger: nestLogLevels(config.LOG_LEVEL) });
+  const app = await NestFactory.createApplicationContext(WorkerModule.forKubernetes(config, kube), {
+    logger: nestLogLevels(config.LOG_LEVEL),
+  });
   app.enableShutdownHooks();
   await app.init();
 }

@@ -32,7 +32,9 @@ export class ReconcileConsumer implements OnApplicationBootstrap, OnApplicationS
       const exhausted = job.attemptsMade >= (job.opts.attempts ?? 1);
       this.logger.warn(`job ${job.id} attempt ${job.attemptsMade} failed: ${error.message}`);
       if (exhausted) {
-        this.runner.giveUp(job.name, job.data.id, error.message).catch((e: Error) => this.logger.error(`could not fail ${job.id}: ${e.message}`));
+        this.runner
+          .giveUp(job.name, job.data.id, error.message)
+          .catch((e: Error) => this.logger.error(`could not fail ${job.id}: ${e.message}`));
       }
     });
     this.worker.on('error', (e) => this.logger.error(`worker error: ${e.message}`));

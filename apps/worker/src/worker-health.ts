@@ -1,6 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional, ServiceUnavailableException } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  Optional,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { KUBE_CLIENT, type KubeClient } from '@apprunner/kubernetes';
 import { PlatformHealth } from '@apprunner/platform';
@@ -45,7 +53,9 @@ export class WorkerHealthServer implements OnApplicationBootstrap, OnApplication
   private async answer(url: string): Promise<{ status: number; body: unknown }> {
     const path = url.split('?')[0];
     if (path === '/healthz') {
-      return this.consumer.running() ? { status: 200, body: { status: 'ok' } } : { status: 503, body: { status: 'error', error: 'the queue consumer is not running' } };
+      return this.consumer.running()
+        ? { status: 200, body: { status: 'ok' } }
+        : { status: 503, body: { status: 'error', error: 'the queue consumer is not running' } };
     }
     if (path !== '/readyz') return { status: 404, body: { status: 'error', error: 'not found' } };
     try {

@@ -14,15 +14,27 @@ describe('shapeToJsonSchema', () => {
     const schema = shapeToJsonSchema('CreateServiceRequest');
     expect(schema.type).toBe('object');
     expect(schema.required).toEqual(['ServiceName', 'SourceConfiguration']);
-    expect(schema.properties?.ServiceName).toMatchObject({ type: 'string', minLength: 4, maxLength: 40, pattern: '^(?:[A-Za-z0-9][A-Za-z0-9-_]{3,39})$' });
+    expect(schema.properties?.ServiceName).toMatchObject({
+      type: 'string',
+      minLength: 4,
+      maxLength: 40,
+      pattern: '^(?:[A-Za-z0-9][A-Za-z0-9-_]{3,39})$',
+    });
     expect(schema.properties?.SourceConfiguration).toMatchObject({ $ref: '#/components/schemas/SourceConfiguration' });
     expect(schema.properties?.Tags).toMatchObject({ type: 'array', items: { $ref: '#/components/schemas/Tag' } });
     expect(schema.properties?.ServiceName.description).toMatch(/^A name for the App Runner service\./);
   });
 
   it('inlines numbers, enums, maps and sensitive strings', () => {
-    expect(shapeToJsonSchema('CreateAutoScalingConfigurationRequest').properties?.MaxConcurrency).toMatchObject({ type: 'integer', minimum: 1, maximum: 200 });
-    expect(shapeToJsonSchema('ImageRepository').properties?.ImageRepositoryType).toMatchObject({ type: 'string', enum: ['ECR', 'ECR_PUBLIC'] });
+    expect(shapeToJsonSchema('CreateAutoScalingConfigurationRequest').properties?.MaxConcurrency).toMatchObject({
+      type: 'integer',
+      minimum: 1,
+      maximum: 200,
+    });
+    expect(shapeToJsonSchema('ImageRepository').properties?.ImageRepositoryType).toMatchObject({
+      type: 'string',
+      enum: ['ECR', 'ECR_PUBLIC'],
+    });
     const image = shapeToJsonSchema('ImageConfiguration');
     expect(image.properties?.StartCommand).toMatchObject({ type: 'string', pattern: '^(?:[^\\x0a\\x0d]+)$', 'x-sensitive': true });
     expect(image.properties?.RuntimeEnvironmentVariables).toMatchObject({

@@ -129,7 +129,9 @@ const model: ServiceModel = {
   ...botocore,
   shapes: Object.fromEntries(
     Object.entries(botocore.shapes).map(([name, shape]) =>
-      shape.type === 'string' && PLATFORM_PATTERN_OVERRIDES[name] !== undefined ? [name, { ...shape, pattern: PLATFORM_PATTERN_OVERRIDES[name] }] : [name, shape],
+      shape.type === 'string' && PLATFORM_PATTERN_OVERRIDES[name] !== undefined
+        ? [name, { ...shape, pattern: PLATFORM_PATTERN_OVERRIDES[name] }]
+        : [name, shape],
     ),
   ),
 };

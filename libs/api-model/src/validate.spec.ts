@@ -26,7 +26,10 @@ function goodCreateService(): Record<string, unknown> {
     InstanceConfiguration: { Cpu: '1 vCPU', Memory: '2048', InstanceRoleArn: 'arn:aws:iam::123456789012:role/app' },
     HealthCheckConfiguration: { Protocol: 'HTTP', Path: '/health', Interval: 5, Timeout: 2, HealthyThreshold: 1, UnhealthyThreshold: 5 },
     NetworkConfiguration: { EgressConfiguration: { EgressType: 'DEFAULT' }, IngressConfiguration: { IsPubliclyAccessible: true } },
-    Tags: [{ Key: 'team', Value: 'web' }, { Key: 'empty', Value: '' }],
+    Tags: [
+      { Key: 'team', Value: 'web' },
+      { Key: 'empty', Value: '' },
+    ],
     SomethingAwsDoesNotKnow: { ignored: [1, 2, 3] },
   };
 }
@@ -53,7 +56,9 @@ describe('validateInput', () => {
   it('accepts a complete, valid CreateService input (unknown members ignored, null members absent)', () => {
     expect(validationErrors('CreateService', goodCreateService())).toEqual([]);
     expect(() => validateInput('CreateService', goodCreateService())).not.toThrow();
-    expect(() => validateInput('CreateService', { ServiceName: 'abcd', SourceConfiguration: SOURCE, Tags: null, InstanceConfiguration: null })).not.toThrow();
+    expect(() =>
+      validateInput('CreateService', { ServiceName: 'abcd', SourceConfiguration: SOURCE, Tags: null, InstanceConfiguration: null }),
+    ).not.toThrow();
   });
 
   it('treats a missing body as {} and rejects a body that is not an object', () => {
@@ -64,11 +69,16 @@ describe('validateInput', () => {
   });
 
   it('reports each constraint kind with App Runner’s exact text', () => {
-    const create = (extra: Record<string, unknown>) => messageOf('CreateService', { ServiceName: 'my-service', SourceConfiguration: SOURCE, ...extra });
+    const create = (extra: Record<string, unknown>) =>
+      messageOf('CreateService', { ServiceName: 'my-service', SourceConfiguration: SOURCE, ...extra });
     // must not be null
-    expect(messageOf('CreateService', { ServiceName: 'my-service' })).toBe(`${PREFIX}Value null at 'sourceConfiguration' failed to satisfy constraint: Member must not be null`);
+    expect(messageOf('CreateService', { ServiceName: 'my-service' })).toBe(
+      `${PREFIX}Value null at 'sourceConfiguration' failed to satisfy constraint: Member must not be null`,
+    );
     // length, both ends; a length failure is the value's only error even though 'ab' misses the pattern too
-    expect(create({ ServiceName: 'ab' })).toBe(`${PREFIX}Value 'ab' at 'serviceName' failed to satisfy constraint: Member must have length greater than or equal to 4`);
+    expect(create({ ServiceName: 'ab' })).toBe(
+      `${PREFIX}Value 'ab' at 'serviceName' failed to satisfy constraint: Member must have length greater than or equal to 4`,
+    );
     expect(create({ ServiceName: 'a'.repeat(41) })).toBe(
       `${PREFIX}Value '${'a'.repeat(41)}' at 'serviceName' failed to satisfy constraint: Member must have length less than or equal to 40`,
     );
@@ -78,29 +88,43 @@ describe('validateInput', () => {
     );
     expect(create({ ServiceName: 'my-service!' })).toMatch(/regular expression pattern/); // a prefix match is not enough
     // enum
-    expect(messageOf('CreateService', { ServiceName: 'my-service', SourceConfiguration: { ImageRepository: { ImageIdentifier: IMAGE, ImageRepositoryType: 'DOCKERHUB' } } })).toBe(
+    expect(
+      messageOf('CreateService', {
+        ServiceName: 'my-service',
+        SourceConfiguration: { ImageRepository: { ImageIdentifier: IMAGE, ImageRepositoryType: 'DOCKERHUB' } },
+      }),
+    ).toBe(
       `${PREFIX}Value 'DOCKERHUB' at 'sourceConfiguration.imageRepository.imageRepositoryType' failed to satisfy constraint: Member must satisfy enum value set: [ECR, ECR_PUBLIC]`,
     );
     // numeric range, both ends
     expect(messageOf('CreateAutoScalingConfiguration', { AutoScalingConfigurationName: 'high', MaxConcurrency: 201 })).toBe(
       `${PREFIX}Value '201' at 'maxConcurrency' failed to satisfy constraint: Member must have value less than or equal to 200`,
     );
-    expect(messageOf('ListServices', { MaxResults: 0 })).toBe(`${PREFIX}Value '0' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1`);
+    expect(messageOf('ListServices', { MaxResults: 0 })).toBe(
+      `${PREFIX}Value '0' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1`,
+    );
   });
 
   it('reports wrong JSON types as violations', () => {
-    const asc = (extra: Record<string, unknown>) => messageOf('CreateAutoScalingConfiguration', { AutoScalingConfigurationName: 'high', ...extra });
-    expect(asc({ MaxConcurrency: 'abc' })).toBe(`${PREFIX}Value 'abc' at 'maxConcurrency' failed to satisfy constraint: Member must be an integer`);
-    expect(asc({ MaxConcurrency: 1.5 })).toBe(`${PREFIX}Value '1.5' at 'maxConcurrency' failed to satisfy constraint: Member must be an integer`);
+    const asc = (extra: Record<string, unknown>) =>
+      messageOf('CreateAutoScalingConfiguration', { AutoScalingConfigurationName: 'high', ...extra });
+    expect(asc({ MaxConcurrency: 'abc' })).toBe(
+      `${PREFIX}Value 'abc' at 'maxConcurrency' failed to satisfy constraint: Member must be an integer`,
+    );
+    expect(asc({ MaxConcurrency: 1.5 })).toBe(
+      `${PREFIX}Value '1.5' at 'maxConcurrency' failed to satisfy constraint: Member must be an integer`,
+    );
     expect(asc({ MaxSize: 2 ** 31 })).toMatch(/Member must be an integer$/);
-    expect(asc({ AutoScalingConfigurationName: 1234 })).toBe(`${PREFIX}Value '1234' at 'autoScalingConfigurationName' failed to satisfy constraint: Member must be a string`);
+    expect(asc({ AutoScalingConfigurationName: 1234 })).toBe(
+      `${PREFIX}Value '1234' at 'autoScalingConfigurationName' failed to satisfy constraint: Member must be a string`,
+    );
     expect(asc({ Tags: { Key: 'a' } })).toBe(`${PREFIX}Value '{Key=a}' at 'tags' failed to satisfy constraint: Member must be an array`);
     expect(messageOf('CreateService', { ServiceName: 'my-service', SourceConfiguration: 'x' })).toBe(
       `${PREFIX}Value 'x' at 'sourceConfiguration' failed to satisfy constraint: Member must be an object`,
     );
-    expect(messageOf('CreateService', { ServiceName: 'my-service', SourceConfiguration: { ...SOURCE, AutoDeploymentsEnabled: 'yes' } })).toBe(
-      `${PREFIX}Value 'yes' at 'sourceConfiguration.autoDeploymentsEnabled' failed to satisfy constraint: Member must be a boolean`,
-    );
+    expect(
+      messageOf('CreateService', { ServiceName: 'my-service', SourceConfiguration: { ...SOURCE, AutoDeploymentsEnabled: 'yes' } }),
+    ).toBe(`${PREFIX}Value 'yes' at 'sourceConfiguration.autoDeploymentsEnabled' failed to satisfy constraint: Member must be a boolean`);
   });
 
   it('counts and joins several errors, required members first', () => {
@@ -109,7 +133,9 @@ describe('validateInput', () => {
         "Value '3 vCPU' at 'instanceConfiguration.cpu' failed to satisfy constraint: Member must satisfy regular expression pattern: 256|512|1024|2048|4096|(0.25|0.5|1|2|4) vCPU",
     );
     expect(messageOf('CreateService', { ServiceName: 'x' })).toMatch(/^2 validation errors detected: /);
-    expect(messageOf('CreateService', { ServiceName: 'ab', InstanceConfiguration: { Cpu: '3 vCPU', Memory: '3 TB' } })).toMatch(/^4 validation errors detected: /);
+    expect(messageOf('CreateService', { ServiceName: 'ab', InstanceConfiguration: { Cpu: '3 vCPU', Memory: '3 TB' } })).toMatch(
+      /^4 validation errors detected: /,
+    );
   });
 
   it('names nested members, list elements (1-based) and map entries', () => {
@@ -118,16 +144,19 @@ describe('validateInput', () => {
       "Value 'aws:reserved' at 'tags.2.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: ^(?!aws:).+",
       "Value null at 'tags.4.member' failed to satisfy constraint: Member must not be null",
     ]);
-    expect(validationErrors('UntagResource', { ResourceArn: 'arn:aws:apprunner:us-east-1:123456789012:service/a/b', TagKeys: ['a', ''] })).toEqual([
-      "Value '' at 'tagKeys.2.member' failed to satisfy constraint: Member must have length greater than or equal to 1",
-    ]);
+    expect(
+      validationErrors('UntagResource', { ResourceArn: 'arn:aws:apprunner:us-east-1:123456789012:service/a/b', TagKeys: ['a', ''] }),
+    ).toEqual(["Value '' at 'tagKeys.2.member' failed to satisfy constraint: Member must have length greater than or equal to 1"]);
     const input = goodCreateService();
-    const image = ((input.SourceConfiguration as Record<string, unknown>).ImageRepository as Record<string, unknown>).ImageConfiguration as Record<string, unknown>;
+    const image = ((input.SourceConfiguration as Record<string, unknown>).ImageRepository as Record<string, unknown>)
+      .ImageConfiguration as Record<string, unknown>;
     image.RuntimeEnvironmentSecrets = { A: 'x', B: '' };
     expect(validationErrors('CreateService', input)).toEqual([
       "Value at 'sourceConfiguration.imageRepository.imageConfiguration.runtimeEnvironmentSecrets.2' failed to satisfy constraint: Member must have length greater than or equal to 1",
     ]);
-    expect(validationErrors('CreateService', { ServiceName: 'my-service', SourceConfiguration: { CodeRepository: { CodeConfiguration: {} } } })).toEqual([
+    expect(
+      validationErrors('CreateService', { ServiceName: 'my-service', SourceConfiguration: { CodeRepository: { CodeConfiguration: {} } } }),
+    ).toEqual([
       "Value null at 'sourceConfiguration.codeRepository.repositoryUrl' failed to satisfy constraint: Member must not be null",
       "Value null at 'sourceConfiguration.codeRepository.sourceCodeVersion' failed to satisfy constraint: Member must not be null",
       "Value null at 'sourceConfiguration.codeRepository.codeConfiguration.configurationSource' failed to satisfy constraint: Member must not be null",
@@ -136,7 +165,8 @@ describe('validateInput', () => {
 
   it('never echoes sensitive values, nor the keys of maps with sensitive keys', () => {
     const input = goodCreateService();
-    const image = ((input.SourceConfiguration as Record<string, unknown>).ImageRepository as Record<string, unknown>).ImageConfiguration as Record<string, unknown>;
+    const image = ((input.SourceConfiguration as Record<string, unknown>).ImageRepository as Record<string, unknown>)
+      .ImageConfiguration as Record<string, unknown>;
     image.StartCommand = 'echo hunter2\nrm -rf /';
     image.RuntimeEnvironmentVariables = { OK: 'fine', SECRET_NAME: 'hunter2\nline2' };
     const message = messageOf('CreateService', input);
@@ -159,7 +189,9 @@ describe('validateInput', () => {
     const arn = 'arn:aws:apprunner:us-east-1:123456789012:service/a/b';
     const tag = (value: string) => validationErrors('TagResource', { ResourceArn: arn, Tags: [{ Key: 'k', Value: value }] });
     expect(tag('😀'.repeat(256))).toEqual([]); // 512 UTF-16 units, 256 code points
-    expect(tag('😀'.repeat(257))[0]).toMatch(/at 'tags.1.member.value' failed to satisfy constraint: Member must have length less than or equal to 256$/);
+    expect(tag('😀'.repeat(257))[0]).toMatch(
+      /at 'tags.1.member.value' failed to satisfy constraint: Member must have length less than or equal to 256$/,
+    );
   });
 
   it('lets the error class cap long messages at 600 characters', () => {
@@ -174,7 +206,9 @@ describe('validateInput', () => {
     for (const action of ACTION_NAMES) {
       const shape = getShape(inputShapeName(action));
       if (shape.type !== 'structure') throw new Error(`${action} input is not a structure`);
-      const expected = (shape.required ?? []).map((m) => `Value null at '${memberPathName(m)}' failed to satisfy constraint: Member must not be null`);
+      const expected = (shape.required ?? []).map(
+        (m) => `Value null at '${memberPathName(m)}' failed to satisfy constraint: Member must not be null`,
+      );
       expect(validationErrors(action, {}), action).toEqual(expected);
     }
   });
@@ -184,7 +218,9 @@ describe('validateInput', () => {
       "Value null at 'serviceName' failed to satisfy constraint: Member must not be null",
       "Value null at 'sourceConfiguration' failed to satisfy constraint: Member must not be null",
     ]);
-    expect(messageOf('DescribeService', {})).toBe(`${PREFIX}Value null at 'serviceArn' failed to satisfy constraint: Member must not be null`);
+    expect(messageOf('DescribeService', {})).toBe(
+      `${PREFIX}Value null at 'serviceArn' failed to satisfy constraint: Member must not be null`,
+    );
     expect(() => validateInput('ListServices', {})).not.toThrow();
   });
 
@@ -212,7 +248,10 @@ describe('patterns', () => {
 
 describe('platform pattern overrides', () => {
   const withImage = (ImageIdentifier: string) =>
-    validationErrors('CreateService', { ServiceName: 'my-service', SourceConfiguration: { ImageRepository: { ImageIdentifier, ImageRepositoryType: 'ECR' } } });
+    validationErrors('CreateService', {
+      ServiceName: 'my-service',
+      SourceConfiguration: { ImageRepository: { ImageIdentifier, ImageRepositoryType: 'ECR' } },
+    });
   it('accepts any OCI image reference, ECR and ECR Public included', () => {
     for (const ref of [
       '123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.0',
@@ -226,7 +265,9 @@ describe('platform pattern overrides', () => {
   });
   it('rejects what no registry could serve', () => {
     for (const ref of ['Nginx', 'registry.internal/team/app:', 'registry.internal//app', 'app@sha256:xyz', 'a b', '-lead/app']) {
-      expect(withImage(ref).join(), ref).toMatch(/imageIdentifier' failed to satisfy constraint: Member must satisfy regular expression pattern/);
+      expect(withImage(ref).join(), ref).toMatch(
+        /imageIdentifier' failed to satisfy constraint: Member must satisfy regular expression pattern/,
+      );
     }
   });
 });

@@ -123,7 +123,8 @@ function compile(name: string, shape: Shape): Check {
         const size = needsLength ? sizeViolation(codePoints(value), min, max) : undefined;
         if (size) errors.push(fail(value, path, size));
         else if (regex && !regex.test(value)) errors.push(fail(value, path, `Member must satisfy regular expression pattern: ${pattern}`));
-        else if (allowed && !allowed.has(value)) errors.push(fail(value, path, `Member must satisfy enum value set: [${[...allowed].join(', ')}]`));
+        else if (allowed && !allowed.has(value))
+          errors.push(fail(value, path, `Member must satisfy enum value set: [${[...allowed].join(', ')}]`));
       };
     }
     case 'blob': // base64 in AWS JSON
@@ -154,7 +155,8 @@ function compile(name: string, shape: Shape): Check {
     case 'timestamp':
       // AWS JSON 1.0 sends timestamps as epoch seconds (fractions allowed).
       return (value, path, errors) => {
-        if (typeof value !== 'number' || !Number.isFinite(value)) errors.push(fail(value, path, 'Member must be a timestamp in epoch seconds'));
+        if (typeof value !== 'number' || !Number.isFinite(value))
+          errors.push(fail(value, path, 'Member must be a timestamp in epoch seconds'));
       };
   }
 }
@@ -222,6 +224,9 @@ function render(value: unknown): string {
 }
 function renderRaw(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(renderRaw).join(', ')}]`;
-  if (isObject(value)) return `{${Object.entries(value).map(([k, v]) => `${k}=${renderRaw(v)}`).join(', ')}}`;
+  if (isObject(value))
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${k}=${renderRaw(v)}`)
+      .join(', ')}}`;
   return String(value);
 }

@@ -217,7 +217,10 @@ function httpRequestOf(input: SignInput): HttpRequest {
 }
 
 /** What the server sees of a signed request: Node's lower-cased headers and express's parsed query. */
-function received(signed: { method: string; path: string; query?: unknown; headers: Record<string, string> }, body: string | undefined): SigV4Request {
+function received(
+  signed: { method: string; path: string; query?: unknown; headers: Record<string, string> },
+  body: string | undefined,
+): SigV4Request {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(signed.headers)) headers[name.toLowerCase()] = value;
   const query = parseQueryString(wireQuery(signed.query as Record<string, string | string[]>));
@@ -258,9 +261,14 @@ function signatureOf(req: SigV4Request): string {
 describe('verifySigV4', () => {
   it('accepts an App Runner JSON request signed by the AWS signer', async () => {
     const req = await sign();
-    expect(req.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE\/20250304\/us-east-1\/apprunner\/aws4_request, /);
+    expect(req.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE\/20250304\/us-east-1\/apprunner\/aws4_request, /,
+    );
     const looked: string[] = [];
-    const result = await verifySigV4(req, options({ lookupSecret: async (id) => (looked.push(id), id === ACCESS_KEY_ID ? SECRET : undefined) }));
+    const result = await verifySigV4(
+      req,
+      options({ lookupSecret: async (id) => (looked.push(id), id === ACCESS_KEY_ID ? SECRET : undefined) }),
+    );
     expect(result.accessKeyId).toBe(ACCESS_KEY_ID);
     expect(result.signedHeaders).toEqual(['content-type', 'host', 'x-amz-content-sha256', 'x-amz-date', 'x-amz-target']);
     expect(looked).toEqual([ACCESS_KEY_ID]);
@@ -328,7 +336,10 @@ describe('verifySigV4', () => {
           res.status(200).type('application/x-amz-json-1.0').send('{"ServiceSummaryList":[]}');
         },
         (error: AuthenticationError) => {
-          res.status(error.httpStatus).type('application/x-amz-json-1.0').send(JSON.stringify({ __type: error.code, message: error.message }));
+          res
+            .status(error.httpStatus)
+            .type('application/x-amz-json-1.0')
+            .send(JSON.stringify({ __type: error.code, message: error.message }));
         },
       );
     });
@@ -351,14 +362,25 @@ describe('verifySigV4', () => {
       const path = "/v1/services/my%20service/a%2Bb/caf%C3%A9/it's(1)!*~/";
       const query = { 'a b': ['x y', 'x&z=1'], 'plus+': '1+1=2', empty: '' };
       const signed = await signer().sign(
-        new HttpRequest({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port, path, query, headers: { host: `127.0.0.1:${port}` } }),
+        new HttpRequest({
+          method: 'GET',
+          protocol: 'http:',
+          hostname: '127.0.0.1',
+          port,
+          path,
+          query,
+          headers: { host: `127.0.0.1:${port}` },
+        }),
         { signingDate: new Date() },
       );
       const status = await new Promise<number>((resolve, reject) => {
-        const r = httpRequest({ host: '127.0.0.1', port, method: 'GET', path: `${path}?${wireQuery(query)}`, headers: signed.headers }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
+        const r = httpRequest(
+          { host: '127.0.0.1', port, method: 'GET', path: `${path}?${wireQuery(query)}`, headers: signed.headers },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
         r.on('error', reject);
         r.end();
       });
@@ -371,12 +393,23 @@ describe('verifySigV4', () => {
 
   it('accepts presigned requests until they expire', async () => {
     const presigned = await signer().presign(
-      new HttpRequest({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port: 1234, path: '/a%20b', query: { x: ['1', '2'] }, headers: { host: '127.0.0.1:1234' } }),
+      new HttpRequest({
+        method: 'GET',
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        port: 1234,
+        path: '/a%20b',
+        query: { x: ['1', '2'] },
+        headers: { host: '127.0.0.1:1234' },
+      }),
       { signingDate: NOW, expiresIn: 300 },
     );
     const req = received(presigned, '');
     expect(req.headers.authorization).toBeUndefined();
-    await expect(verifySigV4(req, options({ now: new Date(NOW.getTime() + 299_000) }))).resolves.toMatchObject({ accessKeyId: ACCESS_KEY_ID, signedHeaders: ['host'] });
+    await expect(verifySigV4(req, options({ now: new Date(NOW.getTime() + 299_000) }))).resolves.toMatchObject({
+      accessKeyId: ACCESS_KEY_ID,
+      signedHeaders: ['host'],
+    });
     const expired = await rejection(verifySigV4(req, options({ now: new Date(NOW.getTime() + 301_000) })));
     expect(expired.code).toBe('InvalidSignatureException');
     expect(expired.message).toMatch(/^Signature expired/);
@@ -411,9 +444,18 @@ describe('verifySigV4', () => {
       { ...req, method: 'PUT' },
       { ...req, path: '/x' },
       { ...req, query: { a: '1' } },
-      { ...req, headers: { ...req.headers, authorization: String(req.headers.authorization).replace(/.$/, (c) => (c === '0' ? '1' : '0')) } },
-      { ...req, headers: { ...req.headers, authorization: String(req.headers.authorization).replace(/Signature=[0-9a-f]+/, 'Signature=abc') } },
-      { ...req, headers: { ...req.headers, authorization: String(req.headers.authorization).replace('x-amz-target', 'x-amz-target;user-agent') } },
+      {
+        ...req,
+        headers: { ...req.headers, authorization: String(req.headers.authorization).replace(/.$/, (c) => (c === '0' ? '1' : '0')) },
+      },
+      {
+        ...req,
+        headers: { ...req.headers, authorization: String(req.headers.authorization).replace(/Signature=[0-9a-f]+/, 'Signature=abc') },
+      },
+      {
+        ...req,
+        headers: { ...req.headers, authorization: String(req.headers.authorization).replace('x-amz-target', 'x-amz-target;user-agent') },
+      },
     ];
     for (const tampered of cases) {
       const error = await rejection(verifySigV4(tampered, options()));
@@ -520,7 +562,9 @@ describe('verifySigV4', () => {
       expect(error.message).not.toContain(signature);
       expect(error.message).not.toContain('b'.repeat(43));
     }
-    const missing = await rejection(verifySigV4({ ...req, headers: { ...req.headers, authorization: auth.replace(/Credential=[^,]+, /, '') } }, options()));
+    const missing = await rejection(
+      verifySigV4({ ...req, headers: { ...req.headers, authorization: auth.replace(/Credential=[^,]+, /, '') } }, options()),
+    );
     expect(missing.message).toMatch(/Authorization header requires 'Credential' parameter\./);
 
     const { 'x-amz-date': _date, ...noDate } = req.headers;

@@ -90,7 +90,8 @@ export async function verifySigV4(req: SigV4Request, opts: SigV4Options): Promis
   if (params.dateHeader === 'x-amz-date' && !signedHeaders.includes('x-amz-date')) {
     throw invalid("'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.");
   }
-  if (params.dateHeader === 'date' && !signedHeaders.includes('date')) throw invalid("'Date' must be a 'SignedHeader' in the AWS Authorization.");
+  if (params.dateHeader === 'date' && !signedHeaders.includes('date'))
+    throw invalid("'Date' must be a 'SignedHeader' in the AWS Authorization.");
 
   checkTime(params, opts.now, maxSkewMs);
 
@@ -212,7 +213,8 @@ function readQueryAuth(query: SigV4Request['query']): AuthParams {
   if (algorithm !== ALGORITHM) throw incomplete(`Unsupported 'X-Amz-Algorithm': only '${ALGORITHM}' is supported.`);
 
   const time = parseBasicDate(values['X-Amz-Date'] as string);
-  if (!time) throw incomplete("X-Amz-Date must be in ISO-8601 'basic format' (yyyyMMdd'T'HHmmss'Z'). See http://en.wikipedia.org/wiki/ISO_8601");
+  if (!time)
+    throw incomplete("X-Amz-Date must be in ISO-8601 'basic format' (yyyyMMdd'T'HHmmss'Z'). See http://en.wikipedia.org/wiki/ISO_8601");
   const expires = values['X-Amz-Expires'] as string;
   const expiresSeconds = /^\d{1,7}$/.test(expires) ? Number(expires) : NaN;
   if (!(expiresSeconds >= 1 && expiresSeconds <= MAX_PRESIGNED_TTL_SECONDS)) {
@@ -292,7 +294,13 @@ function uriEncode(value: string): string {
   let out = '';
   for (const byte of Buffer.from(value, 'utf8')) {
     const unreserved =
-      (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) || byte === 0x2d || byte === 0x2e || byte === 0x5f || byte === 0x7e;
+      (byte >= 0x41 && byte <= 0x5a) ||
+      (byte >= 0x61 && byte <= 0x7a) ||
+      (byte >= 0x30 && byte <= 0x39) ||
+      byte === 0x2d ||
+      byte === 0x2e ||
+      byte === 0x5f ||
+      byte === 0x7e;
     out += unreserved ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
@@ -320,7 +328,8 @@ export function canonicalQuery(query: SigV4Request['query']): string {
   const pairs: Array<[string, string]> = [];
   for (const [name, value] of Object.entries(query ?? {})) {
     if (name.toLowerCase() === 'x-amz-signature') continue;
-    const values = typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+    const values =
+      typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
     const encodedName = uriEncode(name);
     for (const v of values) pairs.push([encodedName, uriEncode(v)]);
   }

@@ -81,12 +81,18 @@ export class AutoDeployService {
       case 'deleted':
       case 'suspend':
         return (
-          await this.prisma.client.connection.updateMany({ where: { installationId, status: 'AVAILABLE' }, data: { status: 'ERROR', updatedAt: now } })
+          await this.prisma.client.connection.updateMany({
+            where: { installationId, status: 'AVAILABLE' },
+            data: { status: 'ERROR', updatedAt: now },
+          })
         ).count;
       case 'unsuspend':
       case 'new_permissions_accepted':
         return (
-          await this.prisma.client.connection.updateMany({ where: { installationId, status: 'ERROR' }, data: { status: 'AVAILABLE', updatedAt: now } })
+          await this.prisma.client.connection.updateMany({
+            where: { installationId, status: 'ERROR' },
+            data: { status: 'AVAILABLE', updatedAt: now },
+          })
         ).count;
       default:
         return 0; // `created` binds nothing by itself: the handshake's setup callback names the connection.
@@ -103,14 +109,23 @@ export class AutoDeployService {
         status: { not: 'DELETED' },
         connectionId: null,
         // A coarse filter in SQL (the identifier may omit `library/` or the registry); the exact match follows.
-        spec: { path: ['SourceConfiguration', 'ImageRepository', 'ImageIdentifier'], string_contains: push.repository.split('/').pop() ?? push.repository },
+        spec: {
+          path: ['SourceConfiguration', 'ImageRepository', 'ImageIdentifier'],
+          string_contains: push.repository.split('/').pop() ?? push.repository,
+        },
       },
       select: { id: true, arn: true, spec: true, imageWatch: true },
     });
     const decisions: DeploymentDecision[] = [];
     for (const service of candidates) {
       const tracked = trackedImage(service.spec);
-      if (!tracked || !sameRegistry(tracked.registry, push.registryHost) || tracked.repository !== push.repository || tracked.tag !== push.tag) continue;
+      if (
+        !tracked ||
+        !sameRegistry(tracked.registry, push.registryHost) ||
+        tracked.repository !== push.repository ||
+        tracked.tag !== push.tag
+      )
+        continue;
       if (!(await this.claimDigest(service.id, service.imageWatch?.digest ?? null, push.digest))) continue;
       const image = `${isDockerHub(tracked.registry) ? 'docker.io' : tracked.registry}/${tracked.repository}@${push.digest}`;
       decisions.push({ serviceArn: service.arn, ...(await this.deploy(service.id, { trigger, image })) });
@@ -120,20 +135,30 @@ export class AutoDeployService {
 
   /** After an operation ends: a push that arrived meanwhile is deployed now. */
   async afterOperation(serviceId: string): Promise<void> {
-    const service = await this.prisma.client.service.findUnique({ where: { id: serviceId }, select: { status: true, pendingDeployment: true } });
+    const service = await this.prisma.client.service.findUnique({
+      where: { id: serviceId },
+      select: { status: true, pendingDeployment: true },
+    });
     if (!service?.pendingDeployment) return;
     if (service.status !== 'RUNNING') {
       // Paused, failed or deleted meanwhile: App Runner deploys only running services.
-      await this.prisma.client.service.updateMany({ where: { id: serviceId, status: service.status }, data: { pendingDeployment: Prisma.DbNull } });
+      await this.prisma.client.service.updateMany({
+        where: { id: serviceId, status: service.status },
+        data: { pendingDeployment: Prisma.DbNull },
+      });
       return;
     }
     const result = await this.services.startAutomaticDeployment(serviceId, service.pendingDeployment as unknown as AutomaticDeployment);
-    this.logger.log(`service ${serviceId}: deferred automatic deployment ${result.operationId ? `started (${result.operationId})` : `not started: ${result.ignored ?? 'deferred again'}`}`);
+    this.logger.log(
+      `service ${serviceId}: deferred automatic deployment ${result.operationId ? `started (${result.operationId})` : `not started: ${result.ignored ?? 'deferred again'}`}`,
+    );
   }
 
   private async deploy(serviceId: string, trigger: AutomaticDeployment): Promise<Omit<DeploymentDecision, 'serviceArn'>> {
     const result = await this.services.startAutomaticDeployment(serviceId, trigger);
-    this.logger.log(`service ${serviceId}: ${trigger.trigger} ${trigger.commit ?? trigger.image ?? ''} → ${result.operationId ?? (result.deferred ? 'deferred' : `ignored (${result.ignored})`)}`);
+    this.logger.log(
+      `service ${serviceId}: ${trigger.trigger} ${trigger.commit ?? trigger.image ?? ''} → ${result.operationId ?? (result.deferred ? 'deferred' : `ignored (${result.ignored})`)}`,
+    );
     return result;
   }
 
@@ -145,11 +170,15 @@ export class AutoDeployService {
         await this.prisma.client.imageWatch.create({ data: { serviceId, digest, checkedAt: this.clock.now() } });
         return true;
       } catch (e) {
-        if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') return this.claimDigest(serviceId, (await this.watchDigest(serviceId)) ?? null, digest);
+        if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002')
+          return this.claimDigest(serviceId, (await this.watchDigest(serviceId)) ?? null, digest);
         throw e;
       }
     }
-    const moved = await this.prisma.client.imageWatch.updateMany({ where: { serviceId, digest: seen }, data: { digest, checkedAt: this.clock.now() } });
+    const moved = await this.prisma.client.imageWatch.updateMany({
+      where: { serviceId, digest: seen },
+      data: { digest, checkedAt: this.clock.now() },
+    });
     return moved.count === 1;
   }
 

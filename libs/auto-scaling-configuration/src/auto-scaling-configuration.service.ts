@@ -13,7 +13,15 @@ import type {
   ListServicesForAutoScalingConfigurationResponse,
   UpdateDefaultAutoScalingConfigurationResponse,
 } from '@aws-sdk/client-apprunner';
-import { Clock, decodeNextToken, formatArn, InvalidRequestException, newResourceId, page, ServiceQuotaExceededException } from '@apprunner/core';
+import {
+  Clock,
+  decodeNextToken,
+  formatArn,
+  InvalidRequestException,
+  newResourceId,
+  page,
+  ServiceQuotaExceededException,
+} from '@apprunner/core';
 import { type AutoScalingConfiguration, type Prisma, PrismaService } from '@apprunner/persistence';
 import { TagService } from '@apprunner/tag';
 import {
@@ -135,7 +143,10 @@ export class AutoScalingConfigurationService implements TenantBootstrap {
     }
     const rows = await db.autoScalingConfiguration.findMany({ where, orderBy: [{ name: 'asc' }, { revision: 'asc' }], take: max + 1 });
     const { items, nextToken } = page(rows, max, (r) => [r.name, r.revision]);
-    const used = await this.associated(db, items.map((r) => r.id));
+    const used = await this.associated(
+      db,
+      items.map((r) => r.id),
+    );
     return {
       AutoScalingConfigurationSummaryList: items.map((r) => summary(r, used.has(r.id))),
       ...(nextToken ? { NextToken: nextToken } : {}),
@@ -152,14 +163,26 @@ export class AutoScalingConfigurationService implements TenantBootstrap {
         : [target];
       for (const v of victims) {
         if (v.isDefault) {
-          throw new InvalidRequestException(`You can't delete the default auto scaling configuration (${v.arn}). Set another default first.`);
+          throw new InvalidRequestException(
+            `You can't delete the default auto scaling configuration (${v.arn}). Set another default first.`,
+          );
         }
       }
-      if ((await this.associated(tx, victims.map((v) => v.id))).size > 0) {
+      if (
+        (
+          await this.associated(
+            tx,
+            victims.map((v) => v.id),
+          )
+        ).size > 0
+      ) {
         throw new InvalidRequestException(`You can't delete an auto scaling configuration that is used by one or more services: ${arn}`);
       }
       const now = this.clock.now();
-      await tx.autoScalingConfiguration.updateMany({ where: { id: { in: victims.map((v) => v.id) } }, data: { status: 'INACTIVE', deletedAt: now } });
+      await tx.autoScalingConfiguration.updateMany({
+        where: { id: { in: victims.map((v) => v.id) } },
+        data: { status: 'INACTIVE', deletedAt: now },
+      });
       return { ...target, status: 'INACTIVE', deletedAt: now };
     });
     return { AutoScalingConfiguration: await this.toSdk(this.prisma.client, deleted) };
@@ -188,7 +211,9 @@ export class AutoScalingConfigurationService implements TenantBootstrap {
         tenantId: ctx.tenant.id,
         autoScalingConfigurationId: asc.id,
         status: { not: 'DELETED' },
-        ...(after ? { OR: [{ createdAt: { gt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { gt: String(after[1]) } }] } : {}),
+        ...(after
+          ? { OR: [{ createdAt: { gt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { gt: String(after[1]) } }] }
+          : {}),
       },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       take: max + 1,

@@ -61,7 +61,16 @@ describe('BuildahBuilder (real buildah and registry)', () => {
   }
 
   async function workingContainers(): Promise<string[]> {
-    const { stdout } = await run('buildah', ['--root', storage.root, '--runroot', storage.runroot, '--storage-driver', 'vfs', 'containers', '-q']);
+    const { stdout } = await run('buildah', [
+      '--root',
+      storage.root,
+      '--runroot',
+      storage.runroot,
+      '--storage-driver',
+      'vfs',
+      'containers',
+      '-q',
+    ]);
     return stdout.split('\n').filter(Boolean);
   }
 
@@ -78,7 +87,9 @@ describe('BuildahBuilder (real buildah and registry)', () => {
     const ctx = await context({ 'app.txt': 'application\n' });
     const req = request(
       ctx,
-      [`FROM ${base}`, 'ARG GREETING', 'COPY app.txt /app/app.txt', 'RUN echo "$GREETING" > /app/greeting && cat /app/greeting', ''].join('\n'),
+      [`FROM ${base}`, 'ARG GREETING', 'COPY app.txt /app/app.txt', 'RUN echo "$GREETING" > /app/greeting && cat /app/greeting', ''].join(
+        '\n',
+      ),
       { buildArgs: { GREETING: 'hello from a build arg' }, tag: 'abc1234' },
     );
     const result = await builder.build(req);
@@ -93,15 +104,22 @@ describe('BuildahBuilder (real buildah and registry)', () => {
     expect(log).toContain('Writing manifest to image destination');
 
     // What was pushed is what the service will run: build on it by digest and check the file RUN wrote.
-    const check = request(ctx, [`FROM ${result.image}`, 'RUN test "$(cat /app/greeting)" = "hello from a build arg" && test -f /app/app.txt', ''].join('\n'), {
-      repository: `${registry.host}/t-123456789012/check`,
-    });
+    const check = request(
+      ctx,
+      [`FROM ${result.image}`, 'RUN test "$(cat /app/greeting)" = "hello from a build arg" && test -f /app/app.txt', ''].join('\n'),
+      {
+        repository: `${registry.host}/t-123456789012/check`,
+      },
+    );
     await expect(builder.build(check)).resolves.toMatchObject({ digest: expect.stringMatching(/^sha256:/) });
   });
 
   it('fails a RUN step with BuildFailedError naming the step and exit code, streams the output, and leaves no container', async () => {
     const ctx = await context({ 'a.txt': 'a' });
-    const req = request(ctx, [`FROM ${base}`, 'COPY a.txt /a.txt', 'RUN echo "about to fail" && echo boom-on-stderr >&2 && exit 3', ''].join('\n'));
+    const req = request(
+      ctx,
+      [`FROM ${base}`, 'COPY a.txt /a.txt', 'RUN echo "about to fail" && echo boom-on-stderr >&2 && exit 3', ''].join('\n'),
+    );
     const err = await failureOf(builder.build(req));
 
     expect(err.kind).toBe('build');
@@ -150,7 +168,10 @@ describe('BuildahBuilder (real buildah and registry)', () => {
   it('runs builds in parallel independently (same repository, different tags)', async () => {
     const [a, b] = await Promise.all([context({ 'n.txt': 'a' }), context({ 'n.txt': 'b' })]);
     const file = [`FROM ${base}`, 'COPY n.txt /n.txt', 'RUN sleep 1 && cat /n.txt', ''].join('\n');
-    const [ra, rb] = await Promise.all([builder.build(request(a, file, { tag: 'par-a' })), builder.build(request(b, file, { tag: 'par-b' }))]);
+    const [ra, rb] = await Promise.all([
+      builder.build(request(a, file, { tag: 'par-a' })),
+      builder.build(request(b, file, { tag: 'par-b' })),
+    ]);
     expect(ra.digest).not.toBe(rb.digest);
     expect(await registryDigest(`${registry.host}/t-123456789012/svc-abc:par-a`)).toBe(ra.digest);
     expect(await registryDigest(`${registry.host}/t-123456789012/svc-abc:par-b`)).toBe(rb.digest);
@@ -186,7 +207,9 @@ describe('BuildahBuilder (real buildah and registry)', () => {
     const missing = await failureOf(builder.build(request(join(dir, 'no-such-dir'), `FROM ${base}\n`)));
     expect(missing.reason).toMatch(/source directory .*no-such-dir does not exist/);
     const ctx = await context({});
-    await expect(builder.build(request(ctx, `FROM ${base}\n`, { repository: 'library/app' }))).rejects.toThrow(/must start with a registry host/);
+    await expect(builder.build(request(ctx, `FROM ${base}\n`, { repository: 'library/app' }))).rejects.toThrow(
+      /must start with a registry host/,
+    );
     await expect(builder.build(request(ctx, `FROM ${base}\n`, { tag: 'bad tag' }))).rejects.toThrow(/tag "bad tag"/);
     await expect(builder.build(request(ctx, `FROM ${base}\n`, { buildArgs: { 'A=B': 'x' } }))).rejects.toThrow(/Build argument name/);
   });
@@ -200,7 +223,9 @@ describe('BuildahBuilder (real buildah and registry)', () => {
 
       const anonymous = await failureOf(builder.build(request(ctx, file, { repository })));
       expect(anonymous.kind).toBe('push');
-      expect(anonymous.reason).toMatch(new RegExp(`^push to ${secured.host}/t-123456789012/private:v1 failed: .*(authentication required|unauthorized)`));
+      expect(anonymous.reason).toMatch(
+        new RegExp(`^push to ${secured.host}/t-123456789012/private:v1 failed: .*(authentication required|unauthorized)`),
+      );
 
       const authFile = join(dir, 'auth.json');
       await writeFile(authFile, registryAuthFile({ [secured.host]: { username: 'builder', password: 'p@ss:word' } }));
@@ -214,7 +239,10 @@ describe('BuildahBuilder (real buildah and registry)', () => {
   });
 
   it('starts a registry that sends push notifications to the configured endpoint', async () => {
-    const events: { headers: IncomingHttpHeaders; body: { events?: { action: string; target: { repository: string; digest: string; tag?: string; mediaType: string } }[] } }[] = [];
+    const events: {
+      headers: IncomingHttpHeaders;
+      body: { events?: { action: string; target: { repository: string; digest: string; tag?: string; mediaType: string } }[] };
+    }[] = [];
     const server: Server = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
@@ -225,7 +253,9 @@ describe('BuildahBuilder (real buildah and registry)', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
-    const notifying = await startLocalRegistry({ notifications: { url: `http://127.0.0.1:${port}/hooks/registry`, headers: { Authorization: 'Bearer test-token' } } });
+    const notifying = await startLocalRegistry({
+      notifications: { url: `http://127.0.0.1:${port}/hooks/registry`, headers: { Authorization: 'Bearer test-token' } },
+    });
     try {
       const ctx = await context({ 'y.txt': 'y' });
       const repository = `${notifying.host}/t-123456789012/notified`;
@@ -241,7 +271,7 @@ describe('BuildahBuilder (real buildah and registry)', () => {
     }
   });
 
-  it('the build Job\'s script builds with its build args and writes the pushed digest as termination message', async () => {
+  it("the build Job's script builds with its build args and writes the pushed digest as termination message", async () => {
     const ctx = await context({ 'app.txt': 'from the job\n' });
     const repository = `${registry.host}/t-123456789012/job-built`;
     const { configMap, job } = buildJobManifest({
@@ -253,7 +283,13 @@ describe('BuildahBuilder (real buildah and registry)', () => {
       gitCloneUrl: 'https://github.com/example/web.git',
       commit: '0123456789abcdef0123456789abcdef01234567',
       containerfileConfigMap: 'containerfile',
-      containerfile: [`FROM ${base}`, 'ARG MESSAGE', 'COPY app.txt /app.txt', 'RUN printf "message=[%s]\\n" "$MESSAGE" && cat /app.txt', ''].join('\n'),
+      containerfile: [
+        `FROM ${base}`,
+        'ARG MESSAGE',
+        'COPY app.txt /app.txt',
+        'RUN printf "message=[%s]\\n" "$MESSAGE" && cat /app.txt',
+        '',
+      ].join('\n'),
       repository,
       tag: 'job',
       tlsVerify: false,
@@ -281,7 +317,11 @@ describe('BuildahBuilder (real buildah and registry)', () => {
     const message = await readFile(env.TERMINATION_LOG, 'utf8');
     const pod = { status: { containerStatuses: [{ name: 'build', state: { terminated: { exitCode: 0, message } } }] } };
     const outcome = buildJobOutcome(repository, { status: {} }, pod);
-    expect(outcome).toEqual({ state: 'succeeded', digest: await registryDigest(`${repository}:job`), image: expect.stringContaining(`${repository}@sha256:`) });
+    expect(outcome).toEqual({
+      state: 'succeeded',
+      digest: await registryDigest(`${repository}:job`),
+      image: expect.stringContaining(`${repository}@sha256:`),
+    });
   });
 
   it('pruneCache drops the layer cache but keeps the named base image', async () => {

@@ -40,7 +40,9 @@ export class BuildahBuilder implements ImageBuilder {
 
   constructor(private readonly opts: BuildahBuilderOptions) {
     if (!isAbsolute(opts.root) || !isAbsolute(opts.runroot)) {
-      throw new TypeError(`BuildahBuilder: root and runroot must be absolute paths (got ${JSON.stringify(opts.root)}, ${JSON.stringify(opts.runroot)})`);
+      throw new TypeError(
+        `BuildahBuilder: root and runroot must be absolute paths (got ${JSON.stringify(opts.root)}, ${JSON.stringify(opts.runroot)})`,
+      );
     }
     if (opts.jobs !== undefined && !(Number.isInteger(opts.jobs) && opts.jobs >= 1)) {
       throw new TypeError(`BuildahBuilder: jobs must be a positive integer (got ${opts.jobs})`);
@@ -81,7 +83,8 @@ export class BuildahBuilder implements ImageBuilder {
       const built = await this.run(
         [
           'build',
-          '--isolation', this.opts.isolation ?? 'chroot',
+          '--isolation',
+          this.opts.isolation ?? 'chroot',
           '--layers',
           // Failed builds would otherwise leave their working container (a full rootfs copy with vfs) behind.
           '--force-rm',
@@ -89,8 +92,10 @@ export class BuildahBuilder implements ImageBuilder {
           ...this.authArgs(),
           ...(this.opts.jobs ? ['--jobs', String(this.opts.jobs)] : []),
           ...buildArgs.flatMap(([name, value]) => ['--build-arg', `${name}=${value}`]),
-          '--iidfile', iidFile,
-          '-f', containerfile,
+          '--iidfile',
+          iidFile,
+          '-f',
+          containerfile,
           req.contextDir,
         ],
         log,
@@ -119,7 +124,8 @@ export class BuildahBuilder implements ImageBuilder {
         throw new BuildFailedError(`push to ${target} failed: ${why}`, output.tail(), 'push');
       }
       const digest = (await readOptional(digestFile))?.trim() ?? '';
-      if (!isDigest(digest)) throw new BuildFailedError(`buildah push wrote no valid digest (got ${JSON.stringify(digest)})`, output.tail(), 'builder');
+      if (!isDigest(digest))
+        throw new BuildFailedError(`buildah push wrote no valid digest (got ${JSON.stringify(digest)})`, output.tail(), 'builder');
       return { digest, image: `${req.repository}@${digest}`, durationMs: Date.now() - started };
     } finally {
       await rm(work, { recursive: true, force: true });
@@ -133,7 +139,8 @@ export class BuildahBuilder implements ImageBuilder {
   async pruneCache(): Promise<void> {
     const output = new BuildOutput();
     const outcome = await this.run(['rmi', '--prune'], (chunk) => output.push(chunk));
-    if (outcome.exitCode !== 0) throw new Error(`buildah rmi --prune failed (exit code ${outcome.exitCode}): ${output.lastError() ?? output.tail()}`);
+    if (outcome.exitCode !== 0)
+      throw new Error(`buildah rmi --prune failed (exit code ${outcome.exitCode}): ${output.lastError() ?? output.tail()}`);
   }
 
   private authArgs(): string[] {
@@ -146,14 +153,18 @@ export class BuildahBuilder implements ImageBuilder {
       return await runProcess(this.buildah, [...global, ...args], { onOutput, signal, deadline, killGraceMs: this.opts.killGraceMs });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? `${this.buildah} not found (install Debian's buildah package)` : `cannot run ${this.buildah}: ${(err as Error).message}`;
+      const why =
+        code === 'ENOENT'
+          ? `${this.buildah} not found (install Debian's buildah package)`
+          : `cannot run ${this.buildah}: ${(err as Error).message}`;
       throw new BuildFailedError(why, '', 'builder');
     }
   }
 
   private throwIfStopped(outcome: RunOutcome, req: BuildRequest, output: BuildOutput): void {
     if (outcome.stopped === 'cancelled') throw new BuildFailedError('build cancelled', output.tail(), 'cancelled');
-    if (outcome.stopped === 'timeout') throw new BuildFailedError(`build timed out after ${formatSeconds(req.timeoutMs ?? 0)}`, output.tail(), 'timeout');
+    if (outcome.stopped === 'timeout')
+      throw new BuildFailedError(`build timed out after ${formatSeconds(req.timeoutMs ?? 0)}`, output.tail(), 'timeout');
   }
 }
 

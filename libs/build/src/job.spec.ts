@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toYaml, type KubeObject } from '@apprunner/kubernetes';
-import { BUILD_CONTAINER, CLONE_CONTAINER, PUSH_MARKER, buildJobManifest, buildJobName, buildJobOutcome, type BuildJobOptions } from './job';
+import {
+  BUILD_CONTAINER,
+  CLONE_CONTAINER,
+  PUSH_MARKER,
+  buildJobManifest,
+  buildJobName,
+  buildJobOutcome,
+  type BuildJobOptions,
+} from './job';
 import { expectGolden as expectGoldenFile } from '../../../test/support/golden';
 import { CASES, fullOptions, minimalOptions } from './__fixtures__/job-options';
 
@@ -76,7 +84,11 @@ describe('buildJobManifest contents', () => {
         { name: 'REGISTRY_AUTH_FILE', value: '/workspace/registry-auth/.dockerconfigjson' },
       ]),
     );
-    expect(build.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, capabilities: { drop: ['ALL'], add: ['SETUID', 'SETGID'] } });
+    expect(build.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      capabilities: { drop: ['ALL'], add: ['SETUID', 'SETGID'] },
+    });
     expect(build.securityContext.privileged).toBeUndefined();
     expect(build.terminationMessagePolicy).toBe('FallbackToLogsOnError');
     expect(spec.volumes.find((v: any) => v.name === 'registry-auth').secret.secretName).toBe('registry-push');
@@ -93,7 +105,10 @@ describe('buildJobManifest contents', () => {
   it('labels every object with the build id and never retries a failed build', () => {
     const { configMap, job } = buildJobManifest(minimalOptions());
     for (const labels of [configMap.metadata.labels, job.metadata.labels, (job as any).spec.template.metadata.labels]) {
-      expect(labels).toMatchObject({ 'apprunner.k8s/build-id': '6f1c1a52-6d0e-4f3b-9a51-2b1d1c0e9f00', 'apprunner.k8s/account-id': '123456789012' });
+      expect(labels).toMatchObject({
+        'apprunner.k8s/build-id': '6f1c1a52-6d0e-4f3b-9a51-2b1d1c0e9f00',
+        'apprunner.k8s/account-id': '123456789012',
+      });
     }
     expect(job.metadata.name).toBe('build-6f1c1a52-6d0e-4f3b-9a51-2b1d1c0e9f00');
     expect((job as any).spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 1800, ttlSecondsAfterFinished: 3600 });
@@ -106,7 +121,10 @@ describe('buildJobManifest contents', () => {
   });
 
   it('rejects inputs that would build the wrong thing or leak the token', () => {
-    const bad = (patch: Partial<BuildJobOptions>): (() => unknown) => () => buildJobManifest({ ...minimalOptions(), ...patch });
+    const bad =
+      (patch: Partial<BuildJobOptions>): (() => unknown) =>
+      () =>
+        buildJobManifest({ ...minimalOptions(), ...patch });
     expect(bad({ commit: '0123456' })).toThrow(/full lowercase hex sha/);
     expect(bad({ sourceDirectory: 'api/../../etc' })).toThrow(/inside the repository/);
     expect(bad({ gitCloneUrl: 'https://x-access-token:ghs_abc@github.com/example/web.git' })).toThrow(/must not carry credentials/);
@@ -124,7 +142,7 @@ function containerEnv(container: { env: { name: string; value?: string }[] }, ov
   return { PATH: process.env.PATH, ...values, ...overrides };
 }
 
-describe('the clone init container script (run with this machine\'s git)', () => {
+describe("the clone init container script (run with this machine's git)", () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'apprunner-clone-spec-'));
@@ -153,7 +171,12 @@ describe('the clone init container script (run with this machine\'s git)', () =>
     expect((await git(source, 'rev-list', '--count', 'HEAD')).stdout.trim()).toBe('1');
 
     // A commit that does not exist fails the container (and so the build) instead of building something else.
-    const missing = containerEnv(clone, { GIT_URL: `file://${repo}`, SOURCE_DIR: join(dir, 'other'), HOME: dir, GIT_COMMIT: 'f'.repeat(40) });
+    const missing = containerEnv(clone, {
+      GIT_URL: `file://${repo}`,
+      SOURCE_DIR: join(dir, 'other'),
+      HOME: dir,
+      GIT_COMMIT: 'f'.repeat(40),
+    });
     await expect(run(clone.command[0], clone.command.slice(1), { env: missing })).rejects.toThrow();
   });
 
@@ -190,13 +213,19 @@ describe('buildJobOutcome', () => {
       image: `${repository}@${DIGEST}`,
     });
     const noDigest = buildJobOutcome(repository, running, pod({ terminated: { exitCode: 0, message: 'done' } }));
-    expect(noDigest).toMatchObject({ state: 'failed', error: { kind: 'builder', reason: expect.stringMatching(/without reporting a digest/) } });
+    expect(noDigest).toMatchObject({
+      state: 'failed',
+      error: { kind: 'builder', reason: expect.stringMatching(/without reporting a digest/) },
+    });
   });
 
   it('names the failed step from the log tail the kubelet kept, and tells a failed push apart', () => {
     const log = 'STEP 3/4: RUN npm ci\nnpm ERR! code E404\nError: building at STEP "RUN npm ci": exit status 1\n';
     const step = buildJobOutcome(repository, running, pod({ terminated: { exitCode: 1, message: log } }));
-    expect(step).toMatchObject({ state: 'failed', error: { kind: 'build', reason: 'RUN step 3/4 "npm ci" exited with code 1', logTail: log } });
+    expect(step).toMatchObject({
+      state: 'failed',
+      error: { kind: 'build', reason: 'RUN step 3/4 "npm ci" exited with code 1', logTail: log },
+    });
 
     const push = `STEP 4/4: CMD ["npm", "start"]\nCOMMIT\n${PUSH_MARKER}\nError: pushing image: authentication required\n`;
     expect(buildJobOutcome(repository, running, pod({ terminated: { exitCode: 125, message: push } }))).toMatchObject({
@@ -206,22 +235,40 @@ describe('buildJobOutcome', () => {
   });
 
   it('reports a failed clone, a deadline and an out-of-memory kill', () => {
-    const clone = buildJobOutcome(repository, running, pod(undefined, { terminated: { exitCode: 128, message: "fatal: couldn't find remote ref\n" } }));
-    expect(clone).toMatchObject({ state: 'failed', error: { kind: 'build', reason: "cloning the source failed (exit code 128): fatal: couldn't find remote ref" } });
+    const clone = buildJobOutcome(
+      repository,
+      running,
+      pod(undefined, { terminated: { exitCode: 128, message: "fatal: couldn't find remote ref\n" } }),
+    );
+    expect(clone).toMatchObject({
+      state: 'failed',
+      error: { kind: 'build', reason: "cloning the source failed (exit code 128): fatal: couldn't find remote ref" },
+    });
 
-    const deadline = { spec: { activeDeadlineSeconds: 1800 }, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded' }] } };
+    const deadline = {
+      spec: { activeDeadlineSeconds: 1800 },
+      status: { conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded' }] },
+    };
     expect(buildJobOutcome(repository, deadline, pod({ terminated: { exitCode: 137 } }))).toMatchObject({
       state: 'failed',
       error: { kind: 'timeout', reason: 'build timed out after 1800 s' },
     });
 
-    expect(buildJobOutcome(repository, running, pod({ terminated: { exitCode: 137, reason: 'OOMKilled', message: 'STEP 2/3: RUN npm ci\n' } }))).toMatchObject({
+    expect(
+      buildJobOutcome(repository, running, pod({ terminated: { exitCode: 137, reason: 'OOMKilled', message: 'STEP 2/3: RUN npm ci\n' } })),
+    ).toMatchObject({
       error: { kind: 'build', reason: 'build ran out of memory (OOMKilled)' },
     });
   });
 
   it('reports a Job that failed or completed without a pod to read', () => {
-    const failedJob = { status: { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] } };
+    const failedJob = {
+      status: {
+        conditions: [
+          { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' },
+        ],
+      },
+    };
     expect(buildJobOutcome(repository, failedJob)).toMatchObject({
       error: { kind: 'builder', reason: 'build Job failed: BackoffLimitExceeded (Job has reached the specified backoff limit)' },
     });

@@ -75,7 +75,10 @@ export interface BuildJobObjects {
 
 /** Job name for a build: `build-<build id>`, a DNS-1123 label (Jobs label their pods with their name). */
 export function buildJobName(buildId: string): string {
-  const id = buildId.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const id = buildId
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   const name = `build-${id}`.slice(0, 63).replace(/-+$/, '');
   if (id === '') throw new TypeError(`Build id ${JSON.stringify(buildId)} gives no valid Job name`);
   return name;
@@ -93,7 +96,8 @@ export function buildJobManifest(opts: BuildJobOptions): BuildJobObjects {
   if (!(Number.isInteger(opts.activeDeadlineSeconds) && opts.activeDeadlineSeconds > 0)) {
     throw new TypeError(`activeDeadlineSeconds must be a positive integer (got ${opts.activeDeadlineSeconds})`);
   }
-  if (Buffer.byteLength(opts.containerfile) > MAX_CONFIGMAP_BYTES - 1024) throw new TypeError('Containerfile is too large for a ConfigMap (1 MiB)');
+  if (Buffer.byteLength(opts.containerfile) > MAX_CONFIGMAP_BYTES - 1024)
+    throw new TypeError('Containerfile is too large for a ConfigMap (1 MiB)');
   const buildArgs = Object.entries(opts.buildArgs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const badArg = buildArgs.find(([name]) => !BUILD_ARG_NAME.test(name));
   if (badArg) throw new TypeError(`Build argument name ${JSON.stringify(badArg[0])} must match ${BUILD_ARG_NAME.source}`);
@@ -133,7 +137,13 @@ export function buildJobManifest(opts: BuildJobOptions): BuildJobObjects {
   const build = {
     name: BUILD_CONTAINER,
     image: opts.image,
-    command: ['/bin/sh', '-c', buildScript(tlsVerify, opts.cacheRepository !== undefined), 'build', ...buildArgs.flatMap(([k, v]) => ['--build-arg', `${k}=${v}`])],
+    command: [
+      '/bin/sh',
+      '-c',
+      buildScript(tlsVerify, opts.cacheRepository !== undefined),
+      'build',
+      ...buildArgs.flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
+    ],
     env: [
       { name: 'IMAGE', value: `${opts.repository}:${opts.tag}` },
       { name: 'CONTEXT_DIR', value: contextDir },
@@ -188,10 +198,18 @@ export function buildJobManifest(opts: BuildJobOptions): BuildJobObjects {
           containers: [build],
           volumes: [
             { name: 'source', emptyDir: {} },
-            { name: 'containerfile', configMap: { name: opts.containerfileConfigMap, items: [{ key: CONTAINERFILE_KEY, path: CONTAINERFILE_KEY }] } },
+            {
+              name: 'containerfile',
+              configMap: { name: opts.containerfileConfigMap, items: [{ key: CONTAINERFILE_KEY, path: CONTAINERFILE_KEY }] },
+            },
             { name: 'storage', emptyDir: opts.resources?.ephemeralStorage ? { sizeLimit: opts.resources.ephemeralStorage } : {} },
             ...(opts.registryAuthSecret !== undefined
-              ? [{ name: 'registry-auth', secret: { secretName: opts.registryAuthSecret, items: [{ key: '.dockerconfigjson', path: '.dockerconfigjson' }] } }]
+              ? [
+                  {
+                    name: 'registry-auth',
+                    secret: { secretName: opts.registryAuthSecret, items: [{ key: '.dockerconfigjson', path: '.dockerconfigjson' }] },
+                  },
+                ]
               : []),
           ],
         },
@@ -203,9 +221,7 @@ export function buildJobManifest(opts: BuildJobOptions): BuildJobObjects {
 
 /** What a build Job came to, from the Job and (when it exists) its pod. Pure: the driver polls or watches. */
 export type BuildJobOutcome =
-  | { state: 'running' }
-  | { state: 'succeeded'; digest: string; image: string }
-  | { state: 'failed'; error: BuildFailedError };
+  { state: 'running' } | { state: 'succeeded'; digest: string; image: string } | { state: 'failed'; error: BuildFailedError };
 
 interface ContainerStatusLike {
   name: string;
@@ -238,7 +254,8 @@ export function buildJobOutcome(repository: string, job: JobLike, pod?: PodLike)
   const build = terminated(pod?.status?.containerStatuses, BUILD_CONTAINER);
   if (build && build.exitCode === 0) {
     const digest = (build.message ?? '').trim();
-    if (!isDigest(digest)) return failed(`build container succeeded without reporting a digest (got ${JSON.stringify(digest.slice(0, 100))})`, '', 'builder');
+    if (!isDigest(digest))
+      return failed(`build container succeeded without reporting a digest (got ${JSON.stringify(digest.slice(0, 100))})`, '', 'builder');
     return { state: 'succeeded', digest, image: `${repository}@${digest}` };
   }
   if (build) {
@@ -246,7 +263,12 @@ export function buildJobOutcome(repository: string, job: JobLike, pod?: PodLike)
     const output = new BuildOutput();
     const pushing = log.split('\n').findIndex((line) => line === PUSH_MARKER);
     if (pushing >= 0) {
-      output.push(log.split('\n').slice(pushing + 1).join('\n'));
+      output.push(
+        log
+          .split('\n')
+          .slice(pushing + 1)
+          .join('\n'),
+      );
       const why = output.lastError() ?? `buildah push exited with code ${build.exitCode}`;
       return failed(`push failed: ${why}`, log, 'push');
     }
@@ -254,7 +276,12 @@ export function buildJobOutcome(repository: string, job: JobLike, pod?: PodLike)
     if (build.reason === 'OOMKilled') return failed('build ran out of memory (OOMKilled)', log, 'build');
     return failed(output.buildFailureReason(build.exitCode), log, 'build');
   }
-  if (failure) return failed(`build Job failed: ${failure.reason ?? 'unknown reason'}${failure.message ? ` (${failure.message})` : ''}`, '', 'builder');
+  if (failure)
+    return failed(
+      `build Job failed: ${failure.reason ?? 'unknown reason'}${failure.message ? ` (${failure.message})` : ''}`,
+      '',
+      'builder',
+    );
   if (job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')) {
     return failed('build Job completed but its pod (and the digest) is gone', '', 'builder');
   }
@@ -267,7 +294,10 @@ function terminated(statuses: ContainerStatusLike[] | undefined, name: string) {
 
 /** Label value for the build id (at most 63 characters of [A-Za-z0-9_.-], alphanumeric at both ends). */
 function buildIdLabel(buildId: string): string {
-  const value = buildId.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  const value = buildId
+    .replace(/[^A-Za-z0-9_.-]/g, '-')
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
   if (value === '') throw new TypeError(`Build id ${JSON.stringify(buildId)} gives no valid label value`);
   return value;
 }
@@ -279,7 +309,8 @@ function parseCloneUrl(raw: string): string {
   } catch {
     throw new TypeError(`gitCloneUrl ${JSON.stringify(raw)} is not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`gitCloneUrl must be an http(s) URL (got ${url.protocol})`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new TypeError(`gitCloneUrl must be an http(s) URL (got ${url.protocol})`);
   if (url.username || url.password) throw new TypeError('gitCloneUrl must not carry credentials: the token comes from sourceSecretName');
   return url.toString();
 }

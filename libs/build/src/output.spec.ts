@@ -55,7 +55,7 @@ describe('BuildOutput', () => {
     expect(reason.length).toBeLessThan(120);
   });
 
-  it('describes a non-RUN step failure with buildah\'s message', () => {
+  it("describes a non-RUN step failure with buildah's message", () => {
     const out = feed(
       'STEP 2/2: COPY nope.txt /\nError: building at STEP "COPY nope.txt /": checking on sources under "/ctx": copier: stat: "/nope.txt": no such file or directory\n',
     );

@@ -17,7 +17,9 @@ export function repositoryProblems(repository: string): string[] {
     problems.push(`repository ${JSON.stringify(repository)} must start with a registry host (with a dot or a port)`);
   }
   if (!path.every((c) => PATH_COMPONENT.test(c))) {
-    problems.push(`repository path ${JSON.stringify(path.join('/'))} must be lowercase components of [a-z0-9] separated by '/', '.', '_' or '-'`);
+    problems.push(
+      `repository path ${JSON.stringify(path.join('/'))} must be lowercase components of [a-z0-9] separated by '/', '.', '_' or '-'`,
+    );
   }
   if (repository.length > 255) problems.push(`repository ${JSON.stringify(repository)} is longer than 255 characters`);
   return problems;

@@ -30,7 +30,9 @@ export function requireBuildTools(): void {
   need('htpasswd', findOnPath('htpasswd') !== undefined, 'apache2-utils');
   need(`a statically linked ${BUSYBOX_PATH}`, isExecutable(BUSYBOX_PATH) && isStaticElf(BUSYBOX_PATH), 'busybox-static');
   if (missing.length > 0) {
-    throw new Error(`Image build tests need tools that are missing: ${missing.join(', ')}. Install them with: apt-get install -y ${BUILD_TOOL_PACKAGES.join(' ')}`);
+    throw new Error(
+      `Image build tests need tools that are missing: ${missing.join(', ')}. Install them with: apt-get install -y ${BUILD_TOOL_PACKAGES.join(' ')}`,
+    );
   }
 }
 
@@ -152,7 +154,12 @@ async function pushBaseImage(registryHost: string, opts: BaseImageBuilderOptions
 
 /** The manifest digest the registry serves for `reference` (`host/path:tag`), read with skopeo. */
 export async function registryDigest(reference: string, opts: { tlsVerify?: boolean; authFile?: string } = {}): Promise<string> {
-  const args = ['inspect', `--tls-verify=${opts.tlsVerify ?? false}`, ...(opts.authFile ? ['--authfile', opts.authFile] : []), `docker://${reference}`];
+  const args = [
+    'inspect',
+    `--tls-verify=${opts.tlsVerify ?? false}`,
+    ...(opts.authFile ? ['--authfile', opts.authFile] : []),
+    `docker://${reference}`,
+  ];
   const stdout = await execFileText('skopeo', args);
   const digest = (JSON.parse(stdout) as { Digest?: unknown }).Digest;
   if (typeof digest !== 'string') throw new Error(`skopeo inspect ${reference}: no Digest in its output`);
@@ -162,7 +169,7 @@ export async function registryDigest(reference: string, opts: { tlsVerify?: bool
 /** `user:<bcrypt>` line, as the registry's htpasswd auth requires bcrypt (cost 4: this is for tests). */
 async function htpasswdEntry(user: string, password: string): Promise<string> {
   const htpasswd = findOnPath('htpasswd');
-  if (!htpasswd) throw new Error('htpasswd not found: install Debian\'s apache2-utils to start a registry with basic auth');
+  if (!htpasswd) throw new Error("htpasswd not found: install Debian's apache2-utils to start a registry with basic auth");
   // -i: the password comes on stdin, never in the arguments.
   const line = await execFileText(htpasswd, ['-niBC', '4', user], password);
   return `${line.trim()}\n`;
@@ -181,7 +188,10 @@ function execFileText(file: string, args: string[], input?: string): Promise<str
 function listeningAddress(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => fail(new Error(`docker-registry did not report its address within 10 s:\n${output.slice(-2000)}`)), 10_000);
+    const timer = setTimeout(
+      () => fail(new Error(`docker-registry did not report its address within 10 s:\n${output.slice(-2000)}`)),
+      10_000,
+    );
     const onData = (chunk: Buffer): void => {
       output += chunk.toString('utf8');
       const match = /listening on (127\.0\.0\.1:\d+)/.exec(output);
@@ -190,7 +200,8 @@ function listeningAddress(child: ChildProcess): Promise<string> {
         resolve(match[1]);
       }
     };
-    const onExit = (code: number | null): void => fail(new Error(`docker-registry exited with code ${code} before listening:\n${output.slice(-2000)}`));
+    const onExit = (code: number | null): void =>
+      fail(new Error(`docker-registry exited with code ${code} before listening:\n${output.slice(-2000)}`));
     const done = (): void => {
       clearTimeout(timer);
       child.stderr?.off('data', onData);
@@ -207,7 +218,9 @@ function listeningAddress(child: ChildProcess): Promise<string> {
     child.stderr?.on('data', onData);
     child.stdout?.on('data', onData);
     child.once('exit', onExit);
-    child.once('error', (err) => fail(new Error(`cannot start ${DOCKER_REGISTRY_PATH}: ${err.message} (install Debian's docker-registry)`)));
+    child.once('error', (err) =>
+      fail(new Error(`cannot start ${DOCKER_REGISTRY_PATH}: ${err.message} (install Debian's docker-registry)`)),
+    );
   });
 }
 

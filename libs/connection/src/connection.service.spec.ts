@@ -27,7 +27,11 @@ function setup(env: Record<string, string>, github: Partial<GitHubAppClient> | n
   return { service, state, transaction };
 }
 
-const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 describe('ConnectionService handshake checks', () => {
   const github = (ids: number[] | Error) => ({
@@ -42,14 +46,19 @@ describe('ConnectionService handshake checks', () => {
   it('refuses handshakes, naming the missing settings, while the App has no OAuth client credentials', async () => {
     const none = await refusal(setup({}, github([7])).service.handshake(CTX, ARN));
     expect(none).toBeInstanceOf(InvalidRequestException);
-    expect((none as Error).message).toMatch(/^GitHub user authorization is not configured on this platform \(GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET: the App's OAuth client credentials\)/);
+    expect((none as Error).message).toMatch(
+      /^GitHub user authorization is not configured on this platform \(GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET: the App's OAuth client credentials\)/,
+    );
     const secretOnly = await refusal(setup({ GITHUB_CLIENT_ID: OAUTH_ENV.GITHUB_CLIENT_ID }, github([7])).service.handshake(CTX, ARN));
     expect((secretOnly as Error).message).toContain('(GITHUB_CLIENT_SECRET: ');
     // The callback is refused the same way (settings removed after the link was handed out).
     const { service, state } = setup({}, github([7]));
     await expect(service.completeHandshake(state, 7, 'code')).rejects.toThrow(/GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET/);
     // With both, the handshake link is handed out.
-    await expect(setup(OAUTH_ENV, github([7])).service.handshake(CTX, ARN)).resolves.toMatchObject({ ConnectionArn: ARN, HandshakeUrl: expect.stringContaining('state=') });
+    await expect(setup(OAUTH_ENV, github([7])).service.handshake(CTX, ARN)).resolves.toMatchObject({
+      ConnectionArn: ARN,
+      HandshakeUrl: expect.stringContaining('state='),
+    });
   });
 
   it('requires the code of the installing user, and the installation among theirs', async () => {
@@ -78,7 +87,10 @@ describe('ConnectionService handshake checks', () => {
     expect(e).toBeInstanceOf(InvalidRequestException);
     expect((e as Error).message).toContain('GitHub refused the authorization code of the setup callback');
 
-    const misconfigured = setup(OAUTH_ENV, github(new GitHubApiError('APP_CREDENTIALS_REJECTED', 'Check GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET.', 200)));
+    const misconfigured = setup(
+      OAUTH_ENV,
+      github(new GitHubApiError('APP_CREDENTIALS_REJECTED', 'Check GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET.', 200)),
+    );
     const platformFault = await refusal(misconfigured.service.completeHandshake(misconfigured.state, 7, 'c0de'));
     expect(platformFault).toBeInstanceOf(GitHubApiError);
     expect(platformFault).not.toBeInstanceOf(InvalidRequestException);

@@ -7,7 +7,17 @@ import type {
   ListConnectionsRequest,
   ListConnectionsResponse,
 } from '@aws-sdk/client-apprunner';
-import { Clock, decodeNextToken, formatArn, InvalidRequestException, InvalidStateException, newResourceId, page, PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
+import {
+  Clock,
+  decodeNextToken,
+  formatArn,
+  InvalidRequestException,
+  InvalidStateException,
+  newResourceId,
+  page,
+  PLATFORM_CONFIG,
+  type PlatformConfig,
+} from '@apprunner/core';
 import { GitHubApiError, type GitHubAppClient, signHandshakeState, verifyHandshakeState } from '@apprunner/github';
 import { type Connection, type Prisma, PrismaService } from '@apprunner/persistence';
 import { TagService } from '@apprunner/tag';
@@ -44,14 +54,23 @@ export class ConnectionService {
   async handshake(ctx: CallContext, arn: string): Promise<{ ConnectionArn: string; HandshakeUrl: string; ExpiresAt: Date }> {
     const row = await this.resolve(this.prisma.client, ctx, arn);
     if (row.providerType !== 'GITHUB') {
-      throw new InvalidRequestException(`${row.providerType} connections are not supported by this platform: only GITHUB connections can complete a handshake.`);
+      throw new InvalidRequestException(
+        `${row.providerType} connections are not supported by this platform: only GITHUB connections can complete a handshake.`,
+      );
     }
     if (row.status === 'AVAILABLE') throw new InvalidStateException(`The connection is already AVAILABLE: ${arn}`);
-    if (!this.github) throw new InvalidRequestException('GitHub is not configured on this platform (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_SLUG): ask the platform administrator.');
+    if (!this.github)
+      throw new InvalidRequestException(
+        'GitHub is not configured on this platform (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_SLUG): ask the platform administrator.',
+      );
     this.requireUserAuthorization();
     const now = this.clock.now();
     const state = signHandshakeState(this.stateKey, row.id, now, HANDSHAKE_TTL_SECONDS);
-    return { ConnectionArn: row.arn, HandshakeUrl: this.github.installationUrl(state), ExpiresAt: new Date(now.getTime() + HANDSHAKE_TTL_SECONDS * 1_000) };
+    return {
+      ConnectionArn: row.arn,
+      HandshakeUrl: this.github.installationUrl(state),
+      ExpiresAt: new Date(now.getTime() + HANDSHAKE_TTL_SECONDS * 1_000),
+    };
   }
 
   /**
@@ -64,8 +83,10 @@ export class ConnectionService {
     if (!this.github) throw new InvalidRequestException('GitHub is not configured on this platform.');
     this.requireUserAuthorization();
     const verified = verifyHandshakeState(this.stateKey, state, this.clock.now());
-    if ('error' in verified) throw new InvalidRequestException(`The handshake link is not valid: ${verified.error}. Start the handshake again.`);
-    if (!Number.isSafeInteger(installationId) || installationId <= 0) throw new InvalidRequestException('installation_id must be a positive integer.');
+    if ('error' in verified)
+      throw new InvalidRequestException(`The handshake link is not valid: ${verified.error}. Start the handshake again.`);
+    if (!Number.isSafeInteger(installationId) || installationId <= 0)
+      throw new InvalidRequestException('installation_id must be a positive integer.');
     if (!code) {
       throw new InvalidRequestException(
         "The setup callback carries no authorization code: authorize the platform's GitHub App when GitHub asks during the installation (start the handshake again).",
@@ -74,24 +95,39 @@ export class ConnectionService {
     const mine = await this.github.userInstallationIds(code).catch((e: unknown) => {
       // The caller's fault (a stale, reused or made-up code): a 400 saying so. Anything else is the platform's problem.
       if (e instanceof GitHubApiError && e.kind === 'AUTHORIZATION_CODE_REJECTED') {
-        throw new InvalidRequestException(`GitHub refused the authorization code of the setup callback (it is valid once, for ten minutes): start the handshake again.`);
+        throw new InvalidRequestException(
+          `GitHub refused the authorization code of the setup callback (it is valid once, for ten minutes): start the handshake again.`,
+        );
       }
       throw e;
     });
-    if (!mine.has(installationId)) throw new InvalidRequestException(`GitHub installation ${installationId} is not one of yours: install the App from the handshake link and authorize it as the installing user.`);
+    if (!mine.has(installationId))
+      throw new InvalidRequestException(
+        `GitHub installation ${installationId} is not one of yours: install the App from the handshake link and authorize it as the installing user.`,
+      );
     const installation = await this.github.getInstallation(installationId);
     if (!installation) throw new InvalidRequestException(`GitHub installation ${installationId} of this platform's app does not exist.`);
-    if (installation.suspended) throw new InvalidRequestException(`GitHub installation ${installationId} is suspended; unsuspend it on GitHub and start the handshake again.`);
+    if (installation.suspended)
+      throw new InvalidRequestException(
+        `GitHub installation ${installationId} is suspended; unsuspend it on GitHub and start the handshake again.`,
+      );
     return this.prisma.client.$transaction(async (tx) => {
       const row = await tx.connection.findUnique({ where: { id: verified.connectionId } });
       if (!row || row.status === 'DELETED') throw new InvalidRequestException('The connection of this handshake no longer exists.');
       await lockTenant(tx, row.tenantId);
-      const other = await tx.connection.findFirst({ where: { installationId: BigInt(installationId), tenantId: { not: row.tenantId }, status: { not: 'DELETED' } } });
+      const other = await tx.connection.findFirst({
+        where: { installationId: BigInt(installationId), tenantId: { not: row.tenantId }, status: { not: 'DELETED' } },
+      });
       if (other) throw new InvalidRequestException(`GitHub installation ${installationId} belongs to another account of this platform.`);
       if (row.status === 'AVAILABLE' && row.installationId === BigInt(installationId)) return row;
       const updated = await tx.connection.update({
         where: { id: row.id },
-        data: { status: 'AVAILABLE', installationId: BigInt(installationId), providerAccount: installation.account, updatedAt: this.clock.now() },
+        data: {
+          status: 'AVAILABLE',
+          installationId: BigInt(installationId),
+          providerAccount: installation.account,
+          updatedAt: this.clock.now(),
+        },
       });
       this.logger.log(`connection ${row.arn} bound to GitHub installation ${installationId} (${installation.account})`);
       return updated;
@@ -140,7 +176,9 @@ export class ConnectionService {
         tenantId: ctx.tenant.id,
         status: { not: 'DELETED' },
         ...(input.ConnectionName ? { connectionName: input.ConnectionName } : {}),
-        ...(after ? { OR: [{ createdAt: { gt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { gt: String(after[1]) } }] } : {}),
+        ...(after
+          ? { OR: [{ createdAt: { gt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { gt: String(after[1]) } }] }
+          : {}),
       },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       take: max + 1,

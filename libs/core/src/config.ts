@@ -7,17 +7,32 @@ import { z } from 'zod';
 const schema = z.object({
   DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/test'),
   /** PostgreSQL schema holding the tables; tests use a schema of their own. */
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('public'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default('public'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   /** redis://[user:password@]host:port[/db], or rediss:// for TLS. */
-  REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
   /** BullMQ key prefix; tests use a prefix of their own. */
   REDIS_PREFIX: z.string().min(1).default('apprunner'),
   /** The region in ARNs, service URLs and the SigV4 credential scope. */
-  APPRUNNER_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/).default('us-east-1'),
-  APPRUNNER_PARTITION: z.string().regex(/^aws[a-z-]*$/).default('aws'),
+  APPRUNNER_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/)
+    .default('us-east-1'),
+  APPRUNNER_PARTITION: z
+    .string()
+    .regex(/^aws[a-z-]*$/)
+    .default('aws'),
   /** Service URLs are `<service id>.<region>.<platform domain>`. */
-  PLATFORM_DOMAIN: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/).default('apprunner.localhost'),
+  PLATFORM_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/)
+    .default('apprunner.localhost'),
   /** 32 bytes, base64 or hex: encrypts SigV4 secret access keys at rest. */
   MASTER_KEY: z.string().min(1),
   /** Bearer token of the platform administrator (admin API). */
@@ -41,7 +56,11 @@ const schema = z.object({
   /** Kubeconfig file of the cluster the worker reconciles into; unset: in-cluster config (service account). */
   KUBECONFIG: z.string().optional(),
   /** Tenant namespaces are `<prefix><account id>`. */
-  KUBE_NAMESPACE_PREFIX: z.string().regex(/^[a-z0-9]([a-z0-9-]*)$/).max(50).default('apprunner-'),
+  KUBE_NAMESPACE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]*)$/)
+    .max(50)
+    .default('apprunner-'),
   /** IngressClass of service Ingresses, and the namespace of its controller (allowed through tenant NetworkPolicies). */
   KUBE_INGRESS_CLASS: z.string().min(1).default('nginx'),
   KUBE_INGRESS_NAMESPACE: z.string().min(1).default('ingress-nginx'),
@@ -71,19 +90,29 @@ const schema = z.object({
    * AWSXRAY observability configuration send their traces there. Unset: no tracing on workloads.
    */
   KUBE_OTLP_ENDPOINT: z.url().optional(),
-  KUBE_OTLP_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).optional(),
+  KUBE_OTLP_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+    .optional(),
   /**
    * Name of a per-pod metric of in-flight requests served by the custom metrics API (e.g. prometheus-adapter): HPAs then
    * scale on App Runner's MaxConcurrency, with CPU as a second metric. Unset: CPU only.
    */
-  KUBE_CONCURRENCY_METRIC: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/).optional(),
+  KUBE_CONCURRENCY_METRIC: z
+    .string()
+    .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/)
+    .optional(),
   /** Field manager of every server-side apply. */
   KUBE_FIELD_MANAGER: z.string().min(1).default('apprunner-k8s'),
   /**
    * ClusterRole the worker binds to its own identity in every tenant namespace it creates (the chart's
    * `<namespace>-<release>-worker-tenant`); unset: no RoleBinding, the worker's cluster-wide rights must suffice.
    */
-  KUBE_TENANT_ROLE: z.string().regex(/^[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$/).max(253).optional(),
+  KUBE_TENANT_ROLE: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$/)
+    .max(253)
+    .optional(),
   /** Seconds between drift-correcting resyncs of settled services; 0 turns resync off. */
   RESYNC_SECONDS: z.coerce.number().int().min(0).default(300),
   /** At most this many services re-applied per second during a resync. */
@@ -95,21 +124,30 @@ const schema = z.object({
   GITHUB_APP_ID: z.string().regex(/^\d+$/).optional(),
   /** PEM private key of the GitHub App (PKCS#1 or PKCS#8); `\n` escapes are accepted. */
   GITHUB_APP_PRIVATE_KEY: z.string().min(1).optional(),
-  GITHUB_APP_SLUG: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).optional(),
+  GITHUB_APP_SLUG: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/)
+    .optional(),
   /** Secret the App signs webhook deliveries with (X-Hub-Signature-256). */
   GITHUB_WEBHOOK_SECRET: z.string().min(16).optional(),
   /**
    * The App's OAuth client credentials: the setup callback's `code` becomes a user access token, and the installation
    * must be one the user can access (installation_id alone can be spoofed). Required for handshakes with the App.
    */
-  GITHUB_CLIENT_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).optional(),
+  GITHUB_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)
+    .optional(),
   GITHUB_CLIENT_SECRET: z.string().min(16).optional(),
   /** GitHub Enterprise Server: https://HOST/api/v3 and https://HOST. */
   GITHUB_API_URL: z.url().default('https://api.github.com'),
   GITHUB_WEB_URL: z.url().default('https://github.com'),
 
   /** Registry builds push to, `host[:port][/path]`; images are `<registry>/<account id>/<service id>`. */
-  BUILD_REGISTRY: z.string().regex(/^[a-zA-Z0-9.-]+(:\d{1,5})?(\/[a-z0-9._/-]+)?$/).optional(),
+  BUILD_REGISTRY: z
+    .string()
+    .regex(/^[a-zA-Z0-9.-]+(:\d{1,5})?(\/[a-z0-9._/-]+)?$/)
+    .optional(),
   /** Speak plain HTTP to BUILD_REGISTRY (a registry on loopback or inside the cluster network). */
   BUILD_REGISTRY_INSECURE: z.stringbool().default(false),
   /** dockerconfigjson file with the push credential of BUILD_REGISTRY. */
@@ -122,11 +160,24 @@ const schema = z.object({
   /** Image with git of the clone init container of Kubernetes build Jobs (pinned: it handles the repository token). */
   BUILD_CLONE_IMAGE: z.string().min(1).default('docker.io/alpine/git:2.47.2'),
   /** `kubernetes.io/dockerconfigjson` Secret in BUILD_NAMESPACE the build Jobs push with (none: anonymous pushes). */
-  BUILD_REGISTRY_AUTH_SECRET: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).max(253).optional(),
+  BUILD_REGISTRY_AUTH_SECRET: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+    .max(253)
+    .optional(),
   /** CPU, memory and scratch space of a build Job's build container (requests = limits). */
-  BUILD_JOB_CPU: z.string().regex(/^\d+(\.\d+)?m?$/).default('2'),
-  BUILD_JOB_MEMORY: z.string().regex(/^\d+(Ki|Mi|Gi|Ti)?$/).default('4Gi'),
-  BUILD_JOB_EPHEMERAL_STORAGE: z.string().regex(/^\d+(Ki|Mi|Gi|Ti)?$/).default('20Gi'),
+  BUILD_JOB_CPU: z
+    .string()
+    .regex(/^\d+(\.\d+)?m?$/)
+    .default('2'),
+  BUILD_JOB_MEMORY: z
+    .string()
+    .regex(/^\d+(Ki|Mi|Gi|Ti)?$/)
+    .default('4Gi'),
+  BUILD_JOB_EPHEMERAL_STORAGE: z
+    .string()
+    .regex(/^\d+(Ki|Mi|Gi|Ti)?$/)
+    .default('20Gi'),
   /** Storage of the buildah driver (layer cache lives here between builds). */
   BUILD_STORAGE_DIR: z.string().default('/var/lib/apprunner-k8s/builds'),
   /** JSON object: runtime (e.g. `PYTHON_311`) → base image, overriding docs/runtimes.md's defaults. */

@@ -8,7 +8,16 @@ import type {
   DisassociateCustomDomainResponse,
   VpcDNSTarget,
 } from '@aws-sdk/client-apprunner';
-import { Clock, decodeNextToken, InvalidRequestException, InvalidStateException, page, PLATFORM_CONFIG, type PlatformConfig, ResourceNotFoundException } from '@apprunner/core';
+import {
+  Clock,
+  decodeNextToken,
+  InvalidRequestException,
+  InvalidStateException,
+  page,
+  PLATFORM_CONFIG,
+  type PlatformConfig,
+  ResourceNotFoundException,
+} from '@apprunner/core';
 import { OperationService, parseValidationRecords } from '@apprunner/operation';
 import { type CustomDomain, Prisma, PrismaService, type Service } from '@apprunner/persistence';
 import { ServiceService } from '@apprunner/service';
@@ -65,7 +74,11 @@ export class CustomDomainService {
             domainName,
             enableWWWSubdomain: enableWWW,
             status: 'CREATING',
-            certificateValidationRecords: delegationRecords(domainName, enableWWW, this.config.PLATFORM_DOMAIN) as unknown as Prisma.InputJsonValue,
+            certificateValidationRecords: delegationRecords(
+              domainName,
+              enableWWW,
+              this.config.PLATFORM_DOMAIN,
+            ) as unknown as Prisma.InputJsonValue,
             createdAt: this.clock.now(),
           },
         });

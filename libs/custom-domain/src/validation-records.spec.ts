@@ -13,7 +13,9 @@ describe('CertificateValidationRecords of a new association', () => {
     ]);
   });
   it('validates a wildcard at its base name (where ACME DNS-01 looks for it)', () => {
-    expect(delegationRecords('*.example.com', false, 'apprunner.test')).toEqual([{ Name: '_acme-challenge.example.com.', Type: 'CNAME', Value: target('example.com'), Status: 'PENDING_VALIDATION' }]);
+    expect(delegationRecords('*.example.com', false, 'apprunner.test')).toEqual([
+      { Name: '_acme-challenge.example.com.', Type: 'CNAME', Value: target('example.com'), Status: 'PENDING_VALIDATION' },
+    ]);
   });
   it('are returned as stored, in App Runner’s shape (what is not a record is left out)', () => {
     const stored = JSON.parse(JSON.stringify([...delegationRecords('a.example.com', false, 'apprunner.test'), { Name: 'x' }, null]));

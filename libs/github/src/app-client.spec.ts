@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitHubApiError, GitHubAppClient, type GitHubAppSettings } from './app-client';
 import { isolatedGitEnv, runGit } from './git';
-import { type AppKeyPair, type BareRepo, createBareRepo, generateAppKeyPair, type GitHubStub, signedWebhookRequest, startGitHubStub } from './testing';
+import {
+  type AppKeyPair,
+  type BareRepo,
+  createBareRepo,
+  generateAppKeyPair,
+  type GitHubStub,
+  signedWebhookRequest,
+  startGitHubStub,
+} from './testing';
 
 const APP_ID = '424242';
 const CLIENT_ID = 'Iv1.0123456789abcdef';
@@ -49,7 +57,15 @@ describe('GitHubAppClient against the GitHub stub', () => {
       { login: 'nobody', installations: [] },
       { login: 'busy', installations: [...MANY, 12] },
     ];
-    const common = { appId: APP_ID, publicKeyPem: keys.publicKeyPem, repositoriesDir: dir, installations, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, users };
+    const common = {
+      appId: APP_ID,
+      publicKeyPem: keys.publicKeyPem,
+      repositoriesDir: dir,
+      installations,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      users,
+    };
     stub = await startGitHubStub(common);
     ghe = await startGitHubStub({ ...common, apiPathPrefix: '/api/v3' });
   });
@@ -62,7 +78,9 @@ describe('GitHubAppClient against the GitHub stub', () => {
 
   it('builds the installation URL from webUrl and the slug, carrying the state', () => {
     const client = new GitHubAppClient(settings(stub, { webUrl: 'https://ghe.example.com/' }));
-    expect(client.installationUrl('v1.abc.123.x-y_z')).toBe('https://ghe.example.com/apps/apprunner-k8s/installations/new?state=v1.abc.123.x-y_z');
+    expect(client.installationUrl('v1.abc.123.x-y_z')).toBe(
+      'https://ghe.example.com/apps/apprunner-k8s/installations/new?state=v1.abc.123.x-y_z',
+    );
     expect(new GitHubAppClient(settings(stub, { webUrl: 'https://github.com' })).installationUrl('a b&c')).toBe(
       'https://github.com/apps/apprunner-k8s/installations/new?state=a+b%26c',
     );
@@ -142,10 +160,14 @@ describe('GitHubAppClient against the GitHub stub', () => {
     const lookup = await client.getInstallation(11).catch((e: unknown) => e);
     expect(lookup).toBeInstanceOf(GitHubApiError);
     expect(lookup).toMatchObject({ kind: 'APP_CREDENTIALS_REJECTED', status: 401, transient: false });
-    expect((lookup as Error).message).toMatch(/GitHub rejected the App's credentials \(401: A JSON web token could not be decoded\)\. Check GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY/);
+    expect((lookup as Error).message).toMatch(
+      /GitHub rejected the App's credentials \(401: A JSON web token could not be decoded\)\. Check GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY/,
+    );
     await expect(client.installationToken(11)).rejects.toMatchObject({ kind: 'APP_CREDENTIALS_REJECTED' });
     // The wrong App id is refused just the same.
-    await expect(new GitHubAppClient(settings(stub, { appId: '1' })).getInstallation(11)).rejects.toMatchObject({ kind: 'APP_CREDENTIALS_REJECTED' });
+    await expect(new GitHubAppClient(settings(stub, { appId: '1' })).getInstallation(11)).rejects.toMatchObject({
+      kind: 'APP_CREDENTIALS_REJECTED',
+    });
   });
 
   it('reports suspended and unknown installations when asked for a token', async () => {
@@ -155,7 +177,9 @@ describe('GitHubAppClient against the GitHub stub', () => {
     try {
       await expect(client.getInstallation(13)).resolves.toEqual({ id: 13, account: 'sleepy', suspended: true });
       await expect(client.installationToken(13)).rejects.toMatchObject({ kind: 'INSTALLATION_SUSPENDED', status: 403 });
-      await expect(new GitHubAppClient(settings(stub)).branchHead(13, `${stub.webUrl}/acme/web`, 'main')).rejects.toMatchObject({ kind: 'INSTALLATION_SUSPENDED' });
+      await expect(new GitHubAppClient(settings(stub)).branchHead(13, `${stub.webUrl}/acme/web`, 'main')).rejects.toMatchObject({
+        kind: 'INSTALLATION_SUSPENDED',
+      });
       // Tokens issued before the suspension stop working too.
       const res = await fetch(`${stub.apiUrl}/repos/acme/web/commits/main`, { headers: { authorization: `token ${token}` } });
       expect(res.status).toBe(401);
@@ -175,7 +199,11 @@ describe('GitHubAppClient against the GitHub stub', () => {
     const head = await client.branchHead(11, `${ghe.webUrl}/acme/web`, 'main');
     expect(head).toMatch(/^[0-9a-f]{40}$/);
     expect(ghe.requests()).toEqual(
-      expect.arrayContaining(['GET /api/v3/app/installations/11', 'POST /api/v3/app/installations/11/access_tokens', 'GET /api/v3/repos/acme/web/commits/heads/main']),
+      expect.arrayContaining([
+        'GET /api/v3/app/installations/11',
+        'POST /api/v3/app/installations/11/access_tokens',
+        'GET /api/v3/repos/acme/web/commits/heads/main',
+      ]),
     );
     // Nothing went to the root, where github.com's API would live.
     expect(ghe.requests().filter((r) => !r.includes('/api/v3/'))).toEqual([]);
@@ -184,20 +212,26 @@ describe('GitHubAppClient against the GitHub stub', () => {
   it('serves GitHub-shaped JSON from the stub (installation, token, commit)', async () => {
     const client = new GitHubAppClient(settings(stub));
     const token = await client.installationToken(11);
-    const res = await fetch(`${stub.apiUrl}/repos/acme/web/commits/heads/main`, { headers: { authorization: `token ${token}`, accept: 'application/vnd.github+json' } });
+    const res = await fetch(`${stub.apiUrl}/repos/acme/web/commits/heads/main`, {
+      headers: { authorization: `token ${token}`, accept: 'application/vnd.github+json' },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(res.headers.get('x-github-request-id')).toBeTruthy();
     const body = (await res.json()) as any;
     expect(body.sha).toMatch(/^[0-9a-f]{40}$/);
-    expect(body.commit).toMatchObject({ message: 'v2', author: { name: 'Mona Lisa', email: 'mona@example.com' }, tree: { sha: expect.stringMatching(/^[0-9a-f]{40}$/) } });
+    expect(body.commit).toMatchObject({
+      message: 'v2',
+      author: { name: 'Mona Lisa', email: 'mona@example.com' },
+      tree: { sha: expect.stringMatching(/^[0-9a-f]{40}$/) },
+    });
     expect(body.parents).toEqual([expect.objectContaining({ sha: repo.commit })]);
     const unauthenticated = await fetch(`${stub.apiUrl}/repos/acme/web/commits/main`);
     expect(unauthenticated.status).toBe(401);
     expect(await unauthenticated.json()).toMatchObject({ message: 'Bad credentials' });
   });
 
-  it("lists the installations of the user who authorized a code, and the code works once", async () => {
+  it('lists the installations of the user who authorized a code, and the code works once', async () => {
     const client = new GitHubAppClient(settings(stub));
     const code = stub.authorize('mona');
     expect(code).toMatch(/^[0-9a-f]{20}$/);
@@ -218,7 +252,10 @@ describe('GitHubAppClient against the GitHub stub', () => {
         '(bad_verification_code: The code passed is incorrect or expired.). A code is valid once, for ten minutes.',
     );
     const before = stub.requests().length;
-    await expect(client.userInstallationIds('a b')).rejects.toMatchObject({ kind: 'AUTHORIZATION_CODE_REJECTED', message: expect.stringMatching(/the code is malformed$/) });
+    await expect(client.userInstallationIds('a b')).rejects.toMatchObject({
+      kind: 'AUTHORIZATION_CODE_REJECTED',
+      message: expect.stringMatching(/the code is malformed$/),
+    });
     await expect(client.userInstallationIds('')).rejects.toMatchObject({ kind: 'AUTHORIZATION_CODE_REJECTED' });
     expect(stub.requests().length).toBe(before);
   });
@@ -229,18 +266,24 @@ describe('GitHubAppClient against the GitHub stub', () => {
     const refused = await wrong.userInstallationIds(code).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(GitHubApiError);
     expect(refused).toMatchObject({ kind: 'APP_CREDENTIALS_REJECTED', transient: false });
-    expect((refused as Error).message).toMatch(/incorrect_client_credentials: The client_id and\/or client_secret passed are incorrect\.\)\. Check GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET\.$/);
+    expect((refused as Error).message).toMatch(
+      /incorrect_client_credentials: The client_id and\/or client_secret passed are incorrect\.\)\. Check GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET\.$/,
+    );
     // The secret never shows in what the caller sees.
     expect((refused as Error).message).not.toContain('ffffffff');
-    await expect(new GitHubAppClient(settings(stub, { clientId: 'Iv1.other' })).userInstallationIds(code)).rejects.toMatchObject({ kind: 'APP_CREDENTIALS_REJECTED' });
+    await expect(new GitHubAppClient(settings(stub, { clientId: 'Iv1.other' })).userInstallationIds(code)).rejects.toMatchObject({
+      kind: 'APP_CREDENTIALS_REJECTED',
+    });
     // Unconfigured credentials are a platform setting, not something to send to GitHub.
     expect(new GitHubAppClient(settings(stub, { clientSecret: undefined })).userAuthorizationConfigured).toBe(false);
-    await expect(new GitHubAppClient(settings(stub, { clientSecret: undefined })).userInstallationIds(code)).rejects.toThrow(/GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET/);
+    await expect(new GitHubAppClient(settings(stub, { clientSecret: undefined })).userInstallationIds(code)).rejects.toThrow(
+      /GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET/,
+    );
     // A refused exchange did not use the code up.
     await expect(new GitHubAppClient(settings(stub)).userInstallationIds(code)).resolves.toEqual(new Set([11, 13]));
   });
 
-  it('follows the Link header over every page of the user\'s installations', async () => {
+  it("follows the Link header over every page of the user's installations", async () => {
     const client = new GitHubAppClient(settings(stub));
     const before = stub.requests().length;
     const ids = await client.userInstallationIds(stub.authorize('busy'));
@@ -271,7 +314,10 @@ describe('GitHubAppClient against the GitHub stub', () => {
       body: JSON.stringify({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, code: 'used-or-unknown' }),
     });
     expect(json.status).toBe(200);
-    expect(await json.json()).toMatchObject({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' });
+    expect(await json.json()).toMatchObject({
+      error: 'bad_verification_code',
+      error_description: 'The code passed is incorrect or expired.',
+    });
 
     const page2 = await fetch(`${stub.apiUrl}/user/installations?per_page=2&page=2`, { headers: { authorization: `Bearer ${token}` } });
     expect(page2.status).toBe(200);
@@ -279,13 +325,16 @@ describe('GitHubAppClient against the GitHub stub', () => {
     expect(body.total_count).toBe(151);
     expect(body.installations.map((i: any) => i.id)).toEqual([1_002, 1_003]);
     expect(body.installations[0].account).toMatchObject({ login: 'org-1002' });
-    const link = (rel: string) => new RegExp(`<${stub.apiUrl}/user/installations\\?per_page=2&page=(\\d+)>; rel="${rel}"`).exec(page2.headers.get('link') ?? '')?.[1];
+    const link = (rel: string) =>
+      new RegExp(`<${stub.apiUrl}/user/installations\\?per_page=2&page=(\\d+)>; rel="${rel}"`).exec(page2.headers.get('link') ?? '')?.[1];
     expect([link('prev'), link('next'), link('last'), link('first')]).toEqual(['1', '3', '76', '1']);
     const lastPage = await fetch(`${stub.apiUrl}/user/installations?per_page=2&page=76`, { headers: { authorization: `token ${token}` } });
     expect(lastPage.headers.get('link')).not.toMatch(/rel="next"/);
 
     const installationToken = await new GitHubAppClient(settings(stub)).installationToken(11);
-    const withInstallationToken = await fetch(`${stub.apiUrl}/user/installations`, { headers: { authorization: `Bearer ${installationToken}` } });
+    const withInstallationToken = await fetch(`${stub.apiUrl}/user/installations`, {
+      headers: { authorization: `Bearer ${installationToken}` },
+    });
     expect(withInstallationToken.status).toBe(403);
     expect((await fetch(`${stub.apiUrl}/user/installations`, { headers: { authorization: 'Bearer ghu_forged' } })).status).toBe(401);
   });
@@ -295,10 +344,15 @@ describe('GitHubAppClient against the GitHub stub', () => {
     let listStatus = 200;
     const server = createServer((req, res) => {
       res.setHeader('content-type', 'application/json');
-      if (req.url === '/login/oauth/access_token') return res.end(JSON.stringify({ access_token: 'ghu_test', token_type: 'bearer', scope: '' }));
+      if (req.url === '/login/oauth/access_token')
+        return res.end(JSON.stringify({ access_token: 'ghu_test', token_type: 'bearer', scope: '' }));
       res.statusCode = listStatus;
       if (link) res.setHeader('link', link);
-      res.end(JSON.stringify(listStatus === 200 ? { total_count: 1, installations: [{ id: 5, account: { login: 'x' } }] } : { message: 'Server Error' }));
+      res.end(
+        JSON.stringify(
+          listStatus === 200 ? { total_count: 1, installations: [{ id: 5, account: { login: 'x' } }] } : { message: 'Server Error' },
+        ),
+      );
     });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -306,17 +360,26 @@ describe('GitHubAppClient against the GitHub stub', () => {
       const client = new GitHubAppClient(settings(stub, { apiUrl: base, webUrl: base }));
       await expect(client.userInstallationIds('abc')).resolves.toEqual(new Set([5]));
       link = '<http://127.0.0.2:9/user/installations?page=2>; rel="next"';
-      await expect(client.userInstallationIds('abc')).rejects.toMatchObject({ kind: 'UNEXPECTED', message: expect.stringMatching(/next page to http:\/\/127\.0\.0\.2:9\/user\/installations, not http:\/\/127\.0\.0\.1/) });
+      await expect(client.userInstallationIds('abc')).rejects.toMatchObject({
+        kind: 'UNEXPECTED',
+        message: expect.stringMatching(/next page to http:\/\/127\.0\.0\.2:9\/user\/installations, not http:\/\/127\.0\.0\.1/),
+      });
       link = '';
       listStatus = 502;
       await expect(client.userInstallationIds('abc')).rejects.toMatchObject({ kind: 'UNAVAILABLE', status: 502, transient: true });
       listStatus = 401;
-      await expect(client.userInstallationIds('abc')).rejects.toMatchObject({ kind: 'TOKEN_REJECTED', message: expect.stringMatching(/rejected the user access token \(401/) });
+      await expect(client.userInstallationIds('abc')).rejects.toMatchObject({
+        kind: 'TOKEN_REJECTED',
+        message: expect.stringMatching(/rejected the user access token \(401/),
+      });
     } finally {
       await new Promise<void>((ok) => server.close(() => ok()));
     }
     const unreachable = new GitHubAppClient(settings(stub, { apiUrl: base, webUrl: base, requestTimeoutMs: 2_000 }));
-    await expect(unreachable.userInstallationIds('abc')).rejects.toMatchObject({ kind: 'UNAVAILABLE', message: expect.stringMatching(/did not answer/) });
+    await expect(unreachable.userInstallationIds('abc')).rejects.toMatchObject({
+      kind: 'UNAVAILABLE',
+      message: expect.stringMatching(/did not answer/),
+    });
   });
 
   it('verifies webhook deliveries with the configured secret', async () => {

@@ -93,7 +93,8 @@ export class GitHubAppClient {
     this.apiUrl = trimTrailingSlashes(settings.apiUrl || GITHUB_DEFAULT_API_URL);
     this.webUrl = trimTrailingSlashes(settings.webUrl || GITHUB_DEFAULT_WEB_URL);
     const timeoutMs = settings.requestTimeoutMs ?? 30_000;
-    const fetchWithTimeout: typeof fetch = (input, init) => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
+    const fetchWithTimeout: typeof fetch = (input, init) =>
+      fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
     this.fetch = fetchWithTimeout;
     this.app = new App({
       appId: Number(settings.appId),
@@ -135,7 +136,8 @@ export class GitHubAppClient {
     checkInstallationId(installationId);
     try {
       const auth = (await this.app.octokit.auth({ type: 'installation', installationId, refresh: true })) as { token?: unknown };
-      if (typeof auth.token !== 'string' || !auth.token) throw new GitHubApiError('UNEXPECTED', `GitHub returned no token for installation ${installationId}`);
+      if (typeof auth.token !== 'string' || !auth.token)
+        throw new GitHubApiError('UNEXPECTED', `GitHub returned no token for installation ${installationId}`);
       return auth.token;
     } catch (e) {
       throw this.toError(e, `Creating an access token for GitHub App installation ${installationId}`, 'INSTALLATION_NOT_FOUND');
@@ -160,12 +162,25 @@ export class GitHubAppClient {
     const ids = new Set<number>();
     let url: string | undefined = `${this.apiUrl}/user/installations?per_page=${USER_INSTALLATIONS_PER_PAGE}&page=1`;
     for (let page = 1; url; page++) {
-      if (page > MAX_USER_INSTALLATION_PAGES) throw new GitHubApiError('UNEXPECTED', `${what} failed: more than ${MAX_USER_INSTALLATION_PAGES} pages`);
-      const res = await this.send(url, { headers: { accept: GITHUB_JSON, authorization: `Bearer ${token}`, 'user-agent': USER_AGENT, 'x-github-api-version': GITHUB_API_VERSION } }, what);
+      if (page > MAX_USER_INSTALLATION_PAGES)
+        throw new GitHubApiError('UNEXPECTED', `${what} failed: more than ${MAX_USER_INSTALLATION_PAGES} pages`);
+      const res = await this.send(
+        url,
+        {
+          headers: {
+            accept: GITHUB_JSON,
+            authorization: `Bearer ${token}`,
+            'user-agent': USER_AGENT,
+            'x-github-api-version': GITHUB_API_VERSION,
+          },
+        },
+        what,
+      );
       const body = await readJson(res);
       if (!res.ok) throw this.httpError(res, body, what, 'the user access token');
       const installations = (body as { installations?: unknown } | undefined)?.installations;
-      if (!Array.isArray(installations)) throw new GitHubApiError('UNEXPECTED', `${what} failed: GitHub answered without an installations list`, res.status);
+      if (!Array.isArray(installations))
+        throw new GitHubApiError('UNEXPECTED', `${what} failed: GitHub answered without an installations list`, res.status);
       for (const installation of installations) {
         const id = (installation as { id?: unknown } | null)?.id;
         if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) ids.add(id);
@@ -178,10 +193,12 @@ export class GitHubAppClient {
   /** The user access token for an OAuth `code`; GitHub answers OAuth errors with HTTP 200 and `{error, error_description}`. */
   private async exchangeAuthorizationCode(code: string): Promise<string> {
     const { clientId, clientSecret } = this.settings;
-    if (!clientId || !clientSecret) throw new Error("The GitHub App's OAuth client credentials are not configured (GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET)");
+    if (!clientId || !clientSecret)
+      throw new Error("The GitHub App's OAuth client credentials are not configured (GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET)");
     const what = 'Exchanging the authorization code of the setup callback for a GitHub user access token';
     // GitHub's codes are 20 hex characters; anything unprintable or huge is not worth a request.
-    if (!/^[\x21-\x7e]{1,256}$/.test(code)) throw new GitHubApiError('AUTHORIZATION_CODE_REJECTED', `${what} failed: the code is malformed`);
+    if (!/^[\x21-\x7e]{1,256}$/.test(code))
+      throw new GitHubApiError('AUTHORIZATION_CODE_REJECTED', `${what} failed: the code is malformed`);
     const res = await this.send(
       `${this.webUrl}/login/oauth/access_token`,
       {
@@ -196,15 +213,24 @@ export class GitHubAppClient {
     if (typeof body?.error === 'string') {
       const detail = `${body.error}${typeof body.error_description === 'string' ? `: ${body.error_description.slice(0, 200)}` : ''}`;
       if (body.error === 'bad_verification_code') {
-        throw new GitHubApiError('AUTHORIZATION_CODE_REJECTED', `${what} failed: GitHub refused the code (${detail}). A code is valid once, for ten minutes.`, res.status);
+        throw new GitHubApiError(
+          'AUTHORIZATION_CODE_REJECTED',
+          `${what} failed: GitHub refused the code (${detail}). A code is valid once, for ten minutes.`,
+          res.status,
+        );
       }
       if (body.error === 'incorrect_client_credentials') {
-        throw new GitHubApiError('APP_CREDENTIALS_REJECTED', `${what} failed: GitHub rejected the App's OAuth client credentials (${detail}). Check GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET.`, res.status);
+        throw new GitHubApiError(
+          'APP_CREDENTIALS_REJECTED',
+          `${what} failed: GitHub rejected the App's OAuth client credentials (${detail}). Check GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET.`,
+          res.status,
+        );
       }
       throw new GitHubApiError('UNEXPECTED', `${what} failed (${detail})`, res.status);
     }
     if (!res.ok) throw this.httpError(res, body, what, 'the OAuth client credentials');
-    if (typeof body?.access_token !== 'string' || !body.access_token) throw new GitHubApiError('UNEXPECTED', `${what} failed: GitHub answered without an access token`, res.status);
+    if (typeof body?.access_token !== 'string' || !body.access_token)
+      throw new GitHubApiError('UNEXPECTED', `${what} failed: GitHub answered without an access token`, res.status);
     return body.access_token;
   }
 
@@ -230,7 +256,10 @@ export class GitHubAppClient {
     const url = new URL(next, `${this.apiUrl}/`);
     const api = new URL(`${this.apiUrl}/user/installations`);
     if (url.origin !== api.origin || url.pathname !== api.pathname) {
-      throw new GitHubApiError('UNEXPECTED', `${what} failed: GitHub pointed the next page to ${url.origin}${url.pathname}, not ${api.origin}${api.pathname}`);
+      throw new GitHubApiError(
+        'UNEXPECTED',
+        `${what} failed: GitHub pointed the next page to ${url.origin}${url.pathname}, not ${api.origin}${api.pathname}`,
+      );
     }
     return url.href;
   }
@@ -239,11 +268,13 @@ export class GitHubAppClient {
   private httpError(res: Response, body: unknown, what: string, credential: string): GitHubApiError {
     const message = (body as { message?: unknown } | undefined)?.message;
     const suffix = typeof message === 'string' ? `: ${message.slice(0, 200)}` : '';
-    if (res.status >= 500) return new GitHubApiError('UNAVAILABLE', `${what} failed, GitHub is unavailable (HTTP ${res.status}${suffix})`, res.status);
+    if (res.status >= 500)
+      return new GitHubApiError('UNAVAILABLE', `${what} failed, GitHub is unavailable (HTTP ${res.status}${suffix})`, res.status);
     if (res.status === 429 || (res.status === 403 && res.headers.get('x-ratelimit-remaining') === '0')) {
       return new GitHubApiError('RATE_LIMITED', `${what} failed: GitHub rate limit exceeded${suffix}`, res.status);
     }
-    if (res.status === 401) return new GitHubApiError('TOKEN_REJECTED', `${what} failed: GitHub rejected ${credential} (401${suffix})`, res.status);
+    if (res.status === 401)
+      return new GitHubApiError('TOKEN_REJECTED', `${what} failed: GitHub rejected ${credential} (401${suffix})`, res.status);
     return new GitHubApiError('UNEXPECTED', `${what} failed with HTTP ${res.status}${suffix}`, res.status);
   }
 
@@ -251,7 +282,8 @@ export class GitHubAppClient {
   async branchHead(installationId: number, repositoryUrl: string, branch: string): Promise<string> {
     checkInstallationId(installationId);
     const { owner, repo } = this.coordinates(repositoryUrl);
-    if (!branch || branch.startsWith('-') || /[\s~^:?*[\\]|\.\.|@\{/.test(branch)) throw new GitHubApiError('BRANCH_NOT_FOUND', `"${branch}" is not a valid branch name`);
+    if (!branch || branch.startsWith('-') || /[\s~^:?*[\\]|\.\.|@\{/.test(branch))
+      throw new GitHubApiError('BRANCH_NOT_FOUND', `"${branch}" is not a valid branch name`);
     // `heads/<branch>` rules out a tag of the same name; segments are encoded one by one so that slashes in
     // branch names stay path separators (GitHub Enterprise does not always decode %2F in refs).
     const ref = ['heads', ...branch.split('/')].map(encodeURIComponent).join('/');
@@ -259,15 +291,21 @@ export class GitHubAppClient {
       const octokit = await this.app.getInstallationOctokit(installationId);
       const { data } = await octokit.request(`GET /repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/commits/${ref}`);
       const sha = (data as { sha?: unknown }).sha;
-      if (typeof sha !== 'string' || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) throw new GitHubApiError('UNEXPECTED', `GitHub answered for ${owner}/${repo}@${branch} without a commit SHA`);
+      if (typeof sha !== 'string' || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha))
+        throw new GitHubApiError('UNEXPECTED', `GitHub answered for ${owner}/${repo}@${branch} without a commit SHA`);
       return sha;
     } catch (e) {
       if (e instanceof GitHubApiError) throw e;
       // The installation token is created lazily on the first request: its failures are about the installation.
-      if (isAppJwtRequest(e)) throw this.toError(e, `Creating an access token for GitHub App installation ${installationId}`, 'INSTALLATION_NOT_FOUND');
+      if (isAppJwtRequest(e))
+        throw this.toError(e, `Creating an access token for GitHub App installation ${installationId}`, 'INSTALLATION_NOT_FOUND');
       const status = statusOf(e);
       if (status === 404) {
-        throw new GitHubApiError('REPOSITORY_NOT_FOUND', `Repository ${owner}/${repo} was not found, or GitHub App installation ${installationId} has no access to it`, 404);
+        throw new GitHubApiError(
+          'REPOSITORY_NOT_FOUND',
+          `Repository ${owner}/${repo} was not found, or GitHub App installation ${installationId} has no access to it`,
+          404,
+        );
       }
       if (status === 422 || status === 409) {
         // 422: no such ref; 409: the repository is empty.
@@ -281,7 +319,11 @@ export class GitHubAppClient {
   private coordinates(repositoryUrl: string): { owner: string; repo: string } {
     const { origin, owner, repo } = parseRepositoryUrl(repositoryUrl);
     const expected = new URL(this.webUrl).origin.toLowerCase();
-    if (origin !== expected) throw new GitHubApiError('REPOSITORY_NOT_FOUND', `Repository URL ${repositoryUrl} is not on ${expected}, where the GitHub App is installed`);
+    if (origin !== expected)
+      throw new GitHubApiError(
+        'REPOSITORY_NOT_FOUND',
+        `Repository URL ${repositoryUrl} is not on ${expected}, where the GitHub App is installed`,
+      );
     return { owner, repo };
   }
 
@@ -303,8 +345,10 @@ export class GitHubAppClient {
         status,
       );
     }
-    if (status === 401) return new GitHubApiError('TOKEN_REJECTED', `${what} failed: GitHub rejected the installation token (401${suffix})`, status);
-    if (status === 403 && /suspended/i.test(detail)) return new GitHubApiError('INSTALLATION_SUSPENDED', `${what} failed: the installation is suspended`, status);
+    if (status === 401)
+      return new GitHubApiError('TOKEN_REJECTED', `${what} failed: GitHub rejected the installation token (401${suffix})`, status);
+    if (status === 403 && /suspended/i.test(detail))
+      return new GitHubApiError('INSTALLATION_SUSPENDED', `${what} failed: the installation is suspended`, status);
     if (status === 404) return new GitHubApiError(on404, `${what} failed: not found${suffix}`, status);
     return new GitHubApiError('UNEXPECTED', `${what} failed with HTTP ${status}${suffix}`, status);
   }
@@ -321,7 +365,8 @@ async function readJson(res: Response): Promise<unknown> {
 }
 
 function checkInstallationId(installationId: number): void {
-  if (!Number.isSafeInteger(installationId) || installationId <= 0) throw new Error(`Invalid GitHub App installation id: ${installationId}`);
+  if (!Number.isSafeInteger(installationId) || installationId <= 0)
+    throw new Error(`Invalid GitHub App installation id: ${installationId}`);
 }
 
 /** Octokit's RequestError carries `status`; fetch failures come as status 500 with the cause in the message. */

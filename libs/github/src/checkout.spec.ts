@@ -29,7 +29,14 @@ describe('checkoutCommit against the GitHub stub', () => {
       repositoriesDir: dir,
       installations: [{ id: 5, account: 'acme', repositories: ['acme/api'] }],
     });
-    client = new GitHubAppClient({ appId: APP_ID, privateKey: keys.privateKeyPem, webhookSecret: 'unused-webhook-secret', slug: 'test', apiUrl: stub.apiUrl, webUrl: stub.webUrl });
+    client = new GitHubAppClient({
+      appId: APP_ID,
+      privateKey: keys.privateKeyPem,
+      webhookSecret: 'unused-webhook-secret',
+      slug: 'test',
+      apiUrl: stub.apiUrl,
+      webUrl: stub.webUrl,
+    });
     cloneUrl = `${stub.gitBaseUrl}/acme/api.git`;
   });
 
@@ -69,7 +76,9 @@ describe('checkoutCommit against the GitHub stub', () => {
     const token = `ghs_${'x'.repeat(36)}`;
     const out = target();
     const lines: string[] = [];
-    const error = await checkoutCommit({ cloneUrl, token, commit: repo.commit, dir: out, onLog: (l) => lines.push(l) }).catch((e: unknown) => e);
+    const error = await checkoutCommit({ cloneUrl, token, commit: repo.commit, dir: out, onLog: (l) => lines.push(l) }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(SourceCheckoutError);
     expect(error).toMatchObject({ kind: 'AUTH_FAILED', transient: false });
     const text = `${(error as Error).message}\n${(error as Error).stack}\n${lines.join('\n')}`;
@@ -88,13 +97,20 @@ describe('checkoutCommit against the GitHub stub', () => {
     const missing = 'ffffffffffffffffffffffffffffffffffffffff';
     const error = await checkoutCommit({ cloneUrl, token, commit: missing, dir: target() }).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'COMMIT_NOT_FOUND' });
-    expect((error as Error).message).toMatch(new RegExp(`^Commit ${missing} was not found in the repository from ${cloneUrl.replace(/[.]/g, '\\.')}`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`^Commit ${missing} was not found in the repository from ${cloneUrl.replace(/[.]/g, '\\.')}`),
+    );
     expect((error as Error).message).not.toContain(token);
   });
 
   it('fails with REPOSITORY_NOT_FOUND for a repository the installation cannot see', async () => {
     const token = await client.installationToken(5);
-    const error = await checkoutCommit({ cloneUrl: `${stub.gitBaseUrl}/acme/missing.git`, token, commit: repo.commit, dir: target() }).catch((e: unknown) => e);
+    const error = await checkoutCommit({
+      cloneUrl: `${stub.gitBaseUrl}/acme/missing.git`,
+      token,
+      commit: repo.commit,
+      dir: target(),
+    }).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'REPOSITORY_NOT_FOUND' });
     expect((error as Error).message).toMatch(/acme\/missing\.git was not found/);
   });
@@ -102,9 +118,9 @@ describe('checkoutCommit against the GitHub stub', () => {
   it('refuses branch names, short SHAs, credentials in the URL and non-empty directories before running git', async () => {
     await expect(checkoutCommit({ cloneUrl, commit: 'main', dir: target() })).rejects.toThrow(/not a full commit SHA/);
     await expect(checkoutCommit({ cloneUrl, commit: repo.commit.slice(0, 12), dir: target() })).rejects.toThrow(/not a full commit SHA/);
-    await expect(checkoutCommit({ cloneUrl: cloneUrl.replace('http://', 'http://x-access-token:t@'), commit: repo.commit, dir: target() })).rejects.toThrow(
-      /must not carry credentials/,
-    );
+    await expect(
+      checkoutCommit({ cloneUrl: cloneUrl.replace('http://', 'http://x-access-token:t@'), commit: repo.commit, dir: target() }),
+    ).rejects.toThrow(/must not carry credentials/);
     const busy = target();
     await mkdir(busy, { recursive: true });
     await writeFile(join(busy, 'keep.txt'), 'mine');
@@ -113,7 +129,12 @@ describe('checkoutCommit against the GitHub stub', () => {
   });
 
   it('reports an unreachable host as transient', async () => {
-    const error = await checkoutCommit({ cloneUrl: 'http://127.0.0.1:9/acme/api.git', token: 't', commit: repo.commit, dir: target() }).catch((e: unknown) => e);
+    const error = await checkoutCommit({
+      cloneUrl: 'http://127.0.0.1:9/acme/api.git',
+      token: 't',
+      commit: repo.commit,
+      dir: target(),
+    }).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'UNAVAILABLE', transient: true });
   });
 

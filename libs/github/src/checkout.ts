@@ -79,7 +79,12 @@ export async function checkoutCommit(opts: CheckoutOptions): Promise<void> {
       if (remaining <= 0) throw new SourceCheckoutError('TIMEOUT', `Checkout of ${commit} from ${opts.cloneUrl} timed out before ${step}`);
       let result: GitRunResult;
       try {
-        result = await runGit(['-C', opts.dir, ...args], { gitPath: opts.gitPath, env, timeoutMs: remaining, onStderrLine: streamLog ? log : undefined });
+        result = await runGit(['-C', opts.dir, ...args], {
+          gitPath: opts.gitPath,
+          env,
+          timeoutMs: remaining,
+          onStderrLine: streamLog ? log : undefined,
+        });
       } catch (e) {
         throw new SourceCheckoutError('FAILED', `git could not be started (${opts.gitPath ?? 'git'}): ${(e as Error).message}`);
       }
@@ -89,7 +94,8 @@ export async function checkoutCommit(opts: CheckoutOptions): Promise<void> {
 
     let result = await git('git init', ['init', '-q']);
     if (result.code === 0) result = await git('git remote add', ['remote', 'add', 'origin', opts.cloneUrl]);
-    if (result.code !== 0) throw new SourceCheckoutError('FAILED', `Preparing ${opts.dir} for the checkout failed: ${tail(scrub(result.stderr))}`);
+    if (result.code !== 0)
+      throw new SourceCheckoutError('FAILED', `Preparing ${opts.dir} for the checkout failed: ${tail(scrub(result.stderr))}`);
 
     log(`Fetching commit ${commit} from ${opts.cloneUrl}`);
     result = await git('git fetch', ['fetch', '--depth', '1', '--no-tags', '--no-recurse-submodules', 'origin', commit], true);
@@ -117,13 +123,27 @@ function classifyFetchFailure(cloneUrl: string, commit: string, stderr: string, 
   if (/not our ref|couldn't find remote ref|unadvertised object|no such remote ref|did not send all necessary objects/i.test(stderr)) {
     return new SourceCheckoutError('COMMIT_NOT_FOUND', `Commit ${commit} was not found in the repository ${from} (git: ${detail})`);
   }
-  if (/authentication failed|could not read (username|password)|terminal prompts disabled|returned error: 40[13]|permission to .* denied|invalid username or password/i.test(stderr)) {
-    return new SourceCheckoutError('AUTH_FAILED', `The git host refused our credentials when fetching ${commit} ${from}; the connection may need a new handshake (git: ${detail})`);
+  if (
+    /authentication failed|could not read (username|password)|terminal prompts disabled|returned error: 40[13]|permission to .* denied|invalid username or password/i.test(
+      stderr,
+    )
+  ) {
+    return new SourceCheckoutError(
+      'AUTH_FAILED',
+      `The git host refused our credentials when fetching ${commit} ${from}; the connection may need a new handshake (git: ${detail})`,
+    );
   }
   if (/repository '.*' not found|repository not found|returned error: 404/i.test(stderr)) {
-    return new SourceCheckoutError('REPOSITORY_NOT_FOUND', `Repository ${cloneUrl} was not found, or the connection has no access to it (git: ${detail})`);
+    return new SourceCheckoutError(
+      'REPOSITORY_NOT_FOUND',
+      `Repository ${cloneUrl} was not found, or the connection has no access to it (git: ${detail})`,
+    );
   }
-  if (/could not resolve host|failed to connect|connection refused|connection reset|timed out|returned error: 5\d\d|rpc failed|early eof|ssl|tls/i.test(stderr)) {
+  if (
+    /could not resolve host|failed to connect|connection refused|connection reset|timed out|returned error: 5\d\d|rpc failed|early eof|ssl|tls/i.test(
+      stderr,
+    )
+  ) {
     return new SourceCheckoutError('UNAVAILABLE', `The git host could not be reached fetching ${commit} ${from} (git: ${detail})`);
   }
   return new SourceCheckoutError('FAILED', `Fetching ${commit} ${from} failed (git: ${detail})`);
@@ -136,9 +156,11 @@ function cloneOrigin(cloneUrl: string): string {
   } catch {
     throw new SourceCheckoutError('REPOSITORY_NOT_FOUND', `Clone URL "${cloneUrl}" is not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new SourceCheckoutError('REPOSITORY_NOT_FOUND', `Clone URL ${cloneUrl} must be http(s)`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new SourceCheckoutError('REPOSITORY_NOT_FOUND', `Clone URL ${cloneUrl} must be http(s)`);
   // Credentials in the URL would show up in argv (ps) and in git's messages.
-  if (url.username || url.password) throw new SourceCheckoutError('FAILED', 'Clone URL must not carry credentials; pass the token separately');
+  if (url.username || url.password)
+    throw new SourceCheckoutError('FAILED', 'Clone URL must not carry credentials; pass the token separately');
   return url.origin;
 }
 

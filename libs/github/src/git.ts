@@ -30,10 +30,13 @@ export function runGit(args: readonly string[], opts: GitRunOptions): Promise<Gi
     const timer =
       opts.timeoutMs === undefined
         ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            child.kill('SIGKILL');
-          }, Math.max(1, opts.timeoutMs));
+        : setTimeout(
+            () => {
+              timedOut = true;
+              child.kill('SIGKILL');
+            },
+            Math.max(1, opts.timeoutMs),
+          );
 
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => {

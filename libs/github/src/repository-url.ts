@@ -31,7 +31,8 @@ export function parseRepositoryUrl(url: string): RepositoryCoordinates {
   if (segments.length !== 2) throw invalid('the path must be exactly /OWNER/REPOSITORY');
   const owner = segments[0];
   const repo = segments[1].replace(/\.git$/i, '');
-  if (!NAME.test(owner) || !NAME.test(repo) || repo === '.' || repo === '..') throw invalid('owner or repository name has characters GitHub does not allow');
+  if (!NAME.test(owner) || !NAME.test(repo) || repo === '.' || repo === '..')
+    throw invalid('owner or repository name has characters GitHub does not allow');
   return { origin: parsed.origin.toLowerCase(), owner, repo };
 }
 
@@ -48,7 +49,9 @@ export function normalizeRepositoryUrl(url: string): string {
     const { origin, owner, repo } = parseRepositoryUrl(url);
     return `${origin}/${owner.toLowerCase()}/${repo.toLowerCase()}`;
   } catch {
-    return String(url ?? '').trim().toLowerCase();
+    return String(url ?? '')
+      .trim()
+      .toLowerCase();
   }
 }
 

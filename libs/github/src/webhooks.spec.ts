@@ -8,7 +8,11 @@ const sha = 'e5bd3914e2e596debea16f433f57875b5b90bcd6';
 const web = 'https://github.com';
 
 describe('verifyWebhookSignature', () => {
-  const delivery = signedWebhookRequest(secret, 'push', pushPayload({ installationId: 7, repo: 'Acme/App', webUrl: web, branch: 'main', after: sha }));
+  const delivery = signedWebhookRequest(
+    secret,
+    'push',
+    pushPayload({ installationId: 7, repo: 'Acme/App', webUrl: web, branch: 'main', after: sha }),
+  );
 
   it('accepts the signature GitHub computes over the raw body (string or Buffer)', async () => {
     expect(delivery.headers['x-github-event']).toBe('push');
@@ -44,7 +48,10 @@ describe('verifyWebhookSignature', () => {
 
 describe('parseGitHubEvent', () => {
   it('parses a branch push', () => {
-    const event = parseGitHubEvent('push', pushPayload({ installationId: 42, repo: 'Acme/My-App', webUrl: web, branch: 'release/v2', after: sha }));
+    const event = parseGitHubEvent(
+      'push',
+      pushPayload({ installationId: 42, repo: 'Acme/My-App', webUrl: web, branch: 'release/v2', after: sha }),
+    );
     expect(event).toEqual({
       kind: 'push',
       installationId: 42,
@@ -57,24 +64,44 @@ describe('parseGitHubEvent', () => {
   });
 
   it('parses a GitHub Enterprise push with its own host', () => {
-    const event = parseGitHubEvent('push', pushPayload({ installationId: 3, repo: 'team/svc', webUrl: 'https://ghe.example.com', branch: 'main', after: sha }));
-    expect(event).toMatchObject({ kind: 'push', repositoryUrl: 'https://ghe.example.com/team/svc', cloneUrl: 'https://ghe.example.com/team/svc.git' });
+    const event = parseGitHubEvent(
+      'push',
+      pushPayload({ installationId: 3, repo: 'team/svc', webUrl: 'https://ghe.example.com', branch: 'main', after: sha }),
+    );
+    expect(event).toMatchObject({
+      kind: 'push',
+      repositoryUrl: 'https://ghe.example.com/team/svc',
+      cloneUrl: 'https://ghe.example.com/team/svc.git',
+    });
   });
 
   it('marks a deleted branch', () => {
-    const event = parseGitHubEvent('push', pushPayload({ installationId: 42, repo: 'acme/app', webUrl: web, branch: 'main', after: sha, deleted: true }));
+    const event = parseGitHubEvent(
+      'push',
+      pushPayload({ installationId: 42, repo: 'acme/app', webUrl: web, branch: 'main', after: sha, deleted: true }),
+    );
     expect(event).toMatchObject({ kind: 'push', branch: 'main', deleted: true, commit: '0'.repeat(40) });
   });
 
   it('ignores tag pushes, pushes without an installation and malformed pushes', () => {
-    expect(parseGitHubEvent('push', pushPayload({ installationId: 42, repo: 'acme/app', webUrl: web, tag: 'v1.0.0', after: sha }))).toEqual({
-      kind: 'ignored',
-      reason: 'push to refs/tags/v1.0.0, not to a branch',
-    });
-    const noInstallation = { ...pushPayload({ installationId: 42, repo: 'acme/app', webUrl: web, branch: 'main', after: sha }), installation: undefined };
+    expect(parseGitHubEvent('push', pushPayload({ installationId: 42, repo: 'acme/app', webUrl: web, tag: 'v1.0.0', after: sha }))).toEqual(
+      {
+        kind: 'ignored',
+        reason: 'push to refs/tags/v1.0.0, not to a branch',
+      },
+    );
+    const noInstallation = {
+      ...pushPayload({ installationId: 42, repo: 'acme/app', webUrl: web, branch: 'main', after: sha }),
+      installation: undefined,
+    };
     expect(parseGitHubEvent('push', noInstallation)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/installation/) });
     expect(parseGitHubEvent('push', { ref: 'refs/heads/main', installation: { id: 1 } })).toMatchObject({ kind: 'ignored' });
-    expect(parseGitHubEvent('push', { ...pushPayload({ installationId: 1, repo: 'a/b', webUrl: web, branch: 'main', after: sha }), after: 'HEAD' })).toMatchObject({
+    expect(
+      parseGitHubEvent('push', {
+        ...pushPayload({ installationId: 1, repo: 'a/b', webUrl: web, branch: 'main', after: sha }),
+        after: 'HEAD',
+      }),
+    ).toMatchObject({
       kind: 'ignored',
       reason: expect.stringMatching(/after/),
     });
@@ -100,15 +127,27 @@ describe('parseGitHubEvent', () => {
     const payload = { ...installationPayload({ action: 'created', installationId: 9, account: 'acme', webUrl: web }), action: 'renamed' };
     expect(parseGitHubEvent('installation', payload)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/renamed/) });
     expect(parseGitHubEvent('installation', { action: 'created' })).toMatchObject({ kind: 'ignored' });
-    expect(parseGitHubEvent('ping', { zen: 'Keep it logically awesome.', hook_id: 1 })).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/ping/) });
-    expect(parseGitHubEvent('pull_request', { action: 'opened' })).toEqual({ kind: 'ignored', reason: 'event "pull_request" is not one we act on' });
+    expect(parseGitHubEvent('ping', { zen: 'Keep it logically awesome.', hook_id: 1 })).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(/ping/),
+    });
+    expect(parseGitHubEvent('pull_request', { action: 'opened' })).toEqual({
+      kind: 'ignored',
+      reason: 'event "pull_request" is not one we act on',
+    });
     expect(parseGitHubEvent('installation_repositories', { action: 'added' })).toMatchObject({ kind: 'ignored' });
   });
 });
 
 describe('normalizeRepositoryUrl', () => {
   it('lowercases and strips .git and trailing slashes', () => {
-    for (const url of ['https://github.com/Owner/Repo', 'https://github.com/owner/repo.git', 'https://GitHub.com/OWNER/Repo.git/', 'https://github.com/owner/repo//', ' https://github.com/owner/repo ']) {
+    for (const url of [
+      'https://github.com/Owner/Repo',
+      'https://github.com/owner/repo.git',
+      'https://GitHub.com/OWNER/Repo.git/',
+      'https://github.com/owner/repo//',
+      ' https://github.com/owner/repo ',
+    ]) {
       expect(normalizeRepositoryUrl(url)).toBe('https://github.com/owner/repo');
     }
   });
@@ -144,6 +183,10 @@ describe('normalizeRepositoryUrl', () => {
   });
 
   it('parseRepositoryUrl keeps the original case for API calls', () => {
-    expect(parseRepositoryUrl('https://github.com/Acme/My-App.git')).toEqual({ origin: 'https://github.com', owner: 'Acme', repo: 'My-App' });
+    expect(parseRepositoryUrl('https://github.com/Acme/My-App.git')).toEqual({
+      origin: 'https://github.com',
+      owner: 'Acme',
+      repo: 'My-App',
+    });
   });
 });

@@ -5,7 +5,11 @@ import { normalizeRepositoryUrl, parseRepositoryUrl } from './repository-url';
  * Checks X-Hub-Signature-256 (`sha256=<hex HMAC of the raw body>`) in constant time. The body must be the bytes
  * GitHub sent, before any JSON parsing: re-serialized JSON does not hash the same.
  */
-export async function verifyWebhookSignature(secret: string, rawBody: Buffer | string, signatureHeader: string | undefined): Promise<boolean> {
+export async function verifyWebhookSignature(
+  secret: string,
+  rawBody: Buffer | string,
+  signatureHeader: string | undefined,
+): Promise<boolean> {
   if (!secret) throw new Error('The webhook secret is not configured');
   if (!signatureHeader || !signatureHeader.startsWith('sha256=')) return false;
   const payload = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
@@ -31,7 +35,13 @@ export type GitHubEvent =
   | { kind: 'installation'; action: InstallationAction; installationId: number; account: string }
   | { kind: 'ignored'; reason: string };
 
-const INSTALLATION_ACTIONS: readonly string[] = ['created', 'deleted', 'suspend', 'unsuspend', 'new_permissions_accepted'] satisfies InstallationAction[];
+const INSTALLATION_ACTIONS: readonly string[] = [
+  'created',
+  'deleted',
+  'suspend',
+  'unsuspend',
+  'new_permissions_accepted',
+] satisfies InstallationAction[];
 
 /** Parses the X-GitHub-Event name and the (already verified) JSON payload. Never throws. */
 export function parseGitHubEvent(eventName: string, payload: unknown): GitHubEvent {
@@ -79,11 +89,13 @@ function parsePush(payload: Record<string, unknown>): GitHubEvent {
 
 function parseInstallation(payload: Record<string, unknown>): GitHubEvent {
   const action = payload.action;
-  if (typeof action !== 'string' || !INSTALLATION_ACTIONS.includes(action)) return ignored(`installation action ${JSON.stringify(action)} is not one we act on`);
+  if (typeof action !== 'string' || !INSTALLATION_ACTIONS.includes(action))
+    return ignored(`installation action ${JSON.stringify(action)} is not one we act on`);
   const installationId = installationIdOf(payload);
   const installation = payload.installation;
   const account = isObject(installation) && isObject(installation.account) ? installation.account.login : undefined;
-  if (installationId === undefined || typeof account !== 'string') return ignored('installation event without installation.id and installation.account.login');
+  if (installationId === undefined || typeof account !== 'string')
+    return ignored('installation event without installation.id and installation.account.login');
   return { kind: 'installation', action: action as InstallationAction, installationId, account };
 }
 

@@ -14,7 +14,11 @@ describe('kube-fake REST API through @kubernetes/client-node', () => {
   });
   afterAll(() => fake.close());
 
-  const cm = (name: string, data: Record<string, string> = { a: '1' }, labels?: Record<string, string>): V1ConfigMap & { apiVersion: string; kind: string } => ({
+  const cm = (
+    name: string,
+    data: Record<string, string> = { a: '1' },
+    labels?: Record<string, string>,
+  ): V1ConfigMap & { apiVersion: string; kind: string } => ({
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name, namespace: 'crud', ...(labels ? { labels } : {}) },
@@ -63,7 +67,12 @@ describe('kube-fake REST API through @kubernetes/client-node', () => {
       'clusterissuers/status',
     ]);
     const acme = await fetch(`${fake.url}/apis/acme.cert-manager.io/v1`);
-    expect(((await acme.json()) as { resources: { name: string }[] }).resources.map((r) => r.name)).toEqual(['orders', 'orders/status', 'challenges', 'challenges/status']);
+    expect(((await acme.json()) as { resources: { name: string }[] }).resources.map((r) => r.name)).toEqual([
+      'orders',
+      'orders/status',
+      'challenges',
+      'challenges/status',
+    ]);
   });
 
   it('creates, reads, lists, replaces and deletes, with server-populated metadata', async () => {
@@ -87,7 +96,11 @@ describe('kube-fake REST API through @kubernetes/client-node', () => {
     expect(list.items.map((i) => [i.kind, i.apiVersion, i.metadata?.name])).toEqual([['ConfigMap', 'v1', 'one']]);
 
     const status = await c.objects.delete(cm('one'));
-    expect(status).toMatchObject({ kind: 'Status', status: 'Success', details: { name: 'one', kind: 'configmaps', uid: created.metadata?.uid } });
+    expect(status).toMatchObject({
+      kind: 'Status',
+      status: 'Success',
+      details: { name: 'one', kind: 'configmaps', uid: created.metadata?.uid },
+    });
     expect(fake.store.get('v1', 'ConfigMap', 'crud', 'one')).toBeUndefined();
   });
 
@@ -95,29 +108,53 @@ describe('kube-fake REST API through @kubernetes/client-node', () => {
     const missing = await failure(c.core.readNamespacedConfigMap({ name: 'ghost', namespace: 'crud' }));
     expect(missing).toEqual({
       code: 404,
-      body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'configmaps "ghost" not found', reason: 'NotFound', details: { name: 'ghost', kind: 'configmaps' }, code: 404 },
+      body: {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'configmaps "ghost" not found',
+        reason: 'NotFound',
+        details: { name: 'ghost', kind: 'configmaps' },
+        code: 404,
+      },
     });
     expect((await failure(c.objects.delete(cm('ghost')))).code).toBe(404);
 
     await c.objects.create(cm('dup'));
     const dup = await failure(c.objects.create(cm('dup')));
     expect(dup.code).toBe(409);
-    expect(dup.body).toMatchObject({ reason: 'AlreadyExists', message: 'configmaps "dup" already exists', details: { name: 'dup', kind: 'configmaps' } });
+    expect(dup.body).toMatchObject({
+      reason: 'AlreadyExists',
+      message: 'configmaps "dup" already exists',
+      details: { name: 'dup', kind: 'configmaps' },
+    });
 
     const noNs = await failure(c.objects.create({ ...cm('x'), metadata: { name: 'x', namespace: 'nowhere' } }));
     expect(noNs.code).toBe(404);
-    expect(noNs.body).toMatchObject({ reason: 'NotFound', message: 'namespaces "nowhere" not found', details: { name: 'nowhere', kind: 'namespaces' } });
+    expect(noNs.body).toMatchObject({
+      reason: 'NotFound',
+      message: 'namespaces "nowhere" not found',
+      details: { name: 'nowhere', kind: 'namespaces' },
+    });
 
     const bad = await failure(c.objects.create(cm('Bad_Name')));
     expect(bad.code).toBe(422);
     expect(bad.body).toMatchObject({ reason: 'Invalid', details: { name: 'Bad_Name', kind: 'ConfigMap' } });
     expect((bad.body.details as { causes: unknown[] }).causes).toEqual([
-      { reason: 'FieldValueInvalid', field: 'metadata.name', message: expect.stringMatching(/^Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of/) },
+      {
+        reason: 'FieldValueInvalid',
+        field: 'metadata.name',
+        message: expect.stringMatching(/^Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of/),
+      },
     ]);
   });
 
   it('supports generateName and dryRun=All', async () => {
-    const generated = await c.core.createNamespacedConfigMap({ namespace: 'crud', body: { metadata: { generateName: 'gen-' }, data: { k: 'v' } } });
+    const generated = await c.core.createNamespacedConfigMap({
+      namespace: 'crud',
+      body: { metadata: { generateName: 'gen-' }, data: { k: 'v' } },
+    });
     expect(generated.metadata?.name).toMatch(/^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
     const before = fake.store.resourceVersion();
     const dry = await c.objects.create(cm('dry-one'), undefined, 'All');
@@ -129,9 +166,15 @@ describe('kube-fake REST API through @kubernetes/client-node', () => {
   it('bumps generation only for spec changes, and keeps status out of main-resource writes', async () => {
     await c.objects.create(deployment('gen', 'crud'));
     const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-    const relabeled = await c.apps.patchNamespacedDeployment({ name: 'gen', namespace: 'crud', body: { metadata: { labels: { tier: 'web' } } } }, merge);
+    const relabeled = await c.apps.patchNamespacedDeployment(
+      { name: 'gen', namespace: 'crud', body: { metadata: { labels: { tier: 'web' } } } },
+      merge,
+    );
     expect(relabeled.metadata?.generation).toBe(1);
-    const rescaled = await c.apps.patchNamespacedDeployment({ name: 'gen', namespace: 'crud', body: { spec: { replicas: 3 }, status: { replicas: 99 } } }, merge);
+    const rescaled = await c.apps.patchNamespacedDeployment(
+      { name: 'gen', namespace: 'crud', body: { spec: { replicas: 3 }, status: { replicas: 99 } } },
+      merge,
+    );
     expect(rescaled.metadata?.generation).toBe(2);
     expect(rescaled.status).toBeUndefined();
 
@@ -145,7 +188,10 @@ describe('kube-fake REST API through @kubernetes/client-node', () => {
     expect(statusWrite.spec?.replicas).toBe(3);
     expect(statusWrite.metadata?.generation).toBe(2);
     const statusManager = statusWrite.metadata?.managedFields?.find((m) => m.subresource === 'status');
-    expect(statusManager).toMatchObject({ operation: 'Update', fieldsV1: { 'f:status': { 'f:observedGeneration': {}, 'f:replicas': {} } } });
+    expect(statusManager).toMatchObject({
+      operation: 'Update',
+      fieldsV1: { 'f:status': { 'f:observedGeneration': {}, 'f:replicas': {} } },
+    });
   });
 
   it('rejects stale resourceVersions on update and on patches that carry one with 409 Conflict', async () => {
@@ -159,14 +205,18 @@ describe('kube-fake REST API through @kubernetes/client-node', () => {
         apiVersion: 'v1',
         metadata: {},
         status: 'Failure',
-        message: 'Operation cannot be fulfilled on configmaps "rv": the object has been modified; please apply your changes to the latest version and try again',
+        message:
+          'Operation cannot be fulfilled on configmaps "rv": the object has been modified; please apply your changes to the latest version and try again',
         reason: 'Conflict',
         details: { name: 'rv', kind: 'configmaps' },
         code: 409,
       },
     });
     const patch = await failure(
-      c.core.patchNamespacedConfigMap({ name: 'rv', namespace: 'crud', body: { metadata: { resourceVersion: first.metadata?.resourceVersion }, data: { a: 'x' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      c.core.patchNamespacedConfigMap(
+        { name: 'rv', namespace: 'crud', body: { metadata: { resourceVersion: first.metadata?.resourceVersion }, data: { a: 'x' } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
     );
     expect(patch.code).toBe(409);
     expect(fake.store.get('v1', 'ConfigMap', 'crud', 'rv')?.data).toEqual({ a: 'newer' });
@@ -191,14 +241,27 @@ describe('kube-fake REST API through @kubernetes/client-node', () => {
     });
     expect(jsonPatched.spec?.replicas).toBe(4);
     expect(jsonPatched.metadata?.annotations).toEqual({ 'x/y': 'z' });
-    const failedTest = await failure(c.apps.patchNamespacedDeployment({ name: 'patchy', namespace: 'crud', body: [{ op: 'test', path: '/spec/replicas', value: 1 }] }));
+    const failedTest = await failure(
+      c.apps.patchNamespacedDeployment({ name: 'patchy', namespace: 'crud', body: [{ op: 'test', path: '/spec/replicas', value: 1 }] }),
+    );
     expect(failedTest.code).toBe(422);
 
     const smp = await c.apps.patchNamespacedDeployment(
       {
         name: 'patchy',
         namespace: 'crud',
-        body: { spec: { template: { spec: { containers: [{ name: 'sidecar', image: 'envoy:1' }, { name: 'app', env: [{ name: 'A', value: '1' }] }] } } } },
+        body: {
+          spec: {
+            template: {
+              spec: {
+                containers: [
+                  { name: 'sidecar', image: 'envoy:1' },
+                  { name: 'app', env: [{ name: 'A', value: '1' }] },
+                ],
+              },
+            },
+          },
+        },
       },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
@@ -210,7 +273,8 @@ describe('kube-fake REST API through @kubernetes/client-node', () => {
 
   it('filters lists by label and field selectors and paginates with limit/continue', async () => {
     await c.core.createNamespace({ body: { metadata: { name: 'sel' } } });
-    const mk = (name: string, labels: Record<string, string>) => c.objects.create({ ...cm(name, {}, labels), metadata: { name, namespace: 'sel', labels } });
+    const mk = (name: string, labels: Record<string, string>) =>
+      c.objects.create({ ...cm(name, {}, labels), metadata: { name, namespace: 'sel', labels } });
     await mk('a', { app: 'web', tier: 'front' });
     await mk('b', { app: 'web', tier: 'back' });
     await mk('c', { app: 'db' });
@@ -229,7 +293,18 @@ describe('kube-fake REST API through @kubernetes/client-node', () => {
     const page1 = await c.objects.list('v1', 'ConfigMap', 'sel', undefined, undefined, undefined, undefined, undefined, 3);
     expect(page1.items.map((i) => i.metadata?.name)).toEqual(['a', 'b', 'c']);
     expect(page1.metadata?._continue).toBeTruthy();
-    const page2 = await c.objects.list('v1', 'ConfigMap', 'sel', undefined, undefined, undefined, undefined, undefined, 3, page1.metadata?._continue);
+    const page2 = await c.objects.list(
+      'v1',
+      'ConfigMap',
+      'sel',
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      3,
+      page1.metadata?._continue,
+    );
     expect(page2.items.map((i) => i.metadata?.name)).toEqual(['d']);
     expect(page2.metadata?._continue).toBeUndefined();
     const all = await c.core.listConfigMapForAllNamespaces({ labelSelector: 'app=web' });
@@ -239,8 +314,17 @@ describe('kube-fake REST API through @kubernetes/client-node', () => {
   it('serves the scale subresource', async () => {
     await c.objects.create(deployment('scaled', 'crud'));
     const scale = await c.apps.readNamespacedDeploymentScale({ name: 'scaled', namespace: 'crud' });
-    expect(scale).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 2 }, status: { replicas: 0, selector: 'app=scaled' } });
-    await c.apps.replaceNamespacedDeploymentScale({ name: 'scaled', namespace: 'crud', body: { metadata: { name: 'scaled', namespace: 'crud' }, spec: { replicas: 5 } } });
+    expect(scale).toMatchObject({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      spec: { replicas: 2 },
+      status: { replicas: 0, selector: 'app=scaled' },
+    });
+    await c.apps.replaceNamespacedDeploymentScale({
+      name: 'scaled',
+      namespace: 'crud',
+      body: { metadata: { name: 'scaled', namespace: 'crud' }, spec: { replicas: 5 } },
+    });
     const after = fake.store.get('apps/v1', 'Deployment', 'crud', 'scaled')!;
     expect((after.spec as { replicas: number }).replicas).toBe(5);
     expect(after.metadata.generation).toBe(2);

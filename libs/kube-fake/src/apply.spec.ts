@@ -17,15 +17,30 @@ describe('server-side apply', () => {
   });
   afterAll(() => fake.close());
 
-  const apply = (obj: Obj, manager: string, force = false, dryRun?: string) => c.objects.patch(obj, undefined, dryRun, manager, force, PatchStrategy.ServerSideApply);
-  const cm = (name: string, data: Record<string, string>, labels?: Record<string, string>): Obj => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, ...(labels ? { labels } : {}) }, data });
+  const apply = (obj: Obj, manager: string, force = false, dryRun?: string) =>
+    c.objects.patch(obj, undefined, dryRun, manager, force, PatchStrategy.ServerSideApply);
+  const cm = (name: string, data: Record<string, string>, labels?: Record<string, string>): Obj => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: ns, ...(labels ? { labels } : {}) },
+    data,
+  });
   const managers = (name: string, kind = 'ConfigMap', apiVersion = 'v1') =>
-    (fake.store.get(apiVersion, kind, ns, name)?.metadata.managedFields ?? []).map((m) => `${m.manager}:${m.operation}:${JSON.stringify(m.fieldsV1)}`);
+    (fake.store.get(apiVersion, kind, ns, name)?.metadata.managedFields ?? []).map(
+      (m) => `${m.manager}:${m.operation}:${JSON.stringify(m.fieldsV1)}`,
+    );
 
   it('creates when absent, records an Apply entry, and a re-apply of the same configuration is a true no-op', async () => {
     const created = await apply(deployment('ssa-web', ns), 'deployer');
     expect(created.metadata?.generation).toBe(1);
-    expect(fake.calls.at(-1)).toMatchObject({ verb: 'patch', status: 201, patchType: 'application/apply-patch+yaml', fieldManager: 'deployer', resource: 'deployments', kind: 'Deployment' });
+    expect(fake.calls.at(-1)).toMatchObject({
+      verb: 'patch',
+      status: 201,
+      patchType: 'application/apply-patch+yaml',
+      fieldManager: 'deployer',
+      resource: 'deployments',
+      kind: 'Deployment',
+    });
     const entry = created.metadata?.managedFields?.[0];
     expect(entry).toMatchObject({ manager: 'deployer', operation: 'Apply', apiVersion: 'apps/v1', fieldsType: 'FieldsV1' });
     expect(entry?.fieldsV1).toEqual({
@@ -37,7 +52,12 @@ describe('server-side apply', () => {
           'f:metadata': { 'f:labels': { 'f:app': {} } },
           'f:spec': {
             'f:containers': {
-              'k:{"name":"app"}': { '.': {}, 'f:image': {}, 'f:name': {}, 'f:ports': { 'k:{"containerPort":8080,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} } } },
+              'k:{"name":"app"}': {
+                '.': {},
+                'f:image': {},
+                'f:name': {},
+                'f:ports': { 'k:{"containerPort":8080,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} } },
+              },
             },
           },
         },
@@ -59,16 +79,30 @@ describe('server-side apply', () => {
     const withAll = deployment('shrink', ns) as any;
     withAll.metadata = { ...withAll.metadata, labels: { app: 'shrink', old: 'yes' }, annotations: { note: 'x' } };
     withAll.spec.template.spec.containers = [
-      { name: 'app', image: 'nginx:1', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }], ports: [{ containerPort: 80 }, { containerPort: 81 }] },
+      {
+        name: 'app',
+        image: 'nginx:1',
+        env: [
+          { name: 'A', value: '1' },
+          { name: 'B', value: '2' },
+        ],
+        ports: [{ containerPort: 80 }, { containerPort: 81 }],
+      },
       { name: 'sidecar', image: 'envoy:1' },
     ];
     await apply(withAll, 'deployer');
     const slim = deployment('shrink', ns) as any;
-    slim.spec.template.spec.containers = [{ name: 'app', image: 'nginx:1', env: [{ name: 'B', value: '2' }], ports: [{ containerPort: 81 }] }];
-    const result = (await apply(slim, 'deployer')) as Obj & { spec: { template: { spec: { containers: { name: string; env?: { name: string }[]; ports?: { containerPort: number }[] }[] } } } };
+    slim.spec.template.spec.containers = [
+      { name: 'app', image: 'nginx:1', env: [{ name: 'B', value: '2' }], ports: [{ containerPort: 81 }] },
+    ];
+    const result = (await apply(slim, 'deployer')) as Obj & {
+      spec: { template: { spec: { containers: { name: string; env?: { name: string }[]; ports?: { containerPort: number }[] }[] } } };
+    };
     expect(result.metadata?.labels).toEqual({ app: 'shrink' });
     expect(result.metadata?.annotations).toBeUndefined();
-    expect(result.spec.template.spec.containers.map((x) => [x.name, x.env?.map((e) => e.name), x.ports?.map((p) => p.containerPort)])).toEqual([['app', ['B'], [81]]]);
+    expect(
+      result.spec.template.spec.containers.map((x) => [x.name, x.env?.map((e) => e.name), x.ports?.map((p) => p.containerPort)]),
+    ).toEqual([['app', ['B'], [81]]]);
     expect(result.metadata?.generation).toBe(2);
 
     await apply(cm('data', { a: '1', b: '2' }), 'writer');
@@ -125,7 +159,9 @@ describe('server-side apply', () => {
       body: JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'app', image: 'evil/miner:latest' }] } } } }),
     });
     expect(res.status).toBe(200);
-    const image = () => (fake.store.get('apps/v1', 'Deployment', ns, 'drift')?.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0].image;
+    const image = () =>
+      (fake.store.get('apps/v1', 'Deployment', ns, 'drift')?.spec as { template: { spec: { containers: { image: string }[] } } }).template
+        .spec.containers[0].image;
     expect(image()).toBe('evil/miner:latest');
     expect((await failure(apply(spec, 'platform'))).code).toBe(409);
     const fixed = await apply(spec, 'platform', true);
@@ -137,12 +173,19 @@ describe('server-side apply', () => {
   it('accepts YAML bodies, requires a fieldManager, and honours dryRun', async () => {
     const yaml = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\n  namespace: ${ns}\ndata:\n  key: value\n`;
     const url = `${fake.url}/api/v1/namespaces/${ns}/configmaps/from-yaml`;
-    const ok = await fetch(`${url}?fieldManager=yamler`, { method: 'PATCH', headers: { 'content-type': 'application/apply-patch+yaml' }, body: yaml });
+    const ok = await fetch(`${url}?fieldManager=yamler`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/apply-patch+yaml' },
+      body: yaml,
+    });
     expect(ok.status).toBe(201);
     expect(fake.store.get('v1', 'ConfigMap', ns, 'from-yaml')?.data).toEqual({ key: 'value' });
     const noManager = await fetch(url, { method: 'PATCH', headers: { 'content-type': 'application/apply-patch+yaml' }, body: yaml });
     expect(noManager.status).toBe(422);
-    expect(await noManager.json()).toMatchObject({ reason: 'Invalid', details: { causes: [{ field: 'fieldManager', reason: 'FieldValueRequired' }] } });
+    expect(await noManager.json()).toMatchObject({
+      reason: 'Invalid',
+      details: { causes: [{ field: 'fieldManager', reason: 'FieldValueRequired' }] },
+    });
 
     const dry = await apply(cm('dry-apply', { a: '1' }), 'dry', false, 'All');
     expect(dry.data).toEqual({ a: '1' });

@@ -121,7 +121,8 @@ export interface FieldConflict {
 /** 409 exactly as kube-apiserver words an apply conflict. */
 export function applyConflictError(conflicts: FieldConflict[]): ApiError {
   const byManager = new Map<string, FieldConflict[]>();
-  for (const c of conflicts) byManager.set(`${c.manager}\u0000${c.apiVersion}`, [...(byManager.get(`${c.manager}\u0000${c.apiVersion}`) ?? []), c]);
+  for (const c of conflicts)
+    byManager.set(`${c.manager}\u0000${c.apiVersion}`, [...(byManager.get(`${c.manager}\u0000${c.apiVersion}`) ?? []), c]);
   const n = conflicts.length;
   let message = `Apply failed with ${n} conflict${n === 1 ? '' : 's'}: `;
   const groups = [...byManager.values()].map((cs) => {
@@ -129,7 +130,11 @@ export function applyConflictError(conflicts: FieldConflict[]): ApiError {
     return cs.length === 1 ? `${who}: ${formatPath(cs[0].path)}` : `${who}:\n${cs.map((c) => `- ${formatPath(c.path)}`).join('\n')}`;
   });
   message += groups.join('\n');
-  const causes: StatusCause[] = conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${c.apiVersion}`, field: formatPath(c.path) }));
+  const causes: StatusCause[] = conflicts.map((c) => ({
+    reason: 'FieldManagerConflict',
+    message: `conflict with "${c.manager}" using ${c.apiVersion}`,
+    field: formatPath(c.path),
+  }));
   return new ApiError(409, 'Conflict', message, { causes });
 }
 
@@ -161,7 +166,11 @@ export function serverSideApply(live: KubeObject | undefined, appliedRaw: KubeOb
 
   const appliedSet = ownedFieldSet(applied, opts.scope);
   const managers = readManagedFields(live?.metadata.managedFields);
-  const me = { manager: opts.manager, operation: 'Apply' as const, ...(opts.scope.subresource ? { subresource: opts.scope.subresource } : {}) };
+  const me = {
+    manager: opts.manager,
+    operation: 'Apply' as const,
+    ...(opts.scope.subresource ? { subresource: opts.scope.subresource } : {}),
+  };
   const mine = managers.find((m) => sameManager(m, me));
   const others = managers.filter((m) => m !== mine);
 
@@ -170,7 +179,8 @@ export function serverSideApply(live: KubeObject | undefined, appliedRaw: KubeOb
     for (const other of others) {
       for (const p of appliedSet.paths()) {
         if (p[p.length - 1].startsWith('k:') || !other.set.has(p)) continue;
-        if (!deepEqual(getAt(live, p).value, getAt(applied, p).value)) conflicts.push({ manager: other.manager, apiVersion: other.apiVersion, path: p, owner: other });
+        if (!deepEqual(getAt(live, p).value, getAt(applied, p).value))
+          conflicts.push({ manager: other.manager, apiVersion: other.apiVersion, path: p, owner: other });
       }
     }
   }
@@ -206,7 +216,14 @@ export function serverSideApply(live: KubeObject | undefined, appliedRaw: KubeOb
  * Ownership after a non-apply write by `manager` (operation Update): it gains the fields it changed, the others
  * lose them; fields that disappeared leave every entry. Returns the new managedFields.
  */
-export function updateOwnership(live: KubeObject | undefined, next: KubeObject, manager: string, apiVersion: string, time: string, scope: WriteScope): KubeObject['metadata']['managedFields'] {
+export function updateOwnership(
+  live: KubeObject | undefined,
+  next: KubeObject,
+  manager: string,
+  apiVersion: string,
+  time: string,
+  scope: WriteScope,
+): KubeObject['metadata']['managedFields'] {
   const beforeSet = live ? ownedFieldSet(live, scope) : new FieldSet();
   const afterSet = ownedFieldSet(next, scope);
   const changed = changedPaths(live, next, beforeSet, afterSet);

@@ -14,7 +14,18 @@
  */
 import { createHash } from 'node:crypto';
 import type { FakeStore } from './store';
-import { asArray, asNumber, asRecord, asString, clone, formatTime, isRecord, type JsonObject, type KubeObject, type OwnerReference } from './types';
+import {
+  asArray,
+  asNumber,
+  asRecord,
+  asString,
+  clone,
+  formatTime,
+  isRecord,
+  type JsonObject,
+  type KubeObject,
+  type OwnerReference,
+} from './types';
 import { fnv32a } from './workloads';
 
 /** How the next issuance of a Certificate ends. */
@@ -152,7 +163,9 @@ export class CertManagerSimulation {
 
   private owned(owner: KubeObject, group: string, kind: string): KubeObject[] {
     if (!this.served(group, kind)) return [];
-    return this.store.items(group, kind, owner.metadata.namespace).filter((o) => o.metadata.ownerReferences?.some((r) => r.controller && r.uid === owner.metadata.uid));
+    return this.store
+      .items(group, kind, owner.metadata.namespace)
+      .filter((o) => o.metadata.ownerReferences?.some((r) => r.controller && r.uid === owner.metadata.uid));
   }
 
   private controllerOf(obj: KubeObject, group: string, kind: string): KubeObject | undefined {
@@ -165,21 +178,40 @@ export class CertManagerSimulation {
     const ref = asRecord(asRecord(obj.spec).issuerRef);
     const kind = asString(ref.kind) ?? 'Issuer';
     const name = asString(ref.name) ?? '';
-    const issuer = kind === 'ClusterIssuer' ? this.store.find(CM, 'ClusterIssuer', undefined, name) : this.store.find(CM, 'Issuer', obj.metadata.namespace, name);
+    const issuer =
+      kind === 'ClusterIssuer'
+        ? this.store.find(CM, 'ClusterIssuer', undefined, name)
+        : this.store.find(CM, 'Issuer', obj.metadata.namespace, name);
     return { issuer, kind, name };
   }
 
   private ownerRef(owner: KubeObject): OwnerReference {
-    return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? '', uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+    return {
+      apiVersion: owner.apiVersion,
+      kind: owner.kind,
+      name: owner.metadata.name ?? '',
+      uid: owner.metadata.uid ?? '',
+      controller: true,
+      blockOwnerDeletion: true,
+    };
   }
 
   // ---- issuers ------------------------------------------------------------------------------------------------
 
   private async syncIssuer(issuer: KubeObject): Promise<void> {
     const spec = asRecord(issuer.spec);
-    const [reason, message] = isRecord(spec.acme) ? ['ACMEAccountRegistered', 'The ACME account was registered with the ACME server'] : isRecord(spec.ca) ? ['KeyPairVerified', 'Signing CA verified'] : ['IsReady', ''];
+    const [reason, message] = isRecord(spec.acme)
+      ? ['ACMEAccountRegistered', 'The ACME account was registered with the ACME server']
+      : isRecord(spec.ca)
+        ? ['KeyPairVerified', 'Signing CA verified']
+        : ['IsReady', ''];
     const time = formatTime(this.api.now());
-    const conditions = setCondition(conditionsOf(issuer), { type: 'Ready', status: 'True', reason, message }, time, issuer.metadata.generation ?? 1);
+    const conditions = setCondition(
+      conditionsOf(issuer),
+      { type: 'Ready', status: 'True', reason, message },
+      time,
+      issuer.metadata.generation ?? 1,
+    );
     await this.api.writeStatus(issuer, { ...asRecord(issuer.status), conditions });
   }
 
@@ -200,7 +232,9 @@ export class CertManagerSimulation {
     if (ready?.status === 'True' && ready.observedGeneration === generation && secret) return;
 
     const revision = asNumber(old.revision) ?? 0;
-    let requests = this.owned(cert, CM, 'CertificateRequest').filter((r) => r.metadata.annotations?.[CERTIFICATE_REVISION] === String(revision + 1) && !r.metadata.deletionTimestamp);
+    let requests = this.owned(cert, CM, 'CertificateRequest').filter(
+      (r) => r.metadata.annotations?.[CERTIFICATE_REVISION] === String(revision + 1) && !r.metadata.deletionTimestamp,
+    );
     const issuing = condition(cert, 'Issuing');
     if (issuing?.status === 'False' && issuing.observedGeneration === generation) {
       if (!this.retries.delete(key) && !this.retries.delete(name)) return;
@@ -208,7 +242,9 @@ export class CertManagerSimulation {
       for (const r of requests) await this.api.remove(r);
       requests = [];
     }
-    const request = requests.sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp))).at(-1);
+    const request = requests
+      .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)))
+      .at(-1);
     const requestReady = condition(request, 'Ready');
 
     if (request && requestReady?.status === 'True') {
@@ -234,18 +270,36 @@ export class CertManagerSimulation {
       const cause = requestReady.reason === 'Denied' ? condition(request, 'Denied') : requestReady;
       const conditions = setCondition(
         conditionsOf(cert),
-        { type: 'Issuing', status: 'False', reason: 'Failed', message: `The certificate request has failed to complete and will be retried: ${asString(cause?.message) ?? ''}` },
+        {
+          type: 'Issuing',
+          status: 'False',
+          reason: 'Failed',
+          message: `The certificate request has failed to complete and will be retried: ${asString(cause?.message) ?? ''}`,
+        },
         time,
         generation,
       );
       const { nextPrivateKeySecretName: _next, ...rest } = old;
-      await this.api.writeStatus(cert, { ...rest, conditions, lastFailureTime: time, failedIssuanceAttempts: (asNumber(old.failedIssuanceAttempts) ?? 0) + 1 });
+      await this.api.writeStatus(cert, {
+        ...rest,
+        conditions,
+        lastFailureTime: time,
+        failedIssuanceAttempts: (asNumber(old.failedIssuanceAttempts) ?? 0) + 1,
+      });
       return;
     }
 
     // Issuing: Issuing=True, Ready=False while there is no (matching) Secret, and a request for the next revision.
-    const [reason, message] = secret ? ['SecretMismatch', 'Issuing certificate as Secret does not match the Certificate spec'] : ['DoesNotExist', 'Issuing certificate as Secret does not exist'];
-    const nextKey = asString(old.nextPrivateKeySecretName) ?? `${shorten(name)}-${base64url(sha256(`${cert.metadata.uid}/${revision + 1}`)).replace(/[^a-z0-9]/g, '').slice(0, 5) || 'key'}`;
+    const [reason, message] = secret
+      ? ['SecretMismatch', 'Issuing certificate as Secret does not match the Certificate spec']
+      : ['DoesNotExist', 'Issuing certificate as Secret does not exist'];
+    const nextKey =
+      asString(old.nextPrivateKeySecretName) ??
+      `${shorten(name)}-${
+        base64url(sha256(`${cert.metadata.uid}/${revision + 1}`))
+          .replace(/[^a-z0-9]/g, '')
+          .slice(0, 5) || 'key'
+      }`;
     let conditions = setCondition(conditionsOf(cert), { type: 'Issuing', status: 'True', reason, message }, time, generation);
     if (!secret) conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason, message }, time, generation);
     const { lastFailureTime: _lf, ...keep } = old;
@@ -262,7 +316,11 @@ export class CertManagerSimulation {
         generateName: `${shorten(cert.metadata.name ?? '')}-`,
         namespace: cert.metadata.namespace,
         ...(cert.metadata.labels ? { labels: { ...cert.metadata.labels } } : {}),
-        annotations: { [CERTIFICATE_NAME]: cert.metadata.name ?? '', [CERTIFICATE_REVISION]: String(revision), [PRIVATE_KEY_SECRET]: privateKeySecret },
+        annotations: {
+          [CERTIFICATE_NAME]: cert.metadata.name ?? '',
+          [CERTIFICATE_REVISION]: String(revision),
+          [PRIVATE_KEY_SECRET]: privateKeySecret,
+        },
         ownerReferences: [this.ownerRef(cert)],
       },
       spec: {
@@ -294,7 +352,11 @@ export class CertManagerSimulation {
         },
       },
       type: 'kubernetes.io/tls',
-      data: { 'tls.crt': certificate || pemBytes('CERTIFICATE', 'fake'), 'tls.key': pemBytes('PRIVATE KEY', 'fake'), 'ca.crt': pemBytes('CERTIFICATE', 'fake-ca') },
+      data: {
+        'tls.crt': certificate || pemBytes('CERTIFICATE', 'fake'),
+        'tls.key': pemBytes('PRIVATE KEY', 'fake'),
+        'ca.crt': pemBytes('CERTIFICATE', 'fake-ca'),
+      },
     };
   }
 
@@ -312,19 +374,41 @@ export class CertManagerSimulation {
 
     if (!condition(cr, 'Approved') && !condition(cr, 'Denied')) {
       if (script.outcome === 'denied') {
-        conditions = setCondition(conditions, { type: 'Denied', status: 'True', reason: 'policy.cert-manager.io', message: script.reason ?? 'No policy approved this request' }, time);
-        conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason: 'Denied', message: 'The CertificateRequest was denied by an approval controller' }, time);
+        conditions = setCondition(
+          conditions,
+          { type: 'Denied', status: 'True', reason: 'policy.cert-manager.io', message: script.reason ?? 'No policy approved this request' },
+          time,
+        );
+        conditions = setCondition(
+          conditions,
+          { type: 'Ready', status: 'False', reason: 'Denied', message: 'The CertificateRequest was denied by an approval controller' },
+          time,
+        );
         await this.api.writeStatus(cr, { ...old, conditions, failureTime: time });
         return;
       }
-      conditions = setCondition(conditions, { type: 'Approved', status: 'True', reason: 'cert-manager.io', message: 'Certificate request has been approved by cert-manager.io' }, time);
+      conditions = setCondition(
+        conditions,
+        {
+          type: 'Approved',
+          status: 'True',
+          reason: 'cert-manager.io',
+          message: 'Certificate request has been approved by cert-manager.io',
+        },
+        time,
+      );
     }
 
     const { issuer, kind, name } = this.issuerOf(cr);
     let next: Condition;
     const extra: JsonObject = {};
     if (!issuer) {
-      next = { type: 'Ready', status: 'False', reason: 'Pending', message: `Referenced "${kind}" not found: ${kind.toLowerCase()}.cert-manager.io "${name}" not found` };
+      next = {
+        type: 'Ready',
+        status: 'False',
+        reason: 'Pending',
+        message: `Referenced "${kind}" not found: ${kind.toLowerCase()}.cert-manager.io "${name}" not found`,
+      };
     } else if (isRecord(asRecord(issuer.spec).acme)) {
       let order = this.owned(cr, ACME, 'Order').at(-1);
       const state = asString(asRecord(order?.status).state);
@@ -334,16 +418,31 @@ export class CertManagerSimulation {
         order = await this.api.create(built);
         next = { type: 'Ready', status: 'False', reason: 'Pending', message: `Created Order resource ${ns}/${order.metadata.name ?? ''}` };
       } else if (state && FAILED_STATES.has(state)) {
-        next = { type: 'Ready', status: 'False', reason: 'Failed', message: `Failed to wait for order resource "${order.metadata.name ?? ''}" to become ready: order is in "${state}" state: ${asString(asRecord(order.status).reason) ?? ''}` };
+        next = {
+          type: 'Ready',
+          status: 'False',
+          reason: 'Failed',
+          message: `Failed to wait for order resource "${order.metadata.name ?? ''}" to become ready: order is in "${state}" state: ${asString(asRecord(order.status).reason) ?? ''}`,
+        };
         extra.failureTime = time;
       } else if (state === 'valid' && asString(asRecord(order.status).certificate)) {
         next = { type: 'Ready', status: 'True', reason: 'Issued', message: 'Certificate fetched from issuer successfully' };
         extra.certificate = asString(asRecord(order.status).certificate);
       } else {
-        next = { type: 'Ready', status: 'False', reason: 'Pending', message: `Waiting on certificate issuance from order ${ns}/${order.metadata.name ?? ''}: "${state ?? ''}"` };
+        next = {
+          type: 'Ready',
+          status: 'False',
+          reason: 'Pending',
+          message: `Waiting on certificate issuance from order ${ns}/${order.metadata.name ?? ''}: "${state ?? ''}"`,
+        };
       }
     } else if (script.outcome === 'invalid' || script.outcome === 'errored') {
-      next = { type: 'Ready', status: 'False', reason: 'Failed', message: script.reason ?? 'The issuer could not sign the request: simulated issuance failure' };
+      next = {
+        type: 'Ready',
+        status: 'False',
+        reason: 'Failed',
+        message: script.reason ?? 'The issuer could not sign the request: simulated issuance failure',
+      };
       extra.failureTime = time;
     } else if (script.outcome === 'pending') {
       next = { type: 'Ready', status: 'False', reason: 'Pending', message: `Waiting for ${kind} "${name}" to sign the request` };
@@ -408,7 +507,9 @@ export class CertManagerSimulation {
     if (!asString(status.url)) {
       if (script.outcome === 'errored') {
         const names = asArray(asRecord(order.spec).dnsNames).map(String);
-        const reason = script.reason ?? `Failed to create Order: 429 urn:ietf:params:acme:error:rateLimited: too many certificates already issued for "${names[0] ?? ''}"`;
+        const reason =
+          script.reason ??
+          `Failed to create Order: 429 urn:ietf:params:acme:error:rateLimited: too many certificates already issued for "${names[0] ?? ''}"`;
         await this.api.writeStatus(order, { ...status, state: 'errored', reason, failureTime: time });
         return;
       }
@@ -422,10 +523,20 @@ export class CertManagerSimulation {
           identifier,
           wildcard,
           initialState: 'pending',
-          challenges: types.map((type) => ({ type, url: `${origin}/acme/chall/${id}/${i}/${type}`, token: base64url(sha256(`${order.metadata.uid ?? ''}/${identifier}/${type}`)) })),
+          challenges: types.map((type) => ({
+            type,
+            url: `${origin}/acme/chall/${id}/${i}/${type}`,
+            token: base64url(sha256(`${order.metadata.uid ?? ''}/${identifier}/${type}`)),
+          })),
         };
       });
-      await this.api.writeStatus(order, { ...status, url: `${origin}/acme/order/${id}`, finalizeURL: `${origin}/acme/finalize/${id}`, state: 'pending', authorizations });
+      await this.api.writeStatus(order, {
+        ...status,
+        url: `${origin}/acme/order/${id}`,
+        finalizeURL: `${origin}/acme/finalize/${id}`,
+        state: 'pending',
+        authorizations,
+      });
       return;
     }
 
@@ -473,14 +584,22 @@ export class CertManagerSimulation {
       await this.api.writeStatus(order, { ...status, state: 'invalid', failureTime: time });
     } else if (live.length > 0 && live.length === asArray(status.authorizations).length && states.every((s) => s === 'valid')) {
       const names = asArray(asRecord(order.spec).dnsNames).map(String);
-      await this.api.writeStatus(order, { ...status, state: 'valid', certificate: pemBytes('CERTIFICATE', `issued for ${names.join(',')}`) });
+      await this.api.writeStatus(order, {
+        ...status,
+        state: 'valid',
+        certificate: pemBytes('CERTIFICATE', `issued for ${names.join(',')}`),
+      });
     }
   }
 
   private async syncChallenge(ch: KubeObject): Promise<void> {
     if (ch.metadata.deletionTimestamp) {
       // the solver cleaned up what it presented: the finalizer goes and the Challenge with it
-      if (ch.metadata.finalizers?.includes(CHALLENGE_FINALIZER)) await this.api.update({ ...ch, metadata: { ...ch.metadata, finalizers: ch.metadata.finalizers.filter((f) => f !== CHALLENGE_FINALIZER) } });
+      if (ch.metadata.finalizers?.includes(CHALLENGE_FINALIZER))
+        await this.api.update({
+          ...ch,
+          metadata: { ...ch.metadata, finalizers: ch.metadata.finalizers.filter((f) => f !== CHALLENGE_FINALIZER) },
+        });
       return;
     }
     const status = asRecord(ch.status);

@@ -244,7 +244,10 @@ export function writeManagedFields(managers: readonly ManagerFields[]): ManagedF
     }));
 }
 
-export function sameManager(a: Pick<ManagerFields, 'manager' | 'operation' | 'subresource'>, b: Pick<ManagerFields, 'manager' | 'operation' | 'subresource'>): boolean {
+export function sameManager(
+  a: Pick<ManagerFields, 'manager' | 'operation' | 'subresource'>,
+  b: Pick<ManagerFields, 'manager' | 'operation' | 'subresource'>,
+): boolean {
   return a.manager === b.manager && a.operation === b.operation && (a.subresource ?? '') === (b.subresource ?? '');
 }
 

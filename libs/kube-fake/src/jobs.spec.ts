@@ -56,24 +56,50 @@ describe('kube-fake Jobs: controller, kubelet and pod logs', () => {
     const [pod] = podsOf('ok');
     const uid = get('ok').metadata.uid;
     expect(pod.metadata.name).toMatch(/^ok-[a-z0-9]{5}$/);
-    expect(pod.metadata.labels).toEqual({ app: 'builder', 'build-id': 'ok', 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': 'ok', 'controller-uid': uid, 'job-name': 'ok' });
-    expect(pod.metadata.ownerReferences).toEqual([{ apiVersion: 'batch/v1', kind: 'Job', name: 'ok', uid, controller: true, blockOwnerDeletion: true }]);
+    expect(pod.metadata.labels).toEqual({
+      app: 'builder',
+      'build-id': 'ok',
+      'batch.kubernetes.io/controller-uid': uid,
+      'batch.kubernetes.io/job-name': 'ok',
+      'controller-uid': uid,
+      'job-name': 'ok',
+    });
+    expect(pod.metadata.ownerReferences).toEqual([
+      { apiVersion: 'batch/v1', kind: 'Job', name: 'ok', uid, controller: true, blockOwnerDeletion: true },
+    ]);
     expect(pod.status.phase).toBe('Pending');
     expect(pod.status.initContainerStatuses[0].state).toEqual({ running: { startedAt: '2025-03-01T10:00:00Z' } });
     expect(pod.status.containerStatuses[0].state).toEqual({ waiting: { reason: 'PodInitializing' } });
-    expect(get('ok').status).toEqual({ startTime: '2025-03-01T10:00:00Z', active: 1, ready: 0, terminating: 0, uncountedTerminatedPods: {} });
+    expect(get('ok').status).toEqual({
+      startTime: '2025-03-01T10:00:00Z',
+      active: 1,
+      ready: 0,
+      terminating: 0,
+      uncountedTerminatedPods: {},
+    });
 
     await advance(1_000);
     const running = podsOf('ok')[0];
     expect(running.status.phase).toBe('Running');
-    expect(running.status.initContainerStatuses[0]).toMatchObject({ ready: true, state: { terminated: { exitCode: 0, reason: 'Completed', finishedAt: '2025-03-01T10:00:01Z' } } });
-    expect(running.status.containerStatuses[0]).toMatchObject({ ready: true, started: true, state: { running: { startedAt: '2025-03-01T10:00:01Z' } } });
+    expect(running.status.initContainerStatuses[0]).toMatchObject({
+      ready: true,
+      state: { terminated: { exitCode: 0, reason: 'Completed', finishedAt: '2025-03-01T10:00:01Z' } },
+    });
+    expect(running.status.containerStatuses[0]).toMatchObject({
+      ready: true,
+      started: true,
+      state: { running: { startedAt: '2025-03-01T10:00:01Z' } },
+    });
     expect(get('ok').status).toMatchObject({ active: 1, ready: 1 });
 
     await advance(1_000);
     const done = podsOf('ok')[0];
     expect(done.status.phase).toBe('Succeeded');
-    expect(done.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed', message: defaultJobDigest(NS, 'ok') });
+    expect(done.status.containerStatuses[0].state.terminated).toMatchObject({
+      exitCode: 0,
+      reason: 'Completed',
+      message: defaultJobDigest(NS, 'ok'),
+    });
     const status = get('ok').status;
     expect(status).toMatchObject({ succeeded: 1, ready: 0, completionTime: '2025-03-01T10:00:02Z' });
     expect(status.active).toBeUndefined();
@@ -137,7 +163,9 @@ describe('kube-fake Jobs: controller, kubelet and pod logs', () => {
     await kube.simulator.settle();
     const web = kube.store.list('v1', 'Pod', NS).find((p) => p.metadata.labels?.app === 'web');
     expect(await c.core.readNamespacedPodLog({ name: web!.metadata.name!, namespace: NS })).toBe('');
-    expect(kube.calls.filter((x) => x.subresource === 'log').every((x) => x.verb === 'get' && x.resource === 'pods' && x.kind === 'Pod')).toBe(true);
+    expect(
+      kube.calls.filter((x) => x.subresource === 'log').every((x) => x.verb === 'get' && x.resource === 'pods' && x.kind === 'Pod'),
+    ).toBe(true);
   });
 
   it('replaces failed pods up to backoffLimit, then fails the Job; the termination message falls back to the log tail', async () => {
@@ -146,7 +174,11 @@ describe('kube-fake Jobs: controller, kubelet and pod logs', () => {
     await c.objects.create(job('flaky', { backoffLimit: 1 }));
     await kube.simulator.settle();
     await advance(200);
-    expect(podsOf('flaky').map((p) => p.status.phase).sort()).toEqual(['Failed', 'Pending']);
+    expect(
+      podsOf('flaky')
+        .map((p) => p.status.phase)
+        .sort(),
+    ).toEqual(['Failed', 'Pending']);
     expect(get('flaky').status).toMatchObject({ failed: 1, active: 1 });
     await advance(200);
     const pods = podsOf('flaky');
@@ -179,7 +211,11 @@ describe('kube-fake Jobs: controller, kubelet and pod logs', () => {
     expect(podsOf('slow')).toEqual([]);
     const status = get('slow').status;
     expect(status).toMatchObject({ failed: 1, ready: 0 });
-    expect(status.conditions.find((x: any) => x.type === 'Failed')).toMatchObject({ status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' });
+    expect(status.conditions.find((x: any) => x.type === 'Failed')).toMatchObject({
+      status: 'True',
+      reason: 'DeadlineExceeded',
+      message: 'Job was active longer than specified deadline',
+    });
   });
 
   it('deletes finished Jobs after ttlSecondsAfterFinished, and a deleted Job takes its pod along', async () => {

@@ -19,7 +19,19 @@
 import { createHash } from 'node:crypto';
 import type { ControllerWrites } from './cert-manager';
 import type { FakeStore, PropagationPolicy, StoredEvent } from './store';
-import { asArray, asNumber, asRecord, asString, clone, errors, formatTime, isRecord, type JsonObject, type KubeObject, type OwnerReference } from './types';
+import {
+  asArray,
+  asNumber,
+  asRecord,
+  asString,
+  clone,
+  errors,
+  formatTime,
+  isRecord,
+  type JsonObject,
+  type KubeObject,
+  type OwnerReference,
+} from './types';
 import { fnv32a, safeEncode } from './workloads';
 
 /** How a Job's pod ends: every container exits 0 (the last container's termination message is `digest` or `message`), or one fails. */
@@ -164,7 +176,9 @@ export class JobSimulation {
 
   /** One pass of the Job and TTL controllers (and the kubelet for Job pods). */
   async sync(guard: Guard): Promise<void> {
-    const keys = this.everything ? this.store.items('batch', 'Job').map((j) => `${j.metadata.namespace}/${j.metadata.name}`) : [...this.dirty, ...this.unsettled];
+    const keys = this.everything
+      ? this.store.items('batch', 'Job').map((j) => `${j.metadata.namespace}/${j.metadata.name}`)
+      : [...this.dirty, ...this.unsettled];
     this.everything = false;
     this.dirty.clear();
     for (const key of new Set(keys)) {
@@ -212,7 +226,11 @@ export class JobSimulation {
     let completionTime: string | undefined;
 
     if (succeeded > 0) {
-      conditions = [...conditions, condition('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods', time), condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', time)];
+      conditions = [
+        ...conditions,
+        condition('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods', time),
+        condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', time),
+      ];
       completionTime = time;
       for (const p of active) await this.api.remove(p);
       active = [];
@@ -222,15 +240,27 @@ export class JobSimulation {
         await this.api.remove(p);
       }
       active = [];
-      conditions = [...conditions, condition('FailureTarget', 'DeadlineExceeded', 'Job was active longer than specified deadline', time), condition('Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline', time)];
+      conditions = [
+        ...conditions,
+        condition('FailureTarget', 'DeadlineExceeded', 'Job was active longer than specified deadline', time),
+        condition('Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline', time),
+      ];
     } else if (counted.size > backoffLimit) {
-      conditions = [...conditions, condition('FailureTarget', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', time), condition('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', time)];
+      conditions = [
+        ...conditions,
+        condition('FailureTarget', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', time),
+        condition('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', time),
+      ];
     } else if (active.length === 0) {
       active = [await this.api.create(this.podFor(job, counted.size))];
       await this.syncPod(active[0], now);
     }
 
-    const ready = active.filter((p) => asArray(asRecord(this.store.find('', 'Pod', namespace, p.metadata.name ?? '')?.status).conditions).some((c) => isRecord(c) && c.type === 'Ready' && c.status === 'True')).length;
+    const ready = active.filter((p) =>
+      asArray(asRecord(this.store.find('', 'Pod', namespace, p.metadata.name ?? '')?.status).conditions).some(
+        (c) => isRecord(c) && c.type === 'Ready' && c.status === 'True',
+      ),
+    ).length;
     const status: JsonObject = { ...(conditions.length > 0 ? { conditions } : {}), ...base };
     if (completionTime) status.completionTime = completionTime;
     if (active.length > 0) status.active = active.length;
@@ -263,7 +293,14 @@ export class JobSimulation {
   }
 
   private ownerRef(job: KubeObject): OwnerReference {
-    return { apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name ?? '', uid: job.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+    return {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      name: job.metadata.name ?? '',
+      uid: job.metadata.uid ?? '',
+      controller: true,
+      blockOwnerDeletion: true,
+    };
   }
 
   private podFor(job: KubeObject, attempt: number): KubeObject {
@@ -271,14 +308,22 @@ export class JobSimulation {
     const uid = job.metadata.uid ?? '';
     const template = asRecord(asRecord(job.spec).template);
     const meta = asRecord(template.metadata);
-    const suffix = safeEncode(String(fnv32a(`${uid}/${attempt}`))).padEnd(5, 'b').slice(-5);
+    const suffix = safeEncode(String(fnv32a(`${uid}/${attempt}`)))
+      .padEnd(5, 'b')
+      .slice(-5);
     return {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: {
         name: `${name.slice(0, 57)}-${suffix}`,
         namespace: job.metadata.namespace,
-        labels: { ...(asRecord(meta.labels) as Record<string, string>), [CONTROLLER_UID]: uid, [JOB_NAME]: name, 'controller-uid': uid, 'job-name': name },
+        labels: {
+          ...(asRecord(meta.labels) as Record<string, string>),
+          [CONTROLLER_UID]: uid,
+          [JOB_NAME]: name,
+          'controller-uid': uid,
+          'job-name': name,
+        },
         ...(isRecord(meta.annotations) ? { annotations: { ...(meta.annotations as Record<string, string>) } } : {}),
         ownerReferences: [this.ownerRef(job)],
       },
@@ -315,7 +360,9 @@ export class JobSimulation {
       const name = asString(c.name) ?? '';
       const lines = splitLines(script.logs?.[name] ?? '');
       const end = begin + delay;
-      const entries = Number.isFinite(begin) ? lines.map((text, i) => ({ time: begin + Math.floor(((i + 1) * delay) / (lines.length + 1)), text })) : [];
+      const entries = Number.isFinite(begin)
+        ? lines.map((text, i) => ({ time: begin + Math.floor(((i + 1) * delay) / (lines.length + 1)), text }))
+        : [];
       const run: ContainerRun = { name, init, start: begin, end, exitCode: 0, entries };
       if (name === failing && 'exitCode' in result) {
         run.exitCode = result.exitCode;
@@ -360,17 +407,41 @@ export class JobSimulation {
 
   private podStatus(pod: KubeObject, run: PodRun, now: number): JsonObject {
     const spec = asRecord(pod.spec);
-    const images = new Map([...asArray(spec.initContainers), ...asArray(spec.containers)].filter(isRecord).map((c) => [asString(c.name) ?? '', asString(c.image) ?? '']));
+    const images = new Map(
+      [...asArray(spec.initContainers), ...asArray(spec.containers)]
+        .filter(isRecord)
+        .map((c) => [asString(c.name) ?? '', asString(c.image) ?? '']),
+    );
     const podName = pod.metadata.name ?? '';
     const status = (c: ContainerRun): JsonObject => {
       const image = images.get(c.name) ?? '';
-      const ids = { image, imageID: `${image.includes('/') ? '' : 'docker.io/library/'}${image.split('@')[0]}@sha256:${fnv32a(image).toString(16).padStart(8, '0').repeat(8)}` };
+      const ids = {
+        image,
+        imageID: `${image.includes('/') ? '' : 'docker.io/library/'}${image.split('@')[0]}@sha256:${fnv32a(image).toString(16).padStart(8, '0').repeat(8)}`,
+      };
       const containerID = `containerd://${fnv32a(`${podName}/${c.name}`).toString(16).padStart(8, '0').repeat(8)}`;
       const startedAt = formatTime(new Date(c.start === Infinity ? now : c.start));
-      if (now < c.start) return { name: c.name, ...ids, ready: false, restartCount: 0, started: false, state: { waiting: { reason: 'PodInitializing' } } };
-      if (now < c.end) return { name: c.name, ...ids, containerID, ready: !c.init, restartCount: 0, started: true, state: { running: { startedAt } } };
-      const terminated: JsonObject = { exitCode: c.exitCode, reason: c.reason ?? 'Completed', ...(c.message ? { message: c.message } : {}), startedAt, finishedAt: formatTime(new Date(c.end)), containerID };
-      return { name: c.name, ...ids, containerID, ready: c.init && c.exitCode === 0, restartCount: 0, started: false, state: { terminated } };
+      if (now < c.start)
+        return { name: c.name, ...ids, ready: false, restartCount: 0, started: false, state: { waiting: { reason: 'PodInitializing' } } };
+      if (now < c.end)
+        return { name: c.name, ...ids, containerID, ready: !c.init, restartCount: 0, started: true, state: { running: { startedAt } } };
+      const terminated: JsonObject = {
+        exitCode: c.exitCode,
+        reason: c.reason ?? 'Completed',
+        ...(c.message ? { message: c.message } : {}),
+        startedAt,
+        finishedAt: formatTime(new Date(c.end)),
+        containerID,
+      };
+      return {
+        name: c.name,
+        ...ids,
+        containerID,
+        ready: c.init && c.exitCode === 0,
+        restartCount: 0,
+        started: false,
+        state: { terminated },
+      };
     };
     const inits = run.containers.filter((c) => c.init);
     const mains = run.containers.filter((c) => !c.init);
@@ -378,7 +449,14 @@ export class JobSimulation {
     const initFailed = inits.some((c) => done(c) && c.exitCode !== 0);
     const initialized = inits.every((c) => done(c) && c.exitCode === 0);
     const mainsDone = mains.every(done);
-    const phase = initFailed || (mainsDone && mains.some((c) => c.exitCode !== 0)) ? 'Failed' : initialized && mainsDone ? 'Succeeded' : initialized ? 'Running' : 'Pending';
+    const phase =
+      initFailed || (mainsDone && mains.some((c) => c.exitCode !== 0))
+        ? 'Failed'
+        : initialized && mainsDone
+          ? 'Succeeded'
+          : initialized
+            ? 'Running'
+            : 'Pending';
     const terminal = phase === 'Failed' || phase === 'Succeeded';
     const running = initialized && !terminal && mains.every((c) => now >= c.start && now < c.end);
     const created = pod.metadata.creationTimestamp ?? formatTime(new Date(now));
@@ -397,8 +475,18 @@ export class JobSimulation {
       conditions: [
         cond('PodReadyToStartContainers', !terminal),
         cond('Initialized', initialized, 'ContainersNotInitialized', `containers with incomplete status: [${incomplete.join(' ')}]`),
-        cond('Ready', running, terminal ? 'PodCompleted' : 'ContainersNotReady', terminal ? undefined : `containers with unready status: [${unready.join(' ')}]`),
-        cond('ContainersReady', running, terminal ? 'PodCompleted' : 'ContainersNotReady', terminal ? undefined : `containers with unready status: [${unready.join(' ')}]`),
+        cond(
+          'Ready',
+          running,
+          terminal ? 'PodCompleted' : 'ContainersNotReady',
+          terminal ? undefined : `containers with unready status: [${unready.join(' ')}]`,
+        ),
+        cond(
+          'ContainersReady',
+          running,
+          terminal ? 'PodCompleted' : 'ContainersNotReady',
+          terminal ? undefined : `containers with unready status: [${unready.join(' ')}]`,
+        ),
         cond('PodScheduled', true),
       ],
       hostIP: '10.0.0.10',
@@ -434,7 +522,8 @@ function positiveInt(q: URLSearchParams, key: string, min: number): number | und
   const raw = q.get(key);
   if (raw === null) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw errors.badRequest(`${key}: Invalid value: ${raw}: must be ${min === 0 ? 'greater than or equal to 0' : 'greater than 0'}`);
+  if (!Number.isInteger(n) || n < min)
+    throw errors.badRequest(`${key}: Invalid value: ${raw}: must be ${min === 0 ? 'greater than or equal to 0' : 'greater than 0'}`);
   return n;
 }
 
@@ -453,7 +542,8 @@ export function parsePodLogQuery(q: URLSearchParams): PodLogQuery {
   }
   const sinceSeconds = positiveInt(q, 'sinceSeconds', 1);
   if (sinceSeconds !== undefined) query.sinceSeconds = sinceSeconds;
-  if (query.sinceTime !== undefined && query.sinceSeconds !== undefined) throw errors.badRequest('at most one of `sinceTime` or `sinceSeconds` may be specified');
+  if (query.sinceTime !== undefined && query.sinceSeconds !== undefined)
+    throw errors.badRequest('at most one of `sinceTime` or `sinceSeconds` may be specified');
   const tailLines = positiveInt(q, 'tailLines', 0);
   if (tailLines !== undefined) query.tailLines = tailLines;
   const limitBytes = positiveInt(q, 'limitBytes', 1);
@@ -466,30 +556,49 @@ export function parsePodLogQuery(q: URLSearchParams): PodLogQuery {
  * named and the pod has several containers, is not the pod's, or has not started. `sinceTime` counts in whole seconds (the API
  * server passes it on to the kubelet as RFC 3339), so a client resuming from a line's timestamp sees that second again.
  */
-export function podLogText(store: FakeStore, source: PodLogSource | undefined, namespace: string, name: string, query: PodLogQuery, now: number): string {
+export function podLogText(
+  store: FakeStore,
+  source: PodLogSource | undefined,
+  namespace: string,
+  name: string,
+  query: PodLogQuery,
+  now: number,
+): string {
   const pod = store.find('', 'Pod', namespace, name);
   if (!pod) throw errors.notFound(POD_RESOURCE, name);
   const spec = asRecord(pod.spec);
-  const names = (list: unknown): string[] => asArray(list).filter(isRecord).map((c) => asString(c.name) ?? '');
+  const names = (list: unknown): string[] =>
+    asArray(list)
+      .filter(isRecord)
+      .map((c) => asString(c.name) ?? '');
   const mains = names(spec.containers);
   const inits = names(spec.initContainers);
   let container = query.container;
   if (container === undefined) {
     // kube-apiserver's validateContainer: the only container is the default (init containers do not count).
     if (mains.length === 0) throw errors.badRequest(`a container name must be specified for pod ${name}`);
-    if (mains.length > 1) throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${[...inits, ...mains].join(' ')}]`);
+    if (mains.length > 1)
+      throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${[...inits, ...mains].join(' ')}]`);
     container = mains[0];
   }
-  if (!mains.includes(container) && !inits.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
+  if (!mains.includes(container) && !inits.includes(container))
+    throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
   const status = asRecord(pod.status);
-  const containerStatus = [...asArray(status.initContainerStatuses), ...asArray(status.containerStatuses)].filter(isRecord).find((s) => s.name === container);
+  const containerStatus = [...asArray(status.initContainerStatuses), ...asArray(status.containerStatuses)]
+    .filter(isRecord)
+    .find((s) => s.name === container);
   const state = asRecord(containerStatus?.state);
   if (!isRecord(state.running) && !isRecord(state.terminated)) {
     const reason = asString(asRecord(state.waiting).reason) ?? 'ContainerCreating';
     throw errors.badRequest(`container "${container}" in pod "${name}" is waiting to start: ${reason}`);
   }
   let entries = source?.logEntries(pod.metadata.uid ?? '', container, now) ?? [];
-  const since = query.sinceTime !== undefined ? Math.floor(Date.parse(query.sinceTime) / 1000) * 1000 : query.sinceSeconds !== undefined ? now - query.sinceSeconds * 1000 : undefined;
+  const since =
+    query.sinceTime !== undefined
+      ? Math.floor(Date.parse(query.sinceTime) / 1000) * 1000
+      : query.sinceSeconds !== undefined
+        ? now - query.sinceSeconds * 1000
+        : undefined;
   if (since !== undefined) entries = entries.filter((e) => e.time >= since);
   if (query.tailLines !== undefined) entries = query.tailLines === 0 ? [] : entries.slice(-query.tailLines);
   const text = entries.map((e) => (query.timestamps ? `${formatLogTime(e.time)} ${e.text}` : e.text)).join('');
@@ -497,4 +606,3 @@ export function podLogText(store: FakeStore, source: PodLogSource | undefined, n
   const bytes = Buffer.from(text, 'utf8');
   return bytes.length <= query.limitBytes ? text : bytes.subarray(0, query.limitBytes).toString('utf8');
 }
-

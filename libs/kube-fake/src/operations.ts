@@ -75,7 +75,10 @@ function scopeOf(t: Target): WriteScope {
 
 /** managedFields compared without their timestamps. */
 function sameObject(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, managedFields: (o.metadata.managedFields ?? []).map(({ time: _t, ...rest }) => rest) } });
+  const strip = (o: KubeObject): KubeObject => ({
+    ...o,
+    metadata: { ...o.metadata, managedFields: (o.metadata.managedFields ?? []).map(({ time: _t, ...rest }) => rest) },
+  });
   return deepEqual(strip(a), strip(b));
 }
 
@@ -111,7 +114,9 @@ export class Operations {
   list(t: Target, q: ListQuery): JsonObject {
     const labels = parseLabelSelector(q.labelSelector);
     const fields = parseFieldSelector(q.fieldSelector);
-    let items = this.store.items(t.rt.group, t.rt.kind, t.rt.namespaced ? t.namespace : undefined).filter((o) => labels(o.metadata.labels) && fields(o));
+    let items = this.store
+      .items(t.rt.group, t.rt.kind, t.rt.namespaced ? t.namespace : undefined)
+      .filter((o) => labels(o.metadata.labels) && fields(o));
     const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
     if (q.continue) {
       let after: string;
@@ -129,7 +134,12 @@ export class Operations {
       metadata.continue = Buffer.from(JSON.stringify({ after: keyOf(items[items.length - 1]) })).toString('base64url');
       metadata.remainingItemCount = rest;
     }
-    return { kind: `${t.rt.kind}List`, apiVersion: apiVersionOf(t.rt.group, t.rt.version), metadata, items: items.map((o) => this.present(o, t.rt)) };
+    return {
+      kind: `${t.rt.kind}List`,
+      apiVersion: apiVersionOf(t.rt.group, t.rt.version),
+      metadata,
+      items: items.map((o) => this.present(o, t.rt)),
+    };
   }
 
   /** Parses and checks a request body's identity against the URL (kind, apiVersion, name, namespace). */
@@ -137,8 +147,12 @@ export class Operations {
     if (!isRecord(body)) throw errors.badRequest('the request body must be a JSON object');
     const expected = apiVersionOf(t.rt.group, t.rt.version);
     const kind = t.rt.kind;
-    if (body.kind !== undefined && body.kind !== kind) throw errors.badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${kind})`);
-    if (body.apiVersion !== undefined && body.apiVersion !== expected) throw errors.badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${expected})`);
+    if (body.kind !== undefined && body.kind !== kind)
+      throw errors.badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${kind})`);
+    if (body.apiVersion !== undefined && body.apiVersion !== expected)
+      throw errors.badRequest(
+        `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${expected})`,
+      );
     const obj = clone({ ...body, apiVersion: expected, kind: t.rt.kind, metadata: { ...asRecord(body.metadata) } }) as KubeObject;
     const meta = obj.metadata;
     if (t.rt.namespaced) {
@@ -148,7 +162,8 @@ export class Operations {
       meta.namespace = t.namespace;
     } else delete meta.namespace;
     if (t.name !== undefined) {
-      if (meta.name !== undefined && meta.name !== t.name) throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${t.name})`);
+      if (meta.name !== undefined && meta.name !== t.name)
+        throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${t.name})`);
       meta.name = t.name;
     }
     return obj;
@@ -159,7 +174,11 @@ export class Operations {
     const ns = this.store.find('', 'Namespace', undefined, t.namespace ?? '');
     if (!ns) throw errors.notFound({ group: '', resource: 'namespaces', kind: 'Namespace' }, t.namespace ?? '');
     if (ns.metadata.deletionTimestamp) {
-      throw errors.forbidden(resourceName(t.rt), t.name ?? '', `unable to create new content in namespace ${t.namespace} because it is being terminated`);
+      throw errors.forbidden(
+        resourceName(t.rt),
+        t.name ?? '',
+        `unable to create new content in namespace ${t.namespace} because it is being terminated`,
+      );
     }
   }
 
@@ -193,18 +212,36 @@ export class Operations {
     if (!meta.name && meta.generateName) meta.name = this.generateName(t, meta.generateName);
     const target = { ...t, name: meta.name };
     this.requireNamespace(target);
-    for (const k of ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink']) delete meta[k];
+    for (const k of [
+      'uid',
+      'resourceVersion',
+      'generation',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'managedFields',
+      'selfLink',
+    ])
+      delete meta[k];
     if (t.rt.status) delete obj.status;
     const normalized = this.normalize(target, obj, undefined);
     if (this.live(target)) throw errors.alreadyExists(resourceName(t.rt), meta.name ?? '');
-    normalized.metadata.managedFields = updateOwnership(undefined, normalized, t.fieldManager, normalized.apiVersion, formatTime(this.now()), scopeOf(t));
+    normalized.metadata.managedFields = updateOwnership(
+      undefined,
+      normalized,
+      t.fieldManager,
+      normalized.apiVersion,
+      formatTime(this.now()),
+      scopeOf(t),
+    );
     return { object: this.commit(target, normalized, undefined), created: true };
   }
 
   /** PUT on the object, its status or its scale. */
   async update(t: Target, body: unknown): Promise<WriteResult> {
     await this.validator.prepare(t.rt);
-    if (t.subresource === 'scale') return this.writeScale(t, asRecord(asRecord(body).spec).replicas, asRecord(asRecord(body).metadata).resourceVersion);
+    if (t.subresource === 'scale')
+      return this.writeScale(t, asRecord(asRecord(body).spec).replicas, asRecord(asRecord(body).metadata).resourceVersion);
     const existing = this.mustExist(t);
     const obj = this.bodyObject(t, body);
     this.checkUid(t, existing, obj.metadata.uid);
@@ -214,12 +251,17 @@ export class Operations {
 
   private checkUid(t: Target, existing: KubeObject, uid: unknown): void {
     if (uid !== undefined && uid !== '' && uid !== existing.metadata.uid) {
-      throw errors.conflict(resourceName(t.rt), existing.metadata.name ?? '', `Precondition failed: UID in precondition: ${String(uid)}, UID in object meta: ${String(existing.metadata.uid)}`);
+      throw errors.conflict(
+        resourceName(t.rt),
+        existing.metadata.name ?? '',
+        `Precondition failed: UID in precondition: ${String(uid)}, UID in object meta: ${String(existing.metadata.uid)}`,
+      );
     }
   }
 
   private checkResourceVersion(t: Target, existing: KubeObject, rv: unknown): void {
-    if (rv !== undefined && rv !== '' && rv !== existing.metadata.resourceVersion) throw errors.conflict(resourceName(t.rt), existing.metadata.name ?? '');
+    if (rv !== undefined && rv !== '' && rv !== existing.metadata.resourceVersion)
+      throw errors.conflict(resourceName(t.rt), existing.metadata.name ?? '');
   }
 
   /** Replaces `existing` by `incoming` within the target's scope (main resource or status). */
@@ -232,7 +274,14 @@ export class Operations {
       next = incoming;
       const m = next.metadata;
       const e = existing.metadata;
-      for (const k of ['uid', 'creationTimestamp', 'generation', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generateName'] as const) {
+      for (const k of [
+        'uid',
+        'creationTimestamp',
+        'generation',
+        'deletionTimestamp',
+        'deletionGracePeriodSeconds',
+        'generateName',
+      ] as const) {
         if (e[k] === undefined) delete m[k];
         else m[k] = e[k] as never;
       }
@@ -244,7 +293,14 @@ export class Operations {
     next.metadata.resourceVersion = existing.metadata.resourceVersion;
     next.metadata.managedFields = existing.metadata.managedFields;
     const normalized = this.normalize(t, next, existing);
-    normalized.metadata.managedFields = updateOwnership(existing, normalized, t.fieldManager, normalized.apiVersion, formatTime(this.now()), scopeOf(t));
+    normalized.metadata.managedFields = updateOwnership(
+      existing,
+      normalized,
+      t.fieldManager,
+      normalized.apiVersion,
+      formatTime(this.now()),
+      scopeOf(t),
+    );
     if (sameObject(normalized, existing)) return this.present(existing, t.rt);
     return this.commit(t, normalized, existing);
   }
@@ -295,13 +351,19 @@ export class Operations {
     if (t.subresource === 'scale') return this.writeScale(t, asRecord(patched.spec).replicas, patched.metadata.resourceVersion);
     this.checkUid(t, existing, patched.metadata.uid);
     this.checkResourceVersion(t, existing, patched.metadata.resourceVersion);
-    const bodyObject = this.bodyObject(t, { ...patched, metadata: { ...patched.metadata, name: t.name, namespace: t.rt.namespaced ? t.namespace : undefined } });
+    const bodyObject = this.bodyObject(t, {
+      ...patched,
+      metadata: { ...patched.metadata, name: t.name, namespace: t.rt.namespaced ? t.namespace : undefined },
+    });
     return { object: this.replace(t, existing, bodyObject), created: false };
   }
 
   /** Server-side apply; creates the object when absent. */
   private apply(t: Target, rawBody: string): WriteResult {
-    if (!t.fieldManagerGiven || !t.fieldManager) throw errors.invalid(resourceName(t.rt), t.name ?? '', [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }]);
+    if (!t.fieldManagerGiven || !t.fieldManager)
+      throw errors.invalid(resourceName(t.rt), t.name ?? '', [
+        { reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' },
+      ]);
     if (t.subresource === 'scale') throw errors.methodNotAllowed('apply is not supported on the scale subresource');
     let parsed: unknown;
     try {
@@ -309,10 +371,21 @@ export class Operations {
     } catch (e) {
       throw errors.badRequest(`error decoding YAML: ${(e as Error).message}`);
     }
-    if (!isRecord(parsed) || typeof parsed.apiVersion !== 'string' || typeof parsed.kind !== 'string') throw errors.badRequest('apply patches must set apiVersion and kind');
+    if (!isRecord(parsed) || typeof parsed.apiVersion !== 'string' || typeof parsed.kind !== 'string')
+      throw errors.badRequest('apply patches must set apiVersion and kind');
     const applied = this.bodyObject(t, stripNulls(parsed));
     const rv = applied.metadata.resourceVersion;
-    for (const k of ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink']) delete applied.metadata[k];
+    for (const k of [
+      'uid',
+      'resourceVersion',
+      'generation',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'managedFields',
+      'selfLink',
+    ])
+      delete applied.metadata[k];
     const existing = this.live(t);
     const time = formatTime(this.now());
     const opts = { manager: t.fieldManager, force: t.force === true, apiVersion: applied.apiVersion, time, scope: scopeOf(t) };
@@ -348,14 +421,27 @@ export class Operations {
     const existing = this.mustExist(t);
     this.checkResourceVersion(t, existing, rv);
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-      throw errors.invalid({ group: 'autoscaling', resource: 'scale', kind: 'Scale' }, t.name ?? '', [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, field: 'spec.replicas' }]);
+      throw errors.invalid({ group: 'autoscaling', resource: 'scale', kind: 'Scale' }, t.name ?? '', [
+        {
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+          field: 'spec.replicas',
+        },
+      ]);
     }
     const next = clone(existing);
     next.spec = { ...asRecord(existing.spec), replicas };
     const mainTarget: Target = { ...t, subresource: undefined };
     const normalized = this.normalize(mainTarget, next, existing);
     const scope: WriteScope = { statusSubresource: t.rt.status, subresource: 'scale' };
-    normalized.metadata.managedFields = updateOwnership(existing, normalized, t.fieldManager, normalized.apiVersion, formatTime(this.now()), scope);
+    normalized.metadata.managedFields = updateOwnership(
+      existing,
+      normalized,
+      t.fieldManager,
+      normalized.apiVersion,
+      formatTime(this.now()),
+      scope,
+    );
     const object = t.dryRun || sameObject(normalized, existing) ? normalized : this.store.write(normalized, existing);
     return { object: this.scaleOf(object), created: false };
   }
@@ -364,9 +450,18 @@ export class Operations {
     const existing = this.mustExist(t);
     const pre = options.preconditions ?? {};
     const name = existing.metadata.name ?? '';
-    if (pre.uid && pre.uid !== existing.metadata.uid) throw errors.conflict(resourceName(t.rt), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${String(existing.metadata.uid)}`);
+    if (pre.uid && pre.uid !== existing.metadata.uid)
+      throw errors.conflict(
+        resourceName(t.rt),
+        name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${String(existing.metadata.uid)}`,
+      );
     if (pre.resourceVersion && pre.resourceVersion !== existing.metadata.resourceVersion) {
-      throw errors.conflict(resourceName(t.rt), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${String(existing.metadata.resourceVersion)}`);
+      throw errors.conflict(
+        resourceName(t.rt),
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${String(existing.metadata.resourceVersion)}`,
+      );
     }
     if (t.dryRun) return successStatus(resourceName(t.rt), name, existing.metadata.uid);
     const result = this.store.deleteObject(existing, options.propagationPolicy ?? 'Background');

@@ -29,8 +29,13 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 
 function strategicList(field: string, target: unknown, patch: unknown[]): unknown[] {
   const live = Array.isArray(target) ? target : [];
-  const keys = listKeyFields(field, patch.filter((p) => !(isRecord(p) && p.$patch === 'delete' && Object.keys(p).length === 1))) ?? listKeyFields(field, live);
-  if (patch.some((p) => isRecord(p) && p.$patch === 'replace')) return patch.filter((p) => !(isRecord(p) && p.$patch === 'replace')).map((p) => strategicMerge(undefined, p));
+  const keys =
+    listKeyFields(
+      field,
+      patch.filter((p) => !(isRecord(p) && p.$patch === 'delete' && Object.keys(p).length === 1)),
+    ) ?? listKeyFields(field, live);
+  if (patch.some((p) => isRecord(p) && p.$patch === 'replace'))
+    return patch.filter((p) => !(isRecord(p) && p.$patch === 'replace')).map((p) => strategicMerge(undefined, p));
   if (!keys) return patch.map((p) => strategicMerge(undefined, p));
   const out = clone(live) as unknown[];
   for (const p of patch) {
@@ -128,7 +133,8 @@ export function jsonPatch(target: unknown, ops: unknown): unknown {
   if (!Array.isArray(ops)) throw errors.badRequest('json patch must be an array of operations');
   const doc = clone(target);
   for (const raw of ops) {
-    if (!isRecord(raw) || typeof raw.op !== 'string' || typeof raw.path !== 'string') throw errors.badRequest('invalid json patch operation');
+    if (!isRecord(raw) || typeof raw.op !== 'string' || typeof raw.path !== 'string')
+      throw errors.badRequest('invalid json patch operation');
     const { op, path } = raw;
     switch (op) {
       case 'add':

@@ -24,8 +24,29 @@ describe('call records and RBAC derivation', () => {
       return rest;
     });
     expect(calls).toEqual([
-      { verb: 'create', method: 'POST', path: '/api/v1/namespaces', apiVersion: 'v1', group: '', resource: 'namespaces', kind: 'Namespace', user: 'kube-fake', status: 201 },
-      { verb: 'get', method: 'GET', path: '/apis/apps/v1', apiVersion: 'apps/v1', group: 'apps', resource: '', kind: '', user: 'kube-fake', discovery: true, status: 200 },
+      {
+        verb: 'create',
+        method: 'POST',
+        path: '/api/v1/namespaces',
+        apiVersion: 'v1',
+        group: '',
+        resource: 'namespaces',
+        kind: 'Namespace',
+        user: 'kube-fake',
+        status: 201,
+      },
+      {
+        verb: 'get',
+        method: 'GET',
+        path: '/apis/apps/v1',
+        apiVersion: 'apps/v1',
+        group: 'apps',
+        resource: '',
+        kind: '',
+        user: 'kube-fake',
+        discovery: true,
+        status: 200,
+      },
       {
         verb: 'patch',
         method: 'PATCH',
@@ -42,8 +63,30 @@ describe('call records and RBAC derivation', () => {
         dryRun: true,
         status: 201,
       },
-      { verb: 'get', method: 'GET', path: '/apis/apps/v1/namespaces/rec/deployments/web', apiVersion: 'apps/v1', group: 'apps', resource: 'deployments', kind: 'Deployment', namespace: 'rec', name: 'web', user: 'kube-fake', status: 404 },
-      { verb: 'list', method: 'GET', path: '/apis/apps/v1/deployments', apiVersion: 'apps/v1', group: 'apps', resource: 'deployments', kind: 'Deployment', user: 'kube-fake', status: 200 },
+      {
+        verb: 'get',
+        method: 'GET',
+        path: '/apis/apps/v1/namespaces/rec/deployments/web',
+        apiVersion: 'apps/v1',
+        group: 'apps',
+        resource: 'deployments',
+        kind: 'Deployment',
+        namespace: 'rec',
+        name: 'web',
+        user: 'kube-fake',
+        status: 404,
+      },
+      {
+        verb: 'list',
+        method: 'GET',
+        path: '/apis/apps/v1/deployments',
+        apiVersion: 'apps/v1',
+        group: 'apps',
+        resource: 'deployments',
+        kind: 'Deployment',
+        user: 'kube-fake',
+        status: 200,
+      },
     ]);
     // a request without a token is anonymous, as RBAC sees it
     await fetch(`${fake.url}/api/v1/namespaces`);
@@ -56,7 +99,14 @@ describe('call records and RBAC derivation', () => {
     fake.resetCalls();
     await c.core.createNamespace({ body: { metadata: { name: 'rbac' } } });
     await c.objects.patch(deployment('app', 'rbac'), undefined, undefined, 'ctl', true, PatchStrategy.ServerSideApply);
-    await c.objects.patch({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'app', namespace: 'rbac' }, spec: { ports: [{ port: 80 }] } }, undefined, undefined, 'ctl', true, PatchStrategy.ServerSideApply);
+    await c.objects.patch(
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'app', namespace: 'rbac' }, spec: { ports: [{ port: 80 }] } },
+      undefined,
+      undefined,
+      'ctl',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
     await c.objects.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'app', namespace: 'rbac' } });
     await c.objects.list('apps/v1', 'Deployment', 'rbac');
     await c.apps.readNamespacedDeploymentStatus({ name: 'app', namespace: 'rbac' });
@@ -75,8 +125,21 @@ describe('call records and RBAC derivation', () => {
   });
 
   it('merges resources that need the same verbs into one rule', () => {
-    const call = (group: string, resource: string, verb: 'get' | 'list') => ({ verb, method: 'GET', path: '', apiVersion: '', group, resource, kind: 'X', user: 'u', status: 200, at: 0 });
-    expect(rbacRulesFromCalls([call('', 'secrets', 'get'), call('', 'configmaps', 'get'), call('', 'pods', 'list'), call('', 'pods', 'get')])).toEqual([
+    const call = (group: string, resource: string, verb: 'get' | 'list') => ({
+      verb,
+      method: 'GET',
+      path: '',
+      apiVersion: '',
+      group,
+      resource,
+      kind: 'X',
+      user: 'u',
+      status: 200,
+      at: 0,
+    });
+    expect(
+      rbacRulesFromCalls([call('', 'secrets', 'get'), call('', 'configmaps', 'get'), call('', 'pods', 'list'), call('', 'pods', 'get')]),
+    ).toEqual([
       { apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['get'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
     ]);

@@ -35,5 +35,10 @@ export function rbacRulesFromCalls(calls: readonly CallRecord[]): PolicyRule[] {
   }
   const out = [...rules.values()];
   for (const r of out) r.resources.sort();
-  return out.sort((a, b) => a.apiGroups[0].localeCompare(b.apiGroups[0]) || a.resources[0].localeCompare(b.resources[0]) || a.verbs.join(',').localeCompare(b.verbs.join(',')));
+  return out.sort(
+    (a, b) =>
+      a.apiGroups[0].localeCompare(b.apiGroups[0]) ||
+      a.resources[0].localeCompare(b.resources[0]) ||
+      a.verbs.join(',').localeCompare(b.verbs.join(',')),
+  );
 }

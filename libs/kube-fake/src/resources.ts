@@ -46,7 +46,8 @@ export interface ResourceType {
 
 export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
-type Entry = Omit<ResourceType, 'status' | 'scale' | 'nameRule' | 'singular'> & Partial<Pick<ResourceType, 'status' | 'scale' | 'nameRule' | 'singular'>>;
+type Entry = Omit<ResourceType, 'status' | 'scale' | 'nameRule' | 'singular'> &
+  Partial<Pick<ResourceType, 'status' | 'scale' | 'nameRule' | 'singular'>>;
 
 function entry(e: Entry): ResourceType {
   return { status: false, scale: false, nameRule: 'subdomain', singular: e.kind.toLowerCase(), ...e };
@@ -57,38 +58,211 @@ const core = (e: Omit<Entry, 'group' | 'version'>): ResourceType => entry({ grou
 /** Built-in resources, in the order discovery lists them. */
 export function builtinResources(): ResourceType[] {
   return [
-    core({ kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'], status: true, nameRule: 'label', model: () => import('kubernetes-models/v1/Namespace').then((m) => model(m.Namespace)) }),
-    core({ kind: 'ResourceQuota', plural: 'resourcequotas', namespaced: true, shortNames: ['quota'], status: true, model: () => import('kubernetes-models/v1/ResourceQuota').then((m) => model(m.ResourceQuota)) }),
-    core({ kind: 'LimitRange', plural: 'limitranges', namespaced: true, shortNames: ['limits'], model: () => import('kubernetes-models/v1/LimitRange').then((m) => model(m.LimitRange)) }),
-    core({ kind: 'Secret', plural: 'secrets', namespaced: true, model: () => import('kubernetes-models/v1/Secret').then((m) => model(m.Secret)) }),
-    core({ kind: 'ConfigMap', plural: 'configmaps', namespaced: true, shortNames: ['cm'], model: () => import('kubernetes-models/v1/ConfigMap').then((m) => model(m.ConfigMap)) }),
-    core({ kind: 'Service', plural: 'services', namespaced: true, shortNames: ['svc'], categories: ['all'], status: true, nameRule: 'dns1035', model: () => import('kubernetes-models/v1/Service').then((m) => model(m.Service)) }),
-    core({ kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'], model: () => import('kubernetes-models/v1/ServiceAccount').then((m) => model(m.ServiceAccount)) }),
-    core({ kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'], status: true, model: () => import('kubernetes-models/v1/Pod').then((m) => model(m.Pod)) }),
-    core({ kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'], model: () => import('kubernetes-models/v1/Event').then((m) => model(m.Event)) }),
-    entry({ group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true, shortNames: ['deploy'], categories: ['all'], status: true, scale: true, model: () => import('kubernetes-models/apps/v1/Deployment').then((m) => model(m.Deployment)) }),
-    entry({ group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, shortNames: ['rs'], categories: ['all'], status: true, scale: true, model: () => import('kubernetes-models/apps/v1/ReplicaSet').then((m) => model(m.ReplicaSet)) }),
-    entry({ group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', namespaced: true, shortNames: ['hpa'], categories: ['all'], status: true, model: () => import('kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler').then((m) => model(m.HorizontalPodAutoscaler)) }),
-    entry({ group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', namespaced: true, categories: ['all'], status: true, model: () => import('kubernetes-models/batch/v1/Job').then((m) => model(m.Job)) }),
-    entry({ group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', plural: 'ingresses', namespaced: true, shortNames: ['ing'], status: true, model: () => import('kubernetes-models/networking.k8s.io/v1/Ingress').then((m) => model(m.Ingress)) }),
-    entry({ group: 'networking.k8s.io', version: 'v1', kind: 'IngressClass', plural: 'ingressclasses', namespaced: false, model: () => import('kubernetes-models/networking.k8s.io/v1/IngressClass').then((m) => model(m.IngressClass)) }),
-    entry({ group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy', plural: 'networkpolicies', namespaced: true, shortNames: ['netpol'], model: () => import('kubernetes-models/networking.k8s.io/v1/NetworkPolicy').then((m) => model(m.NetworkPolicy)) }),
-    entry({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', plural: 'roles', namespaced: true, nameRule: 'path', model: () => import('kubernetes-models/rbac.authorization.k8s.io/v1/Role').then((m) => model(m.Role)) }),
-    entry({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true, nameRule: 'path', model: () => import('kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding').then((m) => model(m.RoleBinding)) }),
-    entry({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false, nameRule: 'path', model: () => import('kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole').then((m) => model(m.ClusterRole)) }),
-    entry({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false, nameRule: 'path', model: () => import('kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding').then((m) => model(m.ClusterRoleBinding)) }),
-    entry({ group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false, shortNames: ['crd', 'crds'], status: true, model: () => import('kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition').then((m) => model(m.CustomResourceDefinition)) }),
+    core({
+      kind: 'Namespace',
+      plural: 'namespaces',
+      namespaced: false,
+      shortNames: ['ns'],
+      status: true,
+      nameRule: 'label',
+      model: () => import('kubernetes-models/v1/Namespace').then((m) => model(m.Namespace)),
+    }),
+    core({
+      kind: 'ResourceQuota',
+      plural: 'resourcequotas',
+      namespaced: true,
+      shortNames: ['quota'],
+      status: true,
+      model: () => import('kubernetes-models/v1/ResourceQuota').then((m) => model(m.ResourceQuota)),
+    }),
+    core({
+      kind: 'LimitRange',
+      plural: 'limitranges',
+      namespaced: true,
+      shortNames: ['limits'],
+      model: () => import('kubernetes-models/v1/LimitRange').then((m) => model(m.LimitRange)),
+    }),
+    core({
+      kind: 'Secret',
+      plural: 'secrets',
+      namespaced: true,
+      model: () => import('kubernetes-models/v1/Secret').then((m) => model(m.Secret)),
+    }),
+    core({
+      kind: 'ConfigMap',
+      plural: 'configmaps',
+      namespaced: true,
+      shortNames: ['cm'],
+      model: () => import('kubernetes-models/v1/ConfigMap').then((m) => model(m.ConfigMap)),
+    }),
+    core({
+      kind: 'Service',
+      plural: 'services',
+      namespaced: true,
+      shortNames: ['svc'],
+      categories: ['all'],
+      status: true,
+      nameRule: 'dns1035',
+      model: () => import('kubernetes-models/v1/Service').then((m) => model(m.Service)),
+    }),
+    core({
+      kind: 'ServiceAccount',
+      plural: 'serviceaccounts',
+      namespaced: true,
+      shortNames: ['sa'],
+      model: () => import('kubernetes-models/v1/ServiceAccount').then((m) => model(m.ServiceAccount)),
+    }),
+    core({
+      kind: 'Pod',
+      plural: 'pods',
+      namespaced: true,
+      shortNames: ['po'],
+      categories: ['all'],
+      status: true,
+      model: () => import('kubernetes-models/v1/Pod').then((m) => model(m.Pod)),
+    }),
+    core({
+      kind: 'Event',
+      plural: 'events',
+      namespaced: true,
+      shortNames: ['ev'],
+      model: () => import('kubernetes-models/v1/Event').then((m) => model(m.Event)),
+    }),
+    entry({
+      group: 'apps',
+      version: 'v1',
+      kind: 'Deployment',
+      plural: 'deployments',
+      namespaced: true,
+      shortNames: ['deploy'],
+      categories: ['all'],
+      status: true,
+      scale: true,
+      model: () => import('kubernetes-models/apps/v1/Deployment').then((m) => model(m.Deployment)),
+    }),
+    entry({
+      group: 'apps',
+      version: 'v1',
+      kind: 'ReplicaSet',
+      plural: 'replicasets',
+      namespaced: true,
+      shortNames: ['rs'],
+      categories: ['all'],
+      status: true,
+      scale: true,
+      model: () => import('kubernetes-models/apps/v1/ReplicaSet').then((m) => model(m.ReplicaSet)),
+    }),
+    entry({
+      group: 'autoscaling',
+      version: 'v2',
+      kind: 'HorizontalPodAutoscaler',
+      plural: 'horizontalpodautoscalers',
+      namespaced: true,
+      shortNames: ['hpa'],
+      categories: ['all'],
+      status: true,
+      model: () => import('kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler').then((m) => model(m.HorizontalPodAutoscaler)),
+    }),
+    entry({
+      group: 'batch',
+      version: 'v1',
+      kind: 'Job',
+      plural: 'jobs',
+      namespaced: true,
+      categories: ['all'],
+      status: true,
+      model: () => import('kubernetes-models/batch/v1/Job').then((m) => model(m.Job)),
+    }),
+    entry({
+      group: 'networking.k8s.io',
+      version: 'v1',
+      kind: 'Ingress',
+      plural: 'ingresses',
+      namespaced: true,
+      shortNames: ['ing'],
+      status: true,
+      model: () => import('kubernetes-models/networking.k8s.io/v1/Ingress').then((m) => model(m.Ingress)),
+    }),
+    entry({
+      group: 'networking.k8s.io',
+      version: 'v1',
+      kind: 'IngressClass',
+      plural: 'ingressclasses',
+      namespaced: false,
+      model: () => import('kubernetes-models/networking.k8s.io/v1/IngressClass').then((m) => model(m.IngressClass)),
+    }),
+    entry({
+      group: 'networking.k8s.io',
+      version: 'v1',
+      kind: 'NetworkPolicy',
+      plural: 'networkpolicies',
+      namespaced: true,
+      shortNames: ['netpol'],
+      model: () => import('kubernetes-models/networking.k8s.io/v1/NetworkPolicy').then((m) => model(m.NetworkPolicy)),
+    }),
+    entry({
+      group: 'rbac.authorization.k8s.io',
+      version: 'v1',
+      kind: 'Role',
+      plural: 'roles',
+      namespaced: true,
+      nameRule: 'path',
+      model: () => import('kubernetes-models/rbac.authorization.k8s.io/v1/Role').then((m) => model(m.Role)),
+    }),
+    entry({
+      group: 'rbac.authorization.k8s.io',
+      version: 'v1',
+      kind: 'RoleBinding',
+      plural: 'rolebindings',
+      namespaced: true,
+      nameRule: 'path',
+      model: () => import('kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding').then((m) => model(m.RoleBinding)),
+    }),
+    entry({
+      group: 'rbac.authorization.k8s.io',
+      version: 'v1',
+      kind: 'ClusterRole',
+      plural: 'clusterroles',
+      namespaced: false,
+      nameRule: 'path',
+      model: () => import('kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole').then((m) => model(m.ClusterRole)),
+    }),
+    entry({
+      group: 'rbac.authorization.k8s.io',
+      version: 'v1',
+      kind: 'ClusterRoleBinding',
+      plural: 'clusterrolebindings',
+      namespaced: false,
+      nameRule: 'path',
+      model: () => import('kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding').then((m) => model(m.ClusterRoleBinding)),
+    }),
+    entry({
+      group: 'apiextensions.k8s.io',
+      version: 'v1',
+      kind: 'CustomResourceDefinition',
+      plural: 'customresourcedefinitions',
+      namespaced: false,
+      shortNames: ['crd', 'crds'],
+      status: true,
+      model: () =>
+        import('kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition').then((m) => model(m.CustomResourceDefinition)),
+    }),
   ];
 }
 
 /** Model classes for well-known custom resources, attached when their CRD is registered. */
 const KNOWN_CUSTOM_MODELS: Record<string, ModelLoader> = {
-  'cert-manager.io/v1/Certificate': () => import('@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate').then((m) => model(m.Certificate)),
+  'cert-manager.io/v1/Certificate': () =>
+    import('@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate').then((m) => model(m.Certificate)),
   'cert-manager.io/v1/Issuer': () => import('@kubernetes-models/cert-manager/cert-manager.io/v1/Issuer').then((m) => model(m.Issuer)),
-  'cert-manager.io/v1/ClusterIssuer': () => import('@kubernetes-models/cert-manager/cert-manager.io/v1/ClusterIssuer').then((m) => model(m.ClusterIssuer)),
-  'cert-manager.io/v1/CertificateRequest': () => import('@kubernetes-models/cert-manager/cert-manager.io/v1/CertificateRequest').then((m) => model(m.CertificateRequest)),
-  'acme.cert-manager.io/v1/Order': () => import('@kubernetes-models/cert-manager/acme.cert-manager.io/v1/Order').then((m) => model(m.Order)),
-  'acme.cert-manager.io/v1/Challenge': () => import('@kubernetes-models/cert-manager/acme.cert-manager.io/v1/Challenge').then((m) => model(m.Challenge)),
+  'cert-manager.io/v1/ClusterIssuer': () =>
+    import('@kubernetes-models/cert-manager/cert-manager.io/v1/ClusterIssuer').then((m) => model(m.ClusterIssuer)),
+  'cert-manager.io/v1/CertificateRequest': () =>
+    import('@kubernetes-models/cert-manager/cert-manager.io/v1/CertificateRequest').then((m) => model(m.CertificateRequest)),
+  'acme.cert-manager.io/v1/Order': () =>
+    import('@kubernetes-models/cert-manager/acme.cert-manager.io/v1/Order').then((m) => model(m.Order)),
+  'acme.cert-manager.io/v1/Challenge': () =>
+    import('@kubernetes-models/cert-manager/acme.cert-manager.io/v1/Challenge').then((m) => model(m.Challenge)),
 };
 
 /**
@@ -96,7 +270,14 @@ const KNOWN_CUSTOM_MODELS: Record<string, ModelLoader> = {
  * (schema left open; validation uses the cert-manager model classes).
  */
 export function certManagerCrds(): KubeObject[] {
-  const crd = (group: string, kind: string, plural: string, scope: 'Namespaced' | 'Cluster', shortNames: string[], categories: string[]): KubeObject => ({
+  const crd = (
+    group: string,
+    kind: string,
+    plural: string,
+    scope: 'Namespaced' | 'Cluster',
+    shortNames: string[],
+    categories: string[],
+  ): KubeObject => ({
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
     metadata: { name: `${plural}.${group}`, labels: { app: 'cert-manager', 'app.kubernetes.io/name': 'cert-manager' } },
@@ -105,7 +286,13 @@ export function certManagerCrds(): KubeObject[] {
       names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), shortNames, categories },
       scope,
       versions: [
-        { name: 'v1', served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        },
       ],
     },
   });
@@ -204,7 +391,10 @@ export class ResourceRegistry {
   }
 
   private groupDoc(name: string): JsonObject {
-    const versions = [...new Set(this.types.filter((t) => t.group === name).map((t) => t.version))].map((version) => ({ groupVersion: `${name}/${version}`, version }));
+    const versions = [...new Set(this.types.filter((t) => t.group === name).map((t) => t.version))].map((version) => ({
+      groupVersion: `${name}/${version}`,
+      version,
+    }));
     return { name, versions, preferredVersion: versions[0] };
   }
 
@@ -236,8 +426,24 @@ export class ResourceRegistry {
         ...(t.shortNames ? { shortNames: t.shortNames } : {}),
         ...(t.categories ? { categories: t.categories } : {}),
       });
-      if (t.status) resources.push({ name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
-      if (t.scale) resources.push({ name: `${t.plural}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
+      if (t.status)
+        resources.push({
+          name: `${t.plural}/status`,
+          singularName: '',
+          namespaced: t.namespaced,
+          kind: t.kind,
+          verbs: ['get', 'patch', 'update'],
+        });
+      if (t.scale)
+        resources.push({
+          name: `${t.plural}/scale`,
+          singularName: '',
+          namespaced: t.namespaced,
+          group: 'autoscaling',
+          version: 'v1',
+          kind: 'Scale',
+          verbs: ['get', 'patch', 'update'],
+        });
     }
     return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(group, version), resources };
   }

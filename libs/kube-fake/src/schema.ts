@@ -56,33 +56,76 @@ export function validateSchema(value: unknown, schemaRaw: unknown, path: (string
   const field = fieldPath(path);
   const causes: StatusCause[] = [];
   if (value === null) {
-    if (schema.nullable !== true && path.length > 0) causes.push({ reason: 'FieldValueTypeInvalid', message: `Invalid value: "null": ${field} in body must be of type ${String(schema.type)}: "null"`, field });
+    if (schema.nullable !== true && path.length > 0)
+      causes.push({
+        reason: 'FieldValueTypeInvalid',
+        message: `Invalid value: "null": ${field} in body must be of type ${String(schema.type)}: "null"`,
+        field,
+      });
     return causes;
   }
   if (schema.type !== undefined && !typeMatches(schema.type, value, schema)) {
     const actual = Array.isArray(value) ? 'array' : typeof value;
-    return [{ reason: 'FieldValueTypeInvalid', message: `Invalid value: "${actual}": ${field} in body must be of type ${String(schema.type)}: "${actual}"`, field }];
+    return [
+      {
+        reason: 'FieldValueTypeInvalid',
+        message: `Invalid value: "${actual}": ${field} in body must be of type ${String(schema.type)}: "${actual}"`,
+        field,
+      },
+    ];
   }
   if (Array.isArray(schema.enum) && !schema.enum.some((e) => e === value)) {
-    causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: ${show(value)}: supported values: ${schema.enum.map(show).join(', ')}`, field });
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: ${show(value)}: supported values: ${schema.enum.map(show).join(', ')}`,
+      field,
+    });
   }
   if (typeof value === 'number') {
-    if (typeof schema.minimum === 'number' && value < schema.minimum) causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${value}: ${field} in body should be greater than or equal to ${schema.minimum}`, field });
-    if (typeof schema.maximum === 'number' && value > schema.maximum) causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${value}: ${field} in body should be less than or equal to ${schema.maximum}`, field });
+    if (typeof schema.minimum === 'number' && value < schema.minimum)
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${value}: ${field} in body should be greater than or equal to ${schema.minimum}`,
+        field,
+      });
+    if (typeof schema.maximum === 'number' && value > schema.maximum)
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${value}: ${field} in body should be less than or equal to ${schema.maximum}`,
+        field,
+      });
   }
   if (typeof value === 'string') {
-    if (typeof schema.minLength === 'number' && value.length < schema.minLength) causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${show(value)}: ${field} in body should be at least ${schema.minLength} chars long`, field });
-    if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) causes.push({ reason: 'FieldValueTooLong', message: `Too long: may not be longer than ${schema.maxLength}`, field });
-    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern).test(value)) causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${show(value)}: ${field} in body should match '${schema.pattern}'`, field });
+    if (typeof schema.minLength === 'number' && value.length < schema.minLength)
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${show(value)}: ${field} in body should be at least ${schema.minLength} chars long`,
+        field,
+      });
+    if (typeof schema.maxLength === 'number' && value.length > schema.maxLength)
+      causes.push({ reason: 'FieldValueTooLong', message: `Too long: may not be longer than ${schema.maxLength}`, field });
+    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern).test(value))
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${show(value)}: ${field} in body should match '${schema.pattern}'`,
+        field,
+      });
   }
   if (Array.isArray(value)) {
-    if (typeof schema.minItems === 'number' && value.length < schema.minItems) causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${value.length}: ${field} in body should have at least ${schema.minItems} items`, field });
-    if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) causes.push({ reason: 'FieldValueTooMany', message: `Too many: ${value.length}: must have at most ${schema.maxItems} items`, field });
+    if (typeof schema.minItems === 'number' && value.length < schema.minItems)
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${value.length}: ${field} in body should have at least ${schema.minItems} items`,
+        field,
+      });
+    if (typeof schema.maxItems === 'number' && value.length > schema.maxItems)
+      causes.push({ reason: 'FieldValueTooMany', message: `Too many: ${value.length}: must have at most ${schema.maxItems} items`, field });
     value.forEach((item, i) => causes.push(...validateSchema(item, schema.items, [...path, i])));
   }
   if (isRecord(value)) {
     for (const req of Array.isArray(schema.required) ? schema.required : []) {
-      if (typeof req === 'string' && value[req] === undefined) causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: fieldPath([...path, req]) });
+      if (typeof req === 'string' && value[req] === undefined)
+        causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: fieldPath([...path, req]) });
     }
     const properties = asRecord(schema.properties);
     for (const [k, v] of Object.entries(value)) {

@@ -32,7 +32,10 @@ function splitTopLevel(input: string): string[] {
 function parseRequirement(raw: string): Requirement {
   let m = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(raw);
   if (m) {
-    const values = m[3].split(',').map((v) => v.trim()).filter((v) => v !== '');
+    const values = m[3]
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
     return { op: m[2] === 'in' ? 'in' : 'notin', key: m[1], values };
   }
   m = /^!\s*([^\s=!<>]+)$/.exec(raw);

@@ -104,17 +104,36 @@ export class KubeHttpServer {
     const user = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : 'system:anonymous';
     let parts: string[];
     try {
-      parts = url.pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+      parts = url.pathname
+        .split('/')
+        .filter((p) => p !== '')
+        .map(decodeURIComponent);
     } catch {
       parts = [];
     }
-    const isDiscovery = (parts[0] === 'api' && parts.length <= 2) || (parts[0] === 'apis' && parts.length <= 3) || ['healthz', 'readyz', 'livez', 'version'].includes(parts[0] ?? '');
+    const isDiscovery =
+      (parts[0] === 'api' && parts.length <= 2) ||
+      (parts[0] === 'apis' && parts.length <= 3) ||
+      ['healthz', 'readyz', 'livez', 'version'].includes(parts[0] ?? '');
     if (isDiscovery) {
       const discovery = this.discovery(parts, url.host);
-      const body = discovery ?? (parts[0] === 'version' ? { major: '1', minor: '33', gitVersion: 'v1.33.0-kube-fake', platform: 'linux/amd64' } : undefined);
+      const body =
+        discovery ??
+        (parts[0] === 'version' ? { major: '1', minor: '33', gitVersion: 'v1.33.0-kube-fake', platform: 'linux/amd64' } : undefined);
       const status = method === 'GET' && (body !== undefined || parts.length === 1) ? 200 : method === 'GET' ? 404 : 405;
       const apiVersion = parts[0] === 'api' ? (parts[1] ?? '') : parts[0] === 'apis' ? parts.slice(1, 3).join('/') : '';
-      this.record({ verb: 'get', method, path: url.pathname, apiVersion, group: parts[0] === 'apis' ? (parts[1] ?? '') : '', resource: '', kind: '', user, discovery: true, status });
+      this.record({
+        verb: 'get',
+        method,
+        path: url.pathname,
+        apiVersion,
+        group: parts[0] === 'apis' ? (parts[1] ?? '') : '',
+        resource: '',
+        kind: '',
+        user,
+        discovery: true,
+        status,
+      });
       if (status !== 200) return sendJson(res, status, (status === 404 ? errors.notFoundPath() : errors.methodNotAllowed()).toStatus());
       if (body === undefined) {
         res.writeHead(200, { 'Content-Type': 'text/plain' });
@@ -146,7 +165,14 @@ export class KubeHttpServer {
       ...(q.has('dryRun') ? { dryRun: q.get('dryRun') === 'All' } : {}),
       status: 200,
     };
-    if (parsed?.group === '' && parsed.resource === 'pods' && parsed.subresource === 'log' && parsed.name !== undefined && parsed.namespace !== undefined && verb === 'get') {
+    if (
+      parsed?.group === '' &&
+      parsed.resource === 'pods' &&
+      parsed.subresource === 'log' &&
+      parsed.name !== undefined &&
+      parsed.namespace !== undefined &&
+      verb === 'get'
+    ) {
       return this.servePodLog(res, parsed.namespace, parsed.name, q, call);
     }
     try {
@@ -159,7 +185,10 @@ export class KubeHttpServer {
       this.record(call);
       sendJson(res, status, body);
     } catch (e) {
-      const error = e instanceof ApiError ? e : new ApiError(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`);
+      const error =
+        e instanceof ApiError
+          ? e
+          : new ApiError(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`);
       call.status = error.code;
       this.record(call);
       if (!res.headersSent) sendJson(res, error.code, error.toStatus());
@@ -175,7 +204,10 @@ export class KubeHttpServer {
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) });
       res.end(text);
     } catch (e) {
-      const error = e instanceof ApiError ? e : new ApiError(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`);
+      const error =
+        e instanceof ApiError
+          ? e
+          : new ApiError(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`);
       this.record({ ...call, status: error.code });
       sendJson(res, error.code, error.toStatus());
     }
@@ -210,9 +242,11 @@ export class KubeHttpServer {
   private target(rt: ResourceType, p: ResourceRequest, verb: Verb, q: URLSearchParams, req: IncomingMessage): Target {
     // cluster-scoped resources have no namespace; namespaced ones need one except to list/watch across namespaces
     if (!rt.namespaced && p.namespace !== undefined) throw errors.notFoundPath();
-    if (rt.namespaced && p.namespace === undefined && verb !== 'list' && !(verb === 'watch' && p.name === undefined)) throw errors.notFoundPath();
+    if (rt.namespaced && p.namespace === undefined && verb !== 'list' && !(verb === 'watch' && p.name === undefined))
+      throw errors.notFoundPath();
     if (verb === 'watch' && p.subresource !== undefined) throw errors.methodNotAllowed();
-    if (p.subresource !== undefined && !((p.subresource === 'status' && rt.status) || (p.subresource === 'scale' && rt.scale))) throw errors.notFoundPath();
+    if (p.subresource !== undefined && !((p.subresource === 'status' && rt.status) || (p.subresource === 'scale' && rt.scale)))
+      throw errors.notFoundPath();
     const dryRun = q.get('dryRun');
     if (dryRun !== null && dryRun !== 'All') throw errors.badRequest(`Invalid dry run value: ${dryRun}; valid values are: "All"`);
     // without ?fieldManager= kube-apiserver names the manager after the User-Agent's product token
@@ -243,12 +277,25 @@ export class KubeHttpServer {
 
   private deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
     const b = asRecord(body);
-    const policy = q.get('propagationPolicy') ?? (typeof b.propagationPolicy === 'string' ? b.propagationPolicy : undefined) ?? (b.orphanDependents === true || q.get('orphanDependents') === 'true' ? 'Orphan' : undefined);
-    if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy)) throw errors.badRequest(`propagationPolicy: Unsupported value: "${policy}"`);
-    return { propagationPolicy: policy as PropagationPolicy | undefined, preconditions: isRecord(b.preconditions) ? (b.preconditions as DeleteOptions['preconditions']) : undefined };
+    const policy =
+      q.get('propagationPolicy') ??
+      (typeof b.propagationPolicy === 'string' ? b.propagationPolicy : undefined) ??
+      (b.orphanDependents === true || q.get('orphanDependents') === 'true' ? 'Orphan' : undefined);
+    if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy))
+      throw errors.badRequest(`propagationPolicy: Unsupported value: "${policy}"`);
+    return {
+      propagationPolicy: policy as PropagationPolicy | undefined,
+      preconditions: isRecord(b.preconditions) ? (b.preconditions as DeleteOptions['preconditions']) : undefined,
+    };
   }
 
-  private async dispatch(verb: Verb, t: Target, q: URLSearchParams, req: IncomingMessage, contentType: string): Promise<{ status: number; body: unknown }> {
+  private async dispatch(
+    verb: Verb,
+    t: Target,
+    q: URLSearchParams,
+    req: IncomingMessage,
+    contentType: string,
+  ): Promise<{ status: number; body: unknown }> {
     const raw = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method ?? '') ? await readBody(req) : '';
     switch (verb) {
       case 'get':
@@ -269,11 +316,15 @@ export class KubeHttpServer {
       }
       case 'delete': {
         const body = parseBody(raw, contentType);
-        if (asRecord(body).dryRun !== undefined) t.dryRun = Array.isArray(asRecord(body).dryRun) && (asRecord(body).dryRun as unknown[]).includes('All');
+        if (asRecord(body).dryRun !== undefined)
+          t.dryRun = Array.isArray(asRecord(body).dryRun) && (asRecord(body).dryRun as unknown[]).includes('All');
         return { status: 200, body: await this.ops.delete(t, this.deleteOptions(q, body)) };
       }
       case 'deletecollection':
-        return { status: 200, body: await this.ops.deleteCollection(t, this.listQuery(q), this.deleteOptions(q, parseBody(raw, contentType))) };
+        return {
+          status: 200,
+          body: await this.ops.deleteCollection(t, this.listQuery(q), this.deleteOptions(q, parseBody(raw, contentType))),
+        };
       case 'watch':
         throw errors.methodNotAllowed();
     }

@@ -26,7 +26,19 @@ import { JobSimulation } from './jobs';
 import type { Operations, Target } from './operations';
 import type { ResourceRegistry } from './resources';
 import type { FakeStore, StoredEvent } from './store';
-import { ApiError, asArray, asNumber, asRecord, asString, clone, formatTime, isRecord, type JsonObject, type KubeObject, type OwnerReference } from './types';
+import {
+  ApiError,
+  asArray,
+  asNumber,
+  asRecord,
+  asString,
+  clone,
+  formatTime,
+  isRecord,
+  type JsonObject,
+  type KubeObject,
+  type OwnerReference,
+} from './types';
 import { desiredReplicaCounts, podFor, podStatus, templateHash } from './workloads';
 
 export type { IssuanceScript } from './cert-manager';
@@ -46,7 +58,14 @@ function setCondition(conditions: JsonObject[], next: Condition, time: string, w
   const current = conditions.find((c) => c.type === next.type);
   if (current && current.status === next.status && current.reason === next.reason) return conditions;
   const lastTransitionTime = current && current.status === next.status ? current.lastTransitionTime : time;
-  const entry: JsonObject = { type: next.type, status: next.status, ...(withUpdateTime ? { lastUpdateTime: time } : {}), lastTransitionTime, reason: next.reason, message: next.message };
+  const entry: JsonObject = {
+    type: next.type,
+    status: next.status,
+    ...(withUpdateTime ? { lastUpdateTime: time } : {}),
+    lastTransitionTime,
+    reason: next.reason,
+    message: next.message,
+  };
   return [...conditions.filter((c) => c.type !== next.type), entry];
 }
 
@@ -109,7 +128,8 @@ export class ClusterSimulator {
       case 'apps/Deployment':
         this.dirty.deployments.add(key(e.object.metadata.name));
         for (const hpa of this.store.items('autoscaling', 'HorizontalPodAutoscaler', e.namespace)) {
-          if (asString(asRecord(asRecord(hpa.spec).scaleTargetRef).name) === e.object.metadata.name) this.dirty.hpas.add(key(hpa.metadata.name));
+          if (asString(asRecord(asRecord(hpa.spec).scaleTargetRef).name) === e.object.metadata.name)
+            this.dirty.hpas.add(key(hpa.metadata.name));
         }
         break;
       case 'apps/ReplicaSet': {
@@ -236,7 +256,9 @@ export class ClusterSimulator {
       const [namespace, name] = split(k);
       await this.guard(() => this.syncDeployment(namespace, name), []);
       const d = this.store.find('apps', 'Deployment', namespace, name);
-      const progressing = asArray(asRecord(d?.status).conditions).filter(isRecord).find((c) => c.type === 'Progressing');
+      const progressing = asArray(asRecord(d?.status).conditions)
+        .filter(isRecord)
+        .find((c) => c.type === 'Progressing');
       const settled = !d || d.metadata.deletionTimestamp || progressing?.reason === 'NewReplicaSetAvailable';
       if (settled) this.unsettled.delete(k);
       else this.unsettled.add(k);
@@ -244,7 +266,8 @@ export class ClusterSimulator {
     for (const k of take(this.dirty.replicaSets, () => this.store.items('apps', 'ReplicaSet'))) {
       const [namespace, name] = split(k);
       const rs = this.store.find('apps', 'ReplicaSet', namespace, name);
-      if (rs && !rs.metadata.ownerReferences?.some((r) => r.kind === 'Deployment' && r.controller)) await this.guard(() => this.syncReplicaSet(rs), undefined);
+      if (rs && !rs.metadata.ownerReferences?.some((r) => r.kind === 'Deployment' && r.controller))
+        await this.guard(() => this.syncReplicaSet(rs), undefined);
     }
     for (const k of take(this.dirty.hpas, () => this.store.items('autoscaling', 'HorizontalPodAutoscaler'))) {
       const [namespace, name] = split(k);
@@ -280,7 +303,14 @@ export class ClusterSimulator {
     const group = obj.apiVersion.includes('/') ? obj.apiVersion.split('/')[0] : '';
     const rt = this.registry.byKind(obj.apiVersion, obj.kind) ?? this.registry.byGroupKind(group, obj.kind);
     if (!rt) throw new Error(`kube-fake simulator: ${obj.kind} is not served`);
-    return { rt, namespace: obj.metadata.namespace, name: obj.metadata.name, subresource, fieldManager: CONTROLLER_MANAGER, fieldManagerGiven: true };
+    return {
+      rt,
+      namespace: obj.metadata.namespace,
+      name: obj.metadata.name,
+      subresource,
+      fieldManager: CONTROLLER_MANAGER,
+      fieldManagerGiven: true,
+    };
   }
 
   private async create(obj: KubeObject): Promise<KubeObject> {
@@ -299,18 +329,32 @@ export class ClusterSimulator {
   }
 
   private fresh(obj: KubeObject): KubeObject | undefined {
-    const found = this.store.find(obj.apiVersion.includes('/') ? obj.apiVersion.split('/')[0] : '', obj.kind, obj.metadata.namespace, obj.metadata.name ?? '');
+    const found = this.store.find(
+      obj.apiVersion.includes('/') ? obj.apiVersion.split('/')[0] : '',
+      obj.kind,
+      obj.metadata.namespace,
+      obj.metadata.name ?? '',
+    );
     return found && clone(found);
   }
 
   // ---- Deployments and ReplicaSets --------------------------------------------------------------------------
 
   private ownedBy(owner: KubeObject, group: string, kind: string): KubeObject[] {
-    return this.store.items(group, kind, owner.metadata.namespace).filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid && r.controller));
+    return this.store
+      .items(group, kind, owner.metadata.namespace)
+      .filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid && r.controller));
   }
 
   private ownerRef(owner: KubeObject): OwnerReference {
-    return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? '', uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+    return {
+      apiVersion: owner.apiVersion,
+      kind: owner.kind,
+      name: owner.metadata.name ?? '',
+      uid: owner.metadata.uid ?? '',
+      controller: true,
+      blockOwnerDeletion: true,
+    };
   }
 
   /** Reconciles one Deployment; returns the uids of the ReplicaSets it controls. */
@@ -336,7 +380,11 @@ export class ClusterSimulator {
           name: `${name}-${hash}`,
           namespace,
           labels,
-          annotations: { 'deployment.kubernetes.io/desired-replicas': String(replicas), 'deployment.kubernetes.io/max-replicas': String(replicas + 1), 'deployment.kubernetes.io/revision': String(rev) },
+          annotations: {
+            'deployment.kubernetes.io/desired-replicas': String(replicas),
+            'deployment.kubernetes.io/max-replicas': String(replicas + 1),
+            'deployment.kubernetes.io/revision': String(rev),
+          },
           ownerReferences: [this.ownerRef(d)],
         },
         spec: {
@@ -365,7 +413,10 @@ export class ClusterSimulator {
     }
     const rev = newRs.metadata.annotations?.['deployment.kubernetes.io/revision'];
     if (rev && d.metadata.annotations?.['deployment.kubernetes.io/revision'] !== rev) {
-      d = await this.update({ ...d, metadata: { ...d.metadata, annotations: { ...d.metadata.annotations, 'deployment.kubernetes.io/revision': rev } } });
+      d = await this.update({
+        ...d,
+        metadata: { ...d.metadata, annotations: { ...d.metadata.annotations, 'deployment.kubernetes.io/revision': rev } },
+      });
     }
     await this.writeStatus(d, this.deploymentStatus(d, newRs, [newRs, ...syncedOld], createdNew));
     return [newRs, ...syncedOld].map((rs) => rs.metadata.uid ?? '');
@@ -381,7 +432,10 @@ export class ClusterSimulator {
       updatedReplicas: sum([newRs], (rs) => asRecord(rs.status).replicas),
       readyReplicas: sum(all, (rs) => asRecord(rs.status).readyReplicas),
       availableReplicas: sum(all, (rs) => asRecord(rs.status).availableReplicas),
-      unavailableReplicas: Math.max(0, sum(all, (rs) => asRecord(rs.spec).replicas) - sum(all, (rs) => asRecord(rs.status).availableReplicas)),
+      unavailableReplicas: Math.max(
+        0,
+        sum(all, (rs) => asRecord(rs.spec).replicas) - sum(all, (rs) => asRecord(rs.status).availableReplicas),
+      ),
     };
     const old = asRecord(d.status);
     const time = formatTime(this.now());
@@ -391,12 +445,23 @@ export class ClusterSimulator {
       conditions,
       counts.availableReplicas >= replicas - maxUnavailable
         ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
-        : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
+        : {
+            type: 'Available',
+            status: 'False',
+            reason: 'MinimumReplicasUnavailable',
+            message: 'Deployment does not have minimum availability.',
+          },
       time,
       true,
     );
     const rsName = newRs.metadata.name ?? '';
-    if (createdNew) conditions = setCondition(conditions, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${rsName}"` }, time, true);
+    if (createdNew)
+      conditions = setCondition(
+        conditions,
+        { type: 'Progressing', status: 'True', reason: 'NewReplicaSetCreated', message: `Created new replica set "${rsName}"` },
+        time,
+        true,
+      );
     const generation = d.metadata.generation ?? 1;
     const complete = counts.updatedReplicas === replicas && counts.replicas === replicas && counts.availableReplicas === replicas;
     const oldCount = (asNumber(old.replicas) ?? 0) - (asNumber(old.updatedReplicas) ?? 0);
@@ -407,9 +472,26 @@ export class ClusterSimulator {
       counts.availableReplicas > (asNumber(old.availableReplicas) ?? 0);
     const current = conditions.find((c) => c.type === 'Progressing');
     if (complete) {
-      conditions = setCondition(conditions, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rsName}" has successfully progressed.` }, time, true);
+      conditions = setCondition(
+        conditions,
+        {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'NewReplicaSetAvailable',
+          message: `ReplicaSet "${rsName}" has successfully progressed.`,
+        },
+        time,
+        true,
+      );
     } else if (progressing) {
-      const entry = { type: 'Progressing', status: 'True', lastUpdateTime: time, lastTransitionTime: current?.status === 'True' ? current.lastTransitionTime : time, reason: 'ReplicaSetUpdated', message: `ReplicaSet "${rsName}" is progressing.` };
+      const entry = {
+        type: 'Progressing',
+        status: 'True',
+        lastUpdateTime: time,
+        lastTransitionTime: current?.status === 'True' ? current.lastTransitionTime : time,
+        reason: 'ReplicaSetUpdated',
+        message: `ReplicaSet "${rsName}" is progressing.`,
+      };
       conditions = [...conditions.filter((c) => c.type !== 'Progressing'), entry];
     }
     const status: JsonObject = { observedGeneration: generation };
@@ -458,13 +540,24 @@ export class ClusterSimulator {
     const ref = asRecord(spec.scaleTargetRef);
     const min = asNumber(spec.minReplicas) ?? 1;
     const max = asNumber(spec.maxReplicas) ?? min;
-    const target = ref.kind === 'Deployment' ? this.store.find('apps', 'Deployment', hpa.metadata.namespace, asString(ref.name) ?? '') : undefined;
+    const target =
+      ref.kind === 'Deployment' ? this.store.find('apps', 'Deployment', hpa.metadata.namespace, asString(ref.name) ?? '') : undefined;
     const old = asRecord(hpa.status);
     const time = formatTime(this.now());
     let conditions = asArray(old.conditions).filter(isRecord);
     const status: JsonObject = { observedGeneration: hpa.metadata.generation ?? 1 };
     if (!target) {
-      conditions = setCondition(conditions, { type: 'AbleToScale', status: 'False', reason: 'FailedGetScale', message: `the HPA controller was unable to get the target's current scale: deployments/scale.apps "${String(ref.name)}" not found` }, time, false);
+      conditions = setCondition(
+        conditions,
+        {
+          type: 'AbleToScale',
+          status: 'False',
+          reason: 'FailedGetScale',
+          message: `the HPA controller was unable to get the target's current scale: deployments/scale.apps "${String(ref.name)}" not found`,
+        },
+        time,
+        false,
+      );
       status.currentReplicas = asNumber(old.currentReplicas) ?? 0;
       status.desiredReplicas = asNumber(old.desiredReplicas) ?? 0;
     } else {
@@ -472,17 +565,52 @@ export class ClusterSimulator {
       const desired = replicas === 0 ? 0 : Math.min(max, Math.max(min, replicas));
       status.currentReplicas = desired;
       status.desiredReplicas = desired;
-      conditions = setCondition(conditions, { type: 'AbleToScale', status: 'True', reason: 'ReadyForNewScale', message: 'recommended size matches current size' }, time, false);
+      conditions = setCondition(
+        conditions,
+        { type: 'AbleToScale', status: 'True', reason: 'ReadyForNewScale', message: 'recommended size matches current size' },
+        time,
+        false,
+      );
       conditions =
         replicas === 0
-          ? setCondition(conditions, { type: 'ScalingActive', status: 'False', reason: 'ScalingDisabled', message: 'scaling is disabled since the replica count of the target is zero' }, time, false)
-          : setCondition(conditions, { type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound', message: 'the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)' }, time, false);
+          ? setCondition(
+              conditions,
+              {
+                type: 'ScalingActive',
+                status: 'False',
+                reason: 'ScalingDisabled',
+                message: 'scaling is disabled since the replica count of the target is zero',
+              },
+              time,
+              false,
+            )
+          : setCondition(
+              conditions,
+              {
+                type: 'ScalingActive',
+                status: 'True',
+                reason: 'ValidMetricFound',
+                message: 'the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)',
+              },
+              time,
+              false,
+            );
       const limited = replicas !== 0 && (replicas < min || replicas > max);
       conditions = setCondition(
         conditions,
         limited
-          ? { type: 'ScalingLimited', status: 'True', reason: replicas < min ? 'TooFewReplicas' : 'TooManyReplicas', message: `the desired replica count is ${replicas < min ? 'less than the minimum' : 'more than the maximum'} replica count` }
-          : { type: 'ScalingLimited', status: 'False', reason: 'DesiredWithinRange', message: 'the desired count is within the acceptable range' },
+          ? {
+              type: 'ScalingLimited',
+              status: 'True',
+              reason: replicas < min ? 'TooFewReplicas' : 'TooManyReplicas',
+              message: `the desired replica count is ${replicas < min ? 'less than the minimum' : 'more than the maximum'} replica count`,
+            }
+          : {
+              type: 'ScalingLimited',
+              status: 'False',
+              reason: 'DesiredWithinRange',
+              message: 'the desired count is within the acceptable range',
+            },
         time,
         false,
       );

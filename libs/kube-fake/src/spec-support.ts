@@ -25,7 +25,8 @@ export async function failure(p: Promise<unknown>): Promise<{ code: number; body
   } catch (e) {
     const err = e as { code?: unknown; body?: unknown };
     if (typeof err.code !== 'number') throw e;
-    const body = typeof err.body === 'string' ? (JSON.parse(err.body) as Record<string, unknown>) : ((err.body ?? {}) as Record<string, unknown>);
+    const body =
+      typeof err.body === 'string' ? (JSON.parse(err.body) as Record<string, unknown>) : ((err.body ?? {}) as Record<string, unknown>);
     return { code: err.code, body };
   }
   throw new Error('expected the call to fail');

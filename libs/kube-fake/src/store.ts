@@ -32,7 +32,8 @@ export interface DeleteResult {
   removed: boolean;
 }
 
-const keyOf = (group: string, kind: string, namespace: string | undefined, name: string): string => `${group}|${kind}|${namespace ?? ''}|${name}`;
+const keyOf = (group: string, kind: string, namespace: string | undefined, name: string): string =>
+  `${group}|${kind}|${namespace ?? ''}|${name}`;
 
 /** Objects by key, indexed by kind too, so listing a kind never walks the whole store (thousands of pods...). */
 class ObjectIndex {
@@ -129,7 +130,13 @@ export class FakeStore {
   }
 
   /** Deletes like the API server would (finalizers, garbage collection); false when the object did not exist. */
-  delete(apiVersion: string, kind: string, namespace: string | undefined, name: string, propagationPolicy: PropagationPolicy = 'Background'): boolean {
+  delete(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    propagationPolicy: PropagationPolicy = 'Background',
+  ): boolean {
     const existing = this.find(splitApiVersion(apiVersion).group, kind, namespace, name);
     if (!existing) return false;
     this.deleteObject(existing, propagationPolicy);
@@ -149,7 +156,8 @@ export class FakeStore {
   items(group: string, kind: string, namespace?: string): KubeObject[] {
     const prefix = namespace === undefined ? `${group}|${kind}|` : `${group}|${kind}|${namespace}|`;
     const out: { sortKey: string; o: KubeObject }[] = [];
-    for (const [k, o] of this.objects.ofKind(`${group}|${kind}|`)) if (k.startsWith(prefix)) out.push({ sortKey: `${o.metadata.namespace ?? ''}/${o.metadata.name}`, o });
+    for (const [k, o] of this.objects.ofKind(`${group}|${kind}|`))
+      if (k.startsWith(prefix)) out.push({ sortKey: `${o.metadata.namespace ?? ''}/${o.metadata.name}`, o });
     // code-unit order, as the API server lists (etcd keys); cheaper than localeCompare
     return out.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0)).map((x) => x.o);
   }
@@ -300,9 +308,17 @@ export class FakeStore {
         acceptedNames: clone(names),
         conditions: [
           { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found', lastTransitionTime: time },
-          { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted', lastTransitionTime: time },
+          {
+            type: 'Established',
+            status: 'True',
+            reason: 'InitialNamesAccepted',
+            message: 'the initial names have been accepted',
+            lastTransitionTime: time,
+          },
         ],
-        storedVersions: ((asRecord(crd.spec).versions as unknown[]) ?? []).filter((v) => isRecord(v) && v.storage === true).map((v) => asRecord(v).name),
+        storedVersions: ((asRecord(crd.spec).versions as unknown[]) ?? [])
+          .filter((v) => isRecord(v) && v.storage === true)
+          .map((v) => asRecord(v).name),
       };
     }
     if (crd.metadata.name) this.registry.removeCrd(crd.metadata.name);

@@ -24,7 +24,11 @@ const MESSAGES = {
   dns1035: `a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')`,
 };
 
-const invalid = (field: string, value: unknown, why: string): StatusCause => ({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(value)}: ${why}`, field });
+const invalid = (field: string, value: unknown, why: string): StatusCause => ({
+  reason: 'FieldValueInvalid',
+  message: `Invalid value: ${JSON.stringify(value)}: ${why}`,
+  field,
+});
 const required = (field: string): StatusCause => ({ reason: 'FieldValueRequired', message: 'Required value', field });
 
 /** Problems with a name under the given rule (empty when valid). */
@@ -46,9 +50,12 @@ function qualifiedNameProblems(key: string): string[] {
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
   const out: string[] = [];
-  if (prefix !== undefined && (prefix.length === 0 || prefix.length > 253 || !SUBDOMAIN.test(prefix))) out.push(`prefix part ${MESSAGES.subdomain}`);
+  if (prefix !== undefined && (prefix.length === 0 || prefix.length > 253 || !SUBDOMAIN.test(prefix)))
+    out.push(`prefix part ${MESSAGES.subdomain}`);
   if (name.length === 0 || name.length > 63 || !QUALIFIED_NAME.test(name)) {
-    out.push(`name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`);
+    out.push(
+      `name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`,
+    );
   }
   return out;
 }
@@ -58,7 +65,14 @@ function validateLabels(labels: unknown, field: string, causes: StatusCause[]): 
     for (const p of qualifiedNameProblems(k)) causes.push(invalid(field, k, p));
     const value = typeof v === 'string' ? v : '';
     if (value.length > 63) causes.push(invalid(field, value, 'must be no more than 63 characters'));
-    if (!LABEL_VALUE.test(value)) causes.push(invalid(field, value, `a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`));
+    if (!LABEL_VALUE.test(value))
+      causes.push(
+        invalid(
+          field,
+          value,
+          `a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`,
+        ),
+      );
   }
 }
 
@@ -71,7 +85,24 @@ function validateAnnotations(annotations: unknown, field: string, causes: Status
   if (total > 256 * 1024) causes.push({ reason: 'FieldValueTooLong', message: 'Too long: must have at most 262144 bytes', field });
 }
 
-const SUFFIX: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const SUFFIX: Record<string, number> = {
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
 
 /** Parses a resource quantity (`500m`, `1.5`, `128Mi`, `1e3`) to a number; undefined when malformed. */
 export function parseQuantity(q: unknown): number | undefined {
@@ -94,7 +125,8 @@ function validatePodSpec(spec: unknown, field: string, causes: StatusCause[], ki
       const c = asRecord(raw);
       const at = `${field}.${listName}[${i}]`;
       const name = asString(c.name) ?? '';
-      if (name && seen.has(name)) causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(name)}`, field: `${at}.name` });
+      if (name && seen.has(name))
+        causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(name)}`, field: `${at}.name` });
       seen.add(name);
       if (name) for (const p of nameProblems(name, 'label')) causes.push(invalid(`${at}.name`, name, p));
       if (typeof c.image !== 'string' || c.image.trim() === '') causes.push(required(`${at}.image`));
@@ -104,13 +136,19 @@ function validatePodSpec(spec: unknown, field: string, causes: StatusCause[], ki
         const r = parseQuantity(req);
         const l = limits[res] === undefined ? undefined : parseQuantity(limits[res]);
         if (r === undefined) causes.push(invalid(`${at}.resources.requests[${res}]`, req, 'must be a valid quantity'));
-        else if (l !== undefined && r > l) causes.push(invalid(`${at}.resources.requests`, req, `must be less than or equal to ${res} limit of ${String(limits[res])}`));
+        else if (l !== undefined && r > l)
+          causes.push(invalid(`${at}.resources.requests`, req, `must be less than or equal to ${res} limit of ${String(limits[res])}`));
       }
-      for (const [res, lim] of Object.entries(limits)) if (parseQuantity(lim) === undefined) causes.push(invalid(`${at}.resources.limits[${res}]`, lim, 'must be a valid quantity'));
+      for (const [res, lim] of Object.entries(limits))
+        if (parseQuantity(lim) === undefined) causes.push(invalid(`${at}.resources.limits[${res}]`, lim, 'must be a valid quantity'));
     });
   }
   if (kind === 'Job' && spec.restartPolicy !== 'Never' && spec.restartPolicy !== 'OnFailure') {
-    causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(spec.restartPolicy ?? '')}: supported values: "OnFailure", "Never"`, field: `${field}.restartPolicy` });
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: ${JSON.stringify(spec.restartPolicy ?? '')}: supported values: "OnFailure", "Never"`,
+      field: `${field}.restartPolicy`,
+    });
   }
 }
 
@@ -140,8 +178,16 @@ function validateService(obj: KubeObject, causes: StatusCause[]): void {
 function validateData(obj: KubeObject, causes: StatusCause[]): void {
   for (const key of ['data', 'binaryData', 'stringData']) {
     for (const [k, v] of Object.entries(asRecord(obj[key]))) {
-      if (!CONFIG_KEY.test(k)) causes.push(invalid(`${key}[${k}]`, k, `a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`));
-      if (obj.kind === 'Secret' && key === 'data' && (typeof v !== 'string' || !BASE64.test(v))) causes.push(invalid(`data[${k}]`, '<secret contents redacted>', 'illegal base64 data'));
+      if (!CONFIG_KEY.test(k))
+        causes.push(
+          invalid(
+            `${key}[${k}]`,
+            k,
+            `a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`,
+          ),
+        );
+      if (obj.kind === 'Secret' && key === 'data' && (typeof v !== 'string' || !BASE64.test(v)))
+        causes.push(invalid(`data[${k}]`, '<secret contents redacted>', 'illegal base64 data'));
     }
   }
 }
@@ -150,11 +196,13 @@ function validateData(obj: KubeObject, causes: StatusCause[]): void {
 function serverRules(obj: KubeObject, rt: ResourceType, old: KubeObject | undefined): StatusCause[] {
   const causes: StatusCause[] = [];
   const name = obj.metadata.name ?? '';
-  if (!name) causes.push({ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' });
+  if (!name)
+    causes.push({ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' });
   else for (const p of nameProblems(name, rt.nameRule)) causes.push(invalid('metadata.name', name, p));
   validateLabels(obj.metadata.labels, 'metadata.labels', causes);
   validateAnnotations(obj.metadata.annotations, 'metadata.annotations', causes);
-  for (const [i, f] of (obj.metadata.finalizers ?? []).entries()) for (const p of qualifiedNameProblems(String(f))) causes.push(invalid(`metadata.finalizers[${i}]`, f, p));
+  for (const [i, f] of (obj.metadata.finalizers ?? []).entries())
+    for (const p of qualifiedNameProblems(String(f))) causes.push(invalid(`metadata.finalizers[${i}]`, f, p));
   const spec = asRecord(obj.spec);
   switch (`${rt.group}/${rt.kind}`) {
     case 'apps/Deployment':
@@ -176,7 +224,8 @@ function serverRules(obj: KubeObject, rt: ResourceType, old: KubeObject | undefi
       break;
     case 'autoscaling/HorizontalPodAutoscaler': {
       const min = typeof spec.minReplicas === 'number' ? spec.minReplicas : 1;
-      if (typeof spec.maxReplicas === 'number' && spec.maxReplicas < min) causes.push(invalid('spec.maxReplicas', spec.maxReplicas, 'must be greater than or equal to `minReplicas`'));
+      if (typeof spec.maxReplicas === 'number' && spec.maxReplicas < min)
+        causes.push(invalid('spec.maxReplicas', spec.maxReplicas, 'must be greater than or equal to `minReplicas`'));
       break;
     }
     case 'apiextensions.k8s.io/CustomResourceDefinition': {
@@ -196,16 +245,27 @@ function schemaCauses(err: unknown, obj: KubeObject): StatusCause[] {
   for (const raw of list) {
     const e = asRecord(raw);
     const params = asRecord(e.params);
-    const segments = String(e.instancePath ?? '').split('/').filter((s) => s !== '');
+    const segments = String(e.instancePath ?? '')
+      .split('/')
+      .filter((s) => s !== '');
     if (e.keyword === 'required' && typeof params.missingProperty === 'string') segments.push(params.missingProperty);
     const field = segments.map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
     let value: unknown = obj;
-    for (const s of String(e.instancePath ?? '').split('/').filter((x) => x !== '')) value = isRecord(value) ? value[s] : Array.isArray(value) ? value[Number(s)] : undefined;
+    for (const s of String(e.instancePath ?? '')
+      .split('/')
+      .filter((x) => x !== ''))
+      value = isRecord(value) ? value[s] : Array.isArray(value) ? value[Number(s)] : undefined;
     const cause: StatusCause =
       e.keyword === 'required'
         ? required(field)
         : e.keyword === 'enum'
-          ? { reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${asArray(params.allowedValues).map((v) => JSON.stringify(v)).join(', ')}`, field }
+          ? {
+              reason: 'FieldValueNotSupported',
+              message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${asArray(params.allowedValues)
+                .map((v) => JSON.stringify(v))
+                .join(', ')}`,
+              field,
+            }
           : invalid(field, value, String(e.message ?? 'invalid'));
     if (!causes.some((c) => c.field === cause.field && c.message === cause.message)) causes.push(cause);
   }

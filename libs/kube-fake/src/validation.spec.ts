@@ -32,7 +32,9 @@ describe('validation', () => {
 
   it('rejects schema violations from the real OpenAPI schema (replicas: "three")', async () => {
     const bad = withSpec('three', (s) => (s.replicas = 'three'));
-    expect(await causes(c.objects.create(bad))).toEqual([{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: 'Invalid value: "three": must be integer' }]);
+    expect(await causes(c.objects.create(bad))).toEqual([
+      { reason: 'FieldValueInvalid', field: 'spec.replicas', message: 'Invalid value: "three": must be integer' },
+    ]);
     const f = await failure(c.objects.create(bad));
     expect(f.body.message).toBe('Deployment.apps "three" is invalid: spec.replicas: Invalid value: "three": must be integer');
     expect(f.body.details).toMatchObject({ name: 'three', group: 'apps', kind: 'Deployment' });
@@ -42,32 +44,83 @@ describe('validation', () => {
   });
 
   it('enforces server-side rules the schema does not express', async () => {
-    expect(await causes(c.objects.create(withSpec('no-image', (s) => delete s.template.spec.containers[0].image))))
-      .toEqual([{ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.template.spec.containers[0].image' }]);
-    expect(await causes(c.objects.create(withSpec('mismatch', (s) => (s.template.metadata.labels = { app: 'other' })))))
-      .toEqual([{ reason: 'FieldValueInvalid', field: 'spec.template.metadata.labels', message: 'Invalid value: {"app":"other"}: `selector` does not match template `labels`' }]);
+    expect(await causes(c.objects.create(withSpec('no-image', (s) => delete s.template.spec.containers[0].image)))).toEqual([
+      { reason: 'FieldValueRequired', message: 'Required value', field: 'spec.template.spec.containers[0].image' },
+    ]);
+    expect(await causes(c.objects.create(withSpec('mismatch', (s) => (s.template.metadata.labels = { app: 'other' }))))).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.template.metadata.labels',
+        message: 'Invalid value: {"app":"other"}: `selector` does not match template `labels`',
+      },
+    ]);
     const dupes = await causes(c.objects.create(withSpec('dupes', (s) => s.template.spec.containers.push({ name: 'app', image: 'x:1' }))));
-    expect(dupes).toEqual([{ reason: 'FieldValueDuplicate', message: 'Duplicate value: "app"', field: 'spec.template.spec.containers[1].name' }]);
-    const greedy = await causes(c.objects.create(withSpec('greedy', (s) => (s.template.spec.containers[0].resources = { requests: { cpu: '2', memory: '64Mi' }, limits: { cpu: '1500m', memory: '1Gi' } }))));
-    expect(greedy).toEqual([{ reason: 'FieldValueInvalid', field: 'spec.template.spec.containers[0].resources.requests', message: 'Invalid value: "2": must be less than or equal to cpu limit of 1500m' }]);
-    expect((await causes(c.objects.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: ns, labels: { 'bad key!': 'v' } } })))[0]).toMatchObject({ field: 'metadata.labels' });
-    expect((await causes(c.core.createNamespace({ body: { metadata: { name: 'has.dot' } } })))[0]).toMatchObject({ field: 'metadata.name', message: expect.stringContaining('RFC 1123 label') });
-    expect((await causes(c.objects.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: '1svc', namespace: ns }, spec: { ports: [{ port: 80 }] } })))[0]).toMatchObject({ field: 'metadata.name', message: expect.stringContaining('DNS-1035') });
+    expect(dupes).toEqual([
+      { reason: 'FieldValueDuplicate', message: 'Duplicate value: "app"', field: 'spec.template.spec.containers[1].name' },
+    ]);
+    const greedy = await causes(
+      c.objects.create(
+        withSpec(
+          'greedy',
+          (s) =>
+            (s.template.spec.containers[0].resources = { requests: { cpu: '2', memory: '64Mi' }, limits: { cpu: '1500m', memory: '1Gi' } }),
+        ),
+      ),
+    );
+    expect(greedy).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.template.spec.containers[0].resources.requests',
+        message: 'Invalid value: "2": must be less than or equal to cpu limit of 1500m',
+      },
+    ]);
+    expect(
+      (
+        await causes(
+          c.objects.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: ns, labels: { 'bad key!': 'v' } } }),
+        )
+      )[0],
+    ).toMatchObject({ field: 'metadata.labels' });
+    expect((await causes(c.core.createNamespace({ body: { metadata: { name: 'has.dot' } } })))[0]).toMatchObject({
+      field: 'metadata.name',
+      message: expect.stringContaining('RFC 1123 label'),
+    });
+    expect(
+      (
+        await causes(
+          c.objects.create({
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: { name: '1svc', namespace: ns },
+            spec: { ports: [{ port: 80 }] },
+          }),
+        )
+      )[0],
+    ).toMatchObject({ field: 'metadata.name', message: expect.stringContaining('DNS-1035') });
 
     await c.objects.create(deployment('immutable', ns));
     const moved = withSpec('immutable', (s) => {
       s.selector = { matchLabels: { app: 'immutable', v: '2' } };
       s.template.metadata.labels = { app: 'immutable', v: '2' };
     });
-    expect(await causes(c.objects.replace(moved))).toEqual([{ reason: 'FieldValueInvalid', field: 'spec.selector', message: expect.stringMatching(/field is immutable$/) }]);
+    expect(await causes(c.objects.replace(moved))).toEqual([
+      { reason: 'FieldValueInvalid', field: 'spec.selector', message: expect.stringMatching(/field is immutable$/) },
+    ]);
   });
 
   it('validates cert-manager resources with their models', async () => {
-    const cert = (spec: Record<string, unknown>): Obj => ({ apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'tls', namespace: ns }, spec });
-    expect(await causes(c.objects.create(cert({ issuerRef: { name: 'le', kind: 'ClusterIssuer' }, dnsNames: ['a.example.com'] })))).toEqual([
-      { reason: 'FieldValueRequired', message: 'Required value', field: 'spec.secretName' },
-    ]);
-    const ok = await c.objects.create(cert({ secretName: 'tls', issuerRef: { name: 'le', kind: 'ClusterIssuer' }, dnsNames: ['a.example.com'] }));
+    const cert = (spec: Record<string, unknown>): Obj => ({
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: { name: 'tls', namespace: ns },
+      spec,
+    });
+    expect(await causes(c.objects.create(cert({ issuerRef: { name: 'le', kind: 'ClusterIssuer' }, dnsNames: ['a.example.com'] })))).toEqual(
+      [{ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.secretName' }],
+    );
+    const ok = await c.objects.create(
+      cert({ secretName: 'tls', issuerRef: { name: 'le', kind: 'ClusterIssuer' }, dnsNames: ['a.example.com'] }),
+    );
     expect(ok.metadata?.generation).toBe(1);
   });
 
@@ -90,7 +143,11 @@ describe('validation', () => {
               openAPIV3Schema: {
                 type: 'object',
                 properties: {
-                  spec: { type: 'object', required: ['size'], properties: { size: { type: 'integer', minimum: 1 }, color: { type: 'string', _enum: ['red', 'blue'] } } }, // client-node's V1JSONSchemaProps names it `_enum`
+                  spec: {
+                    type: 'object',
+                    required: ['size'],
+                    properties: { size: { type: 'integer', minimum: 1 }, color: { type: 'string', _enum: ['red', 'blue'] } },
+                  }, // client-node's V1JSONSchemaProps names it `_enum`
                   status: { type: 'object', properties: { ready: { type: 'boolean' } } },
                 },
               },
@@ -100,21 +157,42 @@ describe('validation', () => {
       },
     });
     const crd = fake.store.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'widgets.example.com')!;
-    expect((crd.status as { conditions: { type: string; status: string }[] }).conditions.map((x) => `${x.type}=${x.status}`)).toEqual(['NamesAccepted=True', 'Established=True']);
-    const widget = (spec: Record<string, unknown>): Obj => ({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: ns }, spec });
+    expect((crd.status as { conditions: { type: string; status: string }[] }).conditions.map((x) => `${x.type}=${x.status}`)).toEqual([
+      'NamesAccepted=True',
+      'Established=True',
+    ]);
+    const widget = (spec: Record<string, unknown>): Obj => ({
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'w', namespace: ns },
+      spec,
+    });
     expect(await causes(c.objects.create(widget({ size: 0, color: 'green' })))).toEqual([
-      { reason: 'FieldValueInvalid', field: 'spec.size', message: 'Invalid value: 0: spec.size in body should be greater than or equal to 1' },
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.size',
+        message: 'Invalid value: 0: spec.size in body should be greater than or equal to 1',
+      },
       { reason: 'FieldValueNotSupported', field: 'spec.color', message: 'Unsupported value: "green": supported values: "red", "blue"' },
     ]);
     const created = await c.objects.create(widget({ size: 2, extra: 'dropped' }));
     expect(created).toMatchObject({ apiVersion: 'example.com/v1', kind: 'Widget', spec: { size: 2 } });
     expect((created as Obj).spec).toEqual({ size: 2 });
     expect((await c.objects.list('example.com/v1', 'Widget', ns)).items).toHaveLength(1);
-    const smp = await failure(c.objects.patch(widget({ size: 3 }), undefined, undefined, undefined, undefined, PatchStrategy.StrategicMergePatch));
+    const smp = await failure(
+      c.objects.patch(widget({ size: 3 }), undefined, undefined, undefined, undefined, PatchStrategy.StrategicMergePatch),
+    );
     expect(smp).toMatchObject({ code: 415, body: { reason: 'UnsupportedMediaType' } });
-    expect((await c.objects.patch(widget({ size: 3 }), undefined, undefined, undefined, undefined, PatchStrategy.MergePatch)).metadata?.generation).toBe(2);
+    expect(
+      (await c.objects.patch(widget({ size: 3 }), undefined, undefined, undefined, undefined, PatchStrategy.MergePatch)).metadata
+        ?.generation,
+    ).toBe(2);
 
-    await c.objects.delete({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com' } });
+    await c.objects.delete({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'widgets.example.com' },
+    });
     expect(fake.store.list('example.com/v1', 'Widget', ns)).toEqual([]);
     expect((await fetch(`${fake.url}/apis/example.com/v1/namespaces/${ns}/widgets`)).status).toBe(404);
   });

@@ -65,7 +65,9 @@ export function podFor(rs: KubeObject, index: number, owner: OwnerReference): Ku
   const rsName = rs.metadata.name ?? '';
   const template = asRecord(asRecord(rs.spec).template);
   const meta = asRecord(template.metadata);
-  const suffix = safeEncode(String(fnv32a(`${rsName}/${index}`))).padEnd(5, 'b').slice(-5);
+  const suffix = safeEncode(String(fnv32a(`${rsName}/${index}`)))
+    .padEnd(5, 'b')
+    .slice(-5);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -82,7 +84,8 @@ export function podFor(rs: KubeObject, index: number, owner: OwnerReference): Ku
 
 function qosClass(containers: JsonObject[]): string {
   const resources = containers.map((c) => asRecord(c.resources));
-  if (resources.every((r) => Object.keys(asRecord(r.requests)).length === 0 && Object.keys(asRecord(r.limits)).length === 0)) return 'BestEffort';
+  if (resources.every((r) => Object.keys(asRecord(r.requests)).length === 0 && Object.keys(asRecord(r.limits)).length === 0))
+    return 'BestEffort';
   const guaranteed = resources.every((r) => {
     const limits = asRecord(r.limits);
     const requests = { ...limits, ...asRecord(r.requests) };
@@ -94,7 +97,9 @@ function qosClass(containers: JsonObject[]): string {
 function containerStatus(pod: KubeObject, c: JsonObject, state: PodState, started: string): JsonObject {
   const name = asString(c.name) ?? '';
   const image = asString(c.image) ?? '';
-  const ids = { imageID: `${image.includes('/') ? '' : 'docker.io/library/'}${image}@sha256:${fnv32a(image).toString(16).padStart(8, '0').repeat(8)}` };
+  const ids = {
+    imageID: `${image.includes('/') ? '' : 'docker.io/library/'}${image}@sha256:${fnv32a(image).toString(16).padStart(8, '0').repeat(8)}`,
+  };
   const containerID = `containerd://${fnv32a(`${pod.metadata.name}/${name}`).toString(16).padStart(8, '0').repeat(8)}`;
   return state === 'ready'
     ? { name, image, ...ids, containerID, ready: true, started: true, restartCount: 0, state: { running: { startedAt: started } } }
@@ -120,7 +125,13 @@ export function podStatus(pod: KubeObject, state: PodState): JsonObject {
   const podIP = `10.244.${(hash >>> 8) % 250}.${(hash % 250) + 2}`;
   return {
     phase: anyStarted ? 'Running' : 'Pending',
-    conditions: [cond('PodReadyToStartContainers', anyStarted, false), { type: 'Initialized', status: 'True', lastTransitionTime: started }, cond('Ready', ready), cond('ContainersReady', ready), { type: 'PodScheduled', status: 'True', lastTransitionTime: started }],
+    conditions: [
+      cond('PodReadyToStartContainers', anyStarted, false),
+      { type: 'Initialized', status: 'True', lastTransitionTime: started },
+      cond('Ready', ready),
+      cond('ContainersReady', ready),
+      { type: 'PodScheduled', status: 'True', lastTransitionTime: started },
+    ],
     hostIP: '10.0.0.10',
     hostIPs: [{ ip: '10.0.0.10' }],
     podIP,

@@ -73,7 +73,8 @@ describe('KubernetesJobBuilder against kube-fake', () => {
 
   const script = (buildId: string, s: JobScript): void => kube.simulator.jobs.script(buildJobName(buildId), s);
   const job = (buildId: string): any => kube.store.get('batch/v1', 'Job', NS, buildJobName(buildId));
-  const pods = (buildId: string): any[] => kube.store.list('v1', 'Pod', NS).filter((p) => p.metadata.labels?.['job-name'] === buildJobName(buildId));
+  const pods = (buildId: string): any[] =>
+    kube.store.list('v1', 'Pod', NS).filter((p) => p.metadata.labels?.['job-name'] === buildJobName(buildId));
   const failure = async (p: Promise<unknown>): Promise<BuildFailedError> => {
     const e = await p.then(
       () => undefined,
@@ -89,7 +90,8 @@ describe('KubernetesJobBuilder against kube-fake', () => {
       await new Promise((r) => setTimeout(r, 5));
     }
   };
-  const createdJobs = (buildId: string): CallRecord[] => kube.calls.filter((c) => c.resource === 'jobs' && c.name === buildJobName(buildId) && c.method === 'PATCH' && c.status === 201);
+  const createdJobs = (buildId: string): CallRecord[] =>
+    kube.calls.filter((c) => c.resource === 'jobs' && c.name === buildJobName(buildId) && c.method === 'PATCH' && c.status === 201);
 
   it('builds in a Job: the clone and build output streamed in order as it comes, the digest and image returned', async () => {
     const id = 'op-success';
@@ -134,10 +136,16 @@ describe('KubernetesJobBuilder against kube-fake', () => {
     expect(secret.metadata.labels).toMatchObject({ 'apprunner.k8s/build-id': id, 'apprunner.k8s/account-id': '123456789012' });
 
     const clone = live.spec.template.spec.initContainers[0];
-    expect(clone.env.find((e: any) => e.name === 'GIT_TOKEN').valueFrom.secretKeyRef).toEqual({ name: `${buildJobName(id)}-source`, key: 'token' });
+    expect(clone.env.find((e: any) => e.name === 'GIT_TOKEN').valueFrom.secretKeyRef).toEqual({
+      name: `${buildJobName(id)}-source`,
+      key: 'token',
+    });
     const build = live.spec.template.spec.containers[0];
     expect(build.command[2]).toContain('--cache-from "$CACHE_REPOSITORY"');
-    expect(live.spec.template.spec.volumes).toContainEqual({ name: 'registry-auth', secret: { secretName: 'registry-push', items: [{ key: '.dockerconfigjson', path: '.dockerconfigjson' }] } });
+    expect(live.spec.template.spec.volumes).toContainEqual({
+      name: 'registry-auth',
+      secret: { secretName: 'registry-push', items: [{ key: '.dockerconfigjson', path: '.dockerconfigjson' }] },
+    });
     for (const text of [JSON.stringify(live), JSON.stringify(pods(id)), JSON.stringify(configMap)]) {
       expect(text).not.toContain(TOKEN);
       expect(text).not.toContain(Buffer.from(TOKEN).toString('base64'));
@@ -153,16 +161,26 @@ describe('KubernetesJobBuilder against kube-fake', () => {
     expect(error).toMatchObject({ kind: 'build', reason: 'RUN step 2/3 "npm ci" exited with code 1' });
     expect(error.logTail).toContain('npm ERR! code E404');
     expect(logs.join('')).toContain(`${CLONE_LOG}${log}`);
-    expect(job(id).status.conditions.find((c: any) => c.type === 'Failed')).toMatchObject({ status: 'True', reason: 'BackoffLimitExceeded' });
+    expect(job(id).status.conditions.find((c: any) => c.type === 'Failed')).toMatchObject({
+      status: 'True',
+      reason: 'BackoffLimitExceeded',
+    });
     // backoffLimit 0: one pod, never retried.
     expect(pods(id)).toHaveLength(1);
   });
 
-  it('reports a failed clone with git\'s last line', async () => {
+  it("reports a failed clone with git's last line", async () => {
     const id = 'op-clone-fails';
-    script(id, { logs: { clone: "fatal: couldn't find remote ref 0123456789abcdef\n" }, result: { exitCode: 128, container: 'clone' }, delayMs: 30 });
+    script(id, {
+      logs: { clone: "fatal: couldn't find remote ref 0123456789abcdef\n" },
+      result: { exitCode: 128, container: 'clone' },
+      delayMs: 30,
+    });
     const error = await failure(builder().build(request(id, [])));
-    expect(error).toMatchObject({ kind: 'build', reason: "cloning the source failed (exit code 128): fatal: couldn't find remote ref 0123456789abcdef" });
+    expect(error).toMatchObject({
+      kind: 'build',
+      reason: "cloning the source failed (exit code 128): fatal: couldn't find remote ref 0123456789abcdef",
+    });
   });
 
   it("fails with kind 'timeout' when the Job exceeds its activeDeadlineSeconds", async () => {
@@ -205,7 +223,9 @@ describe('KubernetesJobBuilder against kube-fake', () => {
     expect(kube.store.get('v1', 'ConfigMap', NS, `${buildJobName(id)}-containerfile`)).toBeUndefined();
     expect(kube.calls.filter((c) => c.verb === 'delete' && c.resource === 'jobs' && c.name === buildJobName(id))).toHaveLength(1);
     // Aborted before it starts: nothing is created.
-    await expect(builder().build(request('op-aborted-early', [], { signal: AbortSignal.abort() }))).rejects.toMatchObject({ kind: 'cancelled' });
+    await expect(builder().build(request('op-aborted-early', [], { signal: AbortSignal.abort() }))).rejects.toMatchObject({
+      kind: 'cancelled',
+    });
     expect(job('op-aborted-early')).toBeUndefined();
   });
 
@@ -225,7 +245,11 @@ describe('KubernetesJobBuilder against kube-fake', () => {
       cloneImage: 'docker.io/alpine/git:2.47.2',
       tlsVerify: false,
       pollMs: 10,
-    }).build(request(id, second, { source: { cloneUrl: 'https://github.com/example/web.git', commit: COMMIT, token: 'ghs_refreshed', contextDirectory: '.' } }));
+    }).build(
+      request(id, second, {
+        source: { cloneUrl: 'https://github.com/example/web.git', commit: COMMIT, token: 'ghs_refreshed', contextDirectory: '.' },
+      }),
+    );
     expect(adopted).toMatchObject({ digest: DIGEST, image: `${REPOSITORY}@${DIGEST}` });
     expect(await building).toMatchObject({ digest: DIGEST });
 
@@ -273,17 +297,32 @@ describe('KubernetesJobBuilder against kube-fake', () => {
     expect(kube.simulator.lastError).toBeUndefined();
     const own = kube.calls.filter((c) => c.user === kube.kubeConfigOptions().users[0].token && c.namespace === NS);
     // Only the rejected Job was refused: every other object passed the schema validation.
-    expect(own.filter((c) => c.status >= 400 && c.status !== 404).map((c) => `${c.verb} ${c.resource} ${c.status}`)).toEqual(['patch jobs 422']);
+    expect(own.filter((c) => c.status >= 400 && c.status !== 404).map((c) => `${c.verb} ${c.resource} ${c.status}`)).toEqual([
+      'patch jobs 422',
+    ]);
     // rbacRulesFromCalls counts a server-side apply that created an object as `create` too (kube-apiserver does).
     const rules = rbacRulesFromCalls(own);
     if (process.env.UPDATE_GOLDEN) writeFileSync(RBAC_FILE, `${JSON.stringify(rules, null, 2)}\n`);
     expect(rules).toEqual(JSON.parse(readFileSync(RBAC_FILE, 'utf8')));
 
-    const r = spawnSync('bash', [join(ROOT, 'scripts/helm.sh'), 'template', 'ar', CHART, '--namespace', 'apprunner', '-f', join(CHART, 'ci/existing-secret-values.yaml')], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      maxBuffer: 32 * 1024 * 1024,
-    });
+    const r = spawnSync(
+      'bash',
+      [
+        join(ROOT, 'scripts/helm.sh'),
+        'template',
+        'ar',
+        CHART,
+        '--namespace',
+        'apprunner',
+        '-f',
+        join(CHART, 'ci/existing-secret-values.yaml'),
+      ],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        maxBuffer: 32 * 1024 * 1024,
+      },
+    );
     expect(r.stderr).toBe('');
     const role = YAML.parseAllDocuments(r.stdout)
       .map((d) => d.toJS())

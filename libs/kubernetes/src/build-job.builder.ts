@@ -58,8 +58,14 @@ const TOKEN_KEY = 'token';
 const LOG_TIMESTAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d) /;
 
 type ContainerStatus = { name: string; state?: { running?: object; terminated?: { exitCode: number } } };
-type Pod = LiveObject & { metadata: { creationTimestamp?: string }; status?: { initContainerStatuses?: ContainerStatus[]; containerStatuses?: ContainerStatus[] } };
-type Job = LiveObject & { spec?: { activeDeadlineSeconds?: number }; status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
+type Pod = LiveObject & {
+  metadata: { creationTimestamp?: string };
+  status?: { initContainerStatuses?: ContainerStatus[]; containerStatuses?: ContainerStatus[] };
+};
+type Job = LiveObject & {
+  spec?: { activeDeadlineSeconds?: number };
+  status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+};
 
 /** Where a container's log has been read up to: the last timestamp emitted and how many lines carried it. */
 interface LogCursor {
@@ -97,7 +103,9 @@ export class KubernetesJobBuilder implements ImageBuilder {
   async build(req: BuildRequest): Promise<BuildResult> {
     const source = req.source;
     if (!source) {
-      throw new TypeError('KubernetesJobBuilder needs req.source (clone URL, commit, token, context directory): the build pod fetches the commit itself');
+      throw new TypeError(
+        'KubernetesJobBuilder needs req.source (clone URL, commit, token, context directory): the build pod fetches the commit itself',
+      );
     }
     const started = Date.now();
     const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -167,7 +175,12 @@ export class KubernetesJobBuilder implements ImageBuilder {
       if (existing?.metadata.deletionTimestamp) {
         // A cancelled attempt's Job is still being deleted (Foreground): its name frees up once it is gone.
         if (run.req.signal?.aborted) throw new BuildFailedError('build cancelled', '', 'cancelled');
-        if (Date.now() > run.deadline) throw new BuildFailedError(`build timed out waiting for the deletion of an earlier Job ${namespace}/${run.jobName}`, '', 'timeout');
+        if (Date.now() > run.deadline)
+          throw new BuildFailedError(
+            `build timed out waiting for the deletion of an earlier Job ${namespace}/${run.jobName}`,
+            '',
+            'timeout',
+          );
         await this.sleep(run);
         continue;
       }
@@ -175,7 +188,11 @@ export class KubernetesJobBuilder implements ImageBuilder {
         const owner = existing.metadata.labels?.[BUILD_LABELS.buildId];
         const mine = job.metadata.labels?.[BUILD_LABELS.buildId];
         if (owner !== mine) {
-          throw new BuildFailedError(`Job ${namespace}/${run.jobName} exists but belongs to build ${owner ?? '(unlabelled)'}, not ${mine}`, '', 'builder');
+          throw new BuildFailedError(
+            `Job ${namespace}/${run.jobName} exists but belongs to build ${owner ?? '(unlabelled)'}, not ${mine}`,
+            '',
+            'builder',
+          );
         }
         run.log(`==> Following build Job ${namespace}/${run.jobName} (already started)\n`);
         // The Job runs with the Containerfile it was started with (a ConfigMap is immutable): keep it, add the owner.
@@ -193,7 +210,9 @@ export class KubernetesJobBuilder implements ImageBuilder {
         // Without the Job nothing owns the Secret: it must not outlive this attempt with the token in it.
         await this.kube.delete(secret).catch(() => undefined);
         await this.kube.delete(configMap).catch(() => undefined);
-        throw e instanceof BuildFailedError ? e : new BuildFailedError(`cannot create the build Job: ${(e as Error).message}`, '', 'builder');
+        throw e instanceof BuildFailedError
+          ? e
+          : new BuildFailedError(`cannot create the build Job: ${(e as Error).message}`, '', 'builder');
       }
       run.log(`==> Started build Job ${namespace}/${run.jobName}\n`);
       await this.own(run, created, secret, configMap);
@@ -204,7 +223,8 @@ export class KubernetesJobBuilder implements ImageBuilder {
   /** Makes the Job the owner of its inputs, so that they are deleted with it (TTL, cancellation). */
   private async own(run: Run, job: Job, secret: LiveObject, configMap: LiveObject): Promise<void> {
     const owner = { apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name, uid: job.metadata.uid ?? '' };
-    if (!owner.uid) throw new BuildFailedError(`the API server returned Job ${this.opts.namespace}/${run.jobName} without a uid`, '', 'builder');
+    if (!owner.uid)
+      throw new BuildFailedError(`the API server returned Job ${this.opts.namespace}/${run.jobName} without a uid`, '', 'builder');
     for (const obj of [secret, configMap]) {
       await this.retrying(run, () => this.kube.apply({ ...obj, metadata: { ...obj.metadata, ownerReferences: [owner] } }));
     }
@@ -221,7 +241,11 @@ export class KubernetesJobBuilder implements ImageBuilder {
       }
       if (Date.now() > run.deadline) {
         await this.deleteJob(job);
-        throw new BuildFailedError(`build timed out after ${formatSeconds(run.req.timeoutMs ?? DEFAULT_TIMEOUT_MS)} (the build Job did not finish)`, run.output.tail(), 'timeout');
+        throw new BuildFailedError(
+          `build timed out after ${formatSeconds(run.req.timeoutMs ?? DEFAULT_TIMEOUT_MS)} (the build Job did not finish)`,
+          run.output.tail(),
+          'timeout',
+        );
       }
       try {
         const current = await this.kube.get<Job>('batch/v1', 'Job', run.jobName, namespace);
@@ -229,7 +253,9 @@ export class KubernetesJobBuilder implements ImageBuilder {
           throw new BuildFailedError(`build Job ${namespace}/${run.jobName} was deleted before it finished`, run.output.tail(), 'builder');
         }
         const pods = await this.kube.list<Pod>('v1', 'Pod', namespace, `batch.kubernetes.io/controller-uid=${uid}`);
-        const pod = pods.sort((a, b) => String(a.metadata.creationTimestamp ?? '').localeCompare(String(b.metadata.creationTimestamp ?? ''))).at(-1);
+        const pod = pods
+          .sort((a, b) => String(a.metadata.creationTimestamp ?? '').localeCompare(String(b.metadata.creationTimestamp ?? '')))
+          .at(-1);
         if (pod) await this.streamLogs(run, pod);
         const outcome = buildJobOutcome(run.req.repository, current, pod);
         if (outcome.state === 'succeeded') return outcome;
@@ -240,7 +266,8 @@ export class KubernetesJobBuilder implements ImageBuilder {
       } catch (e) {
         if (e instanceof BuildFailedError) throw e;
         // Transient API trouble (5xx, throttling, network): the next poll tries again, within the deadline.
-        if (!(e instanceof TransientReconcileError)) throw new BuildFailedError(`following the build Job failed: ${(e as Error).message}`, run.output.tail(), 'builder');
+        if (!(e instanceof TransientReconcileError))
+          throw new BuildFailedError(`following the build Job failed: ${(e as Error).message}`, run.output.tail(), 'builder');
       }
       await this.sleep(run);
     }
@@ -298,7 +325,11 @@ export class KubernetesJobBuilder implements ImageBuilder {
       if (text === undefined) return true;
       const truncated = Buffer.byteLength(text) >= cursor.readBytes;
       const end = text.lastIndexOf('\n') + 1;
-      const lines = text.slice(0, end).split('\n').slice(0, -1).map((line) => ({ line, newline: '\n' }));
+      const lines = text
+        .slice(0, end)
+        .split('\n')
+        .slice(0, -1)
+        .map((line) => ({ line, newline: '\n' }));
       // After the last newline: a line cut by limitBytes or still being written, unless the log is final.
       const rest = text.slice(end);
       if (rest !== '' && !truncated && finished) lines.push({ line: rest, newline: '' });
@@ -321,7 +352,12 @@ export class KubernetesJobBuilder implements ImageBuilder {
       }
       if (!truncated) return false;
       if (emitted === 0) {
-        if (cursor.readBytes >= MAX_LOG_READ_BYTES) throw new BuildFailedError(`container ${container} wrote more than ${MAX_LOG_READ_BYTES} bytes of log within one second`, run.output.tail(), 'builder');
+        if (cursor.readBytes >= MAX_LOG_READ_BYTES)
+          throw new BuildFailedError(
+            `container ${container} wrote more than ${MAX_LOG_READ_BYTES} bytes of log within one second`,
+            run.output.tail(),
+            'builder',
+          );
         cursor.readBytes *= 2;
       }
     }
@@ -335,7 +371,11 @@ export class KubernetesJobBuilder implements ImageBuilder {
         return;
       } catch (e) {
         if (!(e instanceof TransientReconcileError) || attempt >= 4) {
-          throw new BuildFailedError(`cannot delete the build Job ${this.opts.namespace}/${job.metadata.name}: ${(e as Error).message}`, '', 'builder');
+          throw new BuildFailedError(
+            `cannot delete the build Job ${this.opts.namespace}/${job.metadata.name}: ${(e as Error).message}`,
+            '',
+            'builder',
+          );
         }
         await new Promise((r) => setTimeout(r, this.pollMs));
       }
@@ -348,10 +388,12 @@ export class KubernetesJobBuilder implements ImageBuilder {
       try {
         return await fn();
       } catch (e) {
-        if (e instanceof KubePermanentError) throw new BuildFailedError(`the Kubernetes API refused a build request: ${e.message}`, '', 'builder');
+        if (e instanceof KubePermanentError)
+          throw new BuildFailedError(`the Kubernetes API refused a build request: ${e.message}`, '', 'builder');
         if (!(e instanceof TransientReconcileError)) throw e;
         if (run.req.signal?.aborted) throw new BuildFailedError('build cancelled', '', 'cancelled');
-        if (Date.now() > run.deadline) throw new BuildFailedError(`build timed out: the Kubernetes API kept failing (${e.message})`, '', 'timeout');
+        if (Date.now() > run.deadline)
+          throw new BuildFailedError(`build timed out: the Kubernetes API kept failing (${e.message})`, '', 'timeout');
         await this.sleep(run);
       }
     }

@@ -61,7 +61,10 @@ export class ImagePoller implements OnApplicationBootstrap, OnApplicationShutdow
 
   async pollOnce(): Promise<ImagePollReport> {
     const report: ImagePollReport = { images: 0, deployments: 0, failed: 0, pendingStarted: 0 };
-    const pending = await this.prisma.client.service.findMany({ where: { status: 'RUNNING', NOT: { pendingDeployment: { equals: Prisma.DbNull } } }, select: { id: true } });
+    const pending = await this.prisma.client.service.findMany({
+      where: { status: 'RUNNING', NOT: { pendingDeployment: { equals: Prisma.DbNull } } },
+      select: { id: true },
+    });
     for (const p of pending) {
       await this.autoDeploy.afterOperation(p.id);
       report.pendingStarted++;
@@ -85,11 +88,17 @@ export class ImagePoller implements OnApplicationBootstrap, OnApplicationShutdow
         const digest = resolved.get(key);
         if (!digest) continue;
         if (!service.imageWatch) {
-          await this.prisma.client.imageWatch.createMany({ data: [{ serviceId: service.id, digest, checkedAt: new Date() }], skipDuplicates: true });
+          await this.prisma.client.imageWatch.createMany({
+            data: [{ serviceId: service.id, digest, checkedAt: new Date() }],
+            skipDuplicates: true,
+          });
           continue;
         }
         if (service.imageWatch.digest === digest) continue;
-        const decisions = await this.autoDeploy.onImagePushed({ registryHost: tracked.registry, repository: tracked.repository, tag: tracked.tag, digest }, 'image-poll');
+        const decisions = await this.autoDeploy.onImagePushed(
+          { registryHost: tracked.registry, repository: tracked.repository, tag: tracked.tag, digest },
+          'image-poll',
+        );
         report.deployments += decisions.filter((d) => d.operationId).length;
       } catch (e) {
         report.failed++;

@@ -79,10 +79,16 @@ export class KubeClient {
     if ('kubeconfigPath' in source) kc.loadFromFile(source.kubeconfigPath);
     else if ('options' in source) kc.loadFromOptions(source.options);
     else kc.loadFromCluster();
-    return new KubeClient(k8s.KubernetesObjectApi.makeApiClient(kc), fieldManager, kc.makeApiClient(k8s.CoreV1Api), kc.makeApiClient(k8s.VersionApi), {
-      authn: kc.makeApiClient(k8s.AuthenticationV1Api),
-      authz: kc.makeApiClient(k8s.AuthorizationV1Api),
-    });
+    return new KubeClient(
+      k8s.KubernetesObjectApi.makeApiClient(kc),
+      fieldManager,
+      kc.makeApiClient(k8s.CoreV1Api),
+      kc.makeApiClient(k8s.VersionApi),
+      {
+        authn: kc.makeApiClient(k8s.AuthenticationV1Api),
+        authz: kc.makeApiClient(k8s.AuthorizationV1Api),
+      },
+    );
   }
 
   /** Who this client is to the API server (SelfSubjectReview, allowed to every authenticated client). */
@@ -138,12 +144,17 @@ export class KubeClient {
 
   async list<T extends LiveObject>(apiVersion: string, kind: string, namespace: string | undefined, labelSelector: string): Promise<T[]> {
     this.requests.list++;
-    const out = await this.call(`list ${kind}`, () => this.api.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector));
+    const out = await this.call(`list ${kind}`, () =>
+      this.api.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector),
+    );
     return out.items.map((item) => ({ ...item, apiVersion, kind }) as unknown as T);
   }
 
   /** Deletes with background propagation (owned objects follow); false when it was already gone. */
-  async delete(object: Pick<LiveObject, 'apiVersion' | 'kind' | 'metadata'>, propagationPolicy: 'Background' | 'Foreground' = 'Background'): Promise<boolean> {
+  async delete(
+    object: Pick<LiveObject, 'apiVersion' | 'kind' | 'metadata'>,
+    propagationPolicy: 'Background' | 'Foreground' = 'Background',
+  ): Promise<boolean> {
     this.requests.delete++;
     try {
       await this.call(`delete ${describe(object)}`, () =>
@@ -182,7 +193,13 @@ export class KubeClient {
     try {
       return await this.call(`read the log of container ${container} of Pod ${namespace}/${name}`, () =>
         core.readNamespacedPodLog(
-          { name, namespace, container, ...(opts.timestamps ? { timestamps: true } : {}), ...(opts.limitBytes !== undefined ? { limitBytes: opts.limitBytes } : {}) },
+          {
+            name,
+            namespace,
+            container,
+            ...(opts.timestamps ? { timestamps: true } : {}),
+            ...(opts.limitBytes !== undefined ? { limitBytes: opts.limitBytes } : {}),
+          },
           withSinceTime.length > 0 ? { middleware: withSinceTime, middlewareMergeStrategy: 'append' } : undefined,
         ),
       );

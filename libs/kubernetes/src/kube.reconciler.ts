@@ -47,7 +47,14 @@ export const APPLIED_SET = 'apprunner.k8s/applied-objects';
 
 /** `object`, owned by the service's Deployment: deleting the Deployment (DeleteService) takes it along. */
 function ownedBy<T extends LiveObject>(deployment: LiveObject, object: T): T {
-  const owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name, uid: deployment.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+  const owner = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    name: deployment.metadata.name,
+    uid: deployment.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
   return { ...object, metadata: { ...object.metadata, ownerReferences: [owner] } };
 }
 
@@ -77,7 +84,9 @@ export function platformSettings(config: PlatformConfig): KubePlatformSettings {
     ...(config.KUBE_PRIVATE_INGRESS_NAMESPACE ? { privateIngressControllerNamespace: config.KUBE_PRIVATE_INGRESS_NAMESPACE } : {}),
     ...(config.KUBE_PAUSED_BACKEND ? { pausedBackend: parseBackend(config.KUBE_PAUSED_BACKEND) } : {}),
     ...(config.KUBE_CONCURRENCY_METRIC ? { concurrencyMetric: config.KUBE_CONCURRENCY_METRIC } : {}),
-    ...(config.KUBE_OTLP_ENDPOINT && config.KUBE_OTLP_NAMESPACE ? { tracing: { otlpEndpoint: config.KUBE_OTLP_ENDPOINT, collectorNamespace: config.KUBE_OTLP_NAMESPACE } } : {}),
+    ...(config.KUBE_OTLP_ENDPOINT && config.KUBE_OTLP_NAMESPACE
+      ? { tracing: { otlpEndpoint: config.KUBE_OTLP_ENDPOINT, collectorNamespace: config.KUBE_OTLP_NAMESPACE } }
+      : {}),
   };
 }
 
@@ -169,13 +178,21 @@ export class KubeReconcilers implements Reconcilers {
         await this.kube.delete(ingressSpec);
         return { status: 'SUCCEEDED' };
       }
-      if (!network) return { status: 'FAILED', reason: `VPC ${connection.vpcId} is not a private network registered by the platform administrator.` };
-      const deployment = await this.kube.get<LiveObject>('apps/v1', 'Deployment', serviceObjectName(connection.service.serviceId), namespace);
-      if (!deployment?.metadata.uid) return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, message: 'Waiting for the service to be deployed.' };
+      if (!network)
+        return { status: 'FAILED', reason: `VPC ${connection.vpcId} is not a private network registered by the platform administrator.` };
+      const deployment = await this.kube.get<LiveObject>(
+        'apps/v1',
+        'Deployment',
+        serviceObjectName(connection.service.serviceId),
+        namespace,
+      );
+      if (!deployment?.metadata.uid)
+        return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, message: 'Waiting for the service to be deployed.' };
       await this.kube.apply(ownedBy(deployment, ingressSpec));
       return { status: 'SUCCEEDED' };
     } catch (e) {
-      if (e instanceof KubePermanentError) return { status: 'FAILED', reason: `The cluster refused the VPC ingress connection: ${e.message}` };
+      if (e instanceof KubePermanentError)
+        return { status: 'FAILED', reason: `The cluster refused the VPC ingress connection: ${e.message}` };
       throw e;
     }
   }
@@ -194,7 +211,12 @@ export class KubeReconcilers implements Reconcilers {
       const namespace = namespaceName(this.settings, tenant.accountId);
       const [certificateSpec, ingressSpec] = buildCustomDomainObjects(
         this.settings,
-        { tenant: { accountId: tenant.accountId }, service: { serviceId: domain.service.serviceId, arn: domain.service.arn }, domainName: domain.domainName, enableWWWSubdomain: domain.enableWWWSubdomain },
+        {
+          tenant: { accountId: tenant.accountId },
+          service: { serviceId: domain.service.serviceId, arn: domain.service.arn },
+          domainName: domain.domainName,
+          enableWWWSubdomain: domain.enableWWWSubdomain,
+        },
         this.issuer,
       ) as LiveObject[];
       const tlsSecret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${certificateSpec.metadata.name}-tls`, namespace } };
@@ -203,7 +225,13 @@ export class KubeReconcilers implements Reconcilers {
         return { status: 'SUCCEEDED' };
       }
       const deployment = await this.kube.get<LiveObject>('apps/v1', 'Deployment', serviceObjectName(domain.service.serviceId), namespace);
-      if (!deployment?.metadata.uid) return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, progress: 'CREATING', message: 'Waiting for the service to be deployed.' };
+      if (!deployment?.metadata.uid)
+        return {
+          status: 'IN_PROGRESS',
+          retryAfterMs: this.pollMs,
+          progress: 'CREATING',
+          message: 'Waiting for the service to be deployed.',
+        };
       const certificate = await this.kube.apply(ownedBy(deployment, certificateSpec));
       const chain: CertificateChain = { certificate };
       if (customDomainState(chain).status !== 'BINDING_CERTIFICATE') {
@@ -248,8 +276,16 @@ export class KubeReconcilers implements Reconcilers {
    * process applied the very same objects recently (they change only with the tenant's quotas); resync always applies.
    */
   private async ensureTenant(tenant: Tenant, force = false): Promise<void> {
-    const input = { accountId: tenant.accountId, name: tenant.name, quotas: { Services: effectiveQuota(tenant.quotaOverrides, 'Services') } };
-    const objects = buildTenantObjects(this.settings, input, this.settings.tenantRole ? await this.workerSubject() : undefined) as LiveObject[];
+    const input = {
+      accountId: tenant.accountId,
+      name: tenant.name,
+      quotas: { Services: effectiveQuota(tenant.quotaOverrides, 'Services') },
+    };
+    const objects = buildTenantObjects(
+      this.settings,
+      input,
+      this.settings.tenantRole ? await this.workerSubject() : undefined,
+    ) as LiveObject[];
     const fingerprint = JSON.stringify(objects);
     const known = this.tenantsApplied.get(tenant.id);
     if (!force && known && known.fingerprint === fingerprint && Date.now() - known.at < TENANT_REAPPLY_MS) return;
@@ -282,7 +318,8 @@ export class KubeReconcilers implements Reconcilers {
     const deadline = Date.now() + 10_000;
     for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
       if (await this.kube.allowed({ verb: 'patch', group: 'apps', resource: 'deployments', namespace })) return;
-      if (Date.now() > deadline) throw new TransientReconcileError(`the worker's RoleBinding in ${namespace} has not taken effect after 10 s`);
+      if (Date.now() > deadline)
+        throw new TransientReconcileError(`the worker's RoleBinding in ${namespace} has not taken effect after 10 s`);
       await new Promise((r) => setTimeout(r, wait));
     }
   }
@@ -296,7 +333,12 @@ export class KubeReconcilers implements Reconcilers {
       const state = rolloutState(live, await this.newPods(live));
       const reason = live.metadata.annotations[FAILURE_REASON] ?? 'The deployment failed.';
       if (state.state === 'complete') return this.done(operation.id, { status: 'FAILED', reason });
-      if (state.state === 'failed') return this.done(operation.id, { status: 'FAILED', reason: `${reason} Rolling back failed too: ${state.reason}`, rollbackFailed: true });
+      if (state.state === 'failed')
+        return this.done(operation.id, {
+          status: 'FAILED',
+          reason: `${reason} Rolling back failed too: ${state.reason}`,
+          rollbackFailed: true,
+        });
       return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, message: `Rolling back: ${state.message}` };
     }
 
@@ -327,9 +369,19 @@ export class KubeReconcilers implements Reconcilers {
     if (operation.type === 'CREATE_SERVICE' || operation.fromStatus === 'CREATE_FAILED' || !previous) {
       return this.done(operation.id, { status: 'FAILED', reason: state.reason });
     }
-    const rollbackInput = await this.serviceInput({ ...service, spec: previous as never }, tenant, operation.id, operation.fromStatus === 'PAUSED', 'tenant');
+    const rollbackInput = await this.serviceInput(
+      { ...service, spec: previous as never },
+      tenant,
+      operation.id,
+      operation.fromStatus === 'PAUSED',
+      'tenant',
+    );
     if (!rollbackInput || 'error' in rollbackInput) {
-      return this.done(operation.id, { status: 'FAILED', reason: `${state.reason} Rolling back failed too: ${rollbackInput ? rollbackInput.error : 'no image to go back to'}`, rollbackFailed: true });
+      return this.done(operation.id, {
+        status: 'FAILED',
+        reason: `${state.reason} Rolling back failed too: ${rollbackInput ? rollbackInput.error : 'no image to go back to'}`,
+        rollbackFailed: true,
+      });
     }
     rollbackInput.extraDeploymentAnnotations = { [ROLLBACK_OF]: operation.id, [FAILURE_REASON]: state.reason.slice(0, 1_000) };
     await this.applyService(rollbackInput, deployment);
@@ -343,7 +395,8 @@ export class KubeReconcilers implements Reconcilers {
     if ('error' in input) return { status: 'FAILED', reason: input.error };
     const deployment = await this.applyService(input);
     const status = (deployment.status ?? {}) as { replicas?: number; observedGeneration?: number };
-    if ((status.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 0) && (status.replicas ?? 0) === 0) return { status: 'SUCCEEDED' };
+    if ((status.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 0) && (status.replicas ?? 0) === 0)
+      return { status: 'SUCCEEDED' };
     return { status: 'IN_PROGRESS', retryAfterMs: this.pollMs, message: 'Scaling to zero.' };
   }
 
@@ -369,14 +422,20 @@ export class KubeReconcilers implements Reconcilers {
   /** Applies the Deployment first, then the objects it owns; deletes what the previous apply made and this one did not. */
   private async applyService(input: Input, live?: LiveObject | null): Promise<LiveObject> {
     const objects = buildServiceObjects(this.settings, input) as LiveObject[];
-    if (input.secretValues && Object.keys(input.secretEnv).length > 0) objects.push(buildServiceSecret(this.settings, input, input.secretValues) as LiveObject);
+    if (input.secretValues && Object.keys(input.secretEnv).length > 0)
+      objects.push(buildServiceSecret(this.settings, input, input.secretValues) as LiveObject);
     const deploymentSpec = objects.find((o) => o.kind === 'Deployment');
     if (!deploymentSpec) throw new Error('The builders produced no Deployment.');
     const dependents = objects.filter((o) => o !== deploymentSpec);
     const namespace = deploymentSpec.metadata.namespace;
-    const previous = live === undefined ? await this.kube.get<LiveObject>('apps/v1', 'Deployment', deploymentSpec.metadata.name, namespace) : live;
+    const previous =
+      live === undefined ? await this.kube.get<LiveObject>('apps/v1', 'Deployment', deploymentSpec.metadata.name, namespace) : live;
     const applied = dependents.map(ref).sort();
-    deploymentSpec.metadata.annotations = { ...deploymentSpec.metadata.annotations, ...input.extraDeploymentAnnotations, [APPLIED_SET]: applied.join('\n') };
+    deploymentSpec.metadata.annotations = {
+      ...deploymentSpec.metadata.annotations,
+      ...input.extraDeploymentAnnotations,
+      [APPLIED_SET]: applied.join('\n'),
+    };
     const deployment = await this.kube.apply(deploymentSpec);
     for (const o of dependents) await this.kube.apply(ownedBy(deployment, o));
     const keep = new Set(applied);
@@ -405,7 +464,10 @@ export class KubeReconcilers implements Reconcilers {
   private async sourceFor(operation: Operation, service: Service, tenant: Tenant): Promise<SourceOutcome> {
     const spec = service.spec as unknown as ServiceSpec;
     if (spec.SourceConfiguration?.ImageRepository) {
-      const image = operation.type === 'RESUME_SERVICE' ? (service.deployedImage ?? spec.SourceConfiguration.ImageRepository.ImageIdentifier) : (operation.image ?? spec.SourceConfiguration.ImageRepository.ImageIdentifier);
+      const image =
+        operation.type === 'RESUME_SERVICE'
+          ? (service.deployedImage ?? spec.SourceConfiguration.ImageRepository.ImageIdentifier)
+          : (operation.image ?? spec.SourceConfiguration.ImageRepository.ImageIdentifier);
       return image ? { ready: { image } } : { error: 'The service has no image to run.' };
     }
     if (!spec.SourceConfiguration?.CodeRepository) return { error: 'The service has no source.' };
@@ -413,7 +475,10 @@ export class KubeReconcilers implements Reconcilers {
       const deployed = deployedSource(service);
       return deployed ? { ready: deployed } : { error: 'The service has never been deployed: there is no build to resume.' };
     }
-    if (!this.builds) return { error: 'Source code repositories need the build pipeline, which this worker is not configured for (BUILD_REGISTRY, GitHub App).' };
+    if (!this.builds)
+      return {
+        error: 'Source code repositories need the build pipeline, which this worker is not configured for (BUILD_REGISTRY, GitHub App).',
+      };
     return this.builds.forOperation(operation, service, tenant);
   }
 
@@ -422,16 +487,21 @@ export class KubeReconcilers implements Reconcilers {
    * resume, resync and later rollbacks. Read from the cluster and the build, so a repeated pass writes the same.
    */
   private async recordDeployed(service: Service, operation: Operation, deployment: LiveObject): Promise<void> {
-    const containers = ((deployment.spec as { template?: { spec?: { containers?: { image?: string }[] } } }).template?.spec?.containers ?? []);
+    const containers =
+      (deployment.spec as { template?: { spec?: { containers?: { image?: string }[] } } }).template?.spec?.containers ?? [];
     const image = containers[0]?.image;
     if (!image) return;
     const spec = service.spec as unknown as ServiceSpec;
-    const build = spec.SourceConfiguration?.CodeRepository ? await this.prisma.client.build.findUnique({ where: { operationId: operation.id } }) : null;
+    const build = spec.SourceConfiguration?.CodeRepository
+      ? await this.prisma.client.build.findUnique({ where: { operationId: operation.id } })
+      : null;
     await this.prisma.client.service.update({
       where: { id: service.id },
       data: {
         deployedImage: image,
-        ...(build?.status === 'SUCCEEDED' ? { deployedImageConfiguration: build.imageConfiguration as Prisma.InputJsonValue, deployedCommit: build.commit } : {}),
+        ...(build?.status === 'SUCCEEDED'
+          ? { deployedImageConfiguration: build.imageConfiguration as Prisma.InputJsonValue, deployedCommit: build.commit }
+          : {}),
       },
     });
   }
@@ -498,17 +568,24 @@ export class KubeReconcilers implements Reconcilers {
     if ('error' in ref) return { error: `AccessRoleArn: ${ref.error}` };
     const namespace = namespaceName(this.settings, tenant.accountId);
     const secret = await this.kube.get<LiveObject & { type?: string }>('v1', 'Secret', ref.secretName, namespace);
-    if (!secret) return { error: `AccessRoleArn: the registry credential Secret "${ref.secretName}" does not exist in namespace ${namespace}.` };
+    if (!secret)
+      return { error: `AccessRoleArn: the registry credential Secret "${ref.secretName}" does not exist in namespace ${namespace}.` };
     if (secret.type !== 'kubernetes.io/dockerconfigjson') {
-      return { error: `AccessRoleArn: Secret "${ref.secretName}" in namespace ${namespace} must be of type kubernetes.io/dockerconfigjson (it is ${secret.type ?? 'Opaque'}).` };
+      return {
+        error: `AccessRoleArn: Secret "${ref.secretName}" in namespace ${namespace} must be of type kubernetes.io/dockerconfigjson (it is ${secret.type ?? 'Opaque'}).`,
+      };
     }
     return { secretName: ref.secretName };
   }
 
   /** Observability enabled with a configuration that traces with AWSXRAY (App Runner's only vendor). */
   private async traced(spec: ServiceSpec, service: Service): Promise<boolean> {
-    if (!spec.ObservabilityConfiguration?.ObservabilityEnabled || !service.observabilityConfigurationId || !this.settings.tracing) return false;
-    const configuration = await this.prisma.client.observabilityConfiguration.findUnique({ where: { id: service.observabilityConfigurationId }, select: { traceVendor: true } });
+    if (!spec.ObservabilityConfiguration?.ObservabilityEnabled || !service.observabilityConfigurationId || !this.settings.tracing)
+      return false;
+    const configuration = await this.prisma.client.observabilityConfiguration.findUnique({
+      where: { id: service.observabilityConfigurationId },
+      select: { traceVendor: true },
+    });
     return configuration?.traceVendor === 'AWSXRAY';
   }
 
@@ -545,11 +622,16 @@ export class KubeReconcilers implements Reconcilers {
       ...connector.securityGroups.filter((id) => !groups.some((g) => g.id === id)),
     ];
     if (missing.length > 0) {
-      return { error: `VPC connector ${connector.name}: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not registered by the platform administrator.` };
+      return {
+        error: `VPC connector ${connector.name}: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not registered by the platform administrator.`,
+      };
     }
     return {
       subnets: connector.subnets.map((id) => ({ id, cidrs: subnets.find((s) => s.id === id)!.cidrs })),
-      securityGroups: connector.securityGroups.map((id) => ({ id, egress: groups.find((g) => g.id === id)!.egress as unknown as SecurityGroupRule[] })),
+      securityGroups: connector.securityGroups.map((id) => ({
+        id,
+        egress: groups.find((g) => g.id === id)!.egress as unknown as SecurityGroupRule[],
+      })),
     };
   }
 
@@ -576,8 +658,12 @@ export class KubeReconcilers implements Reconcilers {
       return secrets.get(name);
     };
     for (const name of names) {
-      if (!SECRET_ENV_NAME.test(name)) return { error: `RuntimeEnvironmentSecrets: "${name}" can't be used as an environment variable name here (letters, digits, "-", "_", ".").` };
-      const ref: SecretRef | { error: string } = source === 'live' ? { secretName: serviceSecretName(serviceId), key: name } : parseSecretRef(refs[name], tenant.accountId);
+      if (!SECRET_ENV_NAME.test(name))
+        return {
+          error: `RuntimeEnvironmentSecrets: "${name}" can't be used as an environment variable name here (letters, digits, "-", "_", ".").`,
+        };
+      const ref: SecretRef | { error: string } =
+        source === 'live' ? { secretName: serviceSecretName(serviceId), key: name } : parseSecretRef(refs[name], tenant.accountId);
       if ('error' in ref) return { error: `RuntimeEnvironmentSecrets ${name}: the reference ${ref.error}.` };
       const secret = await read(ref.secretName);
       const encoded = (secret?.data as Record<string, string> | undefined)?.[ref.key];
@@ -597,7 +683,11 @@ function runtimeSecretRefs(spec: ServiceSpec, codeValues: CodeConfigurationValue
   const source = spec.SourceConfiguration;
   if (source?.ImageRepository) return source.ImageRepository.ImageConfiguration?.RuntimeEnvironmentSecrets ?? {};
   const code = source?.CodeRepository?.CodeConfiguration;
-  return (code?.ConfigurationSource === 'API' ? code.CodeConfigurationValues?.RuntimeEnvironmentSecrets : codeValues?.RuntimeEnvironmentSecrets) ?? {};
+  return (
+    (code?.ConfigurationSource === 'API'
+      ? code.CodeConfigurationValues?.RuntimeEnvironmentSecrets
+      : codeValues?.RuntimeEnvironmentSecrets) ?? {}
+  );
 }
 
 /** What the last successful deployment ran, when the service records it. */
@@ -605,7 +695,9 @@ function deployedSource(service: Service): DeployableSource | undefined {
   if (!service.deployedImage) return undefined;
   return {
     image: service.deployedImage,
-    ...(service.deployedImageConfiguration ? { imageConfiguration: service.deployedImageConfiguration as DeployableSource['imageConfiguration'] } : {}),
+    ...(service.deployedImageConfiguration
+      ? { imageConfiguration: service.deployedImageConfiguration as DeployableSource['imageConfiguration'] }
+      : {}),
     ...(service.deployedCommit ? { commit: service.deployedCommit } : {}),
   };
 }

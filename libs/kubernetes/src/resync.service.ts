@@ -35,7 +35,9 @@ export class ResyncService implements OnApplicationBootstrap, OnApplicationShutd
       'resync',
       config.RESYNC_SECONDS,
       async () => {
-        await this.removeDeletedTenants().catch((e: Error) => this.logger.warn(`removing deleted tenants' namespaces failed: ${e.message}`));
+        await this.removeDeletedTenants().catch((e: Error) =>
+          this.logger.warn(`removing deleted tenants' namespaces failed: ${e.message}`),
+        );
         const r = await this.resyncAll();
         if (r.failed > 0) this.logger.warn(`resync: ${r.failed} of ${r.services} services failed`);
       },
@@ -67,7 +69,11 @@ export class ResyncService implements OnApplicationBootstrap, OnApplicationShutd
       }
       const found = await this.kube.get<LiveObject>('v1', 'Namespace', namespace);
       // Only a namespace this platform made for that tenant (a namespace of the same name made by hand stays).
-      const live = found?.metadata.labels?.[LABELS.tenant] === accountId && found.metadata.labels?.[LABELS.managedBy] === this.config.KUBE_FIELD_MANAGER ? found : undefined;
+      const live =
+        found?.metadata.labels?.[LABELS.tenant] === accountId &&
+        found.metadata.labels?.[LABELS.managedBy] === this.config.KUBE_FIELD_MANAGER
+          ? found
+          : undefined;
       if (live && !live.metadata.deletionTimestamp) await this.kube.delete(live);
       if (!live || !(await this.kube.get('v1', 'Namespace', namespace))) {
         await this.prisma.client.tenantTombstone.update({ where: { accountId }, data: { cleanedAt: new Date() } });
@@ -95,7 +101,12 @@ export class ResyncService implements OnApplicationBootstrap, OnApplicationShutd
         },
         include: {
           tenant: true,
-          operations: { where: { status: { in: ['SUCCEEDED', 'ROLLBACK_SUCCEEDED'] } }, orderBy: { endedAt: 'desc' }, take: 1, select: { id: true } },
+          operations: {
+            where: { status: { in: ['SUCCEEDED', 'ROLLBACK_SUCCEEDED'] } },
+            orderBy: { endedAt: 'desc' },
+            take: 1,
+            select: { id: true },
+          },
         },
         orderBy: { id: 'asc' },
         take: 200,

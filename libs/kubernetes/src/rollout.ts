@@ -2,10 +2,7 @@ import { parseValidationRecords, type ValidationRecord } from '@apprunner/operat
 import type { LiveObject } from './kube-client';
 
 /** What a Deployment's status says about its latest rollout (kubectl rollout status's rules). */
-export type RolloutState =
-  | { state: 'complete' }
-  | { state: 'progressing'; message: string }
-  | { state: 'failed'; reason: string };
+export type RolloutState = { state: 'complete' } | { state: 'progressing'; message: string } | { state: 'failed'; reason: string };
 
 interface DeploymentStatus {
   observedGeneration?: number;
@@ -18,7 +15,15 @@ interface DeploymentStatus {
 }
 
 /** Waiting reasons that mean the new pods will not come up without a change of spec. */
-const FATAL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CrashLoopBackOff', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
+const FATAL_WAITING = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'CrashLoopBackOff',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+]);
 
 /**
  * Evaluates a rollout as `kubectl rollout status` does: the controller has seen the latest generation, every
@@ -30,7 +35,8 @@ export function rolloutState(deployment: LiveObject, pods: LiveObject[] = []): R
   const status = (deployment.status ?? {}) as DeploymentStatus;
   const generation = deployment.metadata.generation ?? 0;
   const desired = spec?.replicas ?? 1;
-  if ((status.observedGeneration ?? 0) < generation) return { state: 'progressing', message: 'Waiting for the deployment controller to observe the new spec.' };
+  if ((status.observedGeneration ?? 0) < generation)
+    return { state: 'progressing', message: 'Waiting for the deployment controller to observe the new spec.' };
   const progressing = status.conditions?.find((c) => c.type === 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded') {
     // the deployment controller's message ends with a period already ("... has timed out progressing.")
@@ -62,9 +68,9 @@ export function failureReason(pods: LiveObject[]): string | undefined {
         return `${waiting.reason}: ${waiting.message ?? 'the container did not start'}${exit}`;
       }
     }
-    const ready = ((pod.status as { conditions?: { type: string; status: string; message?: string }[] } | undefined)?.conditions ?? []).find(
-      (c) => c.type === 'Ready',
-    );
+    const ready = (
+      (pod.status as { conditions?: { type: string; status: string; message?: string }[] } | undefined)?.conditions ?? []
+    ).find((c) => c.type === 'Ready');
     if (ready && ready.status === 'False' && /health|probe/i.test(ready.message ?? '')) return `Health check failed: ${ready.message}`;
   }
   return undefined;
@@ -140,7 +146,10 @@ function currentIssuance(chain: CertificateChain): { request?: LiveObject; order
   const order = newest((chain.orders ?? []).filter((o) => live(o) && controlledBy(request, o)));
   const challenges = (chain.challenges ?? [])
     .filter((c) => live(c) && controlledBy(order, c))
-    .sort((a, b) => (challengeSpec(a).dnsName ?? '').localeCompare(challengeSpec(b).dnsName ?? '') || a.metadata.name.localeCompare(b.metadata.name));
+    .sort(
+      (a, b) =>
+        (challengeSpec(a).dnsName ?? '').localeCompare(challengeSpec(b).dnsName ?? '') || a.metadata.name.localeCompare(b.metadata.name),
+    );
   return { request, order, challenges };
 }
 
@@ -161,26 +170,46 @@ export function customDomainState(chain: CertificateChain, ingress?: LiveObject)
   if (certificateReady(chain.certificate)) {
     const served = ((ingress?.status as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer?.ingress ?? []).length > 0;
     if (served) return { status: 'ACTIVE' };
-    return { status: 'BINDING_CERTIFICATE', message: ingress ? 'The certificate is issued; waiting for the ingress controller to serve the domain.' : 'The certificate is issued; routing the domain to the service.' };
+    return {
+      status: 'BINDING_CERTIFICATE',
+      message: ingress
+        ? 'The certificate is issued; waiting for the ingress controller to serve the domain.'
+        : 'The certificate is issued; routing the domain to the service.',
+    };
   }
   const { request, order, challenges } = currentIssuance(chain);
 
   const rejected = challenges.filter((c) => FAILED_ACME_STATES.has(acmeStatus(c).state ?? ''));
   if (rejected.length > 0) {
     const reasons = [...new Set(rejected.map((c) => acmeStatus(c).reason).filter(Boolean))].join('; ');
-    return { status: 'CREATE_FAILED', reason: `Certificate validation failed for ${names(rejected)}: ${reasons || `the challenge is ${acmeStatus(rejected[0]).state}`}` };
+    return {
+      status: 'CREATE_FAILED',
+      reason: `Certificate validation failed for ${names(rejected)}: ${reasons || `the challenge is ${acmeStatus(rejected[0]).state}`}`,
+    };
   }
   const orderState = order ? acmeStatus(order) : undefined;
   if (orderState?.state && FAILED_ACME_STATES.has(orderState.state)) {
-    return { status: 'CREATE_FAILED', reason: `The ACME order for the certificate is ${orderState.state}${orderState.reason ? `: ${orderState.reason}` : '.'}` };
+    return {
+      status: 'CREATE_FAILED',
+      reason: `The ACME order for the certificate is ${orderState.state}${orderState.reason ? `: ${orderState.reason}` : '.'}`,
+    };
   }
   const requestCondition = (type: string) => conditions(request).find((c) => c.type === type);
   const denied = requestCondition('Denied');
-  if (denied?.status === 'True') return { status: 'CREATE_FAILED', reason: `The certificate request was denied: ${denied.message ?? denied.reason ?? 'no reason given'}` };
+  if (denied?.status === 'True')
+    return {
+      status: 'CREATE_FAILED',
+      reason: `The certificate request was denied: ${denied.message ?? denied.reason ?? 'no reason given'}`,
+    };
   const invalidRequest = requestCondition('InvalidRequest');
-  if (invalidRequest?.status === 'True') return { status: 'CREATE_FAILED', reason: `The certificate request is invalid: ${invalidRequest.message ?? invalidRequest.reason ?? 'no reason given'}` };
+  if (invalidRequest?.status === 'True')
+    return {
+      status: 'CREATE_FAILED',
+      reason: `The certificate request is invalid: ${invalidRequest.message ?? invalidRequest.reason ?? 'no reason given'}`,
+    };
   const requestReady = requestCondition('Ready');
-  if (requestReady?.status === 'False' && requestReady.reason === 'Failed') return { status: 'CREATE_FAILED', reason: `The certificate request failed: ${requestReady.message ?? 'no reason given'}` };
+  if (requestReady?.status === 'False' && requestReady.reason === 'Failed')
+    return { status: 'CREATE_FAILED', reason: `The certificate request failed: ${requestReady.message ?? 'no reason given'}` };
   const issuing = certificateCondition(chain.certificate, 'Issuing');
   if (issuing?.status === 'False' && (issuing.reason === 'Failed' || issuing.reason === 'Denied')) {
     return { status: 'CREATE_FAILED', reason: `The certificate could not be issued: ${issuing.message ?? 'issuance failed'}` };
@@ -188,7 +217,11 @@ export function customDomainState(chain: CertificateChain, ingress?: LiveObject)
 
   if (challenges.length > 0) {
     const waiting = challenges.filter((c) => acmeStatus(c).state !== 'valid');
-    if (waiting.length === 0) return { status: 'PENDING_CERTIFICATE_DNS_VALIDATION', message: 'The domain is validated; waiting for the certificate to be issued.' };
+    if (waiting.length === 0)
+      return {
+        status: 'PENDING_CERTIFICATE_DNS_VALIDATION',
+        message: 'The domain is validated; waiting for the certificate to be issued.',
+      };
     const dns = waiting.filter(isDns01);
     const http = waiting.filter((c) => !isDns01(c));
     const parts = [

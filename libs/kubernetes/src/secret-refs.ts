@@ -42,7 +42,8 @@ export function parseSecretRef(value: string, accountId: string): SecretRef | { 
     if (k !== undefined) key = k;
   }
   if (account !== undefined && account !== accountId) return { error: `belongs to account ${account}, not to this one` };
-  if (secretName.length > 253 || !DNS1123_SUBDOMAIN.test(secretName)) return { error: `names Secret "${secretName}", which is not a valid Kubernetes Secret name` };
+  if (secretName.length > 253 || !DNS1123_SUBDOMAIN.test(secretName))
+    return { error: `names Secret "${secretName}", which is not a valid Kubernetes Secret name` };
   if (key.length > 253 || !SECRET_KEY.test(key)) return { error: `names key "${key}", which is not a valid Secret key` };
   return { secretName, key };
 }

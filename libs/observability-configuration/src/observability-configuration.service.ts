@@ -8,7 +8,15 @@ import type {
   ListObservabilityConfigurationsResponse,
   ObservabilityConfiguration as SdkObs,
 } from '@aws-sdk/client-apprunner';
-import { Clock, decodeNextToken, formatArn, InvalidRequestException, newResourceId, page, ServiceQuotaExceededException } from '@apprunner/core';
+import {
+  Clock,
+  decodeNextToken,
+  formatArn,
+  InvalidRequestException,
+  newResourceId,
+  page,
+  ServiceQuotaExceededException,
+} from '@apprunner/core';
 import { type ObservabilityConfiguration, type Prisma, PrismaService } from '@apprunner/persistence';
 import { TagService } from '@apprunner/tag';
 import { type CallContext, enforceQuota, FIXED_LIMITS, lockTenant, notFound, ownArn, revisionedPath } from '@apprunner/tenancy';
@@ -97,7 +105,8 @@ export class ObservabilityConfigurationService {
       await lockTenant(tx, ctx.tenant.id);
       const row = await this.resolve(tx, ctx, arn, false);
       const users = await tx.service.count({ where: { observabilityConfigurationId: row.id, status: { not: 'DELETED' } } });
-      if (users > 0) throw new InvalidRequestException(`You can't delete an observability configuration that is used by one or more services: ${arn}`);
+      if (users > 0)
+        throw new InvalidRequestException(`You can't delete an observability configuration that is used by one or more services: ${arn}`);
       return tx.observabilityConfiguration.update({ where: { id: row.id }, data: { status: 'INACTIVE', deletedAt: this.clock.now() } });
     });
     return { ObservabilityConfiguration: await this.toSdk(this.prisma.client, deleted) };

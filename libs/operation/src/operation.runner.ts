@@ -3,7 +3,16 @@ import { Clock } from '@apprunner/core';
 import { type Prisma, PrismaService } from '@apprunner/persistence';
 import type { ReconcileJobName } from '@apprunner/queue';
 import { operationEnd } from './operation.transitions';
-import { OPERATION_ENDED, type OperationEndedHook, type OperationType, parseValidationRecords, type ReconcileOutcome, RECONCILERS, type Reconcilers, type ValidationRecord } from './reconciler.contract';
+import {
+  OPERATION_ENDED,
+  type OperationEndedHook,
+  type OperationType,
+  parseValidationRecords,
+  type ReconcileOutcome,
+  RECONCILERS,
+  type Reconcilers,
+  type ValidationRecord,
+} from './reconciler.contract';
 
 /** What the queue consumer should do after one pass. */
 export type RunResult = { done: true } | { done: false; retryAfterMs: number };
@@ -45,8 +54,13 @@ export class OperationRunner {
       if (vic) await this.prisma.client.vpcIngressConnection.update({ where: { id }, data: { status: failedVicStatus(vic.status) } });
     } else {
       const cd = await this.prisma.client.customDomain.findUnique({ where: { id } });
-      if (cd && cd.status === 'DELETING') await this.prisma.client.customDomain.update({ where: { id }, data: { status: 'DELETE_FAILED' } });
-      else if (cd) await this.prisma.client.customDomain.update({ where: { id }, data: { status: 'CREATE_FAILED', certificateValidationRecords: settledRecords(cd.certificateValidationRecords, false) } });
+      if (cd && cd.status === 'DELETING')
+        await this.prisma.client.customDomain.update({ where: { id }, data: { status: 'DELETE_FAILED' } });
+      else if (cd)
+        await this.prisma.client.customDomain.update({
+          where: { id },
+          data: { status: 'CREATE_FAILED', certificateValidationRecords: settledRecords(cd.certificateValidationRecords, false) },
+        });
       if (cd) this.logger.warn(`custom domain ${cd.domainName} (${id}): gave up after retries: ${error}`);
     }
   }
@@ -61,7 +75,11 @@ export class OperationRunner {
       });
     }
     const { service, tenant, ...operation } = op;
-    const outcome = await this.reconcilers.reconcileOperation({ operation: { ...operation, type: operation.type as OperationType }, service, tenant });
+    const outcome = await this.reconcilers.reconcileOperation({
+      operation: { ...operation, type: operation.type as OperationType },
+      service,
+      tenant,
+    });
     if (outcome.status === 'IN_PROGRESS') return { done: false, retryAfterMs: outcome.retryAfterMs };
     await this.finishOperation(id, outcome);
     return { done: true };
@@ -107,8 +125,7 @@ export class OperationRunner {
     if (!vic || !vic.status.startsWith('PENDING_')) return { done: true };
     const outcome = await this.reconcilers.reconcileVpcIngressConnection(vic);
     if (outcome.status === 'IN_PROGRESS') return { done: false, retryAfterMs: outcome.retryAfterMs };
-    const status =
-      outcome.status === 'FAILED' ? failedVicStatus(vic.status) : vic.status === 'PENDING_DELETION' ? 'DELETED' : 'AVAILABLE';
+    const status = outcome.status === 'FAILED' ? failedVicStatus(vic.status) : vic.status === 'PENDING_DELETION' ? 'DELETED' : 'AVAILABLE';
     await this.prisma.client.vpcIngressConnection.updateMany({
       where: { id, status: vic.status },
       data: { status, ...(status === 'DELETED' ? { deletedAt: this.clock.now(), activeName: null } : {}) },
@@ -125,12 +142,16 @@ export class OperationRunner {
       // with their statuses are shown to the tenant; written only when they change.
       if (cd.status !== 'DELETING') {
         const status = outcome.progress && outcome.progress !== cd.status ? outcome.progress : undefined;
-        const changed = (next: ValidationRecord[]) => JSON.stringify(parseValidationRecords(next)) !== JSON.stringify(parseValidationRecords(cd.certificateValidationRecords));
+        const changed = (next: ValidationRecord[]) =>
+          JSON.stringify(parseValidationRecords(next)) !== JSON.stringify(parseValidationRecords(cd.certificateValidationRecords));
         const records = outcome.validationRecords && changed(outcome.validationRecords) ? outcome.validationRecords : undefined;
         if (status || records) {
           await this.prisma.client.customDomain.updateMany({
             where: { id, status: cd.status },
-            data: { ...(status ? { status } : {}), ...(records ? { certificateValidationRecords: records as unknown as Prisma.InputJsonValue } : {}) },
+            data: {
+              ...(status ? { status } : {}),
+              ...(records ? { certificateValidationRecords: records as unknown as Prisma.InputJsonValue } : {}),
+            },
           });
         }
       }
@@ -141,7 +162,10 @@ export class OperationRunner {
     } else {
       const status = outcome.status === 'FAILED' ? (cd.status === 'DELETING' ? 'DELETE_FAILED' : 'CREATE_FAILED') : 'ACTIVE';
       const records = status === 'DELETE_FAILED' ? undefined : settledRecords(cd.certificateValidationRecords, status === 'ACTIVE');
-      await this.prisma.client.customDomain.updateMany({ where: { id, status: cd.status }, data: { status, ...(records ? { certificateValidationRecords: records } : {}) } });
+      await this.prisma.client.customDomain.updateMany({
+        where: { id, status: cd.status },
+        data: { status, ...(records ? { certificateValidationRecords: records } : {}) },
+      });
       // CustomDomain has no field for a reason (App Runner's API has none): the worker's log is where it is kept.
       if (outcome.status === 'FAILED') this.logger.warn(`custom domain ${cd.domainName} (${id}): ${status}: ${outcome.reason}`);
     }
@@ -154,7 +178,10 @@ export class OperationRunner {
  * those still pending are FAILED (a record that validated stays SUCCESS).
  */
 function settledRecords(records: Prisma.JsonValue, issued: boolean): Prisma.InputJsonValue {
-  return parseValidationRecords(records).map((r) => ({ ...r, Status: issued ? 'SUCCESS' : r.Status === 'SUCCESS' ? 'SUCCESS' : 'FAILED' })) as unknown as Prisma.InputJsonValue;
+  return parseValidationRecords(records).map((r) => ({
+    ...r,
+    Status: issued ? 'SUCCESS' : r.Status === 'SUCCESS' ? 'SUCCESS' : 'FAILED',
+  })) as unknown as Prisma.InputJsonValue;
 }
 
 function failedVicStatus(status: string): string {

@@ -83,7 +83,10 @@ export class OperationService {
         take: 500,
       }),
       this.prisma.client.customDomain.findMany({
-        where: { status: { in: ['CREATING', 'PENDING_CERTIFICATE_DNS_VALIDATION', 'BINDING_CERTIFICATE', 'DELETING'] }, updatedAt: { lt: cutoff } },
+        where: {
+          status: { in: ['CREATING', 'PENDING_CERTIFICATE_DNS_VALIDATION', 'BINDING_CERTIFICATE', 'DELETING'] },
+          updatedAt: { lt: cutoff },
+        },
         select: { id: true, updatedAt: true },
         take: 500,
       }),
@@ -101,7 +104,9 @@ export class OperationService {
       where: {
         tenantId,
         serviceId,
-        ...(after ? { OR: [{ createdAt: { lt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { lt: String(after[1]) } }] } : {}),
+        ...(after
+          ? { OR: [{ createdAt: { lt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { lt: String(after[1]) } }] }
+          : {}),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: max + 1,

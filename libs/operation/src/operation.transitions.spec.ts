@@ -11,7 +11,11 @@ describe('operationEnd (App Runner service state machine)', () => {
     ['RESUME_SERVICE', 'PAUSED', 'RUNNING'],
     ['DELETE_SERVICE', 'PAUSED', 'DELETED'],
   ] as const)('%s from %s succeeds into %s', (type, from, to) => {
-    expect(operationEnd(type, from, { status: 'SUCCEEDED' })).toEqual({ operationStatus: 'SUCCEEDED', serviceStatus: to, restoreSpec: false });
+    expect(operationEnd(type, from, { status: 'SUCCEEDED' })).toEqual({
+      operationStatus: 'SUCCEEDED',
+      serviceStatus: to,
+      restoreSpec: false,
+    });
   });
 
   it.each([

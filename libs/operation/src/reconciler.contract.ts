@@ -44,7 +44,14 @@ export function parseValidationRecords(json: unknown): ValidationRecord[] {
   if (!Array.isArray(json)) return [];
   return json.flatMap((r: unknown) => {
     const { Name, Type, Value, Status } = (r ?? {}) as Record<string, unknown>;
-    if (typeof Name !== 'string' || typeof Type !== 'string' || typeof Value !== 'string' || typeof Status !== 'string' || !RECORD_STATUSES.has(Status)) return [];
+    if (
+      typeof Name !== 'string' ||
+      typeof Type !== 'string' ||
+      typeof Value !== 'string' ||
+      typeof Status !== 'string' ||
+      !RECORD_STATUSES.has(Status)
+    )
+      return [];
     return [{ Name, Type, Value, Status: Status as ValidationRecord['Status'] }];
   });
 }
@@ -52,7 +59,8 @@ export function parseValidationRecords(json: unknown): ValidationRecord[] {
 /** Thrown for transient trouble (API server unreachable, 409 conflict): the job is retried with backoff. */
 export class TransientReconcileError extends Error {}
 
-export type OperationType = 'CREATE_SERVICE' | 'UPDATE_SERVICE' | 'START_DEPLOYMENT' | 'PAUSE_SERVICE' | 'RESUME_SERVICE' | 'DELETE_SERVICE';
+export type OperationType =
+  'CREATE_SERVICE' | 'UPDATE_SERVICE' | 'START_DEPLOYMENT' | 'PAUSE_SERVICE' | 'RESUME_SERVICE' | 'DELETE_SERVICE';
 
 export interface ServiceOperationRequest {
   operation: Operation & { type: OperationType };

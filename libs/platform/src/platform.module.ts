@@ -13,7 +13,14 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      providers: [{ provide: PLATFORM_CONFIG, useValue: config }, { provide: Clock, useValue: clock }, PrismaService, ReconcileQueue, PeriodicLock, PlatformHealth],
+      providers: [
+        { provide: PLATFORM_CONFIG, useValue: config },
+        { provide: Clock, useValue: clock },
+        PrismaService,
+        ReconcileQueue,
+        PeriodicLock,
+        PlatformHealth,
+      ],
       exports: [PLATFORM_CONFIG, Clock, PrismaService, ReconcileQueue, PeriodicLock, PlatformHealth],
     };
   }

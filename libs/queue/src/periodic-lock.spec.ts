@@ -37,8 +37,23 @@ describe('PeriodicLock (one pass per interval across worker replicas)', () => {
   it('runs a periodic pass once per interval across replicas, and not at all when turned off', async () => {
     const runs: number[] = [];
     let offRuns = 0;
-    const passes = replicas.map((lock) => new PeriodicPass(lock, 'fleet-pass', 1, async () => void runs.push(Date.now()), () => undefined));
-    const off = new PeriodicPass(replicas[0], 'off-pass', 0, async () => void offRuns++, () => undefined);
+    const passes = replicas.map(
+      (lock) =>
+        new PeriodicPass(
+          lock,
+          'fleet-pass',
+          1,
+          async () => void runs.push(Date.now()),
+          () => undefined,
+        ),
+    );
+    const off = new PeriodicPass(
+      replicas[0],
+      'off-pass',
+      0,
+      async () => void offRuns++,
+      () => undefined,
+    );
     for (const p of [...passes, off]) p.start();
     const deadline = Date.now() + 6_000;
     while (runs.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -23,7 +23,13 @@ export class PeriodicLock implements OnModuleDestroy {
       this.redis.on('error', () => undefined);
     }
     try {
-      const ok = await this.redis.set(`${this.config.REDIS_PREFIX}:periodic:${task}`, this.owner, 'PX', Math.max(1, Math.floor(ttlMs)), 'NX');
+      const ok = await this.redis.set(
+        `${this.config.REDIS_PREFIX}:periodic:${task}`,
+        this.owner,
+        'PX',
+        Math.max(1, Math.floor(ttlMs)),
+        'NX',
+      );
       return ok === 'OK';
     } catch {
       return false;

@@ -85,7 +85,9 @@ describe('RegistryClient.resolveDigest', () => {
     handler = (req, res) =>
       req.method === 'HEAD'
         ? res.writeHead(405).end()
-        : res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'DENIED', message: 'no pull for you' }] }));
+        : res
+            .writeHead(403, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ errors: [{ code: 'DENIED', message: 'no pull for you' }] }));
     const denied = await failure(client().resolveDigest(`${host}/team/app:v1`));
     expect(denied).toMatchObject({ status: 403, code: 'DENIED', transient: false });
     expect(denied.message).toBe(`${host} denied access to ${host}/team/app:v1: DENIED: no pull for you`);
@@ -149,7 +151,9 @@ describe('RegistryClient token flow', () => {
         res.writeHead(200, { 'docker-content-digest': DIGEST }).end();
       } else {
         res
-          .writeHead(401, { 'www-authenticate': `Bearer realm="http://${host}/token",service="fake registry",scope="repository:team/app:pull"` })
+          .writeHead(401, {
+            'www-authenticate': `Bearer realm="http://${host}/token",service="fake registry",scope="repository:team/app:pull"`,
+          })
           .end();
       }
     };
@@ -161,7 +165,9 @@ describe('RegistryClient token flow', () => {
     const registry = client({ clock });
     expect(await registry.resolveDigest(`${host}/team/app:v1`, CREDENTIAL)).toBe(DIGEST);
     const tokenRequest = seen.find((r) => r.url.startsWith('/token'))!;
-    expect(new URL(tokenRequest.url, 'http://x').searchParams.toString()).toBe('service=fake+registry&scope=repository%3Ateam%2Fapp%3Apull');
+    expect(new URL(tokenRequest.url, 'http://x').searchParams.toString()).toBe(
+      'service=fake+registry&scope=repository%3Ateam%2Fapp%3Apull',
+    );
     expect(tokenRequest.authorization).toBe(`Basic ${Buffer.from('robot:pw').toString('base64')}`);
 
     seen.length = 0;
@@ -234,7 +240,12 @@ describe('parseWwwAuthenticate', () => {
     ).toEqual([
       {
         scheme: 'bearer',
-        params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/nginx:pull,push', error: 'insufficient_scope' },
+        params: {
+          realm: 'https://auth.docker.io/token',
+          service: 'registry.docker.io',
+          scope: 'repository:library/nginx:pull,push',
+          error: 'insufficient_scope',
+        },
       },
     ]);
     expect(parseWwwAuthenticate('Basic realm="say \\"hi\\""')).toEqual([{ scheme: 'basic', params: { realm: 'say "hi"' } }]);

@@ -200,11 +200,21 @@ export class RegistryClient {
       authorization = await this.fetchToken(bearer, image, scope, credential);
     } else if (basicChallenge) {
       if (!credential) {
-        throw this.statusError(first, image, firstBody, `${image.registry} requires authentication for ${image.canonical} and no pull credential was given`);
+        throw this.statusError(
+          first,
+          image,
+          firstBody,
+          `${image.registry} requires authentication for ${image.canonical} and no pull credential was given`,
+        );
       }
       authorization = { header: basic(credential), expiresAt: Number.POSITIVE_INFINITY };
     } else {
-      throw this.statusError(first, image, firstBody, `${image.registry} answered 401 for ${image.canonical} without a Basic or Bearer challenge`);
+      throw this.statusError(
+        first,
+        image,
+        firstBody,
+        `${image.registry} answered 401 for ${image.canonical} without a Basic or Bearer challenge`,
+      );
     }
 
     const second = await this.request(method, url, image.registry, authorization.header);
@@ -321,7 +331,9 @@ export class RegistryClient {
       });
     }
     if (body.length > MAX_MANIFEST_BYTES) {
-      throw new RegistryError(`${image.registry} answered a ${body.length}-byte manifest for ${image.canonical}; manifests are at most 4 MiB`);
+      throw new RegistryError(
+        `${image.registry} answered a ${body.length}-byte manifest for ${image.canonical}; manifests are at most 4 MiB`,
+      );
     }
     return body;
   }

@@ -76,14 +76,19 @@ describe('credentialFor', () => {
     expect(() => credentialFor(config({ 'r.io': { identitytoken: 'tok' } }), 'r.io')).toThrow(/identitytoken.*not supported/);
     expect(() => credentialFor(config({ 'r.io': { email: 'x@y' } }), 'r.io')).toThrow(/neither "auth" nor/);
     // A broken entry for another registry does not matter.
-    expect(credentialFor(config({ 'other.io': 'junk', 'r.io': { username: 'u', password: 'p' } }), 'r.io')).toEqual({ username: 'u', password: 'p' });
+    expect(credentialFor(config({ 'other.io': 'junk', 'r.io': { username: 'u', password: 'p' } }), 'r.io')).toEqual({
+      username: 'u',
+      password: 'p',
+    });
   });
 });
 
 describe('dockerConfigJson', () => {
   it('writes a document credentialFor reads back, with the auth field Docker and kubelet read', () => {
     const doc = dockerConfigJson('127.0.0.1:5000', { username: 'alice', password: 's3:cret' });
-    expect(JSON.parse(doc)).toEqual({ auths: { '127.0.0.1:5000': { username: 'alice', password: 's3:cret', auth: b64('alice:s3:cret') } } });
+    expect(JSON.parse(doc)).toEqual({
+      auths: { '127.0.0.1:5000': { username: 'alice', password: 's3:cret', auth: b64('alice:s3:cret') } },
+    });
     expect(credentialFor(doc, '127.0.0.1:5000')).toEqual({ username: 'alice', password: 's3:cret' });
   });
 

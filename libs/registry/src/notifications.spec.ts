@@ -9,16 +9,33 @@ import { parseRegistryNotification } from './notifications';
  * (an image index, with --all), then inspected v1: blob pushes, an untagged child manifest, two tagged
  * manifest pushes and pulls. Regenerate with test/capture-notifications.cli.ts.
  */
-const fixture = JSON.parse(
-  readFileSync(join(__dirname, '../test/fixtures/notifications.docker-registry-2.8.2.json'), 'utf8'),
-) as { single: string; index: string; host: string; deliveries: { events: Record<string, any>[] }[] };
+const fixture = JSON.parse(readFileSync(join(__dirname, '../test/fixtures/notifications.docker-registry-2.8.2.json'), 'utf8')) as {
+  single: string;
+  index: string;
+  host: string;
+  deliveries: { events: Record<string, any>[] }[];
+};
 
 describe('parseRegistryNotification on what the registry really sent', () => {
   it('keeps only the two pushes of a tagged manifest or index', () => {
     const pushes = fixture.deliveries.flatMap((body) => parseRegistryNotification(body));
     expect(pushes).toEqual([
-      { id: expect.any(String), registryHost: fixture.host, repository: 'team/app', tag: 'v1', digest: fixture.single, timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
-      { id: expect.any(String), registryHost: fixture.host, repository: 'team/app', tag: 'multi', digest: fixture.index, timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+      {
+        id: expect.any(String),
+        registryHost: fixture.host,
+        repository: 'team/app',
+        tag: 'v1',
+        digest: fixture.single,
+        timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
+      {
+        id: expect.any(String),
+        registryHost: fixture.host,
+        repository: 'team/app',
+        tag: 'multi',
+        digest: fixture.index,
+        timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
     ]);
     expect(new Set(pushes.map((p) => p.id)).size).toBe(2);
   });

@@ -63,7 +63,9 @@ export function parseRegistryNotification(body: unknown): RegistryPushEvent[] {
     }
   }
   if (!isObject(envelope) || !Array.isArray(envelope.events)) {
-    throw new RegistryError('registry notification has no "events" array (expected an application/vnd.docker.distribution.events.v1+json envelope)');
+    throw new RegistryError(
+      'registry notification has no "events" array (expected an application/vnd.docker.distribution.events.v1+json envelope)',
+    );
   }
 
   const pushes: RegistryPushEvent[] = [];

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { skopeoDigest, skopeoPush, startRegistry, writeOciLayout } from './support/docker-registry';
 
 async function main(): Promise<void> {
-  const version = /([\d.]+)\+?\S*\s*$/.exec(execFileSync('/usr/bin/docker-registry', ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
+  const version =
+    /([\d.]+)\+?\S*\s*$/.exec(execFileSync('/usr/bin/docker-registry', ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
   const tmp = mkdtempSync(join(tmpdir(), 'capture-notifications-'));
   const deliveries: unknown[] = [];
   const hook = createServer((req, res) => {

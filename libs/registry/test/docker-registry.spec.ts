@@ -8,7 +8,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NOTIFICATION_MEDIA_TYPE, parseRegistryNotification, RegistryClient, RegistryError, type RegistryPushEvent } from '@apprunner/registry';
+import {
+  NOTIFICATION_MEDIA_TYPE,
+  parseRegistryNotification,
+  RegistryClient,
+  RegistryError,
+  type RegistryPushEvent,
+} from '@apprunner/registry';
 import { type RunningRegistry, skopeoDigest, skopeoPush, startRegistry, writeOciLayout } from './support/docker-registry';
 import { startTokenService, type TokenService } from './support/token-service';
 
@@ -121,7 +127,14 @@ describe('anonymous registry', () => {
       return ours.length > 0 ? ours : undefined;
     });
     expect(pushes).toEqual<RegistryPushEvent[]>([
-      { id: expect.any(String), registryHost: open.host, repository: 'notify/app', tag: 'v7', digest: image.digest, timestamp: expect.any(String) },
+      {
+        id: expect.any(String),
+        registryHost: open.host,
+        repository: 'notify/app',
+        tag: 'v7',
+        digest: image.digest,
+        timestamp: expect.any(String),
+      },
     ]);
     expect(Number.isNaN(Date.parse(pushes[0].timestamp))).toBe(false);
     // The blob pushes of the same copy were notified too, and left out.

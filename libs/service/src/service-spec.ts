@@ -20,8 +20,15 @@ export interface ServiceSpec {
 
 const CPU: Record<string, string> = { '0.25 vCPU': '256', '0.5 vCPU': '512', '1 vCPU': '1024', '2 vCPU': '2048', '4 vCPU': '4096' };
 const MEMORY: Record<string, string> = {
-  '0.5 GB': '512', '1 GB': '1024', '2 GB': '2048', '3 GB': '3072', '4 GB': '4096',
-  '6 GB': '6144', '8 GB': '8192', '10 GB': '10240', '12 GB': '12288',
+  '0.5 GB': '512',
+  '1 GB': '1024',
+  '2 GB': '2048',
+  '3 GB': '3072',
+  '4 GB': '4096',
+  '6 GB': '6144',
+  '8 GB': '8192',
+  '10 GB': '10240',
+  '12 GB': '12288',
 };
 /** The 11 vCPU/memory pairs App Runner supports (numeric form, as responses carry them). */
 export const INSTANCE_PAIRS: Record<string, string[]> = {
@@ -43,7 +50,10 @@ export const HEALTH_CHECK_DEFAULTS: Required<HealthCheckConfiguration> = {
 export const DEFAULT_PORT = '8080';
 const RESERVED_ENV = /^(PORT|AWSAPPRUNNER.*)$/;
 
-export function normalizeInstance(input: InstanceConfiguration | undefined, base?: ServiceSpec['InstanceConfiguration']): ServiceSpec['InstanceConfiguration'] {
+export function normalizeInstance(
+  input: InstanceConfiguration | undefined,
+  base?: ServiceSpec['InstanceConfiguration'],
+): ServiceSpec['InstanceConfiguration'] {
   const cpuIn = input?.Cpu ?? base?.Cpu ?? '1024';
   const memIn = input?.Memory ?? base?.Memory ?? '2048';
   const Cpu = CPU[cpuIn] ?? cpuIn;
@@ -51,14 +61,19 @@ export function normalizeInstance(input: InstanceConfiguration | undefined, base
   if (!INSTANCE_PAIRS[Cpu]?.includes(Memory)) {
     throw new InvalidRequestException(
       `The combination of Cpu ${cpuIn} and Memory ${memIn} is not supported. Supported pairs: ` +
-        Object.entries(INSTANCE_PAIRS).map(([c, ms]) => `${c} with ${ms.join('/')}`).join('; '),
+        Object.entries(INSTANCE_PAIRS)
+          .map(([c, ms]) => `${c} with ${ms.join('/')}`)
+          .join('; '),
     );
   }
   const InstanceRoleArn = input && 'InstanceRoleArn' in input ? input.InstanceRoleArn : base?.InstanceRoleArn;
   return { Cpu, Memory, ...(InstanceRoleArn ? { InstanceRoleArn } : {}) };
 }
 
-export function normalizeHealthCheck(input: HealthCheckConfiguration | undefined, base?: ServiceSpec['HealthCheckConfiguration']): ServiceSpec['HealthCheckConfiguration'] {
+export function normalizeHealthCheck(
+  input: HealthCheckConfiguration | undefined,
+  base?: ServiceSpec['HealthCheckConfiguration'],
+): ServiceSpec['HealthCheckConfiguration'] {
   const merged = { ...(base ?? HEALTH_CHECK_DEFAULTS), ...stripUndefined(input ?? {}) } as Required<HealthCheckConfiguration>;
   for (const key of ['Interval', 'Timeout', 'HealthyThreshold', 'UnhealthyThreshold'] as const) {
     if (merged[key] < 1 || merged[key] > 20) throw new InvalidRequestException(`HealthCheckConfiguration.${key} must be between 1 and 20.`);
@@ -69,7 +84,10 @@ export function normalizeHealthCheck(input: HealthCheckConfiguration | undefined
 export function normalizeNetwork(input: NetworkConfiguration | undefined, base?: NetworkConfiguration): NetworkConfiguration {
   const egress = { ...(base?.EgressConfiguration ?? { EgressType: 'DEFAULT' }), ...stripUndefined(input?.EgressConfiguration ?? {}) };
   if (input?.EgressConfiguration?.EgressType === 'DEFAULT' && !input.EgressConfiguration.VpcConnectorArn) delete egress.VpcConnectorArn;
-  const ingress = { ...(base?.IngressConfiguration ?? { IsPubliclyAccessible: true }), ...stripUndefined(input?.IngressConfiguration ?? {}) };
+  const ingress = {
+    ...(base?.IngressConfiguration ?? { IsPubliclyAccessible: true }),
+    ...stripUndefined(input?.IngressConfiguration ?? {}),
+  };
   const IpAddressType = input?.IpAddressType ?? base?.IpAddressType ?? 'IPV4';
   if (egress.EgressType === 'VPC' && !egress.VpcConnectorArn) {
     throw new InvalidRequestException('VpcConnectorArn is required when EgressType is VPC.');
@@ -108,7 +126,13 @@ export function normalizeSource(input: SourceConfiguration | undefined, base?: S
   const hasCode = input.CodeRepository !== undefined;
   const hasImage = input.ImageRepository !== undefined;
   if (base && !hasCode && !hasImage) {
-    return finishSource({ ...base, ...stripUndefined({ AutoDeploymentsEnabled: input.AutoDeploymentsEnabled, AuthenticationConfiguration: input.AuthenticationConfiguration }) });
+    return finishSource({
+      ...base,
+      ...stripUndefined({
+        AutoDeploymentsEnabled: input.AutoDeploymentsEnabled,
+        AuthenticationConfiguration: input.AuthenticationConfiguration,
+      }),
+    });
   }
   if (hasCode === hasImage) {
     throw new InvalidRequestException('SourceConfiguration must specify exactly one of CodeRepository or ImageRepository.');

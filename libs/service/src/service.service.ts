@@ -91,7 +91,9 @@ export class ServiceService {
     };
     try {
       const { service, operationId } = await this.prisma.client.$transaction(async (tx) => {
-        await enforceQuota(tx, ctx.tenant.id, 'Services', () => tx.service.count({ where: { tenantId: ctx.tenant.id, status: { not: 'DELETED' } } }));
+        await enforceQuota(tx, ctx.tenant.id, 'Services', () =>
+          tx.service.count({ where: { tenantId: ctx.tenant.id, status: { not: 'DELETED' } } }),
+        );
         if (await tx.service.findFirst({ where: { tenantId: ctx.tenant.id, activeName: name }, select: { id: true } })) {
           throw duplicateName(name);
         }
@@ -135,47 +137,70 @@ export class ServiceService {
   }
 
   async update(ctx: CallContext, input: UpdateServiceRequest): Promise<UpdateServiceResponse> {
-    return this.mutate((tx) => this.findOwn(tx, ctx, input.ServiceArn as string), 'UPDATE_SERVICE', async (tx, current) => {
-      const base = current.spec as unknown as ServiceSpec;
-      const spec: ServiceSpec = {
-        SourceConfiguration: normalizeSource(input.SourceConfiguration, base.SourceConfiguration),
-        InstanceConfiguration: normalizeInstance(input.InstanceConfiguration, base.InstanceConfiguration),
-        HealthCheckConfiguration: normalizeHealthCheck(input.HealthCheckConfiguration, base.HealthCheckConfiguration),
-        NetworkConfiguration: normalizeNetwork(input.NetworkConfiguration, base.NetworkConfiguration),
-        ObservabilityConfiguration: normalizeObservability(input.ObservabilityConfiguration, base.ObservabilityConfiguration),
-        ...(base.EncryptionConfiguration ? { EncryptionConfiguration: base.EncryptionConfiguration } : {}),
-      };
-      const refs = await this.references(tx, ctx, spec, input.AutoScalingConfigurationArn, current.autoScalingConfigurationId);
-      return { spec: spec as unknown as Prisma.InputJsonValue, generation: { increment: 1 }, ...refs };
-    });
+    return this.mutate(
+      (tx) => this.findOwn(tx, ctx, input.ServiceArn as string),
+      'UPDATE_SERVICE',
+      async (tx, current) => {
+        const base = current.spec as unknown as ServiceSpec;
+        const spec: ServiceSpec = {
+          SourceConfiguration: normalizeSource(input.SourceConfiguration, base.SourceConfiguration),
+          InstanceConfiguration: normalizeInstance(input.InstanceConfiguration, base.InstanceConfiguration),
+          HealthCheckConfiguration: normalizeHealthCheck(input.HealthCheckConfiguration, base.HealthCheckConfiguration),
+          NetworkConfiguration: normalizeNetwork(input.NetworkConfiguration, base.NetworkConfiguration),
+          ObservabilityConfiguration: normalizeObservability(input.ObservabilityConfiguration, base.ObservabilityConfiguration),
+          ...(base.EncryptionConfiguration ? { EncryptionConfiguration: base.EncryptionConfiguration } : {}),
+        };
+        const refs = await this.references(tx, ctx, spec, input.AutoScalingConfigurationArn, current.autoScalingConfigurationId);
+        return { spec: spec as unknown as Prisma.InputJsonValue, generation: { increment: 1 }, ...refs };
+      },
+    );
   }
 
   async startDeployment(ctx: CallContext, arn: string): Promise<StartDeploymentResponse> {
     // A deployment re-fetches the source (latest commit / image digest) with the same spec: new generation.
-    const { OperationId } = await this.mutate((tx) => this.findOwn(tx, ctx, arn), 'START_DEPLOYMENT', async () => ({ generation: { increment: 1 } }));
+    const { OperationId } = await this.mutate(
+      (tx) => this.findOwn(tx, ctx, arn),
+      'START_DEPLOYMENT',
+      async () => ({ generation: { increment: 1 } }),
+    );
     return { OperationId };
   }
 
   pause(ctx: CallContext, arn: string): Promise<PauseServiceResponse> {
-    return this.mutate((tx) => this.findOwn(tx, ctx, arn), 'PAUSE_SERVICE', async () => ({}));
+    return this.mutate(
+      (tx) => this.findOwn(tx, ctx, arn),
+      'PAUSE_SERVICE',
+      async () => ({}),
+    );
   }
 
   resume(ctx: CallContext, arn: string): Promise<ResumeServiceResponse> {
-    return this.mutate((tx) => this.findOwn(tx, ctx, arn), 'RESUME_SERVICE', async () => ({}));
+    return this.mutate(
+      (tx) => this.findOwn(tx, ctx, arn),
+      'RESUME_SERVICE',
+      async () => ({}),
+    );
   }
 
   delete(ctx: CallContext, arn: string): Promise<DeleteServiceResponse> {
-    return this.mutate((tx) => this.findOwn(tx, ctx, arn), 'DELETE_SERVICE', async (tx, current) => {
-      const vics = await tx.vpcIngressConnection.count({ where: { serviceId: current.id, status: { not: 'DELETED' } } });
-      if (vics > 0) throw new InvalidStateException('Delete the VPC ingress connection of this service before deleting the service.');
-      return {};
-    });
+    return this.mutate(
+      (tx) => this.findOwn(tx, ctx, arn),
+      'DELETE_SERVICE',
+      async (tx, current) => {
+        const vics = await tx.vpcIngressConnection.count({ where: { serviceId: current.id, status: { not: 'DELETED' } } });
+        if (vics > 0) throw new InvalidStateException('Delete the VPC ingress connection of this service before deleting the service.');
+        return {};
+      },
+    );
   }
 
   async describe(ctx: CallContext, arn: string): Promise<DescribeServiceResponse> {
     ownArn(ctx.tenant, arn, 'service', NOUN);
     // One round trip for the common case: the service with its auto scaling configuration.
-    const row = await this.prisma.client.service.findFirst({ where: { tenantId: ctx.tenant.id, arn }, include: { autoScalingConfiguration: true } });
+    const row = await this.prisma.client.service.findFirst({
+      where: { tenantId: ctx.tenant.id, arn },
+      include: { autoScalingConfiguration: true },
+    });
     if (!row) throw notFound(NOUN, arn);
     const { autoScalingConfiguration, ...service } = row;
     return { Service: await this.toSdk(this.prisma.client, service, autoScalingConfiguration) };
@@ -188,7 +213,9 @@ export class ServiceService {
       where: {
         tenantId: ctx.tenant.id,
         status: { not: 'DELETED' },
-        ...(after ? { OR: [{ createdAt: { gt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { gt: String(after[1]) } }] } : {}),
+        ...(after
+          ? { OR: [{ createdAt: { gt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { gt: String(after[1]) } }] }
+          : {}),
       },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       take: max + 1,
@@ -260,7 +287,10 @@ export class ServiceService {
    * deployed when that operation ends (the newest request wins: it holds the newest commit or digest); any other
    * state ignores it, as App Runner does.
    */
-  async startAutomaticDeployment(serviceId: string, trigger: AutomaticDeployment): Promise<{ operationId?: string; deferred?: boolean; ignored?: string }> {
+  async startAutomaticDeployment(
+    serviceId: string,
+    trigger: AutomaticDeployment,
+  ): Promise<{ operationId?: string; deferred?: boolean; ignored?: string }> {
     const service = await this.prisma.client.service.findUnique({ where: { id: serviceId } });
     if (!service || service.status === 'DELETED') return { ignored: 'the service no longer exists' };
     if (service.status === 'OPERATION_IN_PROGRESS') {
@@ -275,7 +305,11 @@ export class ServiceService {
         (tx) => tx.service.findUniqueOrThrow({ where: { id: serviceId } }),
         'START_DEPLOYMENT',
         async () => ({ generation: { increment: 1 }, pendingDeployment: Prisma.DbNull }),
-        { trigger: trigger.trigger, ...(trigger.commit ? { sourceCommit: trigger.commit } : {}), ...(trigger.image ? { image: trigger.image } : {}) },
+        {
+          trigger: trigger.trigger,
+          ...(trigger.commit ? { sourceCommit: trigger.commit } : {}),
+          ...(trigger.image ? { image: trigger.image } : {}),
+        },
       );
       return { operationId: OperationId };
     } catch (e) {

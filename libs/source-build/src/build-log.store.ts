@@ -49,7 +49,11 @@ export class BuildLogWriter {
     const parts: string[] = [];
     for (let i = 0; i < text.length; i += CHUNK_CHARS) parts.push(text.slice(i, i + CHUNK_CHARS));
     await this.prisma.client.$transaction(async (tx) => {
-      const build = await tx.build.update({ where: { id: this.buildId }, data: { logSeq: { increment: parts.length } }, select: { logSeq: true } });
+      const build = await tx.build.update({
+        where: { id: this.buildId },
+        data: { logSeq: { increment: parts.length } },
+        select: { logSeq: true },
+      });
       const first = build.logSeq - parts.length;
       await tx.buildLogChunk.createMany({ data: parts.map((part, i) => ({ buildId: this.buildId, seq: first + i, text: part })) });
     });
@@ -68,7 +72,12 @@ export class BuildLogStore {
   /** Chunks after `afterSeq`, in order, and whether the build has ended (then nothing more will come). */
   async read(buildId: string, afterSeq: number, limit = 200): Promise<{ chunks: { seq: number; text: string }[]; ended: boolean }> {
     const [chunks, build] = await Promise.all([
-      this.prisma.client.buildLogChunk.findMany({ where: { buildId, seq: { gt: afterSeq } }, orderBy: { seq: 'asc' }, take: limit, select: { seq: true, text: true } }),
+      this.prisma.client.buildLogChunk.findMany({
+        where: { buildId, seq: { gt: afterSeq } },
+        orderBy: { seq: 'asc' },
+        take: limit,
+        select: { seq: true, text: true },
+      }),
       this.prisma.client.build.findUnique({ where: { id: buildId }, select: { status: true, logSeq: true } }),
     ]);
     const last = chunks.length > 0 ? chunks[chunks.length - 1].seq : afterSeq;

@@ -9,7 +9,15 @@ import { GITHUB_APP } from '@apprunner/connection';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { checkoutCommit, type GitHubAppClient } from '@apprunner/github';
 import { type Build, type Operation, Prisma, PrismaService, type Service, type Tenant } from '@apprunner/persistence';
-import { buildPlan, configFilePath, effectiveConfig, formatConfigErrors, normalizeSourceDirectory, parseRuntimeImageOverrides, runtimeImage } from '@apprunner/source-config';
+import {
+  buildPlan,
+  configFilePath,
+  effectiveConfig,
+  formatConfigErrors,
+  normalizeSourceDirectory,
+  parseRuntimeImageOverrides,
+  runtimeImage,
+} from '@apprunner/source-config';
 import { BuildLogStore } from './build-log.store';
 
 /** The image builder the worker uses (BuildahBuilder locally; null when builds are not configured). */
@@ -59,18 +67,27 @@ export class SourceBuilds implements OnModuleDestroy {
     let build = await this.prisma.client.build.findUnique({ where: { operationId: operation.id } });
     if (!build) {
       try {
-        build = await this.prisma.client.build.create({ data: { operationId: operation.id, tenantId: tenant.id, serviceId: service.id, status: 'QUEUED' } });
+        build = await this.prisma.client.build.create({
+          data: { operationId: operation.id, tenantId: tenant.id, serviceId: service.id, status: 'QUEUED' },
+        });
       } catch (e) {
         if (!(e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002')) throw e;
         build = await this.prisma.client.build.findUniqueOrThrow({ where: { operationId: operation.id } });
       }
     }
     if (build.status === 'SUCCEEDED' && build.image) {
-      return { ready: { image: build.image, imageConfiguration: (build.imageConfiguration ?? {}) as ImageConfiguration, ...(build.commit ? { commit: build.commit } : {}) } };
+      return {
+        ready: {
+          image: build.image,
+          imageConfiguration: (build.imageConfiguration ?? {}) as ImageConfiguration,
+          ...(build.commit ? { commit: build.commit } : {}),
+        },
+      };
     }
     if (build.status === 'FAILED') return { error: build.reason ?? 'The build failed.' };
     if (this.running.has(build.id) || this.stopping) return { inProgress: 'Building the image.' };
-    if (build.status === 'RUNNING' && Date.now() - build.updatedAt.getTime() < STALE_MS) return { inProgress: 'Building the image (on another worker).' };
+    if (build.status === 'RUNNING' && Date.now() - build.updatedAt.getTime() < STALE_MS)
+      return { inProgress: 'Building the image (on another worker).' };
     // QUEUED, or RUNNING on a worker that stopped touching it: claim it (one claimant wins) and run it here.
     const claimed = await this.prisma.client.build.updateMany({
       where: { id: build.id, updatedAt: build.updatedAt, status: { in: ['QUEUED', 'RUNNING'] } },
@@ -97,7 +114,14 @@ export class SourceBuilds implements OnModuleDestroy {
     await Promise.allSettled(running.map(({ done }) => done));
   }
 
-  private async run(build: Build, operation: Operation, service: Service, tenant: Tenant, signal: AbortSignal, takeover: boolean): Promise<void> {
+  private async run(
+    build: Build,
+    operation: Operation,
+    service: Service,
+    tenant: Tenant,
+    signal: AbortSignal,
+    takeover: boolean,
+  ): Promise<void> {
     const log = this.logs.writer(build.id);
     // The output so far stays; what follows is the build again from the start (a build Job is adopted, not re-run).
     if (takeover) log.write('==> The worker running this build stopped; this worker takes it over from the start.\n');
@@ -107,11 +131,17 @@ export class SourceBuilds implements OnModuleDestroy {
     try {
       const code = (service.spec as { SourceConfiguration?: { CodeRepository?: CodeRepository } }).SourceConfiguration?.CodeRepository;
       if (!code?.RepositoryUrl) throw new BuildError('The service has no code repository.');
-      if (!this.github) throw new BuildError('GitHub is not configured on this platform (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_SLUG).');
-      if (!this.builder || !this.config.BUILD_REGISTRY) throw new BuildError('Builds are not configured on this platform (BUILD_REGISTRY).');
-      const connection = service.connectionId ? await this.prisma.client.connection.findUnique({ where: { id: service.connectionId } }) : null;
+      if (!this.github)
+        throw new BuildError('GitHub is not configured on this platform (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_SLUG).');
+      if (!this.builder || !this.config.BUILD_REGISTRY)
+        throw new BuildError('Builds are not configured on this platform (BUILD_REGISTRY).');
+      const connection = service.connectionId
+        ? await this.prisma.client.connection.findUnique({ where: { id: service.connectionId } })
+        : null;
       if (!connection || connection.status !== 'AVAILABLE' || connection.installationId === null) {
-        throw new BuildError(`The connection ${connection?.connectionName ?? '(none)'} is ${connection?.status ?? 'missing'}: complete its handshake before deploying.`);
+        throw new BuildError(
+          `The connection ${connection?.connectionName ?? '(none)'} is ${connection?.status ?? 'missing'}: complete its handshake before deploying.`,
+        );
       }
       const installationId = Number(connection.installationId);
       const branch = code.SourceCodeVersion?.Value ?? 'main';
@@ -120,7 +150,14 @@ export class SourceBuilds implements OnModuleDestroy {
       log.write(`==> ${code.RepositoryUrl} ${branch} @ ${commit}\n`);
       const token = await this.github.installationToken(installationId);
       workDir = await mkdtemp(join(tmpdir(), 'apprunner-src-'));
-      await checkoutCommit({ cloneUrl: cloneUrl(code.RepositoryUrl), token, commit, dir: workDir, onLog: (line) => log.write(`${line}\n`), timeoutMs: 300_000 });
+      await checkoutCommit({
+        cloneUrl: cloneUrl(code.RepositoryUrl),
+        token,
+        commit,
+        dir: workDir,
+        onLog: (line) => log.write(`${line}\n`),
+        timeoutMs: 300_000,
+      });
 
       // The image gets the tree, not the history (and no remote configuration).
       await rm(join(workDir, '.git'), { recursive: true, force: true });
@@ -130,7 +167,9 @@ export class SourceBuilds implements OnModuleDestroy {
       const configPath = configFilePath(sourceDirectory);
       const fileText = existsSync(join(workDir, configPath)) ? await readFile(join(workDir, configPath), 'utf8') : undefined;
       const codeConfiguration = code.CodeConfiguration ?? { ConfigurationSource: 'REPOSITORY' };
-      log.write(`==> Configuration from ${codeConfiguration.ConfigurationSource === 'API' ? 'the API (CodeConfigurationValues)' : configPath}\n`);
+      log.write(
+        `==> Configuration from ${codeConfiguration.ConfigurationSource === 'API' ? 'the API (CodeConfigurationValues)' : configPath}\n`,
+      );
       const effective = effectiveConfig({ codeConfiguration, fileText, sourceDirectory });
       if (!effective.ok) {
         const errors = typeof effective.errors === 'string' ? effective.errors : formatConfigErrors(effective.errors, configPath);
@@ -163,7 +202,12 @@ export class SourceBuilds implements OnModuleDestroy {
       await log.flush();
       await this.prisma.client.build.update({
         where: { id: build.id },
-        data: { status: 'SUCCEEDED', image: result.image, imageConfiguration: imageConfiguration as Prisma.InputJsonValue, endedAt: new Date() },
+        data: {
+          status: 'SUCCEEDED',
+          image: result.image,
+          imageConfiguration: imageConfiguration as Prisma.InputJsonValue,
+          endedAt: new Date(),
+        },
       });
     } catch (e) {
       if (signal.aborted) {
@@ -178,7 +222,10 @@ export class SourceBuilds implements OnModuleDestroy {
       this.logger.warn(`build ${build.id} (operation ${operation.id}) failed: ${reason.split('\n')[0]}`);
       log.write(`==> Build failed: ${reason}\n`);
       await log.flush();
-      await this.prisma.client.build.update({ where: { id: build.id }, data: { status: 'FAILED', reason: reason.slice(0, 4_000), endedAt: new Date() } });
+      await this.prisma.client.build.update({
+        where: { id: build.id },
+        data: { status: 'FAILED', reason: reason.slice(0, 4_000), endedAt: new Date() },
+      });
     } finally {
       clearInterval(heartbeat);
       this.release();
@@ -187,7 +234,9 @@ export class SourceBuilds implements OnModuleDestroy {
   }
 
   private async touch(buildId: string): Promise<void> {
-    await this.prisma.client.build.updateMany({ where: { id: buildId, status: 'RUNNING' }, data: { updatedAt: new Date() } }).catch(() => undefined);
+    await this.prisma.client.build
+      .updateMany({ where: { id: buildId, status: 'RUNNING' }, data: { updatedAt: new Date() } })
+      .catch(() => undefined);
   }
 
   private async slot(): Promise<void> {
@@ -217,4 +266,3 @@ function cloneUrl(repositoryUrl: string): string {
   const trimmed = repositoryUrl.replace(/\/+$/, '');
   return trimmed.endsWith('.git') ? trimmed : `${trimmed}.git`;
 }
-

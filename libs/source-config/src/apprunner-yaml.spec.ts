@@ -19,7 +19,10 @@ function errorsOf(text: string): ConfigError[] {
 }
 
 const EXAMPLE_SECRETS = [
-  { name: 'my-secret', valueFrom: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:testingstackAppRunnerConstr-kJFXde2ULKbT-S7t8xR:username::' },
+  {
+    name: 'my-secret',
+    valueFrom: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:testingstackAppRunnerConstr-kJFXde2ULKbT-S7t8xR:username::',
+  },
   { name: 'my-parameter', valueFrom: 'arn:aws:ssm:us-east-1:123456789012:parameter/parameter-name' },
   { name: 'my-parameter-only-name', valueFrom: 'parameter-name' },
 ];
@@ -107,7 +110,10 @@ const PHP_SUPERVISORD: ApprunnerConfig = {
   version: '1.0',
   runtime: 'PHP_81',
   runtimeName: 'php81',
-  build: { commands: { preBuild: [], build: ['PYTHON=python2 amazon-linux-extras install epel', 'yum -y install supervisor'], postBuild: [] }, env: [] },
+  build: {
+    commands: { preBuild: [], build: ['PYTHON=python2 amazon-linux-extras install epel', 'yum -y install supervisor'], postBuild: [] },
+    env: [],
+  },
   run: { preRun: [], command: 'supervisord', network: { port: 8080, env: 'APP_PORT' }, env: [], secrets: [] },
 };
 const PHP_STARTUP: ApprunnerConfig = {
@@ -126,13 +132,27 @@ const MEANING: Record<string, ApprunnerConfig> = {
   L2064: extended('NODEJS_22', 'nodejs22', NODE_EXTENDED_COMMANDS, '22.14.0', 'node app.js', 8000),
   L2105: {
     ...extended('NODEJS_22', 'nodejs22', NODE_EXTENDED_COMMANDS, '22.14.0', 'node app.js', 8000),
-    run: { runtimeVersion: '22.14.0', preRun: ['node copy-global-files.js'], command: 'node app.js', network: { port: 8000, env: 'APP_PORT' }, env: MY_VAR, secrets: [] },
+    run: {
+      runtimeVersion: '22.14.0',
+      preRun: ['node copy-global-files.js'],
+      command: 'node app.js',
+      network: { port: 8000, env: 'APP_PORT' },
+      env: MY_VAR,
+      secrets: [],
+    },
   },
   L2197: {
     version: '1.0',
     runtime: 'NODEJS_22',
     runtimeName: 'nodejs22',
-    build: { commands: { preBuild: ['npm install grunt grunt-cli', 'npm install --only=dev', 'npm run build'], build: ['npm install --production'], postBuild: [] }, env: [] },
+    build: {
+      commands: {
+        preBuild: ['npm install grunt grunt-cli', 'npm install --only=dev', 'npm run build'],
+        build: ['npm install --production'],
+        postBuild: [],
+      },
+      env: [],
+    },
     run: { runtimeVersion: '22.14.0', preRun: [], command: 'node app.js', network: { port: 8000, env: 'APP_PORT' }, env: [], secrets: [] },
   },
   L2331: minimal('CORRETTO_11', 'corretto11', ['mvn clean package'], 'java -Xms256m -jar target/MyApp-1.0-SNAPSHOT.jar .'),
@@ -151,7 +171,13 @@ const MEANING: Record<string, ApprunnerConfig> = {
   ),
   L2429: {
     ...minimal('CORRETTO_11', 'corretto11', ['mvn clean package'], ''),
-    run: { preRun: [], command: 'java -Xms256m -jar target/HelloWorldJavaApp-1.0-SNAPSHOT.jar .', network: { port: 8080 }, env: [], secrets: [] },
+    run: {
+      preRun: [],
+      command: 'java -Xms256m -jar target/HelloWorldJavaApp-1.0-SNAPSHOT.jar .',
+      network: { port: 8080 },
+      env: [],
+      secrets: [],
+    },
   },
   L2611: minimal('DOTNET_6', 'dotnet6', ['dotnet publish -c Release -o out'], 'dotnet out/HelloWorldDotNetApp.dll'),
   L2632: extended('DOTNET_6', 'dotnet6', scripts('dotnet publish -c Release -o out'), '6.0.9', 'dotnet out/HelloWorldDotNetApp.dll', 5000, [
@@ -177,7 +203,13 @@ const MEANING: Record<string, ApprunnerConfig> = {
   L3295: extended('RUBY_31', 'ruby31', scripts('bundle install'), '3.1.2', 'bundle exec rackup --host 0.0.0.0 -p 4567', 4567),
   L3359: {
     ...minimal('RUBY_31', 'ruby31', ['bundle install'], ''),
-    run: { preRun: [], command: 'bundle exec rackup --host 0.0.0.0 -p 4567', network: { port: 4567, env: 'APP_PORT' }, env: [], secrets: [] },
+    run: {
+      preRun: [],
+      command: 'bundle exec rackup --host 0.0.0.0 -p 4567',
+      network: { port: 4567, env: 'APP_PORT' },
+      env: [],
+      secrets: [],
+    },
   },
   L3446: minimal('GO_1', 'go1', ['go build main.go'], './main'),
   L3467: extended('GO_1', 'go1', scripts('go build main.go'), '1.18.7', './main', 3000),
@@ -220,7 +252,7 @@ const MEANING: Record<string, ApprunnerConfig> = {
   L7661: COMPLETE_PYTHON311,
 };
 
-describe('the guide\'s example apprunner.yaml files', () => {
+describe("the guide's example apprunner.yaml files", () => {
   const files = readdirSync(FIXTURES).filter((f) => /^guide-L\d+-.*\.yaml$/.test(f));
 
   it('are all here: one fixture per example, each with a meaning to check', () => {
@@ -232,7 +264,9 @@ describe('the guide\'s example apprunner.yaml files', () => {
     const line = file.split('-')[1];
     it(`${file} parses and means what the guide says`, () => {
       const text = readFileSync(join(FIXTURES, file), 'utf8');
-      expect(text.split('\n')[0]).toMatch(new RegExp(`^# AWS App Runner developer guide \\(ja\\): app-runner-developer-guide\\.ja\\.txt ${line}-L\\d+$`));
+      expect(text.split('\n')[0]).toMatch(
+        new RegExp(`^# AWS App Runner developer guide \\(ja\\): app-runner-developer-guide\\.ja\\.txt ${line}-L\\d+$`),
+      );
       expect(parsed(text)).toEqual(MEANING[line]);
     });
   }
@@ -282,20 +316,42 @@ describe('the guide text as the PDF prints it', () => {
         line: 12,
         column: 1,
         path: 'env',
-        message: 'Unknown key "env" in the top section. env belongs under run.env or build.env. Allowed keys: version, runtime, build, run.',
+        message:
+          'Unknown key "env" in the top section. env belongs under run.env or build.env. Allowed keys: version, runtime, build, run.',
       },
     ]);
   });
 
   it('L3519 (Go complete app): "env: APP_PORT" under run is not a list of variables', () => {
-    const text = ['version: 1.0', 'runtime: go1', 'build:', '  commands:', '    build:', '      - go build main.go', 'run:', '  command: ./main', '  network:', '    port: 3000', '  env: APP_PORT'].join('\n');
+    const text = [
+      'version: 1.0',
+      'runtime: go1',
+      'build:',
+      '  commands:',
+      '    build:',
+      '      - go build main.go',
+      'run:',
+      '  command: ./main',
+      '  network:',
+      '    port: 3000',
+      '  env: APP_PORT',
+    ].join('\n');
     expect(errorsOf(text)).toEqual([
       { line: 11, column: 8, path: 'run.env', message: 'run.env must be a list of "- name: …" / "value: …" entries, got "APP_PORT".' },
     ]);
   });
 });
 
-const MINIMAL = ['version: 1.0', 'runtime: python3', 'build:', '  commands:', '    build:', '      - pip install -r requirements.txt', 'run:', '  command: python server.py'];
+const MINIMAL = [
+  'version: 1.0',
+  'runtime: python3',
+  'build:',
+  '  commands:',
+  '    build:',
+  '      - pip install -r requirements.txt',
+  'run:',
+  '  command: python server.py',
+];
 const withRun = (...lines: string[]) => [...MINIMAL, ...lines].join('\n');
 
 describe('parseApprunnerYaml: values', () => {
@@ -344,7 +400,9 @@ describe('parseApprunnerYaml: values', () => {
     expect(parsed(MINIMAL.join('\n').replace('version: 1.0', 'version: "1.0"')).version).toBe('1.0');
     expect(parsed(withRun('  runtime-version: 3.8')).run.runtimeVersion).toBe('3.8');
     const errors = errorsOf(withRun('  runtime-version: 3.10'));
-    expect(errors).toEqual([{ line: 9, column: 20, path: 'run.runtime-version', message: expect.stringContaining('runtime-version "3.10" is outside python3') }]);
+    expect(errors).toEqual([
+      { line: 9, column: 20, path: 'run.runtime-version', message: expect.stringContaining('runtime-version "3.10" is outside python3') },
+    ]);
   });
 
   it('keeps multi-line commands and follows aliases', () => {
@@ -399,10 +457,13 @@ describe('parseApprunnerYaml: errors point at the offending line', () => {
         line: 2,
         column: 10,
         path: 'runtime',
-        message: 'Unknown runtime "python39". Valid runtimes: python3, python311, nodejs12, nodejs14, nodejs16, nodejs18, nodejs22, corretto11, corretto8, dotnet6, php81, ruby31, go1.',
+        message:
+          'Unknown runtime "python39". Valid runtimes: python3, python311, nodejs12, nodejs14, nodejs16, nodejs18, nodejs22, corretto11, corretto8, dotnet6, php81, ruby31, go1.',
       },
     ]);
-    expect(errorsOf(MINIMAL.join('\n').replace('runtime: python3', 'runtime: Python311'))[0].message).toMatch(/^Unknown runtime "Python311" \(names are lower case: python311\)/);
+    expect(errorsOf(MINIMAL.join('\n').replace('runtime: python3', 'runtime: Python311'))[0].message).toMatch(
+      /^Unknown runtime "Python311" \(names are lower case: python311\)/,
+    );
   });
 
   it('refuses pre-run on an original-build runtime, at the pre-run key', () => {
@@ -411,7 +472,8 @@ describe('parseApprunnerYaml: errors point at the offending line', () => {
         line: 9,
         column: 3,
         path: 'run.pre-run',
-        message: 'pre-run is supported only by runtimes that use the revised App Runner build (python311, nodejs18, nodejs22); python3 uses the original build.',
+        message:
+          'pre-run is supported only by runtimes that use the revised App Runner build (python311, nodejs18, nodejs22); python3 uses the original build.',
       },
     ]);
   });
@@ -433,36 +495,79 @@ describe('parseApprunnerYaml: errors point at the offending line', () => {
       '    protocol: tcp',
     ].join('\n');
     expect(errorsOf(text)).toEqual([
-      { line: 7, column: 5, path: 'build.commands.post_build', message: 'Unknown key "post_build" in build.commands. Allowed keys: pre-build, build, post-build.' },
+      {
+        line: 7,
+        column: 5,
+        path: 'build.commands.post_build',
+        message: 'Unknown key "post_build" in build.commands. Allowed keys: pre-build, build, post-build.',
+      },
       {
         line: 11,
         column: 3,
         path: 'run.port',
-        message: 'Unknown key "port" in run. port belongs under run.network.port. Allowed keys: runtime-version, pre-run, command, network, env, secrets.',
+        message:
+          'Unknown key "port" in run. port belongs under run.network.port. Allowed keys: runtime-version, pre-run, command, network, env, secrets.',
       },
       { line: 13, column: 5, path: 'run.network.protocol', message: 'Unknown key "protocol" in run.network. Allowed keys: port, env.' },
     ]);
   });
 
   it('requires build.commands.build when there is a build section, and run.command', () => {
-    const text = ['version: 1.0', 'runtime: go1', 'build:', '  commands:', '    pre-build:', '      - go vet ./...', 'run:', '  network:', '    port: 3000'].join('\n');
+    const text = [
+      'version: 1.0',
+      'runtime: go1',
+      'build:',
+      '  commands:',
+      '    pre-build:',
+      '      - go vet ./...',
+      'run:',
+      '  network:',
+      '    port: 3000',
+    ].join('\n');
     expect(errorsOf(text)).toEqual([
-      { line: 4, column: 3, path: 'build.commands.build', message: 'build.commands.build is required: the commands that build your application.' },
+      {
+        line: 4,
+        column: 3,
+        path: 'build.commands.build',
+        message: 'build.commands.build is required: the commands that build your application.',
+      },
       { line: 7, column: 1, path: 'run.command', message: 'run.command is required.' },
     ]);
   });
 
   it('refuses wrong types: a command string where a list is expected, a list where a command is expected', () => {
-    const text = ['version: 1.0', 'runtime: python3', 'build:', '  commands:', '    build: pip install -r requirements.txt', 'run:', '  command:', '    - python', '    - app.py'].join('\n');
+    const text = [
+      'version: 1.0',
+      'runtime: python3',
+      'build:',
+      '  commands:',
+      '    build: pip install -r requirements.txt',
+      'run:',
+      '  command:',
+      '    - python',
+      '    - app.py',
+    ].join('\n');
     expect(errorsOf(text)).toEqual([
-      { line: 5, column: 12, path: 'build.commands.build', message: 'build.commands.build must be a list of commands ("- command" lines), got "pip install -r requirements.txt".' },
+      {
+        line: 5,
+        column: 12,
+        path: 'build.commands.build',
+        message: 'build.commands.build must be a list of commands ("- command" lines), got "pip install -r requirements.txt".',
+      },
       { line: 8, column: 5, path: 'run.command', message: 'run.command must be a single value, not a list.' },
     ]);
     expect(errorsOf(withRun('  command: ""').replace('  command: python server.py\n', ''))).toEqual([
       { line: 8, column: 12, path: 'run.command', message: 'run.command must not be empty.' },
     ]);
-    expect(errorsOf(['version: 1.0', 'runtime: python3', 'build:', '  commands:', '    build:', 'run:', '  command: x'].join('\n'))).toEqual([
-      { line: 5, column: 5, path: 'build.commands.build', message: 'build.commands.build must be a list of commands ("- command" lines) (it is empty).' },
+    expect(
+      errorsOf(['version: 1.0', 'runtime: python3', 'build:', '  commands:', '    build:', 'run:', '  command: x'].join('\n')),
+    ).toEqual([
+      {
+        line: 5,
+        column: 5,
+        path: 'build.commands.build',
+        message: 'build.commands.build must be a list of commands ("- command" lines) (it is empty).',
+      },
     ]);
   });
 
@@ -470,7 +575,10 @@ describe('parseApprunnerYaml: errors point at the offending line', () => {
     expect(errorsOf(withRun('  network:', '    port: 70000'))).toEqual([
       { line: 10, column: 11, path: 'run.network.port', message: 'run.network.port must be a port number from 1 to 65535, got "70000".' },
     ]);
-    expect(errorsOf(withRun('  network:', '    port: http'))[0]).toMatchObject({ line: 10, message: expect.stringContaining('got "http"') });
+    expect(errorsOf(withRun('  network:', '    port: http'))[0]).toMatchObject({
+      line: 10,
+      message: expect.stringContaining('got "http"'),
+    });
     expect(errorsOf(withRun('  network: 8000'))).toEqual([
       { line: 9, column: 12, path: 'run.network', message: 'run.network must be a mapping (key: value lines), got "8000".' },
     ]);
@@ -495,10 +603,20 @@ describe('parseApprunnerYaml: errors point at the offending line', () => {
       '      value: "x"', //                            23
     );
     expect(errorsOf(text)).toEqual([
-      { line: 12, column: 13, path: 'run.env[0].name', message: 'PORT is reserved by App Runner (PORT and names starting with AWSAPPRUNNER).' },
+      {
+        line: 12,
+        column: 13,
+        path: 'run.env[0].name',
+        message: 'PORT is reserved by App Runner (PORT and names starting with AWSAPPRUNNER).',
+      },
       { line: 14, column: 13, path: 'run.env[1].name', message: 'APP_PORT is already defined in run.network.env.' },
       { line: 16, column: 7, path: 'run.env[2].value', message: 'run.env[2].value is required.' },
-      { line: 19, column: 19, path: 'run.secrets[0].value-from', message: '"arn:aws:s3:::bucket/key" is not a Secrets Manager secret ARN or an SSM parameter ARN.' },
+      {
+        line: 19,
+        column: 19,
+        path: 'run.secrets[0].value-from',
+        message: '"arn:aws:s3:::bucket/key" is not a Secrets Manager secret ARN or an SSM parameter ARN.',
+      },
       { line: 20, column: 13, path: 'run.secrets[1].name', message: 'APP_PORT is already defined in run.env[1].' },
       { line: 22, column: 7, path: 'run.secrets[2].value-from', message: 'run.secrets[2].value-from is required.' },
       {
@@ -511,13 +629,28 @@ describe('parseApprunnerYaml: errors point at the offending line', () => {
   });
 
   it('wants build env names that build commands can use, and no line breaks in their values', () => {
-    const text = ['version: 1.0', 'runtime: python3', 'build:', '  commands:', '    build:', '      - make', '  env:', '    - name: my-var', '      value: x', '    - name: MULTI', '      value: "a\\nb"', 'run:', '  command: ./app'].join('\n');
+    const text = [
+      'version: 1.0',
+      'runtime: python3',
+      'build:',
+      '  commands:',
+      '    build:',
+      '      - make',
+      '  env:',
+      '    - name: my-var',
+      '      value: x',
+      '    - name: MULTI',
+      '      value: "a\\nb"',
+      'run:',
+      '  command: ./app',
+    ].join('\n');
     expect(errorsOf(text)).toEqual([
       {
         line: 8,
         column: 13,
         path: 'build.env[0].name',
-        message: '"my-var" is not a valid build environment variable name: use letters, digits and _, not starting with a digit (build commands refer to it by name).',
+        message:
+          '"my-var" is not a valid build environment variable name: use letters, digits and _, not starting with a digit (build commands refer to it by name).',
       },
       { line: 11, column: 14, path: 'build.env[1].value', message: 'Build environment values cannot contain line breaks.' },
     ]);
@@ -534,8 +667,12 @@ describe('parseApprunnerYaml: errors point at the offending line', () => {
 
   it('explains an empty file and a file that is not a mapping', () => {
     expect(errorsOf('')).toEqual([{ line: 1, column: 1, path: '', message: expect.stringMatching(/^The file is empty/) }]);
-    expect(errorsOf('# only a comment\n')).toEqual([{ line: 1, column: 1, path: '', message: expect.stringMatching(/^The file is empty/) }]);
-    expect(errorsOf('- version: 1.0\n')).toEqual([{ line: 1, column: 1, path: '', message: 'The file must be a mapping (key: value lines), got a list.' }]);
+    expect(errorsOf('# only a comment\n')).toEqual([
+      { line: 1, column: 1, path: '', message: expect.stringMatching(/^The file is empty/) },
+    ]);
+    expect(errorsOf('- version: 1.0\n')).toEqual([
+      { line: 1, column: 1, path: '', message: 'The file must be a mapping (key: value lines), got a list.' },
+    ]);
   });
 
   it('formats errors as file:line:column path: message', () => {

@@ -164,7 +164,11 @@ class Checker {
 
     const version = this.text(top.get('version'), 'version', { required: true, anchor: null });
     if (version !== undefined && version !== '1.0') {
-      this.error(top.get('version')?.value as Node, 'version', `version must be 1.0 (the only configuration file version), got "${version}".`);
+      this.error(
+        top.get('version')?.value as Node,
+        'version',
+        `version must be 1.0 (the only configuration file version), got "${version}".`,
+      );
     }
 
     const runtimeName = this.text(top.get('runtime'), 'runtime', { required: true, anchor: null });
@@ -202,7 +206,12 @@ class Checker {
       const c = this.section(commandsPair.value, 'build.commands', 'commands', commandsPair.key as Node);
       if (c) {
         const buildCommands = c.get('build');
-        if (!buildCommands) this.error(commandsPair.key as Node, 'build.commands.build', 'build.commands.build is required: the commands that build your application.');
+        if (!buildCommands)
+          this.error(
+            commandsPair.key as Node,
+            'build.commands.build',
+            'build.commands.build is required: the commands that build your application.',
+          );
         commands = {
           preBuild: this.commandList(c.get('pre-build'), 'build.commands.pre-build'),
           build: this.commandList(buildCommands, 'build.commands.build', { nonEmpty: true }),
@@ -233,7 +242,9 @@ class Checker {
     if (preRunPair) {
       out.preRun = this.commandList(preRunPair, 'run.pre-run');
       if (runtime && !usesRevisedBuild(runtime)) {
-        const revised = Object.values(RUNTIMES).filter((r) => r.build === 'revised').map((r) => r.configName);
+        const revised = Object.values(RUNTIMES)
+          .filter((r) => r.build === 'revised')
+          .map((r) => r.configName);
         this.error(
           preRunPair.key as Node,
           'run.pre-run',
@@ -265,7 +276,10 @@ class Checker {
     const seen = new Map<string, string>();
     if (out.network?.env) seen.set(out.network.env, 'run.network.env');
     out.env = this.envList(section.get('env'), 'run.env', 'run', seen).map(({ name, value }) => ({ name, value: value! }));
-    out.secrets = this.envList(section.get('secrets'), 'run.secrets', 'secrets', seen).map(({ name, value }) => ({ name, valueFrom: value! }));
+    out.secrets = this.envList(section.get('secrets'), 'run.secrets', 'secrets', seen).map(({ name, value }) => ({
+      name,
+      valueFrom: value!,
+    }));
     return out;
   }
 
@@ -329,7 +343,11 @@ class Checker {
     const value = this.deref(pair.value);
     if (!isSeq(value)) {
       const found = value === null || (isScalar(value) && value.value === null) ? ' (it is empty)' : describe(value);
-      this.error(value && !(isScalar(value) && value.value === null) ? value : (pair.key as Node), path, `${path} must be a list of commands ("- command" lines)${found}.`);
+      this.error(
+        value && !(isScalar(value) && value.value === null) ? value : (pair.key as Node),
+        path,
+        `${path} must be a list of commands ("- command" lines)${found}.`,
+      );
       return [];
     }
     if (opts.nonEmpty && value.items.length === 0) this.error(value, path, `${path} must list at least one command.`);
@@ -348,7 +366,12 @@ class Checker {
   }
 
   /** `env` / `secrets` lists of {name, value} or {name, value-from}; names unique within `seen`. */
-  private envList(pair: Pair | undefined, path: string, kind: 'build' | 'run' | 'secrets', seen = new Map<string, string>()): { name: string; value?: string }[] {
+  private envList(
+    pair: Pair | undefined,
+    path: string,
+    kind: 'build' | 'run' | 'secrets',
+    seen = new Map<string, string>(),
+  ): { name: string; value?: string }[] {
     if (!pair) return [];
     const value = this.deref(pair.value);
     const valueKey = kind === 'secrets' ? 'value-from' : 'value';

@@ -31,7 +31,16 @@ describe.skipIf(!canBuild)('buildah builds the planned Containerfiles', () => {
   function build(name: string, plan: BuildPlan) {
     const containerfile = join(dir, `${name}.Containerfile`);
     writeFileSync(containerfile, plan.containerfile);
-    const log = buildah(['build', '--isolation', 'chroot', '-f', containerfile, '-t', `localhost/source-config-${name}:test`, join(checkout, plan.contextDirectory)]);
+    const log = buildah([
+      'build',
+      '--isolation',
+      'chroot',
+      '-f',
+      containerfile,
+      '-t',
+      `localhost/source-config-${name}:test`,
+      join(checkout, plan.contextDirectory),
+    ]);
     const inspect = JSON.parse(buildah(['inspect', '--type', 'image', `localhost/source-config-${name}:test`]));
     const container = buildah(['from', `localhost/source-config-${name}:test`]).trim();
     const rootfs = buildah(['mount', container]).trim();
@@ -100,7 +109,10 @@ describe.skipIf(!canBuild)('buildah builds the planned Containerfiles', () => {
   }, 120_000);
 
   it('original build: one stage, every phase leaves its results, build env stays out', () => {
-    const plan = buildPlan({ runtime: 'CORRETTO_11', ...commands, preRun: [] } as EffectiveBuildConfig, { baseImage: BASE, sourceDirectory: 'services/web' });
+    const plan = buildPlan({ runtime: 'CORRETTO_11', ...commands, preRun: [] } as EffectiveBuildConfig, {
+      baseImage: BASE,
+      sourceDirectory: 'services/web',
+    });
     const { log, config, read } = build('original', plan);
     expect(log).toContain('POST-BUILD-RAN');
     expect(read('/app/built.txt')).toBe('hello');

@@ -12,7 +12,10 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
 function fromFixture(line: string): EffectiveBuildConfig {
   const file = readdirSync(FIXTURES).find((f) => f.startsWith(`guide-${line}-`))!;
-  const result = effectiveConfig({ codeConfiguration: { ConfigurationSource: 'REPOSITORY' }, fileText: readFileSync(join(FIXTURES, file), 'utf8') });
+  const result = effectiveConfig({
+    codeConfiguration: { ConfigurationSource: 'REPOSITORY' },
+    fileText: readFileSync(join(FIXTURES, file), 'utf8'),
+  });
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
   return result.config;
 }
@@ -78,7 +81,10 @@ describe('golden Containerfiles', () => {
 
   it('detects a change: another start command no longer matches its golden file', () => {
     if (UPDATE) return;
-    const changed = buildPlan({ ...fromFixture('L7661'), startCommand: 'gunicorn other:app' }, { baseImage: 'public.ecr.aws/docker/library/python:3.11.14' });
+    const changed = buildPlan(
+      { ...fromFixture('L7661'), startCommand: 'gunicorn other:app' },
+      { baseImage: 'public.ecr.aws/docker/library/python:3.11.14' },
+    );
     expect(changed.containerfile).not.toBe(readFileSync(join(GOLDEN_DIR, 'revised-python311.Containerfile'), 'utf8'));
   });
 
@@ -100,7 +106,12 @@ describe('buildPlan: original build (one stage)', () => {
 
   it('runs pre-build, build and post-build in order in one stage', () => {
     expect(plan.containerfile.match(/^FROM /gm)).toHaveLength(1);
-    expect(execLines(plan.containerfile, 'RUN').map((argv) => argv[2])).toEqual(['yum install some-package', 'scripts/prebuild.sh', 'mvn clean package', 'mvn clean test']);
+    expect(execLines(plan.containerfile, 'RUN').map((argv) => argv[2])).toEqual([
+      'yum install some-package',
+      'scripts/prebuild.sh',
+      'mvn clean package',
+      'mvn clean test',
+    ]);
     expect(execLines(plan.containerfile, 'CMD')).toEqual([['/bin/sh', '-c', 'java -Xms256m -jar target/MyApp-1.0-SNAPSHOT.jar .']]);
   });
 
@@ -164,16 +175,24 @@ describe('buildPlan: quoting', () => {
   });
 
   it('escapes ARG and ENV values so the Containerfile neither expands $ nor drops \\ and "', () => {
-    const plan = buildPlan(config({ buildEnv: { GREETING: 'say "hi" to $USER \\o/' }, portEnvName: 'APP_PORT', port: 9000 }), { baseImage: 'node:22' });
+    const plan = buildPlan(config({ buildEnv: { GREETING: 'say "hi" to $USER \\o/' }, portEnvName: 'APP_PORT', port: 9000 }), {
+      baseImage: 'node:22',
+    });
     expect(plan.containerfile).toContain('ARG GREETING="say \\"hi\\" to \\$USER \\\\o/"\n');
     expect(plan.containerfile).toContain('ENV APP_PORT="9000"\n');
   });
 
   it('refuses what a Containerfile cannot carry', () => {
-    expect(() => buildPlan(config(), { baseImage: 'node:22\nRUN rm -rf /' })).toThrow('Base image "node:22\nRUN rm -rf /" is not an image reference.');
-    expect(() => buildPlan(config({ buildEnv: { 'my-var': 'x' } }), { baseImage: 'node:22' })).toThrow(/"my-var" cannot be passed to build commands/);
+    expect(() => buildPlan(config(), { baseImage: 'node:22\nRUN rm -rf /' })).toThrow(
+      'Base image "node:22\nRUN rm -rf /" is not an image reference.',
+    );
+    expect(() => buildPlan(config({ buildEnv: { 'my-var': 'x' } }), { baseImage: 'node:22' })).toThrow(
+      /"my-var" cannot be passed to build commands/,
+    );
     expect(() => buildPlan(config({ buildEnv: { A: 'x\ny' } }), { baseImage: 'node:22' })).toThrow(/A has a line break/);
-    expect(() => buildPlan(config({ portEnvName: 'APP PORT' }), { baseImage: 'node:22' })).toThrow(/"APP PORT" is not a valid environment variable name/);
+    expect(() => buildPlan(config({ portEnvName: 'APP PORT' }), { baseImage: 'node:22' })).toThrow(
+      /"APP PORT" is not a valid environment variable name/,
+    );
     expect(() => buildPlan(config({ port: 0 }), { baseImage: 'node:22' })).toThrow('Port 0 is not a port number.');
     expect(() => buildPlan(config(), { baseImage: 'node:22', sourceDirectory: '../other' })).toThrow(/must stay inside the repository/);
   });

@@ -40,12 +40,14 @@ export function buildPlan(config: EffectiveBuildConfig, opts: BuildPlanOptions):
   if (!/^[^\s"'\\]+$/.test(opts.baseImage)) throw new Error(`Base image "${opts.baseImage}" is not an image reference.`);
   for (const [name, value] of Object.entries(config.buildEnv)) {
     if (!BUILD_ENV_NAME.test(name)) throw new Error(`Build environment variable name "${name}" cannot be passed to build commands.`);
-    if (/[\r\n]/.test(value)) throw new Error(`Build environment variable ${name} has a line break, which a Containerfile ARG cannot carry.`);
+    if (/[\r\n]/.test(value))
+      throw new Error(`Build environment variable ${name} has a line break, which a Containerfile ARG cannot carry.`);
   }
   if (config.portEnvName !== undefined && !RUNTIME_ENV_NAME.test(config.portEnvName)) {
     throw new Error(`Port variable name "${config.portEnvName}" is not a valid environment variable name.`);
   }
-  if (!Number.isInteger(config.port) || config.port < 1 || config.port > 65535) throw new Error(`Port ${config.port} is not a port number.`);
+  if (!Number.isInteger(config.port) || config.port < 1 || config.port > 65535)
+    throw new Error(`Port ${config.port} is not a port number.`);
 
   const info = RUNTIMES[config.runtime];
   const lines =

@@ -4,7 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { effectiveConfig, type EffectiveBuildConfig } from './effective';
 
 const FIXTURES = join(__dirname, '__fixtures__');
-const fixture = (line: string) => readFileSync(join(FIXTURES, readdirSync(FIXTURES).find((f) => f.startsWith(`guide-${line}-`))!), 'utf8');
+const fixture = (line: string) =>
+  readFileSync(
+    join(
+      FIXTURES,
+      readdirSync(FIXTURES).find((f) => f.startsWith(`guide-${line}-`))!,
+    ),
+    'utf8',
+  );
 
 /** Values that must never leak into a REPOSITORY build. */
 const API_VALUES = {
@@ -50,7 +57,7 @@ describe('effectiveConfig: ConfigurationSource REPOSITORY', () => {
     });
   });
 
-  it('applies the minimal file\'s assumptions: default port 8080, no port variable, no lock, no env', () => {
+  it("applies the minimal file's assumptions: default port 8080, no port variable, no lock, no env", () => {
     expect(ok(effectiveConfig({ codeConfiguration: { ConfigurationSource: 'REPOSITORY' }, fileText: fixture('L7594') }))).toEqual({
       runtime: 'PYTHON_3',
       preBuild: [],
@@ -66,7 +73,9 @@ describe('effectiveConfig: ConfigurationSource REPOSITORY', () => {
   });
 
   it('names the expected file when the repository has none', () => {
-    expect(effectiveConfig({ codeConfiguration: { ConfigurationSource: 'REPOSITORY' }, fileText: undefined, sourceDirectory: '/services/api/' })).toEqual({
+    expect(
+      effectiveConfig({ codeConfiguration: { ConfigurationSource: 'REPOSITORY' }, fileText: undefined, sourceDirectory: '/services/api/' }),
+    ).toEqual({
       ok: false,
       errors:
         'ConfigurationSource is REPOSITORY, but the repository has no /services/api/apprunner.yaml: add the App Runner configuration file to the source directory, or set ConfigurationSource to API with CodeConfigurationValues.',
@@ -75,9 +84,15 @@ describe('effectiveConfig: ConfigurationSource REPOSITORY', () => {
     expect(!root.ok && root.errors).toMatch(/has no \/apprunner\.yaml:/);
   });
 
-  it('returns the file\'s errors with their lines', () => {
-    const result = effectiveConfig({ codeConfiguration: { ConfigurationSource: 'REPOSITORY' }, fileText: 'version: 1.0\nruntime: python3\nrun:\n  command: [a]\n' });
-    expect(result).toEqual({ ok: false, errors: [{ line: 4, column: 12, path: 'run.command', message: 'run.command must be a single value, not a list.' }] });
+  it("returns the file's errors with their lines", () => {
+    const result = effectiveConfig({
+      codeConfiguration: { ConfigurationSource: 'REPOSITORY' },
+      fileText: 'version: 1.0\nruntime: python3\nrun:\n  command: [a]\n',
+    });
+    expect(result).toEqual({
+      ok: false,
+      errors: [{ line: 4, column: 12, path: 'run.command', message: 'run.command must be a single value, not a list.' }],
+    });
   });
 
   it('refuses an old PHP lock outside the repository root (guide: PHP 8.1.22 or later)', () => {
@@ -85,14 +100,21 @@ describe('effectiveConfig: ConfigurationSource REPOSITORY', () => {
     const nested = effectiveConfig({ codeConfiguration: { ConfigurationSource: 'REPOSITORY' }, fileText: file, sourceDirectory: '/php' });
     expect(nested).toEqual({
       ok: false,
-      errors: 'runtime-version 8.1.10 (PHP 8.1.10) can only build from the repository root; SourceDirectory /php needs PHP 8.1.22 or later.',
+      errors:
+        'runtime-version 8.1.10 (PHP 8.1.10) can only build from the repository root; SourceDirectory /php needs PHP 8.1.22 or later.',
     });
-    expect(effectiveConfig({ codeConfiguration: { ConfigurationSource: 'REPOSITORY' }, fileText: file, sourceDirectory: '/' }).ok).toBe(true);
+    expect(effectiveConfig({ codeConfiguration: { ConfigurationSource: 'REPOSITORY' }, fileText: file, sourceDirectory: '/' }).ok).toBe(
+      true,
+    );
     const newer = file.replace('runtime-version: 8.1.10', 'runtime-version: 8.1.22');
-    expect(effectiveConfig({ codeConfiguration: { ConfigurationSource: 'REPOSITORY' }, fileText: newer, sourceDirectory: '/php' }).ok).toBe(true);
+    expect(effectiveConfig({ codeConfiguration: { ConfigurationSource: 'REPOSITORY' }, fileText: newer, sourceDirectory: '/php' }).ok).toBe(
+      true,
+    );
     // "8.1" resolves to the newest 8.1 release, which is recent enough.
     const minor = file.replace('runtime-version: 8.1.10', 'runtime-version: 8.1');
-    expect(effectiveConfig({ codeConfiguration: { ConfigurationSource: 'REPOSITORY' }, fileText: minor, sourceDirectory: '/php' }).ok).toBe(true);
+    expect(effectiveConfig({ codeConfiguration: { ConfigurationSource: 'REPOSITORY' }, fileText: minor, sourceDirectory: '/php' }).ok).toBe(
+      true,
+    );
   });
 });
 
@@ -122,7 +144,12 @@ describe('effectiveConfig: ConfigurationSource API', () => {
   });
 
   it('defaults Port to 8080 and allows no build command', () => {
-    const config = ok(effectiveConfig({ codeConfiguration: { ConfigurationSource: 'API', CodeConfigurationValues: { Runtime: 'GO_1', StartCommand: './main' } }, fileText: undefined }));
+    const config = ok(
+      effectiveConfig({
+        codeConfiguration: { ConfigurationSource: 'API', CodeConfigurationValues: { Runtime: 'GO_1', StartCommand: './main' } },
+        fileText: undefined,
+      }),
+    );
     expect(config).toMatchObject({ runtime: 'GO_1', build: [], port: 8080, startCommand: './main', runtimeEnv: {}, runtimeSecrets: {} });
   });
 
@@ -145,7 +172,9 @@ describe('effectiveConfig: ConfigurationSource API', () => {
     expect(message).toContain('CodeConfigurationValues.StartCommand is required');
     expect(message).toContain('CodeConfigurationValues.Port must be a port number from 1 to 65535, got "80a".');
     expect(message).toContain('RuntimeEnvironmentVariables: PORT is reserved by App Runner');
-    expect(message).toContain('RuntimeEnvironmentSecrets: "arn:aws:s3:::bucket" is not a Secrets Manager secret ARN or an SSM parameter ARN.');
+    expect(message).toContain(
+      'RuntimeEnvironmentSecrets: "arn:aws:s3:::bucket" is not a Secrets Manager secret ARN or an SSM parameter ARN.',
+    );
     expect(message).toContain('SHARED is both a RuntimeEnvironmentVariable and a RuntimeEnvironmentSecret.');
   });
 
@@ -163,13 +192,21 @@ describe('effectiveConfig: input checks', () => {
       ok: false,
       errors: 'CodeConfiguration.ConfigurationSource must be REPOSITORY or API, got "GIT".',
     });
-    expect(effectiveConfig({ codeConfiguration: { ConfigurationSource: 'REPOSITORY' }, fileText: fixture('L7594'), sourceDirectory: '/app/../../etc' })).toEqual({
+    expect(
+      effectiveConfig({
+        codeConfiguration: { ConfigurationSource: 'REPOSITORY' },
+        fileText: fixture('L7594'),
+        sourceDirectory: '/app/../../etc',
+      }),
+    ).toEqual({
       ok: false,
       errors: 'SourceDirectory "/app/../../etc" must stay inside the repository (no ".." segments).',
     });
   });
 
   it('accepts the guide\'s spelling "Repository" (L4339)', () => {
-    expect(effectiveConfig({ codeConfiguration: { ConfigurationSource: 'Repository' as never }, fileText: fixture('L7594') }).ok).toBe(true);
+    expect(effectiveConfig({ codeConfiguration: { ConfigurationSource: 'Repository' as never }, fileText: fixture('L7594') }).ok).toBe(
+      true,
+    );
   });
 });

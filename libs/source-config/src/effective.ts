@@ -62,7 +62,10 @@ export function effectiveConfig(input: EffectiveConfigInput): EffectiveConfigRes
   } else if (source === 'API') {
     result = fromApi(input.codeConfiguration.CodeConfigurationValues);
   } else {
-    return { ok: false, errors: `CodeConfiguration.ConfigurationSource must be REPOSITORY or API, got ${JSON.stringify(input.codeConfiguration.ConfigurationSource ?? null)}.` };
+    return {
+      ok: false,
+      errors: `CodeConfiguration.ConfigurationSource must be REPOSITORY or API, got ${JSON.stringify(input.codeConfiguration.ConfigurationSource ?? null)}.`,
+    };
   }
   if (!result.ok) return result;
 
@@ -100,7 +103,8 @@ function fromApi(values: CodeConfigurationValues | undefined): EffectiveConfigRe
 
   const portText = values.Port === undefined || values.Port === '' ? String(DEFAULT_PORT) : values.Port.trim();
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 1 && port <= 65535)) problems.push(`CodeConfigurationValues.Port must be a port number from 1 to 65535, got "${values.Port}".`);
+  if (!(port >= 1 && port <= 65535))
+    problems.push(`CodeConfigurationValues.Port must be a port number from 1 to 65535, got "${values.Port}".`);
 
   const runtimeEnv = { ...(values.RuntimeEnvironmentVariables ?? {}) };
   const runtimeSecrets = { ...(values.RuntimeEnvironmentSecrets ?? {}) };

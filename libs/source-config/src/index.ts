@@ -35,5 +35,11 @@ export {
   type SecretRef,
 } from './apprunner-yaml';
 export { configFilePath, normalizeSourceDirectory, type SourceDirectoryResult } from './source-directory';
-export { DEFAULT_PORT, effectiveConfig, type EffectiveBuildConfig, type EffectiveConfigInput, type EffectiveConfigResult } from './effective';
+export {
+  DEFAULT_PORT,
+  effectiveConfig,
+  type EffectiveBuildConfig,
+  type EffectiveConfigInput,
+  type EffectiveConfigResult,
+} from './effective';
 export { buildPlan, type BuildPlan, type BuildPlanOptions } from './build-plan';

@@ -19,7 +19,7 @@ describe('runtime table', () => {
     for (const id of RUNTIME_IDS) expect(RUNTIMES[id].runtime).toBe(id);
   });
 
-  it('maps the guide\'s configuration-file names to the SDK enum', () => {
+  it("maps the guide's configuration-file names to the SDK enum", () => {
     expect(CONFIG_RUNTIME_NAMES).toEqual({
       python3: 'PYTHON_3',
       python311: 'PYTHON_311',
@@ -41,8 +41,10 @@ describe('runtime table', () => {
     expect(RUNTIME_IDS.filter(usesRevisedBuild).sort()).toEqual(['NODEJS_18', 'NODEJS_22', 'PYTHON_311']);
   });
 
-  it('records the guide\'s end-of-support dates; Corretto, Python 3.11 and Node.js 22 have none', () => {
-    const eos = Object.fromEntries(RUNTIME_IDS.filter((id) => RUNTIMES[id].endOfSupport).map((id) => [id, RUNTIMES[id].endOfSupport!.date]));
+  it("records the guide's end-of-support dates; Corretto, Python 3.11 and Node.js 22 have none", () => {
+    const eos = Object.fromEntries(
+      RUNTIME_IDS.filter((id) => RUNTIMES[id].endOfSupport).map((id) => [id, RUNTIMES[id].endOfSupport!.date]),
+    );
     expect(eos).toEqual({
       PYTHON_3: '2025-12-01',
       NODEJS_12: '2025-12-01',
@@ -55,7 +57,12 @@ describe('runtime table', () => {
       GO_1: '2025-12-01',
     });
     // The asterisk runtimes get no new language versions; the others name the runtime to move to.
-    expect(RUNTIME_IDS.filter((id) => RUNTIMES[id].endOfSupport?.noNewLanguageVersions).sort()).toEqual(['DOTNET_6', 'GO_1', 'PHP_81', 'RUBY_31']);
+    expect(RUNTIME_IDS.filter((id) => RUNTIMES[id].endOfSupport?.noNewLanguageVersions).sort()).toEqual([
+      'DOTNET_6',
+      'GO_1',
+      'PHP_81',
+      'RUBY_31',
+    ]);
     expect(RUNTIMES.PYTHON_3.endOfSupport?.moveTo).toBe('PYTHON_311');
     expect(RUNTIMES.NODEJS_16.endOfSupport?.moveTo).toBe('NODEJS_22');
   });
@@ -126,12 +133,16 @@ describe('parseRuntimeImageOverrides', () => {
   });
 
   it('names an unknown runtime key, with a hint for configuration-file names', () => {
-    expect(() => parseRuntimeImageOverrides('{"PYTHON_39": "x"}')).toThrow(/unknown runtime "PYTHON_39"\. Valid runtimes: PYTHON_3, PYTHON_311, .*GO_1\./);
+    expect(() => parseRuntimeImageOverrides('{"PYTHON_39": "x"}')).toThrow(
+      /unknown runtime "PYTHON_39"\. Valid runtimes: PYTHON_3, PYTHON_311, .*GO_1\./,
+    );
     expect(() => parseRuntimeImageOverrides('{"python311": "x"}')).toThrow(/"python311" \(did you mean PYTHON_311\?\)/);
   });
 
   it('refuses non-string, empty and whitespace values, and unknown placeholders', () => {
-    expect(() => parseRuntimeImageOverrides('{"GO_1": 3}')).toThrow('BUILD_RUNTIME_IMAGES.GO_1 must be a non-empty string (an image reference), got 3.');
+    expect(() => parseRuntimeImageOverrides('{"GO_1": 3}')).toThrow(
+      'BUILD_RUNTIME_IMAGES.GO_1 must be a non-empty string (an image reference), got 3.',
+    );
     expect(() => parseRuntimeImageOverrides('{"GO_1": null}')).toThrow(/GO_1 must be a non-empty string.*got null/);
     expect(() => parseRuntimeImageOverrides('{"GO_1": ""}')).toThrow(/GO_1 must be a non-empty string/);
     expect(() => parseRuntimeImageOverrides('{"GO_1": "golang 1.18"}')).toThrow(/contains whitespace/);
@@ -148,7 +159,10 @@ describe('parseRuntimeImageOverrides', () => {
 
 describe('runtimeImage', () => {
   it('uses the default image at the default version, or at the resolved runtime-version lock', () => {
-    expect(runtimeImage('PYTHON_311', undefined, {})).toEqual({ image: 'public.ecr.aws/docker/library/python:3.11.14', version: '3.11.14' });
+    expect(runtimeImage('PYTHON_311', undefined, {})).toEqual({
+      image: 'public.ecr.aws/docker/library/python:3.11.14',
+      version: '3.11.14',
+    });
     expect(runtimeImage('PYTHON_311', '3.11.7', {})).toEqual({ image: 'public.ecr.aws/docker/library/python:3.11.7', version: '3.11.7' });
     expect(runtimeImage('NODEJS_22', '22.14', {})).toEqual({ image: 'public.ecr.aws/docker/library/node:22.14.0', version: '22.14.0' });
     expect(runtimeImage('CORRETTO_11', undefined, {})).toEqual({
@@ -159,24 +173,33 @@ describe('runtimeImage', () => {
 
   it('follows an admin override, substituting {version}', () => {
     const overrides = { PYTHON_311: 'registry.example.com/python:{version}-slim' };
-    expect(runtimeImage('PYTHON_311', '3.11', overrides)).toEqual({ image: 'registry.example.com/python:3.11.14-slim', version: '3.11.14' });
-    expect(runtimeImage('PYTHON_311', undefined, overrides)).toEqual({ image: 'registry.example.com/python:3.11.14-slim', version: '3.11.14' });
+    expect(runtimeImage('PYTHON_311', '3.11', overrides)).toEqual({
+      image: 'registry.example.com/python:3.11.14-slim',
+      version: '3.11.14',
+    });
+    expect(runtimeImage('PYTHON_311', undefined, overrides)).toEqual({
+      image: 'registry.example.com/python:3.11.14-slim',
+      version: '3.11.14',
+    });
   });
 
   it('warns when a lock cannot choose the image (no placeholder), but still builds', () => {
     const result = runtimeImage('CORRETTO_11', '11.0.13.08.1', {});
     expect(result).toMatchObject({ image: 'public.ecr.aws/docker/library/maven:3.9.11-amazoncorretto-11', version: '11.0.13.08.1' });
-    expect('warning' in result && result.warning).toMatch(/runtime-version 11\.0\.13\.08\.1 is accepted, but .* has no \{version\} placeholder/);
+    expect('warning' in result && result.warning).toMatch(
+      /runtime-version 11\.0\.13\.08\.1 is accepted, but .* has no \{version\} placeholder/,
+    );
     expect(runtimeImage('NODEJS_22', undefined, { NODEJS_22: 'node:22-fixed' })).toEqual({ image: 'node:22-fixed', version: '22.21.1' });
   });
 
   it('names the valid runtimes for an unknown one', () => {
     expect(runtimeImage('PYTHON_39', undefined, {})).toEqual({
-      error: 'Unknown runtime "PYTHON_39". Valid runtimes: PYTHON_3, PYTHON_311, NODEJS_12, NODEJS_14, NODEJS_16, NODEJS_18, NODEJS_22, CORRETTO_11, CORRETTO_8, DOTNET_6, PHP_81, RUBY_31, GO_1.',
+      error:
+        'Unknown runtime "PYTHON_39". Valid runtimes: PYTHON_3, PYTHON_311, NODEJS_12, NODEJS_14, NODEJS_16, NODEJS_18, NODEJS_22, CORRETTO_11, CORRETTO_8, DOTNET_6, PHP_81, RUBY_31, GO_1.',
     });
   });
 
-  it('refuses an end-of-support runtime with the guide\'s advice on where to move', () => {
+  it("refuses an end-of-support runtime with the guide's advice on where to move", () => {
     const node = runtimeImage('NODEJS_16', undefined, {});
     expect('error' in node && node.error).toBe(
       'Runtime NODEJS_16 (nodejs16, Node.js 16) reached end of support on 2025-12-01 and is no longer supported for new builds. ' +
@@ -189,7 +212,9 @@ describe('runtimeImage', () => {
     const node18 = runtimeImage('NODEJS_18', undefined, {});
     expect('error' in node18 && node18.error).toMatch(/Move to NODEJS_22 \(runtime: nodejs22 in apprunner.yaml\)\.$/);
     const php = runtimeImage('PHP_81', undefined, {});
-    expect('error' in php && php.error).toMatch(/PHP_81 .*end of support on 2025-12-31 .*switch to another supported managed runtime, or build your own container image/);
+    expect('error' in php && php.error).toMatch(
+      /PHP_81 .*end of support on 2025-12-31 .*switch to another supported managed runtime, or build your own container image/,
+    );
   });
 
   it('builds an end-of-support runtime when the admin configured an image for it', () => {
@@ -208,19 +233,26 @@ describe('runtimeImage', () => {
   });
 
   it('reports a bad lock before anything else about the image', () => {
-    expect(runtimeImage('PYTHON_311', '3.12', {})).toEqual({ error: expect.stringMatching(/runtime-version "3\.12" is outside python311/) });
+    expect(runtimeImage('PYTHON_311', '3.12', {})).toEqual({
+      error: expect.stringMatching(/runtime-version "3\.12" is outside python311/),
+    });
   });
 });
 
 describe('docs/runtimes.md', () => {
   const DOC = join(__dirname, '../../../docs/runtimes.md');
 
-  it('lists every runtime with the table\'s config name, build process, default image, version and status', () => {
+  it("lists every runtime with the table's config name, build process, default image, version and status", () => {
     const rows = new Map(
       readFileSync(DOC, 'utf8')
         .split('\n')
         .filter((l) => /^\| `[A-Z0-9_]+` \|/.test(l))
-        .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()))
+        .map((l) =>
+          l
+            .split('|')
+            .slice(1, -1)
+            .map((c) => c.trim()),
+        )
         .map((cells) => [cells[0].replace(/`/g, ''), cells] as const),
     );
     expect([...rows.keys()].sort()).toEqual([...RUNTIME_IDS].sort());

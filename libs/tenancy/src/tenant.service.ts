@@ -64,7 +64,9 @@ export class TenantService {
 
   async createTenant(input: { Name?: unknown; AccountId?: unknown; QuotaOverrides?: unknown }): Promise<TenantView> {
     if (typeof input.Name !== 'string' || !NAME.test(input.Name)) {
-      throw new InvalidRequestException('Name must be 1-63 lower-case letters, digits or hyphens, starting and ending with a letter or digit.');
+      throw new InvalidRequestException(
+        'Name must be 1-63 lower-case letters, digits or hyphens, starting and ending with a letter or digit.',
+      );
     }
     if (input.AccountId !== undefined && (typeof input.AccountId !== 'string' || !/^\d{12}$/.test(input.AccountId))) {
       throw new InvalidRequestException('AccountId must be exactly 12 digits.');
@@ -145,7 +147,13 @@ export class TenantService {
     const tenant = await this.find(accountId);
     const { keyId, token, secret } = newApiKeyParts();
     const row = await this.prisma.client.credential.create({
-      data: { tenantId: tenant.id, kind: 'API_KEY', keyId, secretHash: hashApiKeySecret(secret), description: String(description).slice(0, 256) },
+      data: {
+        tenantId: tenant.id,
+        kind: 'API_KEY',
+        keyId,
+        secretHash: hashApiKeySecret(secret),
+        description: String(description).slice(0, 256),
+      },
     });
     return { ...credentialView(row), Token: token };
   }
@@ -210,6 +218,18 @@ function view(t: Tenant): TenantView {
   return { AccountId: t.accountId, Name: t.name, CreatedAt: t.createdAt, Quotas: quotas };
 }
 
-function credentialView(c: { keyId: string; kind: 'ACCESS_KEY' | 'API_KEY'; description: string; createdAt: Date; revokedAt: Date | null }): CredentialView {
-  return { KeyId: c.keyId, Kind: c.kind, Description: c.description, CreatedAt: c.createdAt, ...(c.revokedAt ? { RevokedAt: c.revokedAt } : {}) };
+function credentialView(c: {
+  keyId: string;
+  kind: 'ACCESS_KEY' | 'API_KEY';
+  description: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}): CredentialView {
+  return {
+    KeyId: c.keyId,
+    Kind: c.kind,
+    Description: c.description,
+    CreatedAt: c.createdAt,
+    ...(c.revokedAt ? { RevokedAt: c.revokedAt } : {}),
+  };
 }

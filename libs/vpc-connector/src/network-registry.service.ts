@@ -22,16 +22,19 @@ const CIDR_V4 = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(
 const CIDR_V6 = /^[0-9a-fA-F:]{2,39}\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
 
 function cidrs(value: unknown, what: string): string[] {
-  if (!Array.isArray(value) || value.length === 0 || value.length > 50) throw new InvalidRequestException(`${what} must be a list of 1 to 50 CIDR blocks.`);
+  if (!Array.isArray(value) || value.length === 0 || value.length > 50)
+    throw new InvalidRequestException(`${what} must be a list of 1 to 50 CIDR blocks.`);
   for (const c of value) {
-    if (typeof c !== 'string' || !(CIDR_V4.test(c) || (c.includes(':') && CIDR_V6.test(c)))) throw new InvalidRequestException(`${what}: ${JSON.stringify(c)} is not a CIDR block.`);
+    if (typeof c !== 'string' || !(CIDR_V4.test(c) || (c.includes(':') && CIDR_V6.test(c))))
+      throw new InvalidRequestException(`${what}: ${JSON.stringify(c)} is not a CIDR block.`);
   }
   return [...new Set(value as string[])];
 }
 
 function port(value: unknown, what: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) throw new InvalidRequestException(`${what} must be a port number (1-65535).`);
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535)
+    throw new InvalidRequestException(`${what} must be a port number (1-65535).`);
   return value as number;
 }
 
@@ -40,14 +43,16 @@ function rules(value: unknown): SecurityGroupRuleView[] {
   return value.map((r: Record<string, unknown>, i) => {
     const at = `Egress[${i}]`;
     if (typeof r !== 'object' || r === null) throw new InvalidRequestException(`${at} must be an object.`);
-    if (!['tcp', 'udp', '-1'].includes(r.Protocol as string)) throw new InvalidRequestException(`${at}.Protocol must be tcp, udp or -1 (all).`);
+    if (!['tcp', 'udp', '-1'].includes(r.Protocol as string))
+      throw new InvalidRequestException(`${at}.Protocol must be tcp, udp or -1 (all).`);
     const rule: SecurityGroupRuleView = { Protocol: r.Protocol as SecurityGroupRuleView['Protocol'], Cidrs: cidrs(r.Cidrs, `${at}.Cidrs`) };
     if (rule.Protocol !== '-1') {
       const from = port(r.FromPort, `${at}.FromPort`);
       const to = port(r.ToPort ?? r.FromPort, `${at}.ToPort`);
       if (from !== undefined) rule.FromPort = from;
       if (to !== undefined) rule.ToPort = to;
-      if (from !== undefined && to !== undefined && to < from) throw new InvalidRequestException(`${at}.ToPort must not be below FromPort.`);
+      if (from !== undefined && to !== undefined && to < from)
+        throw new InvalidRequestException(`${at}.ToPort must not be below FromPort.`);
     } else if (r.FromPort !== undefined || r.ToPort !== undefined) {
       throw new InvalidRequestException(`${at}: Protocol -1 covers every port; leave FromPort/ToPort out.`);
     }
@@ -79,20 +84,27 @@ export class NetworkRegistryService {
   }
 
   async listSecurityGroups(): Promise<{ SecurityGroupId: string; Egress: SecurityGroupRuleView[] }[]> {
-    return (await this.prisma.client.platformSecurityGroup.findMany({ orderBy: { id: 'asc' } })).map((g) => ({ SecurityGroupId: g.id, Egress: g.egress as unknown as SecurityGroupRuleView[] }));
+    return (await this.prisma.client.platformSecurityGroup.findMany({ orderBy: { id: 'asc' } })).map((g) => ({
+      SecurityGroupId: g.id,
+      Egress: g.egress as unknown as SecurityGroupRuleView[],
+    }));
   }
 
   /** A private network VPC ingress connections may name, and the IngressClass that serves it. */
   async putVpc(id: string, body: Record<string, unknown>): Promise<{ VpcId: string; IngressClassName: string }> {
     if (!VPC_ID.test(id)) throw new InvalidRequestException(`${id} is not a VPC id (vpc-...).`);
     const ingressClassName = body.IngressClassName;
-    if (typeof ingressClassName !== 'string' || !INGRESS_CLASS.test(ingressClassName)) throw new InvalidRequestException('IngressClassName must name an IngressClass.');
+    if (typeof ingressClassName !== 'string' || !INGRESS_CLASS.test(ingressClassName))
+      throw new InvalidRequestException('IngressClassName must name an IngressClass.');
     await this.prisma.client.platformVpc.upsert({ where: { id }, create: { id, ingressClassName }, update: { ingressClassName } });
     return { VpcId: id, IngressClassName: ingressClassName };
   }
 
   async listVpcs(): Promise<{ VpcId: string; IngressClassName: string }[]> {
-    return (await this.prisma.client.platformVpc.findMany({ orderBy: { id: 'asc' } })).map((v) => ({ VpcId: v.id, IngressClassName: v.ingressClassName }));
+    return (await this.prisma.client.platformVpc.findMany({ orderBy: { id: 'asc' } })).map((v) => ({
+      VpcId: v.id,
+      IngressClassName: v.ingressClassName,
+    }));
   }
 
   async deleteVpc(id: string): Promise<void> {

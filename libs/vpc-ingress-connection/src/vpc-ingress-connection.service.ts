@@ -142,7 +142,10 @@ export class VpcIngressConnectionService {
       if (!from.includes(found.status)) {
         throw new InvalidStateException(`You can't change a VPC ingress connection in the ${found.status} state.`);
       }
-      const moved = await tx.vpcIngressConnection.updateMany({ where: { id: found.id, status: found.status }, data: { ...data, status: to } });
+      const moved = await tx.vpcIngressConnection.updateMany({
+        where: { id: found.id, status: found.status },
+        data: { ...data, status: to },
+      });
       if (moved.count !== 1) throw new InvalidStateException('The VPC ingress connection changed state concurrently; retry.');
       return tx.vpcIngressConnection.findUniqueOrThrow({ where: { id: found.id }, include: { service: { select: { arn: true } } } });
     });
@@ -152,7 +155,10 @@ export class VpcIngressConnectionService {
 
   private async find(db: Prisma.TransactionClient, ctx: CallContext, arn: string) {
     ownArn(ctx.tenant, arn, 'vpcingressconnection', NOUN);
-    const row = await db.vpcIngressConnection.findFirst({ where: { tenantId: ctx.tenant.id, arn }, include: { service: { select: { arn: true } } } });
+    const row = await db.vpcIngressConnection.findFirst({
+      where: { tenantId: ctx.tenant.id, arn },
+      include: { service: { select: { arn: true } } },
+    });
     if (!row) throw new ResourceNotFoundException(`VPC ingress connection not found: ${arn}`);
     return row;
   }

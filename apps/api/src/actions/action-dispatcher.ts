@@ -89,9 +89,11 @@ export class ActionDispatcher {
       return output;
     } catch (e) {
       if (mutating) {
-        await this.audit.record(ctx, action, body, undefined, e instanceof AppRunnerError ? e.code : 'InternalServiceErrorException').catch((auditError: Error) => {
-          this.logger.error(`audit record for a failed ${action} could not be written: ${auditError.message}`);
-        });
+        await this.audit
+          .record(ctx, action, body, undefined, e instanceof AppRunnerError ? e.code : 'InternalServiceErrorException')
+          .catch((auditError: Error) => {
+            this.logger.error(`audit record for a failed ${action} could not be written: ${auditError.message}`);
+          });
       }
       throw e;
     }

@@ -1,4 +1,19 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req, UseGuards, type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Req,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+  Injectable,
+} from '@nestjs/common';
 import type { Request } from 'express';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { AuthenticationError, PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
@@ -17,7 +32,8 @@ export class AdminGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const header = context.switchToHttp().getRequest<Request>().headers.authorization;
-    if (!header?.startsWith('Bearer ')) throw new AuthenticationError('MissingAuthenticationTokenException', 'Missing Authentication Token');
+    if (!header?.startsWith('Bearer '))
+      throw new AuthenticationError('MissingAuthenticationTokenException', 'Missing Authentication Token');
     const given = createHash('sha256').update(header.slice('Bearer '.length).trim()).digest();
     if (!timingSafeEqual(given, this.expected)) throw new AuthenticationError('AccessDeniedException', 'The admin token is not valid.');
     return true;

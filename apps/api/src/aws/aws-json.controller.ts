@@ -27,7 +27,10 @@ export class AwsJsonController {
     }
     const input = req.body !== undefined && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? req.body : {};
     const output = await this.dispatcher.dispatch(ctx, target.slice(TARGET_PREFIX.length), input);
-    res.status(200).type('application/x-amz-json-1.0').send(JSON.stringify(toAwsJson(output ?? {})));
+    res
+      .status(200)
+      .type('application/x-amz-json-1.0')
+      .send(JSON.stringify(toAwsJson(output ?? {})));
   }
 
   private async authenticate(req: Request): Promise<CallContext> {

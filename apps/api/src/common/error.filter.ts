@@ -48,7 +48,9 @@ export class ErrorFilter implements ExceptionFilter {
         ? new UnknownOperationException(exception.message)
         : new InvalidRequestException(exception.message);
     }
-    this.logger.error(`request ${req.requestId} failed: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`);
+    this.logger.error(
+      `request ${req.requestId} failed: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`,
+    );
     return new InternalServiceErrorException('An internal error occurred. Quote the request id when reporting it.');
   }
 }

@@ -12,12 +12,25 @@ export function buildOpenApi(): Record<string, unknown> {
   for (const route of REST_ROUTES) {
     const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
     const parameters = [
-      ...pathParams.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description: name.endsWith('Arn') ? 'URL-encoded ARN' : undefined })),
+      ...pathParams.map((name) => ({
+        name,
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+        description: name.endsWith('Arn') ? 'URL-encoded ARN' : undefined,
+      })),
       ...(route.query ?? []).map((name) => ({
         name,
         in: 'query',
         required: false,
-        schema: name === 'MaxResults' ? { type: 'integer' } : name === 'TagKeys' ? { type: 'array', items: { type: 'string' } } : ['LatestOnly', 'DeleteAllRevisions'].includes(name) ? { type: 'boolean' } : { type: 'string' },
+        schema:
+          name === 'MaxResults'
+            ? { type: 'integer' }
+            : name === 'TagKeys'
+              ? { type: 'array', items: { type: 'string' } }
+              : ['LatestOnly', 'DeleteAllRevisions'].includes(name)
+                ? { type: 'boolean' }
+                : { type: 'string' },
       })),
     ].map((p) => JSON.parse(JSON.stringify(p)) as Record<string, unknown>);
     const operation: Record<string, unknown> = {
@@ -28,10 +41,18 @@ export function buildOpenApi(): Record<string, unknown> {
       security: [{ apiKey: [] }],
       ...(parameters.length ? { parameters } : {}),
       ...(route.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${route.action}Request` } } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: { $ref: `#/components/schemas/${route.action}Request` } } },
+            },
+          }
         : {}),
       responses: {
-        [String(route.status ?? 200)]: { description: 'Success', content: { 'application/json': { schema: { $ref: `#/components/schemas/${route.action}Response` } } } },
+        [String(route.status ?? 200)]: {
+          description: 'Success',
+          content: { 'application/json': { schema: { $ref: `#/components/schemas/${route.action}Response` } } },
+        },
         '400': ERROR_RESPONSE,
         '401': ERROR_RESPONSE,
         '403': ERROR_RESPONSE,
@@ -68,7 +89,15 @@ export function buildOpenApi(): Record<string, unknown> {
                 type: 'object',
                 required: ['code', 'message'],
                 properties: {
-                  code: { type: 'string', examples: ['InvalidRequestException', 'ResourceNotFoundException', 'InvalidStateException', 'ServiceQuotaExceededException'] },
+                  code: {
+                    type: 'string',
+                    examples: [
+                      'InvalidRequestException',
+                      'ResourceNotFoundException',
+                      'InvalidStateException',
+                      'ServiceQuotaExceededException',
+                    ],
+                  },
                   message: { type: 'string' },
                   requestId: { type: 'string' },
                 },
@@ -95,7 +124,17 @@ function sourcePaths(): Record<string, Record<string, unknown>> {
         security: [{ apiKey: [] }],
         parameters: [{ name: 'ConnectionArn', in: 'path', required: true, schema: { type: 'string' }, description: 'URL-encoded ARN' }],
         responses: {
-          '200': { description: 'Handshake URL', content: { 'application/json': { schema: { type: 'object', properties: { ConnectionArn: { type: 'string' }, HandshakeUrl: { type: 'string' }, ExpiresAt: { type: 'string' } } } } } },
+          '200': {
+            description: 'Handshake URL',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { ConnectionArn: { type: 'string' }, HandshakeUrl: { type: 'string' }, ExpiresAt: { type: 'string' } },
+                },
+              },
+            },
+          },
           '400': ERROR_RESPONSE,
           '404': ERROR_RESPONSE,
           '409': ERROR_RESPONSE,
@@ -111,15 +150,24 @@ function sourcePaths(): Record<string, Record<string, unknown>> {
         parameters: [
           { name: 'OperationId', in: 'path', required: true, schema: { type: 'string' } },
           { name: 'follow', in: 'query', schema: { type: 'boolean' } },
-          { name: 'after', in: 'query', schema: { type: 'integer' }, description: 'Resume after this chunk (X-Log-Next of a previous answer)' },
+          {
+            name: 'after',
+            in: 'query',
+            schema: { type: 'integer' },
+            description: 'Resume after this chunk (X-Log-Next of a previous answer)',
+          },
         ],
-        responses: { '200': { description: 'Log text; headers X-Log-Next and X-Build-Ended (not following)', ...text }, '404': ERROR_RESPONSE },
+        responses: {
+          '200': { description: 'Log text; headers X-Log-Next and X-Build-Ended (not following)', ...text },
+          '404': ERROR_RESPONSE,
+        },
       },
     },
     '/github/setup': {
       get: {
         operationId: 'GitHubAppSetupCallback',
-        summary: "The GitHub App's setup URL: completes the handshake of the connection named by `state`, for an installation the authorizing user (`code`) has",
+        summary:
+          "The GitHub App's setup URL: completes the handshake of the connection named by `state`, for an installation the authorizing user (`code`) has",
         tags: ['webhooks'],
         parameters: ['installation_id', 'setup_action', 'state', 'code'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
         responses: { '200': { description: 'HTML confirmation' }, '400': ERROR_RESPONSE },
@@ -152,16 +200,45 @@ function adminPaths(): Record<string, Record<string, unknown>> {
     summary,
     tags: ['admin'],
     security: [{ adminToken: [] }],
-    ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${body}` } } } } } : {}),
-    responses: { [String(status)]: { description: 'Success' }, '400': ERROR_RESPONSE, '401': ERROR_RESPONSE, '403': ERROR_RESPONSE, '404': ERROR_RESPONSE },
+    ...(body
+      ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${body}` } } } } }
+      : {}),
+    responses: {
+      [String(status)]: { description: 'Success' },
+      '400': ERROR_RESPONSE,
+      '401': ERROR_RESPONSE,
+      '403': ERROR_RESPONSE,
+      '404': ERROR_RESPONSE,
+    },
   });
   const account = [{ name: 'accountId', in: 'path', required: true, schema: { type: 'string', pattern: '^\\d{12}$' } }];
   return {
-    '/admin/tenants': { get: op('AdminListTenants', 'List tenants'), post: op('AdminCreateTenant', 'Create a tenant (with its DefaultConfiguration)', 'AdminCreateTenantRequest', 201) },
-    '/admin/tenants/{accountId}': { parameters: account, get: op('AdminGetTenant', 'Describe a tenant and its quotas'), delete: op('AdminDeleteTenant', 'Delete a tenant without services (the worker then removes its namespace from the cluster)', undefined, 204) },
-    '/admin/tenants/{accountId}/quotas': { parameters: account, put: op('AdminSetQuotas', 'Set quota overrides (null resets to the default)', 'AdminQuotaOverrides') },
-    '/admin/tenants/{accountId}/access-keys': { parameters: account, post: op('AdminIssueAccessKey', 'Issue a SigV4 access key (secret shown once)', 'AdminCredentialRequest', 201) },
-    '/admin/tenants/{accountId}/api-keys': { parameters: account, post: op('AdminIssueApiKey', 'Issue a REST API key (shown once)', 'AdminCredentialRequest', 201) },
+    '/admin/tenants': {
+      get: op('AdminListTenants', 'List tenants'),
+      post: op('AdminCreateTenant', 'Create a tenant (with its DefaultConfiguration)', 'AdminCreateTenantRequest', 201),
+    },
+    '/admin/tenants/{accountId}': {
+      parameters: account,
+      get: op('AdminGetTenant', 'Describe a tenant and its quotas'),
+      delete: op(
+        'AdminDeleteTenant',
+        'Delete a tenant without services (the worker then removes its namespace from the cluster)',
+        undefined,
+        204,
+      ),
+    },
+    '/admin/tenants/{accountId}/quotas': {
+      parameters: account,
+      put: op('AdminSetQuotas', 'Set quota overrides (null resets to the default)', 'AdminQuotaOverrides'),
+    },
+    '/admin/tenants/{accountId}/access-keys': {
+      parameters: account,
+      post: op('AdminIssueAccessKey', 'Issue a SigV4 access key (secret shown once)', 'AdminCredentialRequest', 201),
+    },
+    '/admin/tenants/{accountId}/api-keys': {
+      parameters: account,
+      post: op('AdminIssueApiKey', 'Issue a REST API key (shown once)', 'AdminCredentialRequest', 201),
+    },
     '/admin/tenants/{accountId}/credentials': { parameters: account, get: op('AdminListCredentials', 'List credentials (never secrets)') },
     '/admin/tenants/{accountId}/credentials/{keyId}': {
       parameters: [...account, { name: 'keyId', in: 'path', required: true, schema: { type: 'string' } }],
@@ -194,18 +271,33 @@ function adminSchemas(): Record<string, unknown> {
     AdminCreateTenantRequest: {
       type: 'object',
       required: ['Name'],
-      properties: { Name: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' }, AccountId: { type: 'string', pattern: '^\\d{12}$' }, QuotaOverrides: { $ref: '#/components/schemas/AdminQuotaOverrides' } },
+      properties: {
+        Name: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' },
+        AccountId: { type: 'string', pattern: '^\\d{12}$' },
+        QuotaOverrides: { $ref: '#/components/schemas/AdminQuotaOverrides' },
+      },
     },
     AdminQuotaOverrides: {
       type: 'object',
       additionalProperties: false,
       properties: Object.fromEntries(
-        ['Services', 'Connections', 'AutoScalingConfigurationNames', 'ObservabilityConfigurationNames', 'VpcConnectors', 'VpcIngressConnections'].map((q) => [q, quota]),
+        [
+          'Services',
+          'Connections',
+          'AutoScalingConfigurationNames',
+          'ObservabilityConfigurationNames',
+          'VpcConnectors',
+          'VpcIngressConnections',
+        ].map((q) => [q, quota]),
       ),
     },
     AdminCredentialRequest: { type: 'object', properties: { Description: { type: 'string', maxLength: 256 } } },
     AdminVpc: { type: 'object', required: ['IngressClassName'], properties: { IngressClassName: { type: 'string' } } },
-    AdminSubnet: { type: 'object', required: ['Cidrs'], properties: { Cidrs: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string' } } } },
+    AdminSubnet: {
+      type: 'object',
+      required: ['Cidrs'],
+      properties: { Cidrs: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string' } } },
+    },
     AdminSecurityGroup: {
       type: 'object',
       required: ['Egress'],

@@ -46,7 +46,10 @@ export class SourceController {
     const ctx = await this.auth.authenticate(req);
     if (!/^[0-9a-f-]{36}$/.test(operationId)) throw new InvalidRequestException('OperationId must be an operation id (UUID).');
     if (after !== undefined && !/^-?\d+$/.test(after)) throw new InvalidRequestException('after must be an integer.');
-    const operation = await this.prisma.client.operation.findFirst({ where: { id: operationId, tenantId: ctx.tenant.id }, select: { id: true, status: true } });
+    const operation = await this.prisma.client.operation.findFirst({
+      where: { id: operationId, tenantId: ctx.tenant.id },
+      select: { id: true, status: true },
+    });
     if (!operation) throw notFound('operation', operationId);
     const following = follow === 'true' || follow === '1';
     const deadline = Date.now() + FOLLOW_MAX_MS;
@@ -98,7 +101,15 @@ export class SourceController {
 
   /** A deploying operation of a code-based service that has not ended: its build may not exist yet. */
   private async mayStillBuild(operationId: string): Promise<boolean> {
-    const op = await this.prisma.client.operation.findUnique({ where: { id: operationId }, select: { status: true, type: true, service: { select: { connectionId: true } } } });
-    return !!op && ['PENDING', 'IN_PROGRESS'].includes(op.status) && ['CREATE_SERVICE', 'UPDATE_SERVICE', 'START_DEPLOYMENT'].includes(op.type) && op.service.connectionId !== null;
+    const op = await this.prisma.client.operation.findUnique({
+      where: { id: operationId },
+      select: { status: true, type: true, service: { select: { connectionId: true } } },
+    });
+    return (
+      !!op &&
+      ['PENDING', 'IN_PROGRESS'].includes(op.status) &&
+      ['CREATE_SERVICE', 'UPDATE_SERVICE', 'START_DEPLOYMENT'].includes(op.type) &&
+      op.service.connectionId !== null
+    );
   }
 }

@@ -29,8 +29,12 @@ export class GitHubController {
     // Present when the App requests user authorization during installation (required: see completeHandshake).
     @Query('code') code?: string,
   ): Promise<void> {
-    if (!state) throw new InvalidRequestException('The setup callback needs the state of a handshake (start it with POST /v1/connections/{ConnectionArn}/handshake).');
-    if (!installationId || !/^\d+$/.test(installationId)) throw new InvalidRequestException(`installation_id is missing (setup_action ${action ?? 'none'}).`);
+    if (!state)
+      throw new InvalidRequestException(
+        'The setup callback needs the state of a handshake (start it with POST /v1/connections/{ConnectionArn}/handshake).',
+      );
+    if (!installationId || !/^\d+$/.test(installationId))
+      throw new InvalidRequestException(`installation_id is missing (setup_action ${action ?? 'none'}).`);
     const connection = await this.connections.completeHandshake(state, Number(installationId), typeof code === 'string' ? code : undefined);
     res
       .status(200)

@@ -39,4 +39,3 @@ export const CASES: Record<string, () => BuildJobOptions> = {
   'build-job-minimal': minimalOptions,
   'build-job-cache-auth-args': fullOptions,
 };
-

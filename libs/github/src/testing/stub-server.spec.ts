@@ -27,10 +27,14 @@ describe('the stub checks App JWTs as GitHub does', () => {
 
   it('refuses another App, expired or too long-lived tokens, future iat, and unsigned or altered tokens', () => {
     expect(verifyAppJwt(jwt({ iss: 98, iat: now - 30, exp: now + 570 }), '99', publicKey, now)).toBe('Integration not found');
-    expect(verifyAppJwt(jwt({ iss: 99, iat: now - 700, exp: now - 100 }), '99', publicKey, now)).toMatch(/'Expiration time' claim \('exp'\) must be/);
+    expect(verifyAppJwt(jwt({ iss: 99, iat: now - 700, exp: now - 100 }), '99', publicKey, now)).toMatch(
+      /'Expiration time' claim \('exp'\) must be/,
+    );
     expect(verifyAppJwt(jwt({ iss: 99, iat: now, exp: now + 3600 }), '99', publicKey, now)).toMatch(/too far in the future/);
     expect(verifyAppJwt(jwt({ iss: 99, iat: now + 600, exp: now + 660 }), '99', publicKey, now)).toMatch(/'Issued at' claim/);
-    expect(verifyAppJwt(jwt({ iss: 99, iat: now - 30, exp: now + 570 }, { alg: 'none' }), '99', publicKey, now)).toBe('A JSON web token could not be decoded');
+    expect(verifyAppJwt(jwt({ iss: 99, iat: now - 30, exp: now + 570 }, { alg: 'none' }), '99', publicKey, now)).toBe(
+      'A JSON web token could not be decoded',
+    );
     const token = jwt({ iss: 99, iat: now - 30, exp: now + 570 });
     const [h, , s] = token.split('.');
     const forged = `${h}.${Buffer.from(JSON.stringify({ iss: 99, iat: now - 30, exp: now + 590 })).toString('base64url')}.${s}`;

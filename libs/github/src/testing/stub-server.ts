@@ -105,7 +105,8 @@ export async function startGitHubStub(opts: GitHubStubOptions): Promise<GitHubSt
   const users = new Map<string, GitHubStubUser>();
   for (const user of opts.users ?? []) {
     const unknown = user.installations.filter((id) => !installations.has(id));
-    if (unknown.length) throw new Error(`Stub user ${user.login} lists installation(s) ${unknown.join(', ')}, which are not among the stub's installations`);
+    if (unknown.length)
+      throw new Error(`Stub user ${user.login} lists installation(s) ${unknown.join(', ')}, which are not among the stub's installations`);
     users.set(user.login.toLowerCase(), user);
   }
   const codes = new Map<string, UserGrant>();
@@ -149,7 +150,8 @@ export async function startGitHubStub(opts: GitHubStubOptions): Promise<GitHubSt
     m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path);
     if (m && req.method === 'POST') return createToken(req, res, Number(m[1]));
     m = /^\/repos\/([^/]+)\/([^/]+)\/commits\/(.+)$/.exec(path);
-    if (m && req.method === 'GET') return getCommit(req, res, decodeURIComponent(m[1]), decodeURIComponent(m[2]), m[3].split('/').map(decodeURIComponent).join('/'));
+    if (m && req.method === 'GET')
+      return getCommit(req, res, decodeURIComponent(m[1]), decodeURIComponent(m[2]), m[3].split('/').map(decodeURIComponent).join('/'));
     return sendJson(res, 404, notFound());
   }
 
@@ -169,7 +171,12 @@ export async function startGitHubStub(opts: GitHubStubOptions): Promise<GitHubSt
     if (jwtError) return sendJson(res, 401, { message: jwtError, documentation_url: DOCS, status: '401' });
     const installation = installations.get(id);
     if (!installation) return sendJson(res, 404, notFound('apps/apps#create-an-installation-access-token-for-an-app'));
-    if (installation.suspendedAt) return sendJson(res, 403, { message: 'This installation has been suspended', documentation_url: `${DOCS}/apps/apps#create-an-installation-access-token-for-an-app`, status: '403' });
+    if (installation.suspendedAt)
+      return sendJson(res, 403, {
+        message: 'This installation has been suspended',
+        documentation_url: `${DOCS}/apps/apps#create-an-installation-access-token-for-an-app`,
+        status: '403',
+      });
 
     let requested: string[] | undefined;
     if (body.length > 0) {
@@ -186,7 +193,11 @@ export async function startGitHubStub(opts: GitHubStubOptions): Promise<GitHubSt
     if (requested) {
       scope = requested.map((name) => granted.find((full) => full.split('/')[1].toLowerCase() === name.toLowerCase()) ?? '');
       if (scope.includes('')) {
-        return sendJson(res, 422, { message: 'There is at least one repository that does not exist or is not accessible to the parent installation.', documentation_url: DOCS, status: '422' });
+        return sendJson(res, 422, {
+          message: 'There is at least one repository that does not exist or is not accessible to the parent installation.',
+          documentation_url: DOCS,
+          status: '422',
+        });
       }
     }
     const token = `ghs_${randomToken(36)}`;
@@ -233,7 +244,11 @@ export async function startGitHubStub(opts: GitHubStubOptions): Promise<GitHubSt
     const grant = codes.get(code);
     codes.delete(code);
     if (!grant || grant.expiresAt <= Date.now()) {
-      return answer({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.', error_uri: `${OAUTH_ERRORS_DOCS}#bad-verification-code` });
+      return answer({
+        error: 'bad_verification_code',
+        error_description: 'The code passed is incorrect or expired.',
+        error_uri: `${OAUTH_ERRORS_DOCS}#bad-verification-code`,
+      });
     }
     const token = `ghu_${randomToken(36)}`;
     userTokens.set(token, { login: grant.login, expiresAt: Date.now() + USER_TOKEN_TTL_SECONDS * 1000 });
@@ -258,7 +273,8 @@ export async function startGitHubStub(opts: GitHubStubOptions): Promise<GitHubSt
       });
     }
     const grant = token ? userTokens.get(token) : undefined;
-    if (!grant || grant.expiresAt <= Date.now()) return sendJson(res, 401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
+    if (!grant || grant.expiresAt <= Date.now())
+      return sendJson(res, 401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
     const visible = (users.get(grant.login.toLowerCase())?.installations ?? []).map((id) => installations.get(id)!);
     const perPage = Math.min(Math.max(Number.parseInt(url.searchParams.get('per_page') ?? '30', 10) || 30, 1), 100);
     const page = Math.max(Number.parseInt(url.searchParams.get('page') ?? '1', 10) || 1, 1);
@@ -275,7 +291,12 @@ export async function startGitHubStub(opts: GitHubStubOptions): Promise<GitHubSt
       ...(page > 1 ? [`${pageUrl(1)}; rel="first"`] : []),
     ];
     const slice = visible.slice((page - 1) * perPage, page * perPage);
-    return sendJson(res, 200, { total_count: visible.length, installations: slice.map(installationJson) }, links.length ? { link: links.join(', ') } : {});
+    return sendJson(
+      res,
+      200,
+      { total_count: visible.length, installations: slice.map(installationJson) },
+      links.length ? { link: links.join(', ') } : {},
+    );
   }
 
   // GET /repos/{owner}/{repo}/commits/{ref}
@@ -287,13 +308,21 @@ export async function startGitHubStub(opts: GitHubStubOptions): Promise<GitHubSt
     if (!full) return sendJson(res, 404, notFound('commits/commits#get-a-commit'));
     const gitDir = join(repositoriesDir, `${full}.git`);
     const sha = ref.startsWith('-') ? undefined : await resolveCommit(gitDir, ref);
-    if (!sha) return sendJson(res, 422, { message: `No commit found for SHA: ${ref}`, documentation_url: `${DOCS}/commits/commits#get-a-commit`, status: '422' });
+    if (!sha)
+      return sendJson(res, 422, {
+        message: `No commit found for SHA: ${ref}`,
+        documentation_url: `${DOCS}/commits/commits#get-a-commit`,
+        status: '422',
+      });
     return sendJson(res, 200, await commitJson(gitDir, full, sha));
   }
 
   async function resolveCommit(gitDir: string, ref: string): Promise<string | undefined> {
     const rev = ref.startsWith('heads/') || ref.startsWith('tags/') ? `refs/${ref}` : ref;
-    const result = await runGit(['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { gitPath: opts.gitPath, env: gitEnv });
+    const result = await runGit(['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`], {
+      gitPath: opts.gitPath,
+      env: gitEnv,
+    });
     return result.code === 0 ? result.stdout.trim() : undefined;
   }
 
@@ -332,7 +361,11 @@ export async function startGitHubStub(opts: GitHubStubOptions): Promise<GitHubSt
     const service = rest === '/info/refs' ? url.searchParams.get('service') : rest.slice(1);
     if (service !== 'git-upload-pack' && service !== 'git-receive-pack') {
       // GitHub serves only the smart protocol.
-      return sendText(res, 403, 'Please upgrade your git client.\nGitHub.com no longer supports git over dumb-http: https://github.com/blog/809-git-dumb-http-transport-to-be-turned-off-in-90-days\n');
+      return sendText(
+        res,
+        403,
+        'Please upgrade your git client.\nGitHub.com no longer supports git over dumb-http: https://github.com/blog/809-git-dumb-http-transport-to-be-turned-off-in-90-days\n',
+      );
     }
     const token = basicPassword(req.headers.authorization);
     const grant = token ? liveToken(token) : undefined;
@@ -467,7 +500,15 @@ export async function startGitHubStub(opts: GitHubStubOptions): Promise<GitHubSt
   function repositoryJson(full: string): Record<string, unknown> {
     const { api, web } = urls();
     const [owner, name] = full.split('/');
-    return { id: numericId(full), name, full_name: full, private: true, owner: { login: owner }, html_url: `${web}/${full}`, url: `${api}/repos/${full}` };
+    return {
+      id: numericId(full),
+      name,
+      full_name: full,
+      private: true,
+      owner: { login: owner },
+      html_url: `${web}/${full}`,
+      url: `${api}/repos/${full}`,
+    };
   }
 
   function notFound(doc?: string): Record<string, string> {
@@ -536,7 +577,10 @@ export function verifyAppJwt(jwt: string, appId: string, publicKey: KeyObject, n
   if (typeof claims.exp !== 'number' || !Number.isInteger(claims.exp) || claims.exp <= nowSeconds) {
     return "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires.";
   }
-  if (claims.exp > nowSeconds + MAX_JWT_LIFETIME_SECONDS + CLOCK_DRIFT_SECONDS || claims.exp - claims.iat > MAX_JWT_LIFETIME_SECONDS + CLOCK_DRIFT_SECONDS) {
+  if (
+    claims.exp > nowSeconds + MAX_JWT_LIFETIME_SECONDS + CLOCK_DRIFT_SECONDS ||
+    claims.exp - claims.iat > MAX_JWT_LIFETIME_SECONDS + CLOCK_DRIFT_SECONDS
+  ) {
     return "'Expiration time' claim ('exp') is too far in the future";
   }
   return undefined;

@@ -11,7 +11,12 @@ export interface SignedWebhookRequest {
  * A webhook delivery as GitHub sends it: JSON body, event and delivery headers, and both signatures.
  * Signed here with node:crypto directly, independently of the verification code under test.
  */
-export function signedWebhookRequest(secret: string, event: string, payload: unknown, deliveryId: string = randomUUID()): SignedWebhookRequest {
+export function signedWebhookRequest(
+  secret: string,
+  event: string,
+  payload: unknown,
+  deliveryId: string = randomUUID(),
+): SignedWebhookRequest {
   const body = JSON.stringify(payload);
   return {
     headers: {
@@ -180,7 +185,14 @@ export function installationPayload(opts: InstallationPayloadOptions): Record<st
       suspended_at: suspended ? new Date().toISOString() : null,
     },
     ...(opts.action === 'created'
-      ? { repositories: (opts.repositories ?? []).map((full) => ({ id: numericId(full), name: full.split('/')[1], full_name: full, private: true })) }
+      ? {
+          repositories: (opts.repositories ?? []).map((full) => ({
+            id: numericId(full),
+            name: full.split('/')[1],
+            full_name: full,
+            private: true,
+          })),
+        }
       : {}),
     sender: { login: 'mona', id: 1, type: 'User' },
   };

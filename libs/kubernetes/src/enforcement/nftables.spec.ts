@@ -11,7 +11,12 @@ const policy = (namespace: string, name: string, spec: Spec): KubeObject => ({
   metadata: { name, namespace },
   spec,
 });
-const pod = (namespace: string, name: string, ip: string, labels: Record<string, string> = {}): SimulatedPod => ({ namespace, name, ip, labels });
+const pod = (namespace: string, name: string, ip: string, labels: Record<string, string> = {}): SimulatedPod => ({
+  namespace,
+  name,
+  ip,
+  labels,
+});
 
 const CLUSTER: SimulatedCluster = {
   namespaces: [{ name: 'team', labels: { tier: 'apps' } }, { name: 'other', labels: { tier: 'apps' } }, { name: 'infra' }],
@@ -37,7 +42,13 @@ const jumps = (ruleset: string) => chain(ruleset, 'forward').filter((l) => l.inc
 describe('networkPoliciesToNftables', () => {
   it('writes an atomic table replacement: isolated pods get a chain, the forward hook lets replies through and jumps to them', () => {
     const ruleset = networkPoliciesToNftables(
-      [policy('team', 'db-from-web', { podSelector: { matchLabels: { app: 'db' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: { matchLabels: { app: 'web' } } }], ports: [{ protocol: 'TCP', port: 5432 }] }] })],
+      [
+        policy('team', 'db-from-web', {
+          podSelector: { matchLabels: { app: 'db' } },
+          policyTypes: ['Ingress'],
+          ingress: [{ from: [{ podSelector: { matchLabels: { app: 'web' } } }], ports: [{ protocol: 'TCP', port: 5432 }] }],
+        }),
+      ],
       CLUSTER,
     );
     expect(ruleset).toBe(
@@ -75,7 +86,12 @@ describe('networkPoliciesToNftables', () => {
             { from: [{ namespaceSelector: { matchLabels: { tier: 'apps' } } }] },
             { from: [{ namespaceSelector: { matchLabels: { tier: 'apps' } }, podSelector: { matchLabels: { app: 'web' } } }] },
             { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'infra' } } }] },
-            { from: [{ podSelector: { matchLabels: { app: 'nothing' } } }, { namespaceSelector: {}, podSelector: { matchLabels: { app: 'proxy' } } }] },
+            {
+              from: [
+                { podSelector: { matchLabels: { app: 'nothing' } } },
+                { namespaceSelector: {}, podSelector: { matchLabels: { app: 'proxy' } } },
+              ],
+            },
           ],
         }),
       ],
@@ -99,8 +115,19 @@ describe('networkPoliciesToNftables', () => {
           podSelector: { matchLabels: { app: 'web' } },
           policyTypes: ['Egress'],
           egress: [
-            { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '169.254.0.0/16'] } }, { ipBlock: { cidr: '::/0', except: ['fc00::/7'] } }] },
-            { to: [{ ipBlock: { cidr: '10.1.5.7/24' } }], ports: [{ protocol: 'TCP', port: 5432 }, { protocol: 'UDP', port: 8000, endPort: 8100 }] },
+            {
+              to: [
+                { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '169.254.0.0/16'] } },
+                { ipBlock: { cidr: '::/0', except: ['fc00::/7'] } },
+              ],
+            },
+            {
+              to: [{ ipBlock: { cidr: '10.1.5.7/24' } }],
+              ports: [
+                { protocol: 'TCP', port: 5432 },
+                { protocol: 'UDP', port: 8000, endPort: 8100 },
+              ],
+            },
             { ports: [{ protocol: 'UDP' }, { protocol: 'SCTP', port: 9, endPort: 9 }, { port: 443 }] },
           ],
         }),
@@ -132,7 +159,11 @@ describe('networkPoliciesToNftables', () => {
       ],
       CLUSTER,
     );
-    expect(chain(ruleset, 'ingress.team/web')).toEqual(['# team/deny-all: no ingress rule, allows nothing', 'return comment "team/web-any ingress[0]"', 'drop']);
+    expect(chain(ruleset, 'ingress.team/web')).toEqual([
+      '# team/deny-all: no ingress rule, allows nothing',
+      'return comment "team/web-any ingress[0]"',
+      'drop',
+    ]);
     expect(chain(ruleset, 'ingress.team/db')).toEqual(['# team/deny-all: no ingress rule, allows nothing', 'drop']);
     expect(chain(ruleset, 'egress.team/web')).toEqual(['ip daddr { 10.0.0.1, 10.0.0.2 } return comment "team/web-any egress[0]"', 'drop']);
     expect(chain(ruleset, 'egress.team/db')).toEqual(['# team/no-egress: no egress rule, allows nothing', 'drop']);
@@ -147,9 +178,18 @@ describe('networkPoliciesToNftables', () => {
   });
 
   it('handles IPv6 pods and a custom table name', () => {
-    const cluster: SimulatedCluster = { namespaces: [{ name: 'v6' }], pods: [pod('v6', 'a', 'fd00::1', { app: 'a' }), pod('v6', 'b', 'fd00::2', { app: 'b' })] };
+    const cluster: SimulatedCluster = {
+      namespaces: [{ name: 'v6' }],
+      pods: [pod('v6', 'a', 'fd00::1', { app: 'a' }), pod('v6', 'b', 'fd00::2', { app: 'b' })],
+    };
     const ruleset = networkPoliciesToNftables(
-      [policy('v6', 'a', { podSelector: { matchLabels: { app: 'a' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: { matchLabels: { app: 'b' } } }] }] })],
+      [
+        policy('v6', 'a', {
+          podSelector: { matchLabels: { app: 'a' } },
+          policyTypes: ['Ingress'],
+          ingress: [{ from: [{ podSelector: { matchLabels: { app: 'b' } } }] }],
+        }),
+      ],
       cluster,
       { table: 'lab' },
     );
@@ -160,16 +200,29 @@ describe('networkPoliciesToNftables', () => {
 
   it('refuses what it cannot simulate or what the API would reject, with the place named', () => {
     const withRule = (rule: Spec) => [policy('team', 'p', { podSelector: {}, policyTypes: ['Ingress'], ingress: [rule] })];
-    const translate = (objects: KubeObject[], cluster = CLUSTER) => () => networkPoliciesToNftables(objects, cluster);
-    expect(translate(withRule({ ports: [{ port: 'http' }] }))).toThrow('team/p ingress[0]: named port "http" is not supported (the simulation has no container ports); use a number.');
+    const translate =
+      (objects: KubeObject[], cluster = CLUSTER) =>
+      () =>
+        networkPoliciesToNftables(objects, cluster);
+    expect(translate(withRule({ ports: [{ port: 'http' }] }))).toThrow(
+      'team/p ingress[0]: named port "http" is not supported (the simulation has no container ports); use a number.',
+    );
     expect(translate(withRule({ ports: [{ port: 80, endPort: 79 }] }))).toThrow('endPort 79 must be in 80-65535');
     expect(translate(withRule({ ports: [{ protocol: 'ICMP', port: 1 }] }))).toThrow('protocol "ICMP" is not TCP, UDP or SCTP');
-    expect(translate(withRule({ from: [{ ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} }] }))).toThrow('team/p ingress[0] peer 0: an ipBlock peer cannot also have');
-    expect(translate(withRule({ from: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['192.168.0.0/16'] } }] }))).toThrow('except 192.168.0.0/16 is not inside 10.0.0.0/8');
+    expect(translate(withRule({ from: [{ ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} }] }))).toThrow(
+      'team/p ingress[0] peer 0: an ipBlock peer cannot also have',
+    );
+    expect(translate(withRule({ from: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['192.168.0.0/16'] } }] }))).toThrow(
+      'except 192.168.0.0/16 is not inside 10.0.0.0/8',
+    );
     expect(translate(withRule({ from: [{ ipBlock: { cidr: '10.0.0/8' } }] }))).toThrow('cidr "10.0.0/8" is not a CIDR');
     expect(translate(withRule({ from: [{}] }))).toThrow('a peer needs an ipBlock, a podSelector or a namespaceSelector');
-    expect(translate([], { ...CLUSTER, pods: [...CLUSTER.pods, pod('team', 'clone', '10.0.0.1')] })).toThrow('Pods team/web and team/clone have the same IP 10.0.0.1.');
-    expect(translate([], { ...CLUSTER, pods: [pod('nowhere', 'x', '10.9.9.9')] })).toThrow('Pod nowhere/x: namespace nowhere is not in the cluster');
+    expect(translate([], { ...CLUSTER, pods: [...CLUSTER.pods, pod('team', 'clone', '10.0.0.1')] })).toThrow(
+      'Pods team/web and team/clone have the same IP 10.0.0.1.',
+    );
+    expect(translate([], { ...CLUSTER, pods: [pod('nowhere', 'x', '10.9.9.9')] })).toThrow(
+      'Pod nowhere/x: namespace nowhere is not in the cluster',
+    );
     expect(translate([], { ...CLUSTER, pods: [pod('team', 'x', '10.9.9')] })).toThrow('Pod team/x: "10.9.9" is not an IP address.');
     expect(() => networkPoliciesToNftables([], CLUSTER, { table: 'bad-name;' })).toThrow('nftables table name "bad-name;"');
   });
@@ -192,7 +245,11 @@ describe('labelSelectorMatches', () => {
 describe('the builders’ own policies, translated', () => {
   const tenant = buildTenantObjects(SETTINGS, TENANT);
   const service = buildServiceObjects(SETTINGS, serviceInput());
-  const web = podFromDeployment(service.find((o) => o.kind === 'Deployment')!, 'web-1', '10.244.1.10');
+  const web = podFromDeployment(
+    service.find((o) => o.kind === 'Deployment')!,
+    'web-1',
+    '10.244.1.10',
+  );
   const cluster: SimulatedCluster = {
     namespaces: [namespaceFromObject(tenant[0]), { name: 'kube-system' }, { name: 'ingress-nginx' }],
     pods: [

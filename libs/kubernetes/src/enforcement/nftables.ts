@@ -42,7 +42,11 @@ const TABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
  *
  * The first lines replace the table atomically, so applying a new ruleset never leaves a gap.
  */
-export function networkPoliciesToNftables(objects: readonly KubeObject[], cluster: SimulatedCluster, options: NftablesOptions = {}): string {
+export function networkPoliciesToNftables(
+  objects: readonly KubeObject[],
+  cluster: SimulatedCluster,
+  options: NftablesOptions = {},
+): string {
   const table = options.table ?? DEFAULT_NFT_TABLE;
   if (!TABLE.test(table)) throw new Error(`nftables table name ${JSON.stringify(table)} must match ${TABLE}.`);
   const nsLabels = validateCluster(cluster);
@@ -52,7 +56,9 @@ export function networkPoliciesToNftables(objects: readonly KubeObject[], cluste
   const jumps: string[] = [];
   for (const direction of ['egress', 'ingress'] as const) {
     for (const pod of cluster.pods) {
-      const selecting = policies.filter((p) => p.types.has(direction) && p.namespace === pod.namespace && labelSelectorMatches(p.podSelector, pod.labels));
+      const selecting = policies.filter(
+        (p) => p.types.has(direction) && p.namespace === pod.namespace && labelSelectorMatches(p.podSelector, pod.labels),
+      );
       if (selecting.length === 0) continue;
       const chain = `${direction}.${pod.namespace}/${pod.name}`;
       const lines = selecting.flatMap((p) => policyLines(p, direction, cluster, nsLabels));
@@ -119,14 +125,20 @@ function toPolicy(object: KubeObject): Policy {
   const declared = spec.policyTypes ?? ['Ingress', ...(spec.egress ? ['Egress'] : [])];
   const types = new Set<Direction>();
   for (const t of declared) {
-    if (t !== 'Ingress' && t !== 'Egress') throw new Error(`NetworkPolicy ${ref}: policyType ${JSON.stringify(t)} is not Ingress or Egress.`);
+    if (t !== 'Ingress' && t !== 'Egress')
+      throw new Error(`NetworkPolicy ${ref}: policyType ${JSON.stringify(t)} is not Ingress or Egress.`);
     types.add(t === 'Ingress' ? 'ingress' : 'egress');
   }
   return { ref, namespace: object.metadata.namespace, spec, podSelector: spec.podSelector, types };
 }
 
 /** One line per (peer, port) pair of each rule; a matching line returns to the forward chain (allowed). */
-function policyLines(policy: Policy, direction: Direction, cluster: SimulatedCluster, nsLabels: Map<string, Record<string, string>>): string[] {
+function policyLines(
+  policy: Policy,
+  direction: Direction,
+  cluster: SimulatedCluster,
+  nsLabels: Map<string, Record<string, string>>,
+): string[] {
   const rules: PolicyRule[] = (direction === 'ingress' ? policy.spec.ingress : policy.spec.egress) ?? [];
   if (rules.length === 0) return [`# ${policy.ref}: no ${direction} rule, allows nothing`];
   const addr = direction === 'ingress' ? 'saddr' : 'daddr';
@@ -135,11 +147,14 @@ function policyLines(policy: Policy, direction: Direction, cluster: SimulatedClu
     const peers = (direction === 'ingress' ? rule.from : rule.to) ?? [];
     const notes: string[] = [];
     // No peers: every address; no ports: every port and protocol.
-    const matches = peers.length === 0 ? [''] : peers.flatMap((peer, j) => {
-      const m = peerMatches(peer, policy, addr, cluster, nsLabels, `${tag} peer ${j}`);
-      if (m.length === 0) notes.push(`# ${tag}: peer ${j} selects no pod`);
-      return m;
-    });
+    const matches =
+      peers.length === 0
+        ? ['']
+        : peers.flatMap((peer, j) => {
+            const m = peerMatches(peer, policy, addr, cluster, nsLabels, `${tag} peer ${j}`);
+            if (m.length === 0) notes.push(`# ${tag}: peer ${j} selects no pod`);
+            return m;
+          });
     const ports = rule.ports?.length ? rule.ports.map((p) => portMatch(p, tag)) : [''];
     if (matches.length === 0) return [...notes, `# ${tag}: allows nothing`];
     return [...notes, ...matches.flatMap((m) => ports.map((p) => [m, p, 'return', `comment "${tag}"`].filter(Boolean).join(' ')))];
@@ -155,13 +170,19 @@ function peerMatches(
   where: string,
 ): string[] {
   if (peer.ipBlock) {
-    if (peer.podSelector || peer.namespaceSelector) throw new Error(`${where}: an ipBlock peer cannot also have a pod or namespace selector.`);
+    if (peer.podSelector || peer.namespaceSelector)
+      throw new Error(`${where}: an ipBlock peer cannot also have a pod or namespace selector.`);
     return [ipBlockMatch(peer.ipBlock, addr, where)];
   }
-  if (!peer.podSelector && !peer.namespaceSelector) throw new Error(`${where}: a peer needs an ipBlock, a podSelector or a namespaceSelector.`);
+  if (!peer.podSelector && !peer.namespaceSelector)
+    throw new Error(`${where}: a peer needs an ipBlock, a podSelector or a namespaceSelector.`);
   const inNamespace = (pod: SimulatedPod) =>
-    peer.namespaceSelector ? labelSelectorMatches(peer.namespaceSelector, nsLabels.get(pod.namespace) ?? {}) : pod.namespace === policy.namespace;
-  const ips = cluster.pods.filter((pod) => inNamespace(pod) && (!peer.podSelector || labelSelectorMatches(peer.podSelector, pod.labels))).map((p) => p.ip);
+    peer.namespaceSelector
+      ? labelSelectorMatches(peer.namespaceSelector, nsLabels.get(pod.namespace) ?? {})
+      : pod.namespace === policy.namespace;
+  const ips = cluster.pods
+    .filter((pod) => inNamespace(pod) && (!peer.podSelector || labelSelectorMatches(peer.podSelector, pod.labels)))
+    .map((p) => p.ip);
   return (['ip', 'ip6'] as const)
     .map((fam) => ips.filter((ip) => family(ip) === fam))
     .filter((list) => list.length > 0)
@@ -183,14 +204,17 @@ function ipBlockMatch(block: { cidr: string; except?: string[] }, addr: 'saddr' 
 
 function portMatch(port: PolicyPort, where: string): string {
   const protocol = port.protocol ?? 'TCP';
-  if (protocol !== 'TCP' && protocol !== 'UDP' && protocol !== 'SCTP') throw new Error(`${where}: protocol ${JSON.stringify(protocol)} is not TCP, UDP or SCTP.`);
+  if (protocol !== 'TCP' && protocol !== 'UDP' && protocol !== 'SCTP')
+    throw new Error(`${where}: protocol ${JSON.stringify(protocol)} is not TCP, UDP or SCTP.`);
   const proto = protocol.toLowerCase();
   if (port.port === undefined) {
     if (port.endPort !== undefined) throw new Error(`${where}: endPort needs a port.`);
     return `meta l4proto ${proto}`;
   }
   if (typeof port.port === 'string') {
-    throw new Error(`${where}: named port ${JSON.stringify(port.port)} is not supported (the simulation has no container ports); use a number.`);
+    throw new Error(
+      `${where}: named port ${JSON.stringify(port.port)} is not supported (the simulation has no container ports); use a number.`,
+    );
   }
   const valid = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
   if (!valid(port.port)) throw new Error(`${where}: port ${port.port} is not in 1-65535.`);

@@ -6,7 +6,8 @@ describe('CIDR arithmetic', () => {
     expect(parseCidr('10.1.0.0/16')).toMatchObject({ family: 4, prefix: 16 });
     expect(parseCidr('fd00::/8')).toMatchObject({ family: 6, prefix: 8 });
     expect(parseCidr('2001:db8:0:0:0:0:0:1/128')).toMatchObject({ family: 6, prefix: 128 });
-    for (const bad of ['10.1.0.0', '10.1.0.256/16', '10.1.0.0/33', 'fd00::/129', 'fd00:::1/64', 'x/8', '1:2:3:4:5:6:7:8:9/64']) expect(parseCidr(bad), bad).toBeUndefined();
+    for (const bad of ['10.1.0.0', '10.1.0.256/16', '10.1.0.0/33', 'fd00::/129', 'fd00:::1/64', 'x/8', '1:2:3:4:5:6:7:8:9/64'])
+      expect(parseCidr(bad), bad).toBeUndefined();
   });
   it('knows when a block lies within another', () => {
     expect(cidrWithin(parseCidr('10.1.2.0/24')!, parseCidr('10.1.0.0/16')!)).toBe(true);

@@ -36,7 +36,9 @@ function domainHash(domainName: string): string {
 
 /** The hosts a custom domain serves: the domain, and `www.` + it when EnableWWWSubdomain. */
 export function customDomainHosts(input: Pick<CustomDomainInput, 'domainName' | 'enableWWWSubdomain'>): string[] {
-  return input.enableWWWSubdomain && !input.domainName.startsWith('*.') ? [input.domainName, `www.${input.domainName}`] : [input.domainName];
+  return input.enableWWWSubdomain && !input.domainName.startsWith('*.')
+    ? [input.domainName, `www.${input.domainName}`]
+    : [input.domainName];
 }
 
 /**
@@ -44,14 +46,22 @@ export function customDomainHosts(input: Pick<CustomDomainInput, 'domainName' | 
  * certificate, to the service (both in the tenant's namespace; the reconciler makes the service's Deployment their
  * owner). Each domain has objects of its own, so disassociating one never touches another.
  */
-export function buildCustomDomainObjects(settings: KubePlatformSettings, input: CustomDomainInput, issuer: CertificateIssuer): KubeObject[] {
+export function buildCustomDomainObjects(
+  settings: KubePlatformSettings,
+  input: CustomDomainInput,
+  issuer: CertificateIssuer,
+): KubeObject[] {
   const s = resolveSettings(settings);
   const name = customDomainObjectName(input.service.serviceId, input.domainName);
   const hosts = customDomainHosts(input);
   const metadata = {
     name,
     namespace: namespaceName(s, input.tenant.accountId),
-    labels: { ...tenantLabels(s.fieldManager, input.tenant.accountId), [LABELS.service]: input.service.serviceId, [CUSTOM_DOMAIN_LABEL]: domainHash(input.domainName) },
+    labels: {
+      ...tenantLabels(s.fieldManager, input.tenant.accountId),
+      [LABELS.service]: input.service.serviceId,
+      [CUSTOM_DOMAIN_LABEL]: domainHash(input.domainName),
+    },
     annotations: { [ANNOTATIONS.arn]: input.service.arn, [DOMAIN_ANNOTATION]: input.domainName },
   };
   const secretName = `${name}-tls`;
@@ -111,7 +121,15 @@ export function buildVpcIngressObjects(settings: KubePlatformSettings, input: Vp
       rules: [
         {
           host: input.domainName,
-          http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: serviceObjectName(input.service.serviceId), port: { number: SERVICE_PORT } } } }] },
+          http: {
+            paths: [
+              {
+                path: '/',
+                pathType: 'Prefix',
+                backend: { service: { name: serviceObjectName(input.service.serviceId), port: { number: SERVICE_PORT } } },
+              },
+            ],
+          },
         },
       ],
     },

@@ -106,11 +106,16 @@ describe('buildServiceObjects: shape', () => {
     expect(plain.imagePullSecrets).toBeUndefined();
   });
 
-  it('sends the traces of a traced service to the platform collector (OTEL_* variables, egress to its namespace), the app\'s own values first', () => {
+  it("sends the traces of a traced service to the platform collector (OTEL_* variables, egress to its namespace), the app's own values first", () => {
     const tracing = { otlpEndpoint: 'http://otel-collector.observability.svc:4318', collectorNamespace: 'observability' };
     const input = { ...serviceInput(), traced: true };
     const objects = buildServiceObjects({ ...SETTINGS, tracing }, input);
-    const env = Object.fromEntries((find(objects, 'Deployment').spec.template.spec.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    const env = Object.fromEntries(
+      (find(objects, 'Deployment').spec.template.spec.containers[0].env as { name: string; value?: string }[]).map((e) => [
+        e.name,
+        e.value,
+      ]),
+    );
     expect(env).toMatchObject({
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector.observability.svc:4318',
       OTEL_TRACES_EXPORTER: 'otlp',
@@ -123,11 +128,30 @@ describe('buildServiceObjects: shape', () => {
       ports: [{ protocol: 'TCP', port: 4318 }],
     });
     // The app's own OTEL_SERVICE_NAME wins; untraced services and platforms without a collector get nothing.
-    const own = { ...input, service: { ...input.service, spec: { ...input.service.spec, SourceConfiguration: { ImageRepository: { ...input.service.spec.SourceConfiguration.ImageRepository!, ImageConfiguration: { Port: '8080', RuntimeEnvironmentVariables: { OTEL_SERVICE_NAME: 'mine' } } } } } } };
+    const own = {
+      ...input,
+      service: {
+        ...input.service,
+        spec: {
+          ...input.service.spec,
+          SourceConfiguration: {
+            ImageRepository: {
+              ...input.service.spec.SourceConfiguration.ImageRepository!,
+              ImageConfiguration: { Port: '8080', RuntimeEnvironmentVariables: { OTEL_SERVICE_NAME: 'mine' } },
+            },
+          },
+        },
+      },
+    };
     const ownEnv = find(buildServiceObjects({ ...SETTINGS, tracing }, own), 'Deployment').spec.template.spec.containers[0].env;
     expect(ownEnv.filter((e: { name: string }) => e.name === 'OTEL_SERVICE_NAME')).toEqual([{ name: 'OTEL_SERVICE_NAME', value: 'mine' }]);
-    for (const [settings, i] of [[{ ...SETTINGS, tracing }, serviceInput()], [SETTINGS, input]] as const) {
-      const names = (find(buildServiceObjects(settings, i), 'Deployment').spec.template.spec.containers[0].env as { name: string }[]).map((e) => e.name);
+    for (const [settings, i] of [
+      [{ ...SETTINGS, tracing }, serviceInput()],
+      [SETTINGS, input],
+    ] as const) {
+      const names = (find(buildServiceObjects(settings, i), 'Deployment').spec.template.spec.containers[0].env as { name: string }[]).map(
+        (e) => e.name,
+      );
       expect(names.filter((n) => n.startsWith('OTEL_'))).toEqual([]);
     }
   });
@@ -148,7 +172,12 @@ describe('buildServiceObjects: shape', () => {
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(policy.spec.egress).toEqual([
       {
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+        to: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+            podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+          },
+        ],
         ports: [
           { protocol: 'UDP', port: 53 },
           { protocol: 'TCP', port: 53 },
@@ -157,7 +186,12 @@ describe('buildServiceObjects: shape', () => {
       { to: [{ podSelector: { matchLabels: { [LABELS.service]: 'c0ffee00c0ffee00c0ffee00c0ffee00' } } }] },
       {
         to: [
-          { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'] } },
+          {
+            ipBlock: {
+              cidr: '0.0.0.0/0',
+              except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'],
+            },
+          },
           { ipBlock: { cidr: '::/0', except: ['fc00::/7', 'fe80::/10', '::1/128'] } },
         ],
       },
@@ -177,7 +211,10 @@ describe('buildServiceObjects: shape', () => {
       { 'kubernetes.io/metadata.name': 'kube-system' },
       { 'kubernetes.io/metadata.name': SETTINGS.ingressControllerNamespace },
     ]);
-    const custom = find(buildServiceObjects({ ...SETTINGS, egressDeniedCidrs: ['10.0.0.0/8', '203.0.113.0/24'] }, fullInput()), 'NetworkPolicy') as any;
+    const custom = find(
+      buildServiceObjects({ ...SETTINGS, egressDeniedCidrs: ['10.0.0.0/8', '203.0.113.0/24'] }, fullInput()),
+      'NetworkPolicy',
+    ) as any;
     expect(custom.spec.egress[2].to[0].ipBlock.except).toEqual(['10.0.0.0/8', '203.0.113.0/24']);
   });
 
@@ -205,7 +242,10 @@ describe('buildServiceObjects: shape', () => {
     const egress = (find(buildServiceObjects(SETTINGS, input), 'NetworkPolicy') as any).spec.egress;
     expect(egress.slice(2)).toEqual([
       { to: [{ ipBlock: { cidr: '10.1.5.0/24' } }], ports: [{ protocol: 'TCP', port: 5432 }] },
-      { to: [{ ipBlock: { cidr: '10.1.0.0/16' } }, { ipBlock: { cidr: '10.2.0.0/16' } }], ports: [{ protocol: 'UDP', port: 8000, endPort: 8100 }] },
+      {
+        to: [{ ipBlock: { cidr: '10.1.0.0/16' } }, { ipBlock: { cidr: '10.2.0.0/16' } }],
+        ports: [{ protocol: 'UDP', port: 8000, endPort: 8100 }],
+      },
       { to: [{ ipBlock: { cidr: '10.2.0.0/16' } }] },
     ]);
     // DNS and the service's own pods stay reachable; nothing opens the internet
@@ -227,19 +267,31 @@ describe('buildServiceObjects: shape', () => {
     expect(buildServiceObjects(SETTINGS, privateDualStackInput()).some((o) => o.kind === 'Ingress')).toBe(false);
     // the private controller's namespace is let through the tenant's NetworkPolicy, next to the public one
     const allow = buildTenantObjects(settings, TENANT).find((o) => o.metadata.name === 'apprunner-allow-ingress-controller') as any;
-    expect(allow.spec.ingress[0].from.map((f: any) => f.namespaceSelector.matchLabels['kubernetes.io/metadata.name'])).toEqual(['ingress-nginx', 'ingress-private']);
+    expect(allow.spec.ingress[0].from.map((f: any) => f.namespaceSelector.matchLabels['kubernetes.io/metadata.name'])).toEqual([
+      'ingress-nginx',
+      'ingress-private',
+    ]);
   });
 
   it('routes urlHost / (Prefix) to the Service through the configured ingress class, with the TLS hook', () => {
-    const ingress = find(buildServiceObjects({ ...SETTINGS, ingressAnnotations: { 'nginx.ingress.kubernetes.io/proxy-read-timeout': '120' } }, fullInput()), 'Ingress');
+    const ingress = find(
+      buildServiceObjects({ ...SETTINGS, ingressAnnotations: { 'nginx.ingress.kubernetes.io/proxy-read-timeout': '120' } }, fullInput()),
+      'Ingress',
+    );
     expect(ingress.spec.ingressClassName).toBe('nginx');
     expect(ingress.spec.rules).toEqual([
       {
         host: 'b7d2qk9zxe.us-east-1.apprunner.example.com',
-        http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'svc-c0ffee00c0ffee00c0ffee00c0ffee00', port: { number: 80 } } } }] },
+        http: {
+          paths: [
+            { path: '/', pathType: 'Prefix', backend: { service: { name: 'svc-c0ffee00c0ffee00c0ffee00c0ffee00', port: { number: 80 } } } },
+          ],
+        },
       },
     ]);
-    expect(ingress.spec.tls).toEqual([{ hosts: ['b7d2qk9zxe.us-east-1.apprunner.example.com'], secretName: 'svc-c0ffee00c0ffee00c0ffee00c0ffee00-tls' }]);
+    expect(ingress.spec.tls).toEqual([
+      { hosts: ['b7d2qk9zxe.us-east-1.apprunner.example.com'], secretName: 'svc-c0ffee00c0ffee00c0ffee00c0ffee00-tls' },
+    ]);
     expect(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']).toBe('120');
     expect(find(buildServiceObjects(SETTINGS, serviceInput()), 'Ingress').spec.tls).toBeUndefined();
   });
@@ -255,11 +307,16 @@ describe('buildServiceObjects: shape', () => {
     });
     expect(hpa.metadata.annotations[ANNOTATIONS.maxConcurrency]).toBe('50');
     expect(hpa.metadata.annotations[ANNOTATIONS.autoScalingArn]).toBe(fullInput().autoScaling.arn);
-    expect(() => buildServiceObjects(SETTINGS, { ...serviceInput(), autoScaling: { ...serviceInput().autoScaling, minSize: 5, maxSize: 2 } })).toThrow(/MaxSize/);
+    expect(() =>
+      buildServiceObjects(SETTINGS, { ...serviceInput(), autoScaling: { ...serviceInput().autoScaling, minSize: 5, maxSize: 2 } }),
+    ).toThrow(/MaxSize/);
   });
 
   it('scales on MaxConcurrency in-flight requests per pod when the platform serves a concurrency metric, CPU staying second', async () => {
-    const hpa = find(buildServiceObjects({ ...SETTINGS, concurrencyMetric: 'apprunner_inflight_requests' }, fullInput()), 'HorizontalPodAutoscaler');
+    const hpa = find(
+      buildServiceObjects({ ...SETTINGS, concurrencyMetric: 'apprunner_inflight_requests' }, fullInput()),
+      'HorizontalPodAutoscaler',
+    );
     expect(await validateObject(hpa)).toEqual([]);
     expect(hpa.spec.metrics).toEqual([
       { type: 'Pods', pods: { metric: { name: 'apprunner_inflight_requests' }, target: { type: 'AverageValue', averageValue: '50' } } },
@@ -319,7 +376,11 @@ describe('health check -> probes', () => {
 
   it('liveness successThreshold is 1 for every HealthyThreshold App Runner accepts (1-20)', () => {
     for (let healthy = 1; healthy <= 20; healthy++) {
-      const probes = buildProbes({ Protocol: 'HTTP', Path: '/', Interval: 7, Timeout: 3, HealthyThreshold: healthy, UnhealthyThreshold: 2 }, 80, 300);
+      const probes = buildProbes(
+        { Protocol: 'HTTP', Path: '/', Interval: 7, Timeout: 3, HealthyThreshold: healthy, UnhealthyThreshold: 2 },
+        80,
+        300,
+      );
       expect(probes.livenessProbe.successThreshold).toBe(1);
       expect(probes.startupProbe.successThreshold).toBe(1);
       expect(probes.readinessProbe.successThreshold).toBe(healthy);
@@ -331,7 +392,15 @@ describe('health check -> probes', () => {
 describe('env, command and secrets', () => {
   it('sorts env by name, adds PORT, and references secrets by Secret key', () => {
     const env = containerOf(fullInput()).env;
-    expect(env.map((e: { name: string }) => e.name)).toEqual(['API_TOKEN', 'DATABASE_URL', 'FEATURE_X', 'LOG_LEVEL', 'NODE_ENV', 'PORT', 'PRICE_TEMPLATE']);
+    expect(env.map((e: { name: string }) => e.name)).toEqual([
+      'API_TOKEN',
+      'DATABASE_URL',
+      'FEATURE_X',
+      'LOG_LEVEL',
+      'NODE_ENV',
+      'PORT',
+      'PRICE_TEMPLATE',
+    ]);
     expect(env).toContainEqual({ name: 'PORT', value: '3000' });
     expect(env).toContainEqual({ name: 'FEATURE_X', value: 'no' });
     expect(env).toContainEqual({
@@ -362,7 +431,12 @@ describe('env, command and secrets', () => {
       expect(text).not.toContain(Buffer.from(value).toString('base64'));
     }
     const secret = buildServiceSecret(SETTINGS, input, FULL_SECRET_VALUES) as any;
-    expect(secret).toMatchObject({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'svc-c0ffee00c0ffee00c0ffee00c0ffee00-env' } });
+    expect(secret).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: { name: 'svc-c0ffee00c0ffee00c0ffee00c0ffee00-env' },
+    });
     expect(Object.keys(secret.data)).toEqual(['API_TOKEN', 'DATABASE_URL']);
     expect(Buffer.from(secret.data.DATABASE_URL, 'base64').toString('utf8')).toBe(FULL_SECRET_VALUES.DATABASE_URL);
     expect(secret.stringData).toBeUndefined();
@@ -415,10 +489,21 @@ describe('sources', () => {
     const repo = { ...input, service: { ...input.service, spec } };
     expect(containerOf(repo).ports[0].containerPort).toBe(8080);
     expect(containerOf(repo)).not.toHaveProperty('command');
-    const withValues = { ...repo, codeConfigurationValues: { Runtime: 'PYTHON_311' as const, Port: '5000', StartCommand: 'gunicorn app:app', RuntimeEnvironmentVariables: { A: 'b' } } };
+    const withValues = {
+      ...repo,
+      codeConfigurationValues: {
+        Runtime: 'PYTHON_311' as const,
+        Port: '5000',
+        StartCommand: 'gunicorn app:app',
+        RuntimeEnvironmentVariables: { A: 'b' },
+      },
+    };
     expect(containerOf(withValues).ports[0].containerPort).toBe(5000);
     expect(containerOf(withValues).command).toEqual(['/bin/sh', '-c', 'gunicorn app:app']);
-    expect(containerOf(withValues).env).toEqual([{ name: 'A', value: 'b' }, { name: 'PORT', value: '5000' }]);
+    expect(containerOf(withValues).env).toEqual([
+      { name: 'A', value: 'b' },
+      { name: 'PORT', value: '5000' },
+    ]);
   });
 
   it('refuses a port that is not a TCP port', () => {
@@ -455,8 +540,17 @@ describe('paused and private services', () => {
   });
 
   it('private (IsPubliclyAccessible false): no Ingress, paused or not', () => {
-    expect(kinds(buildServiceObjects(SETTINGS, privateInput()))).toEqual(['Deployment', 'Service', 'HorizontalPodAutoscaler', 'NetworkPolicy']);
-    expect(kinds(buildServiceObjects(SETTINGS_WITH_PAUSED_BACKEND, { ...privateInput(), paused: true }))).toEqual(['Deployment', 'Service', 'NetworkPolicy']);
+    expect(kinds(buildServiceObjects(SETTINGS, privateInput()))).toEqual([
+      'Deployment',
+      'Service',
+      'HorizontalPodAutoscaler',
+      'NetworkPolicy',
+    ]);
+    expect(kinds(buildServiceObjects(SETTINGS_WITH_PAUSED_BACKEND, { ...privateInput(), paused: true }))).toEqual([
+      'Deployment',
+      'Service',
+      'NetworkPolicy',
+    ]);
   });
 });
 
@@ -475,7 +569,9 @@ describe('determinism', () => {
     reversed.secretEnv = Object.fromEntries(Object.entries(input.secretEnv).reverse());
     expect(JSON.stringify(buildServiceObjects(SETTINGS, reversed))).toBe(JSON.stringify(buildServiceObjects(SETTINGS, input)));
     const values = Object.fromEntries(Object.entries(FULL_SECRET_VALUES).reverse());
-    expect(JSON.stringify(buildServiceSecret(SETTINGS, input, values))).toBe(JSON.stringify(buildServiceSecret(SETTINGS, input, FULL_SECRET_VALUES)));
+    expect(JSON.stringify(buildServiceSecret(SETTINGS, input, values))).toBe(
+      JSON.stringify(buildServiceSecret(SETTINGS, input, FULL_SECRET_VALUES)),
+    );
   });
 
   it('does not mutate its input', () => {

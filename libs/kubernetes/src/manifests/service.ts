@@ -107,7 +107,11 @@ export function escapeDependentExpansion(value: string): string {
  * Env of the container, sorted by name: the plain variables, `PORT` (App Runner always sets it), and
  * the secret ones as `secretKeyRef`s into the per-service Secret (names and keys only, never values).
  */
-export function buildEnv(input: ServiceInput, runtime: RuntimeSettings = runtimeSettings(input), settings?: KubePlatformSettings): IEnvVar[] {
+export function buildEnv(
+  input: ServiceInput,
+  runtime: RuntimeSettings = runtimeSettings(input),
+  settings?: KubePlatformSettings,
+): IEnvVar[] {
   const env = new Map<string, IEnvVar>();
   const add = (entry: IEnvVar) => {
     if (env.has(entry.name)) throw new Error(`Environment variable ${entry.name} is defined more than once (PORT is reserved).`);
@@ -118,7 +122,8 @@ export function buildEnv(input: ServiceInput, runtime: RuntimeSettings = runtime
   const secretName = serviceSecretName(input.service.serviceId);
   for (const [name, key] of Object.entries(input.secretEnv)) add({ name, valueFrom: { secretKeyRef: { name: secretName, key } } });
   // Tracing (App Runner's X-Ray integration) through OpenTelemetry's standard variables; the app's own values win.
-  for (const [name, value] of Object.entries(tracingEnv(input, settings))) if (!env.has(name)) add({ name, value: escapeDependentExpansion(value) });
+  for (const [name, value] of Object.entries(tracingEnv(input, settings)))
+    if (!env.has(name)) add({ name, value: escapeDependentExpansion(value) });
   return [...env.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
@@ -283,7 +288,15 @@ function buildHorizontalPodAutoscaler(s: ResolvedSettings, input: ServiceInput):
       maxReplicas: maxSize,
       metrics: [
         ...(s.concurrencyMetric
-          ? [{ type: 'Pods' as const, pods: { metric: { name: s.concurrencyMetric }, target: { type: 'AverageValue' as const, averageValue: String(maxConcurrency) } } }]
+          ? [
+              {
+                type: 'Pods' as const,
+                pods: {
+                  metric: { name: s.concurrencyMetric },
+                  target: { type: 'AverageValue' as const, averageValue: String(maxConcurrency) },
+                },
+              },
+            ]
           : []),
         { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: s.cpuTargetUtilization } } },
       ],
@@ -368,14 +381,21 @@ function collectorEgress(s: ResolvedSettings, input: ServiceInput): EgressRules 
   if (!input.traced || !s.tracing) return [];
   const url = new URL(s.tracing.otlpEndpoint);
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  return [{ to: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: s.tracing.collectorNamespace } } }], ports: [{ protocol: 'TCP', port }] }];
+  return [
+    {
+      to: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: s.tracing.collectorNamespace } } }],
+      ports: [{ protocol: 'TCP', port }],
+    },
+  ];
 }
 
 /** Cluster DNS and the service's own pods: reachable whatever the egress type. */
 function clusterEgress(s: ResolvedSettings, selector: Record<string, string>): EgressRules {
   return [
     {
-      to: [{ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: s.dnsNamespace } }, podSelector: { matchLabels: s.dnsPodLabels } }],
+      to: [
+        { namespaceSelector: { matchLabels: { [LABELS.namespaceName]: s.dnsNamespace } }, podSelector: { matchLabels: s.dnsPodLabels } },
+      ],
       ports: [
         { protocol: 'UDP', port: 53 },
         { protocol: 'TCP', port: 53 },

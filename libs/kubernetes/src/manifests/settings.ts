@@ -100,7 +100,17 @@ export const SETTING_DEFAULTS = {
   cpuTargetUtilization: 70,
   podSecurityLevel: 'baseline' as PodSecurityLevel,
   clusterDomain: 'cluster.local',
-  egressDeniedCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8', 'fc00::/7', 'fe80::/10', '::1/128'],
+  egressDeniedCidrs: [
+    '10.0.0.0/8',
+    '172.16.0.0/12',
+    '192.168.0.0/16',
+    '100.64.0.0/10',
+    '169.254.0.0/16',
+    '127.0.0.0/8',
+    'fc00::/7',
+    'fe80::/10',
+    '::1/128',
+  ],
   dnsNamespace: 'kube-system',
   dnsPodLabels: { 'k8s-app': 'kube-dns' } as Record<string, string>,
 };

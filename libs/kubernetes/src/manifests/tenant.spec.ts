@@ -35,7 +35,10 @@ describe('buildTenantObjects', () => {
       'services.nodeports': '0',
     });
     const [custom] = byKind(
-      buildTenantObjects({ ...SETTINGS, tenantQuota: { cpuMilliPerService: 1500, memoryMiPerService: 3072 } }, { ...TENANT, quotas: { Services: 3 } }),
+      buildTenantObjects(
+        { ...SETTINGS, tenantQuota: { cpuMilliPerService: 1500, memoryMiPerService: 3072 } },
+        { ...TENANT, quotas: { Services: 3 } },
+      ),
       'ResourceQuota',
     );
     expect(custom.spec.hard).toMatchObject({ 'count/deployments.apps': '3', pods: '96', 'limits.cpu': '4500m', 'limits.memory': '9Gi' });

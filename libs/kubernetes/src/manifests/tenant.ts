@@ -21,7 +21,7 @@ export type WorkerSubject = { kind: 'ServiceAccount'; name: string; namespace: s
  */
 export function buildTenantObjects(settings: KubePlatformSettings, tenant: TenantInput, worker?: WorkerSubject): KubeObject[] {
   const s = resolveSettings(settings);
-  if (s.tenantRole && !worker) throw new Error('The tenant RoleBinding needs the worker\'s identity.');
+  if (s.tenantRole && !worker) throw new Error("The tenant RoleBinding needs the worker's identity.");
   return [
     buildNamespace(s, tenant),
     ...(s.tenantRole && worker ? [buildWorkerRoleBinding(s, tenant, s.tenantRole, worker)] : []),
@@ -61,7 +61,11 @@ function buildWorkerRoleBinding(s: ResolvedSettings, tenant: TenantInput, cluste
     kind: 'RoleBinding',
     metadata: meta(s, tenant, TENANT_OBJECT_NAMES.workerRoleBinding),
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
-    subjects: [worker.kind === 'ServiceAccount' ? { kind: 'ServiceAccount', name: worker.name, namespace: worker.namespace } : { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: worker.name }],
+    subjects: [
+      worker.kind === 'ServiceAccount'
+        ? { kind: 'ServiceAccount', name: worker.name, namespace: worker.namespace }
+        : { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: worker.name },
+    ],
   };
   return toKubeObject(binding);
 }
@@ -163,7 +167,9 @@ function buildAllowIngressControllerPolicy(s: ResolvedSettings, tenant: TenantIn
     spec: {
       podSelector: {},
       policyTypes: ['Ingress'],
-      ingress: [{ from: ingressControllerNamespaces(s).map((ns) => ({ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: ns } } })) }],
+      ingress: [
+        { from: ingressControllerNamespaces(s).map((ns) => ({ namespaceSelector: { matchLabels: { [LABELS.namespaceName]: ns } } })) },
+      ],
     },
   };
   return toKubeObject(policy);
@@ -172,5 +178,7 @@ function buildAllowIngressControllerPolicy(s: ResolvedSettings, tenant: TenantIn
 /** The public ingress controller's namespace, and the private one's when it runs elsewhere. */
 function ingressControllerNamespaces(s: ResolvedSettings): string[] {
   const privateNs = s.privateIngressClassName ? (s.privateIngressControllerNamespace ?? s.ingressControllerNamespace) : undefined;
-  return privateNs && privateNs !== s.ingressControllerNamespace ? [s.ingressControllerNamespace, privateNs] : [s.ingressControllerNamespace];
+  return privateNs && privateNs !== s.ingressControllerNamespace
+    ? [s.ingressControllerNamespace, privateNs]
+    : [s.ingressControllerNamespace];
 }

@@ -23,8 +23,10 @@ const MODELS: Record<string, () => Promise<ModelClass>> = {
     (await import('kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler')).HorizontalPodAutoscaler,
   'networking.k8s.io/v1/Ingress': async () => (await import('kubernetes-models/networking.k8s.io/v1/Ingress')).Ingress,
   'networking.k8s.io/v1/NetworkPolicy': async () => (await import('kubernetes-models/networking.k8s.io/v1/NetworkPolicy')).NetworkPolicy,
-  'rbac.authorization.k8s.io/v1/RoleBinding': async () => (await import('kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding')).RoleBinding,
-  'cert-manager.io/v1/Certificate': async () => (await import('@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate')).Certificate,
+  'rbac.authorization.k8s.io/v1/RoleBinding': async () =>
+    (await import('kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding')).RoleBinding,
+  'cert-manager.io/v1/Certificate': async () =>
+    (await import('@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate')).Certificate,
 };
 
 const CLUSTER_SCOPED = new Set(['Namespace']);
@@ -56,8 +58,9 @@ export async function validateObject(obj: KubeObject): Promise<string[]> {
 /** The API server refuses liveness and startup probes with a successThreshold other than 1. */
 function probeErrors(obj: KubeObject): string[] {
   type Probe = { successThreshold?: unknown };
-  const containers = (obj.spec as { template?: { spec?: { containers?: Array<{ livenessProbe?: Probe; startupProbe?: Probe }> } } } | undefined)
-    ?.template?.spec?.containers;
+  const containers = (
+    obj.spec as { template?: { spec?: { containers?: Array<{ livenessProbe?: Probe; startupProbe?: Probe }> } } } | undefined
+  )?.template?.spec?.containers;
   return (containers ?? []).flatMap((c, i) =>
     (['livenessProbe', 'startupProbe'] as const)
       .filter((probe) => c[probe]?.successThreshold !== undefined && c[probe]?.successThreshold !== 1)
@@ -79,7 +82,9 @@ function metadataErrors(obj: KubeObject): string[] {
   const name = meta?.name;
   if (typeof name !== 'string' || name === '') {
     errors.push('/metadata/name: required');
-  } else if (obj.kind === 'Namespace' ? !isDns1123Label(name) : obj.kind === 'Service' ? !isDns1035Label(name) : !isDns1123Subdomain(name)) {
+  } else if (
+    obj.kind === 'Namespace' ? !isDns1123Label(name) : obj.kind === 'Service' ? !isDns1035Label(name) : !isDns1123Subdomain(name)
+  ) {
     const rule = obj.kind === 'Namespace' ? 'a DNS-1123 label' : obj.kind === 'Service' ? 'a DNS-1035 label' : 'a DNS-1123 subdomain';
     errors.push(`/metadata/name: ${JSON.stringify(name)} must be ${rule}`);
   }

@@ -29,7 +29,9 @@ async function main(argv: string[]): Promise<number> {
     case 'check': {
       const sql = await pendingSchemaChanges({ connectionString });
       if (sql) {
-        console.error('prisma/schema.prisma has changes that no migration captures. Run `npm run db:migrate:create -- <name>`. Missing SQL:\n');
+        console.error(
+          'prisma/schema.prisma has changes that no migration captures. Run `npm run db:migrate:create -- <name>`. Missing SQL:\n',
+        );
         console.error(sql);
         return 1;
       }

@@ -15,9 +15,11 @@ type EngineModule = typeof import('@prisma/schema-engine-wasm');
 
 type WasmExports = Record<string, unknown>;
 /** Node's WebAssembly global (its types live in lib.dom, which this project does not load). */
-const wasmRuntime = (globalThis as unknown as {
-  WebAssembly: { instantiate(bytes: Buffer, imports: Record<string, object>): Promise<{ instance: { exports: WasmExports } }> };
-}).WebAssembly;
+const wasmRuntime = (
+  globalThis as unknown as {
+    WebAssembly: { instantiate(bytes: Buffer, imports: Record<string, object>): Promise<{ instance: { exports: WasmExports } }> };
+  }
+).WebAssembly;
 
 let loaded: Promise<EngineModule> | undefined;
 
@@ -76,7 +78,12 @@ export interface EngineSession {
 }
 
 /** Opens an engine bound to one PostgreSQL schema (created if missing); `datamodel` is the Prisma schema text. */
-export async function openEngine(opts: { connectionString: string; schema: string; datamodel: string; log?: (line: string) => void }): Promise<EngineSession> {
+export async function openEngine(opts: {
+  connectionString: string;
+  schema: string;
+  datamodel: string;
+  log?: (line: string) => void;
+}): Promise<EngineSession> {
   if (!SCHEMA_NAME.test(opts.schema)) throw new Error(`Invalid PostgreSQL schema name: ${opts.schema}`);
   const mod = await loadEngineModule();
   const pool = new pg.Pool({
@@ -89,11 +96,7 @@ export async function openEngine(opts: { connectionString: string; schema: strin
   await pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
   const factory = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool, { schema: opts.schema }));
   const log = opts.log ?? (() => undefined);
-  const engine = await mod.SchemaEngine.new(
-    { datamodels: [['schema.prisma', opts.datamodel]] },
-    (line: string) => log(line),
-    factory,
-  );
+  const engine = await mod.SchemaEngine.new({ datamodels: [['schema.prisma', opts.datamodel]] }, (line: string) => log(line), factory);
   return {
     engine,
     execute: async (sql) => {

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MIGRATIONS_DIR, DEFAULT_SCHEMA_PATH, createMigration, deployMigrations, migrationStatus, pendingSchemaChanges } from './migrator';
+import {
+  DEFAULT_MIGRATIONS_DIR,
+  DEFAULT_SCHEMA_PATH,
+  createMigration,
+  deployMigrations,
+  migrationStatus,
+  pendingSchemaChanges,
+} from './migrator';
 
 const connectionString = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
@@ -26,15 +33,22 @@ describe('migrator (Prisma schema engine, WebAssembly)', () => {
 
   // Other test files create their own schemas concurrently; `public` (the search_path default) is the one to watch.
   const tablesOutside = async () =>
-    (await client.query(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).rows.map((r) => r.t);
+    (await client.query(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)).rows.map(
+      (r) => r.t,
+    );
 
   it('applies the checked-in migrations into a schema and records them as prisma migrate deploy does', async () => {
     const before = await tablesOutside();
     const applied = await deployMigrations({ connectionString, schema, quiet: true });
-    const dirs = readdirSync(DEFAULT_MIGRATIONS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const dirs = readdirSync(DEFAULT_MIGRATIONS_DIR, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
     expect(applied).toEqual(dirs);
 
-    const rows = await client.query(`SELECT migration_name, checksum, finished_at, applied_steps_count FROM "${schema}"._prisma_migrations ORDER BY migration_name`);
+    const rows = await client.query(
+      `SELECT migration_name, checksum, finished_at, applied_steps_count FROM "${schema}"._prisma_migrations ORDER BY migration_name`,
+    );
     expect(rows.rows.map((r) => r.migration_name)).toEqual(dirs);
     for (const row of rows.rows) {
       const sql = readFileSync(join(DEFAULT_MIGRATIONS_DIR, row.migration_name, 'migration.sql'));
@@ -60,13 +74,23 @@ describe('migrator (Prisma schema engine, WebAssembly)', () => {
     const migrationsDir = join(work, 'migrations');
     cpSync(DEFAULT_MIGRATIONS_DIR, migrationsDir, { recursive: true });
     const schemaPath = join(work, 'schema.prisma');
-    writeFileSync(schemaPath, `${readFileSync(DEFAULT_SCHEMA_PATH, 'utf8')}\nmodel MigratorProbe {\n  id   Int    @id\n  note String @default("")\n}\n`);
+    writeFileSync(
+      schemaPath,
+      `${readFileSync(DEFAULT_SCHEMA_PATH, 'utf8')}\nmodel MigratorProbe {\n  id   Int    @id\n  note String @default("")\n}\n`,
+    );
 
     const sql = await pendingSchemaChanges({ connectionString, migrationsDir, schemaPath });
     expect(sql).toContain('CREATE TABLE "MigratorProbe"');
     expect(sql).not.toContain('_prisma_shadow_');
 
-    const name = await createMigration({ connectionString, migrationsDir, schemaPath, name: 'Add probe!', now: new Date('2099-01-02T03:04:05Z'), quiet: true });
+    const name = await createMigration({
+      connectionString,
+      migrationsDir,
+      schemaPath,
+      name: 'Add probe!',
+      now: new Date('2099-01-02T03:04:05Z'),
+      quiet: true,
+    });
     expect(name).toBe('20990102030405_add_probe');
     expect(readFileSync(join(migrationsDir, name!, 'migration.sql'), 'utf8')).toBe(sql);
     expect(await createMigration({ connectionString, migrationsDir, schemaPath, name: 'again', quiet: true })).toBeUndefined();

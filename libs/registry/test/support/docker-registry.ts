@@ -157,7 +157,14 @@ export function writeOciLayout(dir: string, marker: string, opts: { tag?: string
   const layerTar = tar('marker.txt', Buffer.from(marker));
   const layer = put(gzipSync(layerTar));
   const config = put(
-    Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(layerTar)}`] } })),
+    Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        config: {},
+        rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(layerTar)}`] },
+      }),
+    ),
   );
   const manifestType = 'application/vnd.oci.image.manifest.v1+json';
   const manifest = put(
@@ -187,7 +194,10 @@ export function writeOciLayout(dir: string, marker: string, opts: { tag?: string
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   writeFileSync(
     join(dir, 'index.json'),
-    JSON.stringify({ schemaVersion: 2, manifests: [{ ...top, annotations: { 'org.opencontainers.image.ref.name': opts.tag ?? 'latest' } }] }),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ ...top, annotations: { 'org.opencontainers.image.ref.name': opts.tag ?? 'latest' } }],
+    }),
   );
   return top.digest;
 }

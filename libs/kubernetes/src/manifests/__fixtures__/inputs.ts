@@ -88,7 +88,12 @@ export function fullInput(): ServiceInput {
         ImageConfiguration: {
           Port: '3000',
           StartCommand: 'node dist/server.js --port "$PORT"',
-          RuntimeEnvironmentVariables: { NODE_ENV: 'production', LOG_LEVEL: 'debug', FEATURE_X: 'no', PRICE_TEMPLATE: 'costs $(AMOUNT) $$' },
+          RuntimeEnvironmentVariables: {
+            NODE_ENV: 'production',
+            LOG_LEVEL: 'debug',
+            FEATURE_X: 'no',
+            PRICE_TEMPLATE: 'costs $(AMOUNT) $$',
+          },
           RuntimeEnvironmentSecrets: {
             DATABASE_URL: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:checkout-db-AbCdEf',
             API_TOKEN: 'arn:aws:ssm:us-east-1:123456789012:parameter/checkout/api-token',
@@ -161,11 +166,18 @@ export function codeInput(): ServiceInput {
         SourceCodeVersion: { Type: 'BRANCH', Value: 'main' },
         CodeConfiguration: {
           ConfigurationSource: 'API',
-          CodeConfigurationValues: { Runtime: 'NODEJS_18', BuildCommand: 'npm ci && npm run build', StartCommand: 'npm start', Port: '8000' },
+          CodeConfigurationValues: {
+            Runtime: 'NODEJS_18',
+            BuildCommand: 'npm ci && npm run build',
+            StartCommand: 'npm start',
+            Port: '8000',
+          },
         },
       },
       AutoDeploymentsEnabled: true,
-      AuthenticationConfiguration: { ConnectionArn: 'arn:aws:apprunner:us-east-1:123456789012:connection/gh/0123456789abcdef0123456789abcdef' },
+      AuthenticationConfiguration: {
+        ConnectionArn: 'arn:aws:apprunner:us-east-1:123456789012:connection/gh/0123456789abcdef0123456789abcdef',
+      },
     },
     InstanceConfiguration: { Cpu: '256', Memory: '512' },
   });
