@@ -1,8 +1,24 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DelayedError, type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { OperationRunner } from '@apprunner/operation';
 import { RECONCILE_QUEUE, type ReconcileJobData, type ReconcileJobName, redisConnection } from '@apprunner/queue';
+
+/**
+ * How often a job may be found without a live worker (its worker killed, or too busy to renew the lock) before BullMQ
+ * fails it. The count lasts the job's whole life, and a rollout is one job across many passes: at BullMQ's default
+ * of 1, a worker restart and, later, one late lock renewal would fail a deployment that nothing is wrong with.
+ */
+export const MAX_STALLS = 10;
+
+/**
+ * Whether BullMQ will not run a failed job again: its attempts are spent, or it failed as unrecoverable (BullMQ's own
+ * verdict for a job that stalled more than MAX_STALLS times). Either way the record must be settled now, or its
+ * operation would wait forever for a job that no longer exists.
+ */
+export function failedForGood(job: Pick<Job, 'attemptsMade' | 'opts'>, error: Error): boolean {
+  return error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+}
 
 /**
  * BullMQ consumer of the reconcile queue. A job carries only an id; the runner reads the record.
@@ -26,12 +42,12 @@ export class ReconcileConsumer implements OnApplicationBootstrap, OnApplicationS
       // A dead worker's jobs are taken over once their lock lapses (checked as often as a lock lasts).
       lockDuration: this.config.JOB_LOCK_MS,
       stalledInterval: this.config.JOB_LOCK_MS,
+      maxStalledCount: MAX_STALLS,
     });
     this.worker.on('failed', (job, error) => {
       if (!job) return;
-      const exhausted = job.attemptsMade >= (job.opts.attempts ?? 1);
       this.logger.warn(`job ${job.id} attempt ${job.attemptsMade} failed: ${error.message}`);
-      if (exhausted) {
+      if (failedForGood(job, error)) {
         this.runner
           .giveUp(job.name, job.data.id, error.message)
           .catch((e: Error) => this.logger.error(`could not fail ${job.id}: ${e.message}`));
