@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { decodeNextToken, encodeNextToken, formatArn, InvalidRequestException, newAccountId, newResourceId, page, parseArn } from './index';
+import {
+  decodeNextToken,
+  encodeNextToken,
+  formatArn,
+  InvalidRequestException,
+  newAccountId,
+  newResourceId,
+  page,
+  pageTake,
+  parseArn,
+} from './index';
 
 describe('ARNs', () => {
   const scope = { partition: 'aws', region: 'us-east-1', accountId: '123456789012' };
@@ -30,6 +40,12 @@ describe('pagination', () => {
     expect(first.items).toEqual([{ n: 1 }, { n: 2 }]);
     expect(decodeNextToken(first.nextToken, 1)).toEqual([2]);
     expect(page(rows, 3, (r) => [r.n]).nextToken).toBeUndefined();
+  });
+  it('without MaxResults, fetches and returns everything in one page (App Runner: "all available results")', () => {
+    const rows = Array.from({ length: 250 }, (_, n) => ({ n }));
+    expect(pageTake(undefined)).toBeUndefined();
+    expect(pageTake(20)).toBe(21);
+    expect(page(rows, undefined, (r) => [r.n])).toEqual({ items: rows });
   });
   it('rejects tampered tokens', () => {
     expect(() => decodeNextToken('not-a-token', 1)).toThrow(InvalidRequestException);

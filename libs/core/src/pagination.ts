@@ -21,9 +21,21 @@ export function decodeNextToken(token: string | undefined, arity: number): (stri
   throw new InvalidRequestException('The specified NextToken is not valid.');
 }
 
-/** Fetch one more than asked to learn whether a next page exists. */
-export function page<T>(rows: T[], maxResults: number, keyOf: (row: T) => (string | number)[]): { items: T[]; nextToken?: string } {
-  if (rows.length <= maxResults) return { items: rows };
+/**
+ * Rows to fetch for a page: one more than asked, to learn whether a next page exists. Without MaxResults App Runner
+ * "retrieves all available results in a single response" (every List action's documentation), so: no limit.
+ */
+export function pageTake(maxResults: number | undefined): number | undefined {
+  return maxResults === undefined ? undefined : maxResults + 1;
+}
+
+/** The page of `rows` (fetched with pageTake) and the NextToken when more remain. */
+export function page<T>(
+  rows: T[],
+  maxResults: number | undefined,
+  keyOf: (row: T) => (string | number)[],
+): { items: T[]; nextToken?: string } {
+  if (maxResults === undefined || rows.length <= maxResults) return { items: rows };
   const items = rows.slice(0, maxResults);
   return { items, nextToken: encodeNextToken(keyOf(items[items.length - 1])) };
 }
