@@ -131,7 +131,7 @@ export class AutoScalingConfigurationService implements TenantBootstrap {
 
   async list(ctx: CallContext, input: ListAutoScalingConfigurationsRequest): Promise<ListAutoScalingConfigurationsResponse> {
     const max = input.MaxResults;
-    const after = decodeNextToken(input.NextToken, 2);
+    const after = decodeNextToken(input.NextToken, ['string', 'revision']);
     const db = this.prisma.client;
     const where: Prisma.AutoScalingConfigurationWhereInput = { tenantId: ctx.tenant.id, status: 'ACTIVE' };
     if (input.AutoScalingConfigurationName) where.name = input.AutoScalingConfigurationName;
@@ -212,7 +212,7 @@ export class AutoScalingConfigurationService implements TenantBootstrap {
     const db = this.prisma.client;
     const asc = await this.resolve(db, ctx, input.AutoScalingConfigurationArn as string, { includeInactive: true });
     const max = input.MaxResults;
-    const after = decodeNextToken(input.NextToken, 2);
+    const after = decodeNextToken(input.NextToken, ['timestamp', 'uuid']);
     const rows = await db.service.findMany({
       where: {
         tenantId: ctx.tenant.id,

@@ -171,7 +171,7 @@ export class ConnectionService {
 
   async list(ctx: CallContext, input: ListConnectionsRequest): Promise<ListConnectionsResponse> {
     const max = input.MaxResults;
-    const after = decodeNextToken(input.NextToken, 2);
+    const after = decodeNextToken(input.NextToken, ['timestamp', 'uuid']);
     const rows = await this.prisma.client.connection.findMany({
       where: {
         tenantId: ctx.tenant.id,

@@ -51,3 +51,12 @@ describe('request JSON', () => {
     expect(out).toEqual({ keep: 1, secret: '***' });
   });
 });
+
+describe('request JSON: Unicode', () => {
+  it('refuses strings and member names with unpaired surrogates, accepts paired ones', () => {
+    expect(parseJsonText('{"a":"\\ud83d\\ude42"}')).toEqual({ a: '🙂' });
+    for (const text of ['{"a":"\\ud800"}', '{"a":["x","\\udfff"]}', '{"\\ud800":1}', '"\\ude42\\ud83d"']) {
+      expect(() => parseJsonText(text), text).toThrow(/not valid Unicode/);
+    }
+  });
+});

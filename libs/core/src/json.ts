@@ -34,11 +34,30 @@ export function parseJsonText(text: string, maxDepth = MAX_JSON_DEPTH, what = 'T
   if (jsonNestingDepth(text, maxDepth) > maxDepth) {
     throw new InvalidRequestException(`${what} is nested more than ${maxDepth} levels deep.`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (e) {
     throw new InvalidRequestException(`${what} is not valid JSON: ${(e as Error).message}`);
   }
+  // JSON's \ud800 escapes can spell strings that are not Unicode; no store (PostgreSQL text, jsonb) accepts them.
+  if (!wellFormed(value, maxDepth)) throw new InvalidRequestException(`${what} holds a string that is not valid Unicode (an unpaired surrogate).`);
+  return value;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function wellFormed(value: unknown, maxDepth: number): boolean {
+  return walkJson<boolean>(
+    value,
+    {
+      scalar: (v) => typeof v !== 'string' || !LONE_SURROGATE.test(v),
+      array: (items) => items.every(Boolean),
+      object: (entries) => entries.every(([k, ok]) => ok && !LONE_SURROGATE.test(k)),
+      tooDeep: () => true,
+    },
+    maxDepth + 1,
+  );
 }
 
 /** What a walk does at each value; only `scalar`, `array` and `object` are required. */

@@ -112,7 +112,7 @@ export class CustomDomainService {
   async describe(ctx: CallContext, input: DescribeCustomDomainsRequest): Promise<DescribeCustomDomainsResponse> {
     const service = await this.liveService(this.prisma.client, ctx, input.ServiceArn as string);
     const max = input.MaxResults;
-    const after = decodeNextToken(input.NextToken, 1);
+    const after = decodeNextToken(input.NextToken, ['string']);
     const rows = await this.prisma.client.customDomain.findMany({
       where: { serviceId: service.id, ...(after ? { domainName: { gt: String(after[0]) } } : {}) },
       orderBy: { domainName: 'asc' },

@@ -79,7 +79,7 @@ export class ObservabilityConfigurationService {
 
   async list(ctx: CallContext, input: ListObservabilityConfigurationsRequest): Promise<ListObservabilityConfigurationsResponse> {
     const max = input.MaxResults;
-    const after = decodeNextToken(input.NextToken, 2);
+    const after = decodeNextToken(input.NextToken, ['string', 'revision']);
     const db = this.prisma.client;
     const where: Prisma.ObservabilityConfigurationWhereInput = { tenantId: ctx.tenant.id, status: 'ACTIVE' };
     if (input.ObservabilityConfigurationName) where.name = input.ObservabilityConfigurationName;

@@ -209,7 +209,7 @@ export class ServiceService {
 
   async list(ctx: CallContext, input: ListServicesRequest): Promise<ListServicesResponse> {
     const max = input.MaxResults;
-    const after = decodeNextToken(input.NextToken, 2);
+    const after = decodeNextToken(input.NextToken, ['timestamp', 'uuid']);
     const rows = await this.prisma.client.service.findMany({
       where: {
         tenantId: ctx.tenant.id,

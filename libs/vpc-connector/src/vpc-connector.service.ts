@@ -64,7 +64,7 @@ export class VpcConnectorService {
 
   async list(ctx: CallContext, input: ListVpcConnectorsRequest): Promise<ListVpcConnectorsResponse> {
     const max = input.MaxResults;
-    const after = decodeNextToken(input.NextToken, 2);
+    const after = decodeNextToken(input.NextToken, ['string', 'revision']);
     const rows = await this.prisma.client.vpcConnector.findMany({
       where: {
         tenantId: ctx.tenant.id,

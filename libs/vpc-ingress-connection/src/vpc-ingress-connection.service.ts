@@ -99,7 +99,7 @@ export class VpcIngressConnectionService {
 
   async list(ctx: CallContext, input: ListVpcIngressConnectionsRequest): Promise<ListVpcIngressConnectionsResponse> {
     const max = input.MaxResults;
-    const after = decodeNextToken(input.NextToken, 2);
+    const after = decodeNextToken(input.NextToken, ['timestamp', 'uuid']);
     const where: Prisma.VpcIngressConnectionWhereInput = { tenantId: ctx.tenant.id, status: { not: 'DELETED' } };
     if (input.Filter?.ServiceArn) where.service = { arn: input.Filter.ServiceArn };
     if (input.Filter?.VpcEndpointId) where.vpcEndpointId = input.Filter.VpcEndpointId;
