@@ -55,7 +55,12 @@ describe('pagination', () => {
     const keyset = ['timestamp', 'uuid'] as const;
     const good = ['2026-01-02T03:04:05.678Z', '0b7c2f7e-9a49-4c59-9d59-5f1f0c1d2e3f'];
     expect(decodeNextToken(encodeNextToken(good), keyset)).toEqual(good);
-    for (const bad of [['2020-01-01T00:00:00.000Z', 'x'], ['not a date', good[1]], ['2020-13-45T00:00:00.000Z', good[1]], [1, good[1]]]) {
+    for (const bad of [
+      ['2020-01-01T00:00:00.000Z', 'x'],
+      ['not a date', good[1]],
+      ['2020-13-45T00:00:00.000Z', good[1]],
+      [1, good[1]],
+    ]) {
       expect(() => decodeNextToken(encodeNextToken(bad), keyset), JSON.stringify(bad)).toThrow(InvalidRequestException);
     }
     expect(() => decodeNextToken(encodeNextToken(['name', 'x']), ['string', 'revision'])).toThrow(InvalidRequestException);

@@ -41,7 +41,8 @@ export function parseJsonText(text: string, maxDepth = MAX_JSON_DEPTH, what = 'T
     throw new InvalidRequestException(`${what} is not valid JSON: ${(e as Error).message}`);
   }
   // JSON's \ud800 escapes can spell strings that are not Unicode; no store (PostgreSQL text, jsonb) accepts them.
-  if (!wellFormed(value, maxDepth)) throw new InvalidRequestException(`${what} holds a string that is not valid Unicode (an unpaired surrogate).`);
+  if (!wellFormed(value, maxDepth))
+    throw new InvalidRequestException(`${what} holds a string that is not valid Unicode (an unpaired surrogate).`);
   return value;
 }
 
