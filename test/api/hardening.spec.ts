@@ -155,6 +155,9 @@ describe('hostile input on every door', () => {
     });
     expect(rest.status).toBe(404);
     expect(rest.json.code).toBe('UnknownOperationException');
+    // An absolute-form target names its path, not a double slash.
+    const absolute = await rawRequest(platform.url, { method: 'GET', path: `${platform.url}/healthz` });
+    expect(absolute.status).toBe(200);
   });
 
   it('answers oversized bodies with 413 and an App Runner error body', async () => {

@@ -36,7 +36,8 @@ export function requestIdMiddleware(req: Request, res: Response, next: NextFunct
  * exactly `/`. A path with an empty segment names no operation.
  */
 export function canonicalPathMiddleware(req: Request, _res: Response, next: NextFunction): void {
-  const path = req.originalUrl.split('?')[0];
+  // An absolute-form target (`POST http://host/`) is a proxy's way of naming `/`: only its path counts.
+  const path = req.originalUrl.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i, '').split('?')[0];
   if (path.includes('//')) return next(new UnknownOperationException(`No operation is served at ${path.slice(0, 200)}`));
   next();
 }
