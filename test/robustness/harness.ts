@@ -68,12 +68,14 @@ export type Door = 'aws' | 'rest' | 'admin' | 'github' | 'registry';
 export interface Tally {
   requests: number;
   byStatus: Record<string, number>;
+  /** Error answers by App Runner error name: how deep the requests reached (validation, lookup, state, quota). */
+  byError: Record<string, number>;
   violations: string[];
   slowestMs: number;
 }
 
 export function newTally(): Tally {
-  return { requests: 0, byStatus: {}, violations: [], slowestMs: 0 };
+  return { requests: 0, byStatus: {}, byError: {}, violations: [], slowestMs: 0 };
 }
 
 /** An AWS-door request (as the API tells them apart): X-Amz-Target present, or POST to `/`. Its errors are AWS JSON. */
@@ -112,8 +114,8 @@ export function checkAnswer(req: RawRequest, res: RawResponse, wrote: string[]):
   return broken;
 }
 
-/** Sends one request and checks it: counts, statuses and violations go into `tally`. */
-export async function probe(platform: TestPlatform, writes: WriteCounter, tally: Tally, door: Door, req: RawRequest): Promise<void> {
+/** Sends one request and checks it: counts, statuses and violations go into `tally`. Resolves to the status (0: none). */
+export async function probe(platform: TestPlatform, writes: WriteCounter, tally: Tally, door: Door, req: RawRequest): Promise<number> {
   const before = await writes.mark();
   let res: RawResponse;
   try {
@@ -121,14 +123,18 @@ export async function probe(platform: TestPlatform, writes: WriteCounter, tally:
   } catch (e) {
     tally.requests++;
     tally.violations.push(`${door} ${describe(req)}: no answer (${(e as Error).message})`);
-    return;
+    return 0;
   }
   const wrote = res.status >= 400 ? await writes.since(before) : [];
   tally.requests++;
   tally.byStatus[res.status] = (tally.byStatus[res.status] ?? 0) + 1;
   tally.slowestMs = Math.max(tally.slowestMs, res.ms);
+  const error =
+    (res.json as { __type?: unknown; code?: unknown } | undefined)?.__type ?? (res.json as { code?: unknown } | undefined)?.code;
+  if (res.status >= 400 && typeof error === 'string') tally.byError[error] = (tally.byError[error] ?? 0) + 1;
   const broken = checkAnswer(req, res, wrote);
   if (broken.length > 0) tally.violations.push(`${door} ${describe(req)} → ${res.status} ${res.text.slice(0, 200)}: ${broken.join('; ')}`);
+  return res.status;
 }
 
 function describe(req: RawRequest): string {
