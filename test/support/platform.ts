@@ -77,12 +77,12 @@ export async function startTestPlatform(
     KUBE_NAMESPACE_PREFIX: 'apprunner-',
     RESYNC_SECONDS: '0',
     ...(options.cluster ? workerEnv(options.cluster.info) : {}),
+    OUTBOX_SWEEP_SECONDS: '1',
     ...options.env,
     MASTER_KEY: randomBytes(32).toString('base64'),
     ADMIN_TOKEN: randomBytes(24).toString('hex'),
     APPRUNNER_REGION: 'us-east-1',
     PLATFORM_DOMAIN: 'apprunner.test',
-    OUTBOX_SWEEP_SECONDS: '1',
     // TEST_LOG_LEVEL=debug shows the API's and the worker's logs while debugging a suite
     LOG_LEVEL: (process.env.TEST_LOG_LEVEL as PlatformConfig['LOG_LEVEL'] | undefined) ?? 'silent',
   });

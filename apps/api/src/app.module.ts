@@ -1,4 +1,4 @@
-import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { type Clock, type PlatformConfig } from '@apprunner/core';
 import { ApplicationModule, PlatformModule } from '@apprunner/platform';
@@ -7,7 +7,6 @@ import { AuditService } from './actions/audit.service';
 import { AdminController, AdminGuard, NetworksAdminController } from './admin/admin.controller';
 import { AwsJsonController } from './aws/aws-json.controller';
 import { ErrorFilter } from './common/error.filter';
-import { requestIdMiddleware } from './common/request-id';
 import { DocsController } from './docs.controller';
 import { OutboxSweeper } from './outbox.sweeper';
 import { ApiKeyAuthenticator } from './rest/api-key';
@@ -18,7 +17,7 @@ import { RegistryController } from './webhooks/registry.controller';
 import { BuildLogStore } from '@apprunner/source-build';
 
 @Module({})
-export class ApiModule implements NestModule {
+export class ApiModule {
   static forRoot(config: PlatformConfig, clock?: Clock): DynamicModule {
     return {
       module: ApiModule,
@@ -44,9 +43,5 @@ export class ApiModule implements NestModule {
         { provide: APP_FILTER, useClass: ErrorFilter },
       ],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(requestIdMiddleware).forRoutes('*path');
   }
 }

@@ -2,27 +2,21 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { type Clock, nestLogLevels, type PlatformConfig } from '@apprunner/core';
 import { ApiModule } from './app.module';
+import { answerClientErrors, canonicalPathMiddleware, requestIdMiddleware } from './common/request-id';
 
 /** Builds the API application (used by main.ts, the tests and the benchmark). */
 export async function createApiApp(
   config: PlatformConfig,
   options: { clock?: Clock; logger?: boolean } = {},
 ): Promise<NestExpressApplication> {
+  // No global body parser: each door reads its body itself, after authenticating, within its own limits (common/body.ts).
   const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config, options.clock), {
-    rawBody: true,
+    bodyParser: false,
     logger: options.logger === false ? false : nestLogLevels(config.LOG_LEVEL),
   });
-  // SigV4 needs the exact bytes: AWS JSON 1.0 bodies are parsed as JSON with the raw body kept.
-  // Webhooks (GitHub, the registry's notifications) are verified on the same raw bytes.
-  app.useBodyParser('json', {
-    type: [
-      'application/json',
-      'application/x-amz-json-1.0',
-      'application/x-amz-json-1.1',
-      'application/vnd.docker.distribution.events.v1+json',
-    ],
-    limit: '5mb',
-  });
+  app.disable('x-powered-by');
+  app.use(requestIdMiddleware, canonicalPathMiddleware);
+  answerClientErrors(app.getHttpServer());
   app.set('trust proxy', 'loopback');
   app.enableShutdownHooks();
   return app;

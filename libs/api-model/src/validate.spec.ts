@@ -271,3 +271,35 @@ describe('platform pattern overrides', () => {
     }
   });
 });
+
+describe('hostile values', () => {
+  /** `{"a":{"a":…}}` nested `levels` deep, built without recursion. */
+  const nested = (levels: number): unknown => {
+    let value: unknown = 'x';
+    for (let i = 0; i < levels; i++) value = { a: value };
+    return value;
+  };
+
+  it('renders a deeply nested value in a message without overflowing the stack', () => {
+    const message = messageOf('DescribeService', { ServiceArn: nested(100_000) });
+    expect(message).toMatch(
+      /^1 validation error detected: Value '\{a=\{a=.*\{\.\.\.\}.*' at 'serviceArn' failed to satisfy constraint: Member must be a string$/,
+    );
+    expect(message.length).toBeLessThan(600);
+  });
+
+  it('returns only modeled members, at every level, so nothing unmodeled reaches a handler', () => {
+    const input: Record<string, unknown> = { ...goodCreateService(), Deep: nested(100_000) };
+    (input.SourceConfiguration as Record<string, unknown>).Extra = nested(50);
+    const modeled = validateInput('CreateService', input);
+    expect(Object.keys(modeled)).toEqual(
+      expect.arrayContaining(['ServiceName', 'SourceConfiguration', 'InstanceConfiguration', 'HealthCheckConfiguration', 'Tags']),
+    );
+    expect(modeled).not.toHaveProperty('Deep');
+    expect(modeled).not.toHaveProperty('SomethingAwsDoesNotKnow');
+    expect(modeled.SourceConfiguration).not.toHaveProperty('Extra');
+    expect((modeled.SourceConfiguration as { ImageRepository: unknown }).ImageRepository).toEqual(
+      (goodCreateService().SourceConfiguration as { ImageRepository: unknown }).ImageRepository,
+    );
+  });
+});

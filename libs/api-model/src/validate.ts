@@ -1,4 +1,5 @@
 import { InvalidRequestException } from '../../core/src/errors';
+import { walkJson } from '../../core/src/json';
 import { type ActionName, getShape, inputShapeName, memberPathName, type Shape, SHAPE_NAMES } from './model';
 import { toJsPattern } from './pattern';
 
@@ -33,11 +34,39 @@ export function validationErrors(action: ActionName, input: unknown): string[] {
   return errors;
 }
 
-/** Throws InvalidRequestException with every violation (the error class caps the message at 600 characters). */
-export function validateInput(action: ActionName, input: unknown): void {
+/**
+ * Throws InvalidRequestException with every violation (the error class caps the message at 600 characters); returns
+ * the input as the model knows it: unknown members (which App Runner ignores) and null members dropped at every
+ * level, so no handler, record or audit copy ever holds a member the model does not define.
+ */
+export function validateInput<T = Record<string, unknown>>(action: ActionName, input: unknown): T {
   const errors = validationErrors(action, input);
-  if (errors.length === 0) return;
-  throw new InvalidRequestException(`${errors.length} validation error${errors.length === 1 ? '' : 's'} detected: ${errors.join('; ')}`);
+  if (errors.length > 0) {
+    throw new InvalidRequestException(`${errors.length} validation error${errors.length === 1 ? '' : 's'} detected: ${errors.join('; ')}`);
+  }
+  return modeled(inputShapeName(action), input ?? {}) as T;
+}
+
+/** The modeled part of a value that passed validation (so its depth is the model's, at most). */
+function modeled(shapeName: string, value: unknown): unknown {
+  const shape = getShape(shapeName);
+  switch (shape.type) {
+    case 'structure': {
+      const source = value as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const [member, ref] of Object.entries(shape.members)) {
+        const v = source[member];
+        if (v !== undefined && v !== null) out[member] = modeled(ref.shape, v);
+      }
+      return out;
+    }
+    case 'list':
+      return (value as unknown[]).map((item) => modeled(shape.member.shape, item));
+    case 'map':
+      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, modeled(shape.value.shape, v)]));
+    default:
+      return value;
+  }
 }
 
 // One compiled checker per shape, built on first use (the hot path then only runs closures).
@@ -217,16 +246,21 @@ function codePoints(s: string): number {
   return n;
 }
 
-/** Values as AWS (Java) prints them: strings bare, lists `[a, b]`, objects `{k=v}`; long values shortened. */
+/**
+ * Values as AWS (Java) prints them: strings bare, lists `[a, b]`, objects `{k=v}`; long values shortened. The walk is
+ * the platform's bounded one: a value nested deeper than RENDER_DEPTH shows as `{...}`/`[...]`, never overflowing.
+ */
+const RENDER_DEPTH = 8;
 function render(value: unknown): string {
-  const text = renderRaw(value);
+  const text = walkJson<string>(
+    value,
+    {
+      scalar: (v) => String(v),
+      array: (items) => `[${items.join(', ')}]`,
+      object: (entries) => `{${entries.map(([k, v]) => `${k}=${v}`).join(', ')}}`,
+      tooDeep: (v) => (Array.isArray(v) ? '[...]' : '{...}'),
+    },
+    RENDER_DEPTH,
+  );
   return text.length > 200 ? `${text.slice(0, 197)}...` : text;
-}
-function renderRaw(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(renderRaw).join(', ')}]`;
-  if (isObject(value))
-    return `{${Object.entries(value)
-      .map(([k, v]) => `${k}=${renderRaw(v)}`)
-      .join(', ')}}`;
-  return String(value);
 }

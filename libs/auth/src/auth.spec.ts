@@ -259,6 +259,21 @@ function signatureOf(req: SigV4Request): string {
 }
 
 describe('verifySigV4', () => {
+  it('reads a lazy body only once the headers authenticate, and checks the signature over it', async () => {
+    const req = await sign();
+    let reads = 0;
+    const lazy = { ...req, body: async () => (reads++, req.body as Buffer) };
+    expect((await rejection(verifySigV4(lazy, options({ lookupSecret: async () => undefined })))).code).toBe('UnrecognizedClientException');
+    expect((await rejection(verifySigV4(lazy, options({ now: new Date(NOW.getTime() + 60 * 60_000) })))).code).toBe(
+      'InvalidSignatureException',
+    );
+    expect(reads).toBe(0);
+    await expect(verifySigV4(lazy, options())).resolves.toMatchObject({ accessKeyId: ACCESS_KEY_ID });
+    expect(reads).toBe(1);
+    const tampered = { ...req, body: async () => Buffer.from('{"other":1}') };
+    expect((await rejection(verifySigV4(tampered, options()))).code).toBe('InvalidSignatureException');
+  });
+
   it('accepts an App Runner JSON request signed by the AWS signer', async () => {
     const req = await sign();
     expect(req.headers.authorization).toMatch(

@@ -15,7 +15,8 @@ export interface SigV4Request {
   query: Record<string, string | string[] | undefined>;
   /** Request headers (Node lower-cases them; other casings are accepted). */
   headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
+  /** The body, or how to read it: called only once the headers authenticate (scope, date and a known key). */
+  body: Buffer | (() => Promise<Buffer>);
 }
 
 export interface SigV4Options {
@@ -100,7 +101,8 @@ export async function verifySigV4(req: SigV4Request, opts: SigV4Options): Promis
 
   // The payload hash is always the hash of the body actually received: a declared x-amz-content-sha256 must
   // agree with it, otherwise a valid signature over the declared hash would authenticate a different body.
-  const payloadHash = createHash('sha256').update(req.body).digest('hex');
+  const body = typeof req.body === 'function' ? await req.body() : req.body;
+  const payloadHash = createHash('sha256').update(body).digest('hex');
   const declared = headers.get('x-amz-content-sha256');
   if (declared !== undefined && declared !== UNSIGNED_PAYLOAD && declared.trim().toLowerCase() !== payloadHash) {
     throw invalid("The provided 'x-amz-content-sha256' header does not match what was computed.");

@@ -7,6 +7,9 @@ import { Prisma, PrismaService } from '@apprunner/persistence';
 import { isDockerHub, parseImageReference } from '@apprunner/registry';
 import { type AutomaticDeployment, ServiceService } from '@apprunner/service';
 
+/** Beyond this many repository names in one batch the SQL filter keeps only services with automatic deployments. */
+const MAX_NAMES_IN_FILTER = 100;
+
 export type PushEvent = Extract<GitHubEvent, { kind: 'push' }>;
 export type InstallationEvent = Extract<GitHubEvent, { kind: 'installation' }>;
 export interface ImagePush {
@@ -104,31 +107,66 @@ export class AutoDeployService {
    * that track `registry/repository:tag` deploy `registry/repository@digest`, once per digest.
    */
   async onImagePushed(push: ImagePush, trigger: 'registry-push' | 'image-poll'): Promise<DeploymentDecision[]> {
+    return this.onImagesPushed([push], trigger);
+  }
+
+  /**
+   * A registry notification's pushes (events with ids), each handled once: the new ids are recorded in one statement
+   * and the services they may concern are read in one query, so a notification of a thousand events costs a few
+   * queries plus one per deployment. Pushes apply in order, so the last digest of a tag in the batch wins.
+   */
+  async onRegistryEvents(events: (ImagePush & { id: string })[]): Promise<{ fresh: number; deployments: DeploymentDecision[] }> {
+    const ids = [...new Set(events.map((e) => e.id))];
+    if (ids.length === 0) return { fresh: 0, deployments: [] };
+    const now = this.clock.now();
+    const recorded = await this.prisma.client.webhookDelivery.createManyAndReturn({
+      data: ids.map((deliveryId) => ({ source: 'registry', deliveryId, receivedAt: now })),
+      skipDuplicates: true,
+      select: { deliveryId: true },
+    });
+    const fresh = new Set(recorded.map((r) => r.deliveryId));
+    // An id repeated within the batch is one event delivered twice: only its first occurrence counts.
+    const pushes = events.filter((e) => fresh.delete(e.id));
+    return { fresh: pushes.length, deployments: await this.onImagesPushed(pushes, 'registry-push') };
+  }
+
+  private async onImagesPushed(pushes: ImagePush[], trigger: 'registry-push' | 'image-poll'): Promise<DeploymentDecision[]> {
+    if (pushes.length === 0) return [];
+    // A coarse filter in SQL (the identifier may omit `library/` or the registry); the exact match follows.
+    const names = [...new Set(pushes.map((p) => p.repository.split('/').pop() ?? p.repository))];
     const candidates = await this.prisma.client.service.findMany({
       where: {
         status: { not: 'DELETED' },
         connectionId: null,
-        // A coarse filter in SQL (the identifier may omit `library/` or the registry); the exact match follows.
-        spec: {
-          path: ['SourceConfiguration', 'ImageRepository', 'ImageIdentifier'],
-          string_contains: push.repository.split('/').pop() ?? push.repository,
-        },
+        AND: [
+          { spec: { path: ['SourceConfiguration', 'AutoDeploymentsEnabled'], equals: true } },
+          ...(names.length <= MAX_NAMES_IN_FILTER
+            ? [
+                {
+                  OR: names.map((name) => ({
+                    spec: { path: ['SourceConfiguration', 'ImageRepository', 'ImageIdentifier'], string_contains: name },
+                  })),
+                },
+              ]
+            : []),
+        ],
       },
       select: { id: true, arn: true, spec: true, imageWatch: true },
     });
+    const tracked = candidates.flatMap((service) => {
+      const image = trackedImage(service.spec);
+      return image ? [{ service, image }] : [];
+    });
+    const seen = new Map(candidates.map((c) => [c.id, c.imageWatch?.digest ?? null]));
     const decisions: DeploymentDecision[] = [];
-    for (const service of candidates) {
-      const tracked = trackedImage(service.spec);
-      if (
-        !tracked ||
-        !sameRegistry(tracked.registry, push.registryHost) ||
-        tracked.repository !== push.repository ||
-        tracked.tag !== push.tag
-      )
-        continue;
-      if (!(await this.claimDigest(service.id, service.imageWatch?.digest ?? null, push.digest))) continue;
-      const image = `${isDockerHub(tracked.registry) ? 'docker.io' : tracked.registry}/${tracked.repository}@${push.digest}`;
-      decisions.push({ serviceArn: service.arn, ...(await this.deploy(service.id, { trigger, image })) });
+    for (const push of pushes) {
+      for (const { service, image } of tracked) {
+        if (!sameRegistry(image.registry, push.registryHost) || image.repository !== push.repository || image.tag !== push.tag) continue;
+        if (!(await this.claimDigest(service.id, seen.get(service.id) ?? null, push.digest))) continue;
+        seen.set(service.id, push.digest);
+        const reference = `${isDockerHub(image.registry) ? 'docker.io' : image.registry}/${image.repository}@${push.digest}`;
+        decisions.push({ serviceArn: service.arn, ...(await this.deploy(service.id, { trigger, image: reference })) });
+      }
     }
     return decisions;
   }

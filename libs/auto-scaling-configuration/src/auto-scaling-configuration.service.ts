@@ -21,6 +21,7 @@ import {
   newResourceId,
   page,
   ServiceQuotaExceededException,
+  pageTake,
 } from '@apprunner/core';
 import { type AutoScalingConfiguration, type Prisma, PrismaService } from '@apprunner/persistence';
 import { TagService } from '@apprunner/tag';
@@ -71,10 +72,9 @@ export class AutoScalingConfigurationService implements TenantBootstrap {
   }
 
   async create(ctx: CallContext, input: CreateAutoScalingConfigurationRequest): Promise<CreateAutoScalingConfigurationResponse> {
+    // DefaultConfiguration is an ordinary name since App Runner's auto scaling enhancements (the model's documentation
+    // of AutoScalingConfigurationName): new revisions of it, or a new one after all its revisions were deleted.
     const name = input.AutoScalingConfigurationName as string;
-    if (name === DEFAULT_ASC_NAME) {
-      throw new InvalidRequestException(`The name ${DEFAULT_ASC_NAME} is reserved for the configuration App Runner provides.`);
-    }
     const maxConcurrency = input.MaxConcurrency ?? ASC_DEFAULTS.MaxConcurrency;
     const minSize = input.MinSize ?? ASC_DEFAULTS.MinSize;
     const maxSize = input.MaxSize ?? ASC_DEFAULTS.MaxSize;
@@ -130,18 +130,25 @@ export class AutoScalingConfigurationService implements TenantBootstrap {
   }
 
   async list(ctx: CallContext, input: ListAutoScalingConfigurationsRequest): Promise<ListAutoScalingConfigurationsResponse> {
-    const max = input.MaxResults ?? 100;
-    const after = decodeNextToken(input.NextToken, 2);
+    const max = input.MaxResults;
+    const after = decodeNextToken(input.NextToken, ['string', 'revision']);
     const db = this.prisma.client;
     const where: Prisma.AutoScalingConfigurationWhereInput = { tenantId: ctx.tenant.id, status: 'ACTIVE' };
     if (input.AutoScalingConfigurationName) where.name = input.AutoScalingConfigurationName;
-    const latest = await this.latestRevisions(db, ctx.tenant.id);
-    if (input.LatestOnly) where.OR = [...latest].map(([name, revision]) => ({ name, revision }));
-    if (input.LatestOnly && latest.size === 0) return { AutoScalingConfigurationSummaryList: [] };
+    // "Default: true" (the model's documentation of LatestOnly).
+    if (input.LatestOnly ?? true) {
+      const latest = await this.latestRevisions(db, ctx.tenant.id);
+      if (latest.size === 0) return { AutoScalingConfigurationSummaryList: [] };
+      where.OR = [...latest].map(([name, revision]) => ({ name, revision }));
+    }
     if (after) {
       where.AND = [{ OR: [{ name: { gt: String(after[0]) } }, { name: String(after[0]), revision: { gt: Number(after[1]) } }] }];
     }
-    const rows = await db.autoScalingConfiguration.findMany({ where, orderBy: [{ name: 'asc' }, { revision: 'asc' }], take: max + 1 });
+    const rows = await db.autoScalingConfiguration.findMany({
+      where,
+      orderBy: [{ name: 'asc' }, { revision: 'asc' }],
+      take: pageTake(max),
+    });
     const { items, nextToken } = page(rows, max, (r) => [r.name, r.revision]);
     const used = await this.associated(
       db,
@@ -204,8 +211,8 @@ export class AutoScalingConfigurationService implements TenantBootstrap {
   ): Promise<ListServicesForAutoScalingConfigurationResponse> {
     const db = this.prisma.client;
     const asc = await this.resolve(db, ctx, input.AutoScalingConfigurationArn as string, { includeInactive: true });
-    const max = input.MaxResults ?? 100;
-    const after = decodeNextToken(input.NextToken, 2);
+    const max = input.MaxResults;
+    const after = decodeNextToken(input.NextToken, ['timestamp', 'uuid']);
     const rows = await db.service.findMany({
       where: {
         tenantId: ctx.tenant.id,
@@ -216,7 +223,7 @@ export class AutoScalingConfigurationService implements TenantBootstrap {
           : {}),
       },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      take: max + 1,
+      take: pageTake(max),
       select: { id: true, arn: true, createdAt: true },
     });
     const { items, nextToken } = page(rows, max, (r) => [r.createdAt.toISOString(), r.id]);

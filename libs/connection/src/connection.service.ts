@@ -17,6 +17,7 @@ import {
   page,
   PLATFORM_CONFIG,
   type PlatformConfig,
+  pageTake,
 } from '@apprunner/core';
 import { GitHubApiError, type GitHubAppClient, signHandshakeState, verifyHandshakeState } from '@apprunner/github';
 import { type Connection, type Prisma, PrismaService } from '@apprunner/persistence';
@@ -169,8 +170,8 @@ export class ConnectionService {
   }
 
   async list(ctx: CallContext, input: ListConnectionsRequest): Promise<ListConnectionsResponse> {
-    const max = input.MaxResults ?? 100;
-    const after = decodeNextToken(input.NextToken, 2);
+    const max = input.MaxResults;
+    const after = decodeNextToken(input.NextToken, ['timestamp', 'uuid']);
     const rows = await this.prisma.client.connection.findMany({
       where: {
         tenantId: ctx.tenant.id,
@@ -181,7 +182,7 @@ export class ConnectionService {
           : {}),
       },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      take: max + 1,
+      take: pageTake(max),
     });
     const { items, nextToken } = page(rows, max, (r) => [r.createdAt.toISOString(), r.id]);
     return { ConnectionSummaryList: items.map(toSdk), ...(nextToken ? { NextToken: nextToken } : {}) };

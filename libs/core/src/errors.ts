@@ -8,10 +8,16 @@ export abstract class AppRunnerError extends Error {
   abstract readonly httpStatus: number;
   /** True when the caller is at fault (AWS "client" errors); false for server faults. */
   readonly senderFault: boolean = true;
+  /**
+   * An HTTP status the transport imposes on every door (413 body too large, 415 media type, 431 headers too
+   * large), overriding both the AWS door's status and the REST door's mapping; the error name stays App Runner's.
+   */
+  readonly transportStatus?: number;
 
-  constructor(message: string) {
+  constructor(message: string, options: { transportStatus?: number } = {}) {
     // App Runner messages are at most 600 characters (ErrorMessage shape).
     super(message.length > 600 ? `${message.slice(0, 597)}...` : message);
+    if (options.transportStatus !== undefined) this.transportStatus = options.transportStatus;
   }
 }
 

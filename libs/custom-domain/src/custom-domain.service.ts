@@ -1,3 +1,4 @@
+import { getDomain } from 'tldts';
 import { Inject, Injectable } from '@nestjs/common';
 import type {
   AssociateCustomDomainRequest,
@@ -17,6 +18,7 @@ import {
   PLATFORM_CONFIG,
   type PlatformConfig,
   ResourceNotFoundException,
+  pageTake,
 } from '@apprunner/core';
 import { OperationService, parseValidationRecords } from '@apprunner/operation';
 import { type CustomDomain, Prisma, PrismaService, type Service } from '@apprunner/persistence';
@@ -43,10 +45,7 @@ export class CustomDomainService {
   async associate(ctx: CallContext, input: AssociateCustomDomainRequest): Promise<AssociateCustomDomainResponse> {
     const domainName = (input.DomainName as string).toLowerCase().replace(/\.$/, '');
     const wildcard = domainName.startsWith('*.');
-    if (wildcard && (domainName.slice(2).includes('*') || domainName.split('.').length < 3)) {
-      throw new InvalidRequestException(`A wildcard domain must be exactly *.<domain>: ${input.DomainName}`);
-    }
-    if (!wildcard && domainName.includes('*')) throw new InvalidRequestException(`Invalid domain name: ${input.DomainName}`);
+    checkWildcard(domainName, input.DomainName as string);
     if (wildcard && input.EnableWWWSubdomain === true) throw new InvalidRequestException('A wildcard domain cannot have a www subdomain.');
     const enableWWW = wildcard ? false : (input.EnableWWWSubdomain ?? true);
     const { service, row } = await this.prisma.client
@@ -112,12 +111,12 @@ export class CustomDomainService {
 
   async describe(ctx: CallContext, input: DescribeCustomDomainsRequest): Promise<DescribeCustomDomainsResponse> {
     const service = await this.liveService(this.prisma.client, ctx, input.ServiceArn as string);
-    const max = input.MaxResults ?? 5;
-    const after = decodeNextToken(input.NextToken, 1);
+    const max = input.MaxResults;
+    const after = decodeNextToken(input.NextToken, ['string']);
     const rows = await this.prisma.client.customDomain.findMany({
       where: { serviceId: service.id, ...(after ? { domainName: { gt: String(after[0]) } } : {}) },
       orderBy: { domainName: 'asc' },
-      take: max + 1,
+      take: pageTake(max),
     });
     const { items, nextToken } = page(rows, max, (r) => [r.domainName]);
     return {
@@ -148,4 +147,22 @@ function toSdk(row: CustomDomain): SdkCustomDomain {
     CertificateValidationRecords: parseValidationRecords(row.certificateValidationRecords),
     Status: row.status as SdkCustomDomain['Status'],
   };
+}
+
+/**
+ * App Runner's guide (custom domains): a wildcard is only `*.<root domain>`, directly under the root and on its own;
+ * `login*.example.com` and `*.login.example.com` are not valid. The root domain is the registrable domain of the
+ * Public Suffix List's ICANN section (so `*.example.co.uk` is a wildcard under a root, `*.co.uk` is not).
+ */
+export function checkWildcard(domainName: string, given: string): void {
+  if (!domainName.includes('*')) return;
+  const root = domainName.slice(2);
+  if (!domainName.startsWith('*.') || root.includes('*')) {
+    throw new InvalidRequestException(`Invalid domain name ${given}: a wildcard can only be a whole first label, as in *.example.com.`);
+  }
+  if (getDomain(root, { allowPrivateDomains: false }) !== root) {
+    throw new InvalidRequestException(
+      `Invalid domain name ${given}: a wildcard must be directly under a root domain (*.example.com), not under a subdomain or a public suffix.`,
+    );
+  }
 }

@@ -16,6 +16,7 @@ import {
   newResourceId,
   page,
   ServiceQuotaExceededException,
+  pageTake,
 } from '@apprunner/core';
 import { type ObservabilityConfiguration, type Prisma, PrismaService } from '@apprunner/persistence';
 import { TagService } from '@apprunner/tag';
@@ -77,18 +78,23 @@ export class ObservabilityConfigurationService {
   }
 
   async list(ctx: CallContext, input: ListObservabilityConfigurationsRequest): Promise<ListObservabilityConfigurationsResponse> {
-    const max = input.MaxResults ?? 100;
-    const after = decodeNextToken(input.NextToken, 2);
+    const max = input.MaxResults;
+    const after = decodeNextToken(input.NextToken, ['string', 'revision']);
     const db = this.prisma.client;
     const where: Prisma.ObservabilityConfigurationWhereInput = { tenantId: ctx.tenant.id, status: 'ACTIVE' };
     if (input.ObservabilityConfigurationName) where.name = input.ObservabilityConfigurationName;
-    if (input.LatestOnly) {
+    // "Default: true" (the model's documentation of LatestOnly).
+    if (input.LatestOnly ?? true) {
       const latest = await this.latestRevisions(db, ctx.tenant.id);
       if (latest.size === 0) return { ObservabilityConfigurationSummaryList: [] };
       where.OR = [...latest].map(([name, revision]) => ({ name, revision }));
     }
     if (after) where.AND = [{ OR: [{ name: { gt: String(after[0]) } }, { name: String(after[0]), revision: { gt: Number(after[1]) } }] }];
-    const rows = await db.observabilityConfiguration.findMany({ where, orderBy: [{ name: 'asc' }, { revision: 'asc' }], take: max + 1 });
+    const rows = await db.observabilityConfiguration.findMany({
+      where,
+      orderBy: [{ name: 'asc' }, { revision: 'asc' }],
+      take: pageTake(max),
+    });
     const { items, nextToken } = page(rows, max, (r) => [r.name, r.revision]);
     return {
       ObservabilityConfigurationSummaryList: items.map((r) => ({

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ListOperationsRequest, ListOperationsResponse, OperationSummary } from '@aws-sdk/client-apprunner';
-import { Clock, decodeNextToken, page, PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
+import { Clock, decodeNextToken, page, PLATFORM_CONFIG, type PlatformConfig, pageTake } from '@apprunner/core';
 import { type Operation, type Prisma, PrismaService } from '@apprunner/persistence';
 import { ReconcileQueue, type ReconcileJobName } from '@apprunner/queue';
 import type { OperationType } from './reconciler.contract';
@@ -98,8 +98,8 @@ export class OperationService {
   }
 
   async list(tenantId: string, serviceId: string, input: ListOperationsRequest): Promise<ListOperationsResponse> {
-    const max = input.MaxResults ?? 20;
-    const after = decodeNextToken(input.NextToken, 2);
+    const max = input.MaxResults;
+    const after = decodeNextToken(input.NextToken, ['timestamp', 'uuid']);
     const rows = await this.prisma.client.operation.findMany({
       where: {
         tenantId,
@@ -109,7 +109,7 @@ export class OperationService {
           : {}),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: max + 1,
+      take: pageTake(max),
     });
     const { items, nextToken } = page(rows, max, (r) => [r.createdAt.toISOString(), r.id]);
     return { OperationSummaryList: items.map(summary), ...(nextToken ? { NextToken: nextToken } : {}) };

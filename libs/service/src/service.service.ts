@@ -28,6 +28,7 @@ import {
   page,
   PLATFORM_CONFIG,
   type PlatformConfig,
+  pageTake,
 } from '@apprunner/core';
 import { ObservabilityConfigurationService } from '@apprunner/observability-configuration';
 import { OperationService, type OperationType } from '@apprunner/operation';
@@ -207,8 +208,8 @@ export class ServiceService {
   }
 
   async list(ctx: CallContext, input: ListServicesRequest): Promise<ListServicesResponse> {
-    const max = input.MaxResults ?? 20;
-    const after = decodeNextToken(input.NextToken, 2);
+    const max = input.MaxResults;
+    const after = decodeNextToken(input.NextToken, ['timestamp', 'uuid']);
     const rows = await this.prisma.client.service.findMany({
       where: {
         tenantId: ctx.tenant.id,
@@ -218,7 +219,7 @@ export class ServiceService {
           : {}),
       },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      take: max + 1,
+      take: pageTake(max),
       select: { id: true, serviceName: true, serviceId: true, arn: true, urlHost: true, createdAt: true, updatedAt: true, status: true },
     });
     const { items, nextToken } = page(rows, max, (r) => [r.createdAt.toISOString(), r.id]);

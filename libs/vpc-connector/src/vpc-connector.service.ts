@@ -8,7 +8,7 @@ import type {
   ListVpcConnectorsResponse,
   VpcConnector as SdkVpcConnector,
 } from '@aws-sdk/client-apprunner';
-import { Clock, decodeNextToken, formatArn, InvalidRequestException, newResourceId, page } from '@apprunner/core';
+import { Clock, decodeNextToken, formatArn, InvalidRequestException, newResourceId, page, pageTake } from '@apprunner/core';
 import { type Prisma, PrismaService, type VpcConnector } from '@apprunner/persistence';
 import { TagService } from '@apprunner/tag';
 import { type CallContext, enforceQuota, lockTenant, notFound, ownArn, revisionedPath } from '@apprunner/tenancy';
@@ -59,12 +59,12 @@ export class VpcConnectorService {
   }
 
   async describe(ctx: CallContext, arn: string): Promise<DescribeVpcConnectorResponse> {
-    return { VpcConnector: toSdk(await this.resolve(this.prisma.client, ctx, arn, true)) };
+    return { VpcConnector: toSdk(await this.resolve(this.prisma.client, ctx, arn, true, true)) };
   }
 
   async list(ctx: CallContext, input: ListVpcConnectorsRequest): Promise<ListVpcConnectorsResponse> {
-    const max = input.MaxResults ?? 100;
-    const after = decodeNextToken(input.NextToken, 2);
+    const max = input.MaxResults;
+    const after = decodeNextToken(input.NextToken, ['string', 'revision']);
     const rows = await this.prisma.client.vpcConnector.findMany({
       where: {
         tenantId: ctx.tenant.id,
@@ -72,7 +72,7 @@ export class VpcConnectorService {
         ...(after ? { OR: [{ name: { gt: String(after[0]) } }, { name: String(after[0]), revision: { gt: Number(after[1]) } }] } : {}),
       },
       orderBy: [{ name: 'asc' }, { revision: 'asc' }],
-      take: max + 1,
+      take: pageTake(max),
     });
     const { items, nextToken } = page(rows, max, (r) => [r.name, r.revision]);
     return { VpcConnectors: items.map(toSdk), ...(nextToken ? { NextToken: nextToken } : {}) };
@@ -81,7 +81,7 @@ export class VpcConnectorService {
   async delete(ctx: CallContext, arn: string): Promise<DeleteVpcConnectorResponse> {
     const row = await this.prisma.client.$transaction(async (tx) => {
       await lockTenant(tx, ctx.tenant.id);
-      const found = await this.resolve(tx, ctx, arn, false);
+      const found = await this.resolve(tx, ctx, arn, false, true);
       const users = await tx.service.count({ where: { vpcConnectorId: found.id, status: { not: 'DELETED' } } });
       if (users > 0) throw new InvalidRequestException(`You can't delete a VPC connector that is used by one or more services: ${arn}`);
       return tx.vpcConnector.update({ where: { id: found.id }, data: { status: 'INACTIVE', deletedAt: this.clock.now() } });
@@ -93,8 +93,13 @@ export class VpcConnectorService {
     return this.resolve(tx, ctx, arn, false);
   }
 
-  private async resolve(db: Db, ctx: CallContext, arn: string, includeInactive: boolean): Promise<VpcConnector> {
+  /**
+   * `fullArnOnly`: DescribeVpcConnector and DeleteVpcConnector take only a full ARN (name/revision/id), as their model
+   * documentation says ("The ARN must be a full VPC connector ARN"); a service's EgressConfiguration may name a prefix.
+   */
+  private async resolve(db: Db, ctx: CallContext, arn: string, includeInactive: boolean, fullArnOnly = false): Promise<VpcConnector> {
     const { name, revision, id } = revisionedPath(ownArn(ctx.tenant, arn, 'vpcconnector', NOUN), arn, NOUN);
+    if (fullArnOnly && id === undefined) throw new InvalidRequestException(`The ARN must be a full VPC connector ARN: ${arn}`);
     const row = await db.vpcConnector.findFirst({
       where: {
         tenantId: ctx.tenant.id,

@@ -23,6 +23,7 @@ import {
   type PlatformConfig,
   ResourceNotFoundException,
   ServiceQuotaExceededException,
+  pageTake,
 } from '@apprunner/core';
 import { OperationService } from '@apprunner/operation';
 import { Prisma, PrismaService, type VpcIngressConnection } from '@apprunner/persistence';
@@ -97,8 +98,8 @@ export class VpcIngressConnectionService {
   }
 
   async list(ctx: CallContext, input: ListVpcIngressConnectionsRequest): Promise<ListVpcIngressConnectionsResponse> {
-    const max = input.MaxResults ?? 100;
-    const after = decodeNextToken(input.NextToken, 2);
+    const max = input.MaxResults;
+    const after = decodeNextToken(input.NextToken, ['timestamp', 'uuid']);
     const where: Prisma.VpcIngressConnectionWhereInput = { tenantId: ctx.tenant.id, status: { not: 'DELETED' } };
     if (input.Filter?.ServiceArn) where.service = { arn: input.Filter.ServiceArn };
     if (input.Filter?.VpcEndpointId) where.vpcEndpointId = input.Filter.VpcEndpointId;
@@ -106,7 +107,7 @@ export class VpcIngressConnectionService {
     const rows = await this.prisma.client.vpcIngressConnection.findMany({
       where,
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      take: max + 1,
+      take: pageTake(max),
       include: { service: { select: { arn: true } } },
     });
     const { items, nextToken } = page(rows, max, (r) => [r.createdAt.toISOString(), r.id]);

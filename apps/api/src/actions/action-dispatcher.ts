@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { type ActionName, isActionName, validateInput } from '@apprunner/api-model';
 import { AutoScalingConfigurationService } from '@apprunner/auto-scaling-configuration';
 import { ConnectionService } from '@apprunner/connection';
@@ -23,7 +23,6 @@ type Handler = (ctx: CallContext, input: any) => Promise<unknown>;
  */
 @Injectable()
 export class ActionDispatcher {
-  private readonly logger = new Logger(ActionDispatcher.name);
   private readonly handlers: Record<ActionName, Handler>;
 
   constructor(
@@ -80,22 +79,29 @@ export class ActionDispatcher {
 
   async dispatch(ctx: CallContext, action: string, input: unknown): Promise<unknown> {
     if (!isActionName(action)) throw new UnknownOperationException(`Unknown operation ${action}`);
-    const body = input ?? {};
     const mutating = !/^(Describe|List)/.test(action);
+    let body: Record<string, unknown>;
     try {
-      validateInput(action, body);
-      const output = await this.handlers[action](ctx, body);
-      if (mutating) await this.audit.record(ctx, action, body, output, 'Success');
-      return output;
+      body = validateInput(action, input);
     } catch (e) {
-      if (mutating) {
-        await this.audit
-          .record(ctx, action, body, undefined, e instanceof AppRunnerError ? e.code : 'InternalServiceErrorException')
-          .catch((auditError: Error) => {
-            this.logger.error(`audit record for a failed ${action} could not be written: ${auditError.message}`);
-          });
-      }
+      // A request the model refuses changed nothing; its audit copy is the bounded, redacted raw input.
+      if (mutating) await this.audit.recordSafely(ctx, action, input, undefined, errorCode(e));
       throw e;
     }
+    let output: unknown;
+    try {
+      output = await this.handlers[action](ctx, body);
+    } catch (e) {
+      if (mutating) await this.audit.recordSafely(ctx, action, body, undefined, errorCode(e));
+      throw e;
+    }
+    // The handler committed: from here on nothing may turn its answer into an error (a client retrying a create
+    // that answered 500 would make it twice), so the audit write reports its own failure in the log only.
+    if (mutating) await this.audit.recordSafely(ctx, action, body, output, 'Success');
+    return output;
   }
+}
+
+function errorCode(e: unknown): string {
+  return e instanceof AppRunnerError ? e.code : 'InternalServiceErrorException';
 }

@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { Clock } from '@apprunner/core';
+import { Injectable, Logger } from '@nestjs/common';
+import { Clock, walkJson } from '@apprunner/core';
 import { type Prisma, PrismaService } from '@apprunner/persistence';
 import type { CallContext } from '@apprunner/tenancy';
 
@@ -7,17 +7,25 @@ import type { CallContext } from '@apprunner/tenancy';
 const REDACTED_VALUES = new Set(['BuildCommand', 'StartCommand']);
 const REDACTED_MAPS = new Set(['RuntimeEnvironmentVariables', 'RuntimeEnvironmentSecrets']);
 
-export function redact(value: unknown, key = ''): unknown {
-  if (REDACTED_VALUES.has(key) && value !== undefined) return '***';
-  if (REDACTED_MAPS.has(key) && value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).map((k) => [k, '***']));
-  }
-  if (Array.isArray(value)) return value.map((v) => redact(v));
-  if (value instanceof Date) return value.toISOString();
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, k)]));
-  }
-  return value;
+const AUDIT_MAX_CHARS = 64 * 1024;
+
+/** The audit copy of a request: sensitive values masked, cut at the platform's JSON depth by its one bounded walk. */
+export function redact(value: unknown): unknown {
+  const copy = walkJson<unknown>(value, {
+    replace: (v, key) => {
+      if (key === undefined) return undefined;
+      if (REDACTED_VALUES.has(key) && v !== undefined) return { value: '***' };
+      if (REDACTED_MAPS.has(key) && v && typeof v === 'object') return { value: Object.fromEntries(Object.keys(v).map((k) => [k, '***'])) };
+      return undefined;
+    },
+    scalar: (v) => (v instanceof Date ? v.toISOString() : v),
+    array: (items) => items,
+    object: (entries) => Object.fromEntries(entries.filter(([, v]) => v !== undefined)),
+    tooDeep: () => '[nested too deeply]',
+  });
+  // A refused request is audited as sent, and may be large: past AUDIT_MAX_CHARS only its size is kept.
+  const size = JSON.stringify(copy)?.length ?? 0;
+  return size > AUDIT_MAX_CHARS ? { truncated: `request of ${size} characters not kept` } : copy;
 }
 
 /** The ARN a call acted on: from the request, or from the resource the response describes. */
@@ -36,6 +44,8 @@ function resourceArnOf(input: unknown, output: unknown): string | undefined {
 
 @Injectable()
 export class AuditService {
+  private readonly logger = new Logger('Audit');
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly clock: Clock,
@@ -55,5 +65,19 @@ export class AuditService {
         createdAt: this.clock.now(),
       },
     });
+  }
+
+  /**
+   * record(), for callers whose answer is already decided (the change committed, or the error is the caller's):
+   * a failed audit write is logged with the request id, never thrown.
+   */
+  async recordSafely(ctx: CallContext, action: string, input: unknown, output: unknown, outcome: string): Promise<void> {
+    try {
+      await this.record(ctx, action, input, output, outcome);
+    } catch (e) {
+      this.logger.error(
+        `request ${ctx.requestId}: the audit record of ${action} (${outcome}) could not be written: ${(e as Error).message}`,
+      );
+    }
   }
 }

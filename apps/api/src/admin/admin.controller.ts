@@ -1,5 +1,4 @@
 import {
-  Body,
   Controller,
   Delete,
   Get,
@@ -16,9 +15,10 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { AuthenticationError, PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
+import { AuthenticationError, InvalidRequestException, PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { TenantService } from '@apprunner/tenancy';
 import { NetworkRegistryService } from '@apprunner/vpc-connector';
+import { readJsonBody } from '../common/body';
 import { toRestJson } from '../common/wire';
 
 /** The platform administrator's bearer token (ADMIN_TOKEN), compared in constant time. */
@@ -52,8 +52,8 @@ export class AdminController {
   }
 
   @Post()
-  async create(@Body() body: Record<string, unknown> = {}) {
-    return toRestJson({ Tenant: await this.tenants.createTenant(body ?? {}) });
+  async create(@Req() req: Request) {
+    return toRestJson({ Tenant: await this.tenants.createTenant(await adminBody(req)) });
   }
 
   @Get(':accountId')
@@ -68,18 +68,18 @@ export class AdminController {
   }
 
   @Put(':accountId/quotas')
-  async setQuotas(@Param('accountId') accountId: string, @Body() body: Record<string, unknown>) {
-    return toRestJson({ Tenant: await this.tenants.setQuotaOverrides(accountId, body ?? {}) });
+  async setQuotas(@Param('accountId') accountId: string, @Req() req: Request) {
+    return toRestJson({ Tenant: await this.tenants.setQuotaOverrides(accountId, await adminBody(req)) });
   }
 
   @Post(':accountId/access-keys')
-  async issueAccessKey(@Param('accountId') accountId: string, @Body() body: { Description?: string } = {}) {
-    return toRestJson({ Credential: await this.tenants.issueAccessKey(accountId, body?.Description ?? '') });
+  async issueAccessKey(@Param('accountId') accountId: string, @Req() req: Request) {
+    return toRestJson({ Credential: await this.tenants.issueAccessKey(accountId, description(await adminBody(req))) });
   }
 
   @Post(':accountId/api-keys')
-  async issueApiKey(@Param('accountId') accountId: string, @Body() body: { Description?: string } = {}) {
-    return toRestJson({ Credential: await this.tenants.issueApiKey(accountId, body?.Description ?? '') });
+  async issueApiKey(@Param('accountId') accountId: string, @Req() req: Request) {
+    return toRestJson({ Credential: await this.tenants.issueApiKey(accountId, description(await adminBody(req))) });
   }
 
   @Get(':accountId/credentials')
@@ -88,7 +88,7 @@ export class AdminController {
   }
 
   @Delete(':accountId/credentials/:keyId')
-  async revoke(@Param('accountId') accountId: string, @Param('keyId') keyId: string, @Req() _req: Request) {
+  async revoke(@Param('accountId') accountId: string, @Param('keyId') keyId: string) {
     return toRestJson({ Credential: await this.tenants.revokeCredential(accountId, keyId) });
   }
 }
@@ -105,8 +105,8 @@ export class NetworksAdminController {
   }
 
   @Put('subnets/:subnetId')
-  async putSubnet(@Param('subnetId') subnetId: string, @Body() body: Record<string, unknown> = {}) {
-    return { Subnet: await this.networks.putSubnet(subnetId, body ?? {}) };
+  async putSubnet(@Param('subnetId') subnetId: string, @Req() req: Request) {
+    return { Subnet: await this.networks.putSubnet(subnetId, await adminBody(req)) };
   }
 
   @Delete('subnets/:subnetId')
@@ -121,8 +121,8 @@ export class NetworksAdminController {
   }
 
   @Put('vpcs/:vpcId')
-  async putVpc(@Param('vpcId') vpcId: string, @Body() body: Record<string, unknown> = {}) {
-    return { Vpc: await this.networks.putVpc(vpcId, body ?? {}) };
+  async putVpc(@Param('vpcId') vpcId: string, @Req() req: Request) {
+    return { Vpc: await this.networks.putVpc(vpcId, await adminBody(req)) };
   }
 
   @Delete('vpcs/:vpcId')
@@ -137,8 +137,8 @@ export class NetworksAdminController {
   }
 
   @Put('security-groups/:groupId')
-  async putSecurityGroup(@Param('groupId') groupId: string, @Body() body: Record<string, unknown> = {}) {
-    return { SecurityGroup: await this.networks.putSecurityGroup(groupId, body ?? {}) };
+  async putSecurityGroup(@Param('groupId') groupId: string, @Req() req: Request) {
+    return { SecurityGroup: await this.networks.putSecurityGroup(groupId, await adminBody(req)) };
   }
 
   @Delete('security-groups/:groupId')
@@ -146,4 +146,20 @@ export class NetworksAdminController {
   async deleteSecurityGroup(@Param('groupId') groupId: string): Promise<void> {
     await this.networks.deleteSecurityGroup(groupId);
   }
+}
+
+/** The admin door's JSON body, read after AdminGuard accepted the token: an object, or {} when empty. */
+async function adminBody(req: Request): Promise<Record<string, unknown>> {
+  const body = await readJsonBody(req, 'admin');
+  if (body === undefined) return {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new InvalidRequestException('The request body must be a JSON object.');
+  return body as Record<string, unknown>;
+}
+
+function description(body: Record<string, unknown>): string {
+  const value = body.Description ?? '';
+  if (typeof value !== 'string' || value.length > 256)
+    throw new InvalidRequestException('Description must be a string of at most 256 characters.');
+  return value;
 }

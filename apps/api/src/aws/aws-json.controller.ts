@@ -1,9 +1,17 @@
 import { Controller, Headers, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { verifySigV4 } from '@apprunner/auth';
-import { AuthenticationError, Clock, PLATFORM_CONFIG, type PlatformConfig, UnknownOperationException } from '@apprunner/core';
+import {
+  AuthenticationError,
+  Clock,
+  parseJsonText,
+  PLATFORM_CONFIG,
+  type PlatformConfig,
+  UnknownOperationException,
+} from '@apprunner/core';
 import { type CallContext, CredentialResolver } from '@apprunner/tenancy';
 import { ActionDispatcher } from '../actions/action-dispatcher';
+import { checkMediaType, decodeUtf8, DOOR_LIMITS, JSON_MEDIA_TYPES, readRawBody } from '../common/body';
 import { toAwsJson } from '../common/wire';
 
 const TARGET_PREFIX = 'AppRunner.';
@@ -25,7 +33,13 @@ export class AwsJsonController {
     if (!target?.startsWith(TARGET_PREFIX)) {
       throw new UnknownOperationException(`Missing or unknown X-Amz-Target: ${target ?? ''}`);
     }
-    const input = req.body !== undefined && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? req.body : {};
+    // The body was read (within the door's size) to check the signature; only now is it parsed.
+    const raw = req.rawBody ?? Buffer.alloc(0);
+    let input: unknown = {};
+    if (raw.length > 0) {
+      checkMediaType(req, JSON_MEDIA_TYPES.aws);
+      input = parseJsonText(decodeUtf8(raw), DOOR_LIMITS.aws.maxDepth);
+    }
     const output = await this.dispatcher.dispatch(ctx, target.slice(TARGET_PREFIX.length), input);
     res
       .status(200)
@@ -33,6 +47,7 @@ export class AwsJsonController {
       .send(JSON.stringify(toAwsJson(output ?? {})));
   }
 
+  /** SigV4 on the headers first (scope, date, a known key), then on the body, which is read only then. */
   private async authenticate(req: Request): Promise<CallContext> {
     let tenant: CallContext['tenant'] | undefined;
     const { accessKeyId } = await verifySigV4(
@@ -41,7 +56,7 @@ export class AwsJsonController {
         path: req.originalUrl.split('?')[0],
         query: req.query as Record<string, string | string[] | undefined>,
         headers: req.headers,
-        body: req.rawBody ?? Buffer.alloc(0),
+        body: () => readRawBody(req, DOOR_LIMITS.aws.maxBytes),
       },
       {
         region: this.config.APPRUNNER_REGION,

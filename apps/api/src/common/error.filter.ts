@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AppRunnerError, InternalServiceErrorException, InvalidRequestException, UnknownOperationException } from '@apprunner/core';
+import { isAwsDoor } from './request-id';
 
 /** REST status codes: the App Runner error name stays in the body, the HTTP status follows REST conventions. */
 const REST_STATUS: Record<string, number> = {
@@ -31,12 +32,20 @@ export class ErrorFilter implements ExceptionFilter {
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
     const error = this.toAppRunnerError(exception, req);
-    const isAwsJson = req.path === '/' && req.method === 'POST';
-    if (isAwsJson) {
-      res.status(error.httpStatus).setHeader('x-amzn-ErrorType', error.code);
+    if (res.headersSent) {
+      // A streamed answer (build logs) failed midway: the status is gone, only ending the stream tells the client.
+      res.destroy();
+      return;
+    }
+    // A body left unread (refused before reading it, or past its limit) is not drained: the connection closes instead.
+    if (!req.complete) res.setHeader('connection', 'close');
+    if (isAwsDoor(req)) {
+      res.status(error.transportStatus ?? error.httpStatus).setHeader('x-amzn-ErrorType', error.code);
       res.type('application/x-amz-json-1.0').send(JSON.stringify({ __type: error.code, Message: error.message, message: error.message }));
     } else {
-      res.status(REST_STATUS[error.code] ?? error.httpStatus).json({ code: error.code, message: error.message, requestId: req.requestId });
+      res
+        .status(error.transportStatus ?? REST_STATUS[error.code] ?? error.httpStatus)
+        .json({ code: error.code, message: error.message, requestId: req.requestId });
     }
   }
 

@@ -1,3 +1,5 @@
+import { walkJson } from '@apprunner/core';
+
 /**
  * Output encodings. AWS JSON 1.0 carries timestamps as epoch seconds (the SDK and CLI parse
  * numbers); the REST API uses ISO-8601 strings. Undefined members are omitted in both.
@@ -11,12 +13,10 @@ export function toRestJson(value: unknown): unknown {
 }
 
 function convert(value: unknown, date: (d: Date) => number | string): unknown {
-  if (value instanceof Date) return date(value);
-  if (Array.isArray(value)) return value.map((v) => convert(v, date));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = convert(v, date);
-    return out;
-  }
-  return value;
+  return walkJson<unknown>(value, {
+    scalar: (v) => (v instanceof Date ? date(v) : v),
+    array: (items) => items,
+    object: (entries) => Object.fromEntries(entries.filter(([, v]) => v !== undefined)),
+    tooDeep: () => undefined,
+  });
 }

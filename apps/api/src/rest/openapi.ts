@@ -2,6 +2,15 @@ import { openApiComponents } from '@apprunner/api-model';
 import { REST_ROUTES } from './routes';
 
 const ERROR_RESPONSE = { $ref: '#/components/responses/Error' };
+/** Refusals of a request body before it is parsed: past the door's size (413), or not of its media type (415). */
+const BODY_ERRORS = { '413': ERROR_RESPONSE, '415': ERROR_RESPONSE };
+const REQUEST_ID_HEADERS = {
+  'x-request-id': {
+    description: 'The request id (also in error bodies, audit records and logs)',
+    schema: { type: 'string', format: 'uuid' },
+  },
+  'x-amzn-RequestId': { description: 'The same id, under the name AWS clients read', schema: { type: 'string', format: 'uuid' } },
+};
 
 /**
  * The OpenAPI 3.1 document of the REST API and the admin API, generated from the route table and
@@ -58,6 +67,7 @@ export function buildOpenApi(): Record<string, unknown> {
         '403': ERROR_RESPONSE,
         '404': ERROR_RESPONSE,
         '409': ERROR_RESPONSE,
+        ...(route.body ? BODY_ERRORS : {}),
         '500': ERROR_RESPONSE,
       },
     };
@@ -83,6 +93,7 @@ export function buildOpenApi(): Record<string, unknown> {
       responses: {
         Error: {
           description: 'An App Runner error',
+          headers: REQUEST_ID_HEADERS,
           content: {
             'application/json': {
               schema: {
@@ -178,8 +189,21 @@ function sourcePaths(): Record<string, Record<string, unknown>> {
         operationId: 'GitHubWebhook',
         summary: "The GitHub App's webhook: X-Hub-Signature-256 over the raw body; push and installation events",
         tags: ['webhooks'],
-        requestBody: json,
-        responses: { '202': { description: 'Handled (or a duplicate delivery)', ...json }, '400': ERROR_RESPONSE, '401': ERROR_RESPONSE },
+        // A GitHub App's webhook content type may be either; the form carries the document in its `payload` field.
+        requestBody: {
+          content: {
+            ...json.content,
+            'application/x-www-form-urlencoded': {
+              schema: { type: 'object', required: ['payload'], properties: { payload: { type: 'string' } } },
+            },
+          },
+        },
+        responses: {
+          '202': { description: 'Handled (or a duplicate delivery)', ...json },
+          '400': ERROR_RESPONSE,
+          '401': ERROR_RESPONSE,
+          ...BODY_ERRORS,
+        },
       },
     },
     '/registry/notifications': {
@@ -187,8 +211,10 @@ function sourcePaths(): Record<string, Record<string, unknown>> {
         operationId: 'RegistryNotifications',
         summary: "A registry's notifications endpoint (CNCF distribution events); Authorization: Bearer REGISTRY_WEBHOOK_TOKEN",
         tags: ['webhooks'],
-        requestBody: { content: { 'application/vnd.docker.distribution.events.v1+json': { schema: { type: 'object' } } } },
-        responses: { '202': { description: 'Events handled', ...json }, '400': ERROR_RESPONSE, '401': ERROR_RESPONSE },
+        requestBody: {
+          content: { 'application/vnd.docker.distribution.events.v1+json': { schema: { type: 'object' } }, ...json.content },
+        },
+        responses: { '202': { description: 'Events handled', ...json }, '400': ERROR_RESPONSE, '401': ERROR_RESPONSE, ...BODY_ERRORS },
       },
     },
   };
@@ -209,6 +235,7 @@ function adminPaths(): Record<string, Record<string, unknown>> {
       '401': ERROR_RESPONSE,
       '403': ERROR_RESPONSE,
       '404': ERROR_RESPONSE,
+      ...(body ? BODY_ERRORS : {}),
     },
   });
   const account = [{ name: 'accountId', in: 'path', required: true, schema: { type: 'string', pattern: '^\\d{12}$' } }];

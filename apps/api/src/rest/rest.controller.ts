@@ -2,6 +2,7 @@ import { All, Controller, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { InvalidRequestException, UnknownOperationException } from '@apprunner/core';
 import { ActionDispatcher } from '../actions/action-dispatcher';
+import { readJsonBody } from '../common/body';
 import { toRestJson } from '../common/wire';
 import { ApiKeyAuthenticator } from './api-key';
 import { matchRoute } from './routes';
@@ -25,12 +26,14 @@ export class RestController {
     if (match === undefined) throw new UnknownOperationException(`No route for ${req.method} ${req.path}`);
     if (match === 'method-not-allowed') throw new UnknownOperationException(`Method ${req.method} is not supported on ${req.path}`);
     const { route, params } = match;
-    const input: Record<string, unknown> = {};
+    let input: Record<string, unknown> = {};
     if (route.body) {
-      if (req.body !== undefined && (typeof req.body !== 'object' || Array.isArray(req.body) || req.body === null)) {
+      const body = await readJsonBody(req, 'rest');
+      if (body !== undefined && (typeof body !== 'object' || Array.isArray(body) || body === null)) {
         throw new InvalidRequestException('The request body must be a JSON object.');
       }
-      Object.assign(input, req.body ?? {});
+      // Spread, not Object.assign: a "__proto__" member stays a member instead of becoming the input's prototype.
+      input = { ...(body as Record<string, unknown> | undefined) };
     }
     for (const name of route.query ?? []) {
       const raw = req.query[name];

@@ -1,4 +1,5 @@
 import type { ActionName } from '@apprunner/api-model';
+import { InvalidRequestException } from '@apprunner/core';
 
 /**
  * Front door 2, as data: the resource-oriented REST API for platform teams. Each route maps an HTTP
@@ -209,8 +210,16 @@ export function matchRoute(
     pathMatched = true;
     if (r.method !== method) continue;
     const params: Record<string, string> = {};
-    r.names.forEach((name, i) => (params[name] = decodeURIComponent(m[i + 1])));
+    r.names.forEach((name, i) => (params[name] = decodePathSegment(name, m[i + 1])));
     return { route: r, params };
   }
   return pathMatched ? 'method-not-allowed' : undefined;
+}
+
+function decodePathSegment(name: string, segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new InvalidRequestException(`The path parameter ${name} is not a valid URL-encoded value.`);
+  }
 }

@@ -1,9 +1,10 @@
 import { Controller, Get, HttpCode, Inject, Logger, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AutoDeployService } from '@apprunner/auto-deploy';
-import { AuthenticationError, InvalidRequestException, PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
+import { AuthenticationError, InvalidRequestException, parseJsonText, PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { ConnectionService } from '@apprunner/connection';
 import { parseGitHubEvent, verifyWebhookSignature } from '@apprunner/github';
+import { decodeUtf8, DOOR_LIMITS, mediaType, readRawBody } from '../common/body';
 
 /**
  * GitHub's side of connections and automatic deployments: the App's setup callback (completes a connection's
@@ -47,19 +48,25 @@ export class GitHubController {
 
   @Post('webhook')
   @HttpCode(202)
-  async webhook(@Req() req: Request & { rawBody?: Buffer }): Promise<{ handled: string; deployments?: unknown[] }> {
+  async webhook(@Req() req: Request): Promise<{ handled: string; deployments?: unknown[] }> {
     const secret = this.config.GITHUB_WEBHOOK_SECRET;
     if (!secret) throw new InvalidRequestException('GitHub webhooks are not configured on this platform (GITHUB_WEBHOOK_SECRET).');
     const signature = header(req, 'x-hub-signature-256');
-    if (!req.rawBody || !(await verifyWebhookSignature(secret, req.rawBody, signature))) {
-      this.logger.warn(`webhook delivery ${header(req, 'x-github-delivery') ?? '?'} rejected: bad signature`);
+    const delivery = header(req, 'x-github-delivery');
+    // Nothing is read before a delivery could be genuine: a signature header of the right form, then the body.
+    if (
+      !signature?.startsWith('sha256=') ||
+      !(await verifyWebhookSignature(secret, await readRawBody(req, DOOR_LIMITS.github.maxBytes), signature))
+    ) {
+      this.logger.warn(`webhook delivery ${delivery?.slice(0, 64) ?? '?'} rejected: bad signature`);
       throw new AuthenticationError('InvalidSignatureException', 'The webhook signature (X-Hub-Signature-256) does not match the body.');
     }
-    const delivery = header(req, 'x-github-delivery');
     const eventName = header(req, 'x-github-event');
     if (!delivery || !eventName) throw new InvalidRequestException('X-GitHub-Delivery and X-GitHub-Event are required.');
+    if (delivery.length > 128) throw new InvalidRequestException('X-GitHub-Delivery is longer than 128 characters.');
+    const payload = githubPayload(req);
     if (!(await this.autoDeploy.firstDelivery('github', delivery))) return { handled: 'duplicate delivery' };
-    const event = parseGitHubEvent(eventName, JSON.parse(req.rawBody.toString('utf8')) as unknown);
+    const event = parseGitHubEvent(eventName, payload);
     switch (event.kind) {
       case 'push':
         return { handled: 'push', deployments: await this.autoDeploy.onGitHubPush(event) };
@@ -68,6 +75,30 @@ export class GitHubController {
       default:
         return { handled: `ignored: ${event.reason}` };
     }
+  }
+}
+
+/**
+ * The document of a verified delivery. A GitHub App's webhook content type is `application/json` (the body is the
+ * document) or `application/x-www-form-urlencoded` (the document is the `payload` field); the signature covers the
+ * raw body either way.
+ */
+function githubPayload(req: Request): unknown {
+  const text = decodeUtf8(req.rawBody ?? Buffer.alloc(0));
+  const { maxDepth } = DOOR_LIMITS.github;
+  switch (mediaType(req)) {
+    case 'application/json':
+      return parseJsonText(text, maxDepth, 'The delivery');
+    case 'application/x-www-form-urlencoded': {
+      const payload = new URLSearchParams(text).get('payload');
+      if (payload === null) throw new InvalidRequestException('A form-encoded delivery must carry its document in the payload field.');
+      return parseJsonText(payload, maxDepth, 'The delivery payload');
+    }
+    default:
+      throw new InvalidRequestException(
+        `Content-Type ${mediaType(req) || '(none)'} is not a GitHub webhook content type (application/json or application/x-www-form-urlencoded).`,
+        { transportStatus: 415 },
+      );
   }
 }
 

@@ -3,7 +3,11 @@ import { Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { AutoDeployService, type DeploymentDecision } from '@apprunner/auto-deploy';
 import { AuthenticationError, InvalidRequestException, PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
-import { parseRegistryNotification } from '@apprunner/registry';
+import { parseRegistryNotification, RegistryError, type RegistryPushEvent } from '@apprunner/registry';
+import { readJsonBody } from '../common/body';
+
+/** Registries batch events (CNCF distribution: `threshold`, default 10); far more in one request is not a registry. */
+const MAX_EVENTS = 5_000;
 
 /**
  * The registry's notifications endpoint (CNCF distribution format): a push of a tag deploys the image services that
@@ -19,7 +23,7 @@ export class RegistryController {
 
   @Post('notifications')
   @HttpCode(202)
-  async notifications(@Req() req: Request & { rawBody?: Buffer }): Promise<{ events: number; deployments: DeploymentDecision[] }> {
+  async notifications(@Req() req: Request): Promise<{ events: number; deployments: DeploymentDecision[] }> {
     const token = this.config.REGISTRY_WEBHOOK_TOKEN;
     if (!token) throw new InvalidRequestException('Registry notifications are not configured on this platform (REGISTRY_WEBHOOK_TOKEN).');
     const given = Buffer.from((req.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
@@ -27,18 +31,17 @@ export class RegistryController {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new AuthenticationError('UnrecognizedClientException', 'The registry notification token is invalid.');
     }
-    let body: unknown;
+    // Authenticated: only now is the body read and parsed, within the door's limits.
+    const body = await readJsonBody(req, 'registry');
+    let events: RegistryPushEvent[];
     try {
-      body = JSON.parse((req.rawBody ?? Buffer.alloc(0)).toString('utf8'));
-    } catch {
-      throw new InvalidRequestException('The notification body is not JSON.');
+      events = parseRegistryNotification(typeof body === 'object' && body !== null ? body : {});
+    } catch (e) {
+      if (e instanceof RegistryError) throw new InvalidRequestException(e.message);
+      throw e;
     }
-    const events = parseRegistryNotification(body);
-    const deployments: DeploymentDecision[] = [];
-    for (const e of events) {
-      if (!(await this.autoDeploy.firstDelivery('registry', e.id))) continue;
-      deployments.push(...(await this.autoDeploy.onImagePushed(e, 'registry-push')));
-    }
+    if (events.length > MAX_EVENTS) throw new InvalidRequestException(`A notification may carry at most ${MAX_EVENTS} pushes.`);
+    const { deployments } = await this.autoDeploy.onRegistryEvents(events);
     return { events: events.length, deployments };
   }
 }
