@@ -1,0 +1,167 @@
+import { mkdir, mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeClient, type LiveObject } from '@apprunner/kubernetes';
+import { BuildahBuilder } from '../../libs/build/src/buildah';
+import { buildBaseImage } from '../../libs/build/src/testing';
+import { checkIsolation, type RealNodeState } from '../../scripts/cluster/real-node';
+import { onRealNode, realNodeWanted, startRealNodeCluster } from '../support/real-node';
+import { waitFor } from '../support/wait';
+
+const say = (line: string) => process.stderr.write(`[real node] ${line}\n`);
+const BODY = 'hello from a pod on the real node';
+
+type Pod = LiveObject & {
+  spec?: { nodeName?: string };
+  status?: {
+    phase?: string;
+    podIP?: string;
+    conditions?: Array<{ type: string; status: string }>;
+    containerStatuses?: Array<{ state?: Record<string, { reason?: string; message?: string; exitCode?: number }> }>;
+  };
+};
+
+/**
+ * The real node (`npm run cluster -- up --node=real`): an image built here with buildah and pushed to the node's
+ * loopback registry runs as a pod on the node's bridge, answers HTTP on its pod IP from this machine, answers
+ * through a ClusterIP Service (kube-proxy's rules) from another pod, and its Service's name resolves through
+ * CoreDNS. Runs with APPRUNNER_TEST_NODE=real (root); a node that cannot start then fails the suite.
+ */
+describe.skipIf(!realNodeWanted())(onRealNode('a real node: containerd, kubelet, CNI bridge, kube-proxy, CoreDNS'), () => {
+  let node: RealNodeState;
+  let kube: KubeClient;
+  let stop: (() => Promise<void>) | undefined;
+  let buildDir: string;
+  let image: string;
+  const ns = `node-e2e-${Date.now().toString(36)}`;
+  let podIp: string;
+  let clusterIp: string;
+  let clientLog = '';
+
+  const pod = (name: string) => kube.get<Pod>('v1', 'Pod', name, ns);
+  const podProblem = (p: Pod | undefined) =>
+    JSON.stringify(p?.status?.containerStatuses?.map((c) => c.state) ?? p?.status?.conditions ?? 'no status');
+
+  beforeAll(async () => {
+    const cluster = await startRealNodeCluster(say);
+    stop = cluster.stop;
+    node = cluster.state.realNode;
+    say(`cluster with a real node ready in ${(cluster.startMs / 1000).toFixed(1)} s`);
+    kube = await KubeClient.connect({ kubeconfigPath: cluster.state.kubeconfig }, 'apprunner-tests');
+
+    // a tiny HTTP server: Debian's static busybox (httpd) on a base built here, nothing pulled
+    buildDir = await mkdtemp(join(tmpdir(), 'apprunner-node-e2e-'));
+    const storage = { root: join(buildDir, 'storage'), runroot: join(buildDir, 'run') };
+    const base = await buildBaseImage(node.registry, storage);
+    const context = join(buildDir, 'context');
+    await mkdir(context, { recursive: true });
+    await writeFile(join(context, 'index.html'), `${BODY}\n`);
+    const built = await new BuildahBuilder({ ...storage, tlsVerify: false }).build({
+      buildId: 'node-e2e-httpd',
+      contextDir: context,
+      containerfile: [`FROM ${base}`, 'COPY index.html /www/index.html', 'CMD ["httpd", "-f", "-v", "-p", "8080", "-h", "/www"]', ''].join(
+        '\n',
+      ),
+      repository: `${node.registry}/node-e2e/httpd`,
+      tag: 'v1',
+    });
+    image = built.image;
+    say(`image ${image}`);
+
+    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', namespace: ns, labels: { app: 'web' } },
+      spec: {
+        containers: [
+          {
+            name: 'httpd',
+            image,
+            ports: [{ containerPort: 8080 }],
+            readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+          },
+        ],
+        terminationGracePeriodSeconds: 1,
+      },
+    } as LiveObject);
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: ns },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+    } as LiveObject);
+  }, 45 * 60_000);
+
+  afterAll(async () => {
+    if (kube) await kube.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch(() => undefined);
+    if (buildDir) await rm(buildDir, { recursive: true, force: true });
+    if (stop) await stop();
+  }, 180_000);
+
+  it('keeps every pod and service address on this machine (blackhole routes, no forwarding out)', () => {
+    expect(() => checkIsolation(node)).not.toThrow();
+  });
+
+  it('runs the pod from the loopback registry, Ready, with an IP on the bridge that answers HTTP from this machine', async () => {
+    const ready = await waitFor(
+      async () => {
+        const p = await pod('web');
+        return p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
+      },
+      'pod web Ready',
+      120_000,
+    ).catch(async (e: Error) => {
+      throw new Error(`${e.message}; pod: ${podProblem(await pod('web'))}`);
+    });
+    expect(ready.spec?.nodeName).toBe(node.name);
+    podIp = ready.status!.podIP!;
+    expect(podIp).toMatch(/^10\.244\.0\.\d+$/);
+    const res = await fetch(`http://${podIp}:8080/`, { signal: AbortSignal.timeout(5_000) });
+    expect(res.status).toBe(200);
+    expect((await res.text()).trim()).toBe(BODY);
+  }, 150_000);
+
+  it('answers through its ClusterIP Service from another pod (kube-proxy), and CoreDNS resolves the Service by name', async () => {
+    const svc = await kube.get<LiveObject & { spec: { clusterIP: string } }>('v1', 'Service', 'web', ns);
+    clusterIp = svc!.spec.clusterIP;
+    expect(clusterIp).toMatch(/^10\.96\./);
+    // no `wget -T`: Debian's busybox-static 1.35 wget crashes (SIGSEGV) with it, in a pod and on the host alike
+    const script = [
+      'set -e',
+      `echo "== by-ip"; timeout 10 wget -q -O - http://${clusterIp}/`,
+      `echo "== nslookup"; nslookup web.${ns}.svc.cluster.local`,
+      `echo "== by-name"; timeout 10 wget -q -O - http://web.${ns}.svc.cluster.local/`,
+      'echo "== by-short-name"; timeout 10 wget -q -O - http://web/',
+      'echo "== done"',
+    ].join('\n');
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'client', namespace: ns },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [{ name: 'client', image, command: ['sh', '-c', script] }],
+        terminationGracePeriodSeconds: 1,
+      },
+    } as LiveObject);
+    const done = await waitFor(
+      async () => {
+        const p = await pod('client');
+        return p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed' ? p : undefined;
+      },
+      'pod client to finish',
+      120_000,
+    );
+    clientLog = (await kube.podLog(ns, 'client', 'client')) ?? '';
+    say(`client pod log:\n${clientLog}`);
+    expect(done.status?.phase, clientLog).toBe('Succeeded');
+    const section = (name: string) => new RegExp(`== ${name}\\n([\\s\\S]*?)(?=\\n== )`).exec(clientLog)?.[1]?.trim();
+    expect(section('by-ip')).toBe(BODY);
+    expect(section('nslookup')).toContain(`Address: ${clusterIp}`);
+    expect(section('by-name')).toBe(BODY);
+    expect(section('by-short-name')).toBe(BODY);
+    expect(clientLog).toContain('== done');
+  }, 150_000);
+});
