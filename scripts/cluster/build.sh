@@ -13,6 +13,7 @@
 #   $APPRUNNER_CACHE/cluster/coredns-<v>/bin/coredns
 #   $APPRUNNER_CACHE/cluster/cri-tools-<v>/bin/crictl
 #   $APPRUNNER_CACHE/cluster/pause-<hash of pause/main.go>/bin/pause
+#   $APPRUNNER_CACHE/cluster/traefik-<v>/bin/traefik
 # A component whose folder holds a `.complete` marker is reused as it is, so a warm machine builds nothing.
 # Usage: build.sh [component...|node]   (default: the control plane; prints the cache root last)
 set -euo pipefail
@@ -143,6 +144,24 @@ build_coredns() {
   finish "$out"
 }
 
+build_traefik() {
+  local out="$cache/traefik-$TRAEFIK_VERSION" src upstream m=github.com/traefik/traefik/v3
+  [ -f "$out/.complete" ] && return 0
+  log "Traefik $TRAEFIK_VERSION"
+  src="$out/src"
+  upstream="$(wrapper "$src" "$m" "$TRAEFIK_VERSION")"
+  # Traefik's go.mod replaces forks of some dependencies (a block of `old => new version` lines); a replace applies
+  # only in the main module, so the wrapper repeats them.
+  sed -n '/^replace (/,/^)/p; /^replace [^(]/p' "$upstream" >>"$src/go.mod"
+  echo "tool $m/cmd/traefik" >>"$src/go.mod"
+  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the Traefik wrapper failed"
+  mkdir -p "$out/bin"
+  (cd "$src" && go build -trimpath -ldflags "-s -w -X $m/pkg/version.Version=$TRAEFIK_VERSION" -o "$out/bin/traefik" "$m/cmd/traefik") ||
+    die "building Traefik failed"
+  "$out/bin/traefik" version | grep -q "${TRAEFIK_VERSION#v}" || die "traefik does not report $TRAEFIK_VERSION"
+  finish "$out"
+}
+
 build_crictl() {
   local out="$cache/cri-tools-$CRI_TOOLS_VERSION" src m=sigs.k8s.io/cri-tools
   [ -f "$out/.complete" ] && return 0
@@ -241,6 +260,7 @@ for c in "${expanded[@]}"; do
     cni-plugins) build_cni_plugins ;;
     coredns) build_coredns ;;
     crictl) build_crictl ;;
+    traefik) build_traefik ;;
     pause) build_pause ;;
     etcd) build_etcd ;;
     kwok) build_kwok ;;

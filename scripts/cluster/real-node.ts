@@ -229,7 +229,8 @@ function setupNetwork(node: RealNodeState, log: (line: string) => void): void {
       '    ct state established,related accept',
       `    ip daddr ${node.nodeIp} udp dport 53 accept`,
       `    ip daddr ${node.nodeIp} tcp dport 53 accept`,
-      '    drop',
+      // refused rather than dropped: a pod sees at once that the host is closed to it
+      '    reject',
       '  }',
       '}',
       '',

@@ -164,4 +164,35 @@ describe.skipIf(!realNodeWanted())(onRealNode('a real node: containerd, kubelet,
     expect(section('by-short-name')).toBe(BODY);
     expect(clientLog).toContain('== done');
   }, 150_000);
+
+  it('lets a pod reach other pods and the DNS port of the host, and nothing else on the host (the kubelet port here)', async () => {
+    expect(podIp, 'the pod test ran first').toBeTruthy();
+    const probe = (name: string, ip: string, port: number) =>
+      `if nc -w 3 ${ip} ${port} -e true; then echo "${name} reachable"; else echo "${name} blocked"; fi`;
+    const script = [
+      probe('pod', podIp, 8080),
+      probe('host-dns', node.nodeIp, 53),
+      probe('host-kubelet', node.nodeIp, node.ports.kubelet),
+      'echo "== done"',
+    ].join('\n');
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'prober', namespace: ns },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [{ name: 'prober', image, command: ['sh', '-c', script] }],
+        terminationGracePeriodSeconds: 1,
+      },
+    } as LiveObject);
+    await waitFor(
+      async () => ['Succeeded', 'Failed'].includes((await pod('prober'))?.status?.phase ?? ''),
+      'pod prober to finish',
+      120_000,
+    );
+    const log = (await kube.podLog(ns, 'prober', 'prober')) ?? '';
+    expect(log).toContain('pod reachable');
+    expect(log).toContain('host-dns reachable');
+    expect(log).toContain('host-kubelet blocked');
+  }, 150_000);
 });
