@@ -250,7 +250,7 @@ components=("$@")
 expanded=()
 for c in "${components[@]}"; do
   # `node`: everything the real node runs (npm run cluster -- up --node=real)
-  if [ "$c" = node ]; then expanded+=(pause crictl cni-plugins containerd coredns kubernetes-node); else expanded+=("$c"); fi
+  if [ "$c" = node ]; then expanded+=(pause crictl cni-plugins containerd coredns kubernetes-node traefik); else expanded+=("$c"); fi
 done
 for c in "${expanded[@]}"; do
   case "$c" in

@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { KubeClient, type LiveObject } from '@apprunner/kubernetes';
 import { ensurePki, kubeconfig, REAL_NODE_NAME, type ClientName, type Pki } from './pki';
 import { freePort, get, isOurs, rawApply, startProcess, stopProcesses, tail, waitHealthy, type Probe, type Started } from './processes';
+import { startGateway, type GatewayState } from './gateway';
 import { checkIsolation, realNodePreflight, startRealNode, stopRealNode, type RealNodeBinaries, type RealNodeState } from './real-node';
 
 /**
@@ -27,6 +28,8 @@ export interface ClusterState {
   /** KWOK's simulated nodes, or one real node (containerd, kubelet, kube-proxy, CNI, CoreDNS: real-node.ts). */
   node: NodeKind;
   realNode?: RealNodeState;
+  /** The real node's gateway (Traefik: Ingress and Gateway API on a loopback port); not in a bare cluster. */
+  gateway?: GatewayState;
 }
 
 export type NodeKind = 'kwok' | 'real';
@@ -120,6 +123,7 @@ export function buildNodeBinaries(log: (line: string) => void): RealNodeBinaries
     coredns: join(cache, `coredns-${v.COREDNS_VERSION}`, 'bin', 'coredns'),
     cniBin: join(cache, `cni-plugins-${v.CNI_PLUGINS_VERSION}`, 'bin'),
     pause: join(cache, `pause-${pauseHash}`, 'bin', 'pause'),
+    traefik: join(cache, `traefik-${v.TRAEFIK_VERSION}`, 'bin', 'traefik'),
   };
   for (const [name, path] of Object.entries(bins)) {
     if (!existsSync(path)) throw new Error(`missing ${name} at ${path}: rebuild with bash scripts/cluster/build.sh node`);
@@ -397,6 +401,10 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
     if (!opts.bare) {
       await bootstrapIssuers(kube, state, started, dir);
       log('cert-manager issuing (ClusterIssuers apprunner-local-selfsigned, apprunner-local-ca)');
+      if (nodeBins) {
+        state.gateway = await startGateway({ dir, traefik: nodeBins.traefik, kubeconfig: configs.traefik, admin, started, log });
+        save();
+      }
     }
     log(`cluster up in ${((Date.now() - begun) / 1000).toFixed(1)} s; KUBECONFIG=${configs.admin}`);
     save();

@@ -41,6 +41,8 @@ const CLIENTS = {
   kubelet: { cn: `system:node:${REAL_NODE_NAME}`, o: 'system:nodes' },
   'kube-proxy': { cn: 'system:kube-proxy' },
   coredns: { cn: 'apprunner-local-coredns' },
+  // Traefik, the real node's gateway: bound to the ClusterRole its chart grants (scripts/cluster/gateway.ts)
+  traefik: { cn: 'apprunner-local-traefik' },
 } as const;
 export type ClientName = keyof typeof CLIENTS;
 

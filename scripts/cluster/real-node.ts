@@ -56,6 +56,7 @@ export interface RealNodeBinaries {
   coredns: string;
   cniBin: string;
   pause: string;
+  traefik: string;
 }
 
 /** What `down` needs to undo the node, saved in the cluster's state as soon as anything is changed. */
@@ -160,10 +161,6 @@ function takeLock(dir: string, stillRunning: (other: string) => boolean): void {
   }
   mkdirSync(dirname(LOCK), { recursive: true });
   writeFileSync(LOCK, JSON.stringify({ dir, since: new Date().toISOString() } satisfies Lock));
-}
-/** The cluster folder whose real node holds the machine's slot, if any. */
-export function realNodeOwner(): string | undefined {
-  return readLock()?.dir;
 }
 
 /**
@@ -747,7 +744,7 @@ export async function stopRealNode(dir: string, node: RealNodeState, processes: 
   if (containerd && isOurs(containerd.pid, dir)) {
     crictl(node, ['rmp', '--all', '--force'], problems);
   }
-  await stopProcesses(named('containerd', 'coredns', 'docker-registry'), dir);
+  await stopProcesses(named('traefik', 'containerd', 'coredns', 'docker-registry'), dir);
   // shims outlive containerd; theirs name its socket, inside the folder
   const shims = readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))

@@ -1,10 +1,12 @@
 import { mkdir, mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, type LiveObject } from '@apprunner/kubernetes';
 import { BuildahBuilder } from '../../libs/build/src/buildah';
 import { buildBaseImage } from '../../libs/build/src/testing';
+import type { GatewayState } from '../../scripts/cluster/gateway';
 import { checkIsolation, type RealNodeState } from '../../scripts/cluster/real-node';
 import { onRealNode, realNodeWanted, startRealNodeCluster } from '../support/real-node';
 import { waitFor } from '../support/wait';
@@ -25,11 +27,12 @@ type Pod = LiveObject & {
 /**
  * The real node (`npm run cluster -- up --node=real`): an image built here with buildah and pushed to the node's
  * loopback registry runs as a pod on the node's bridge, answers HTTP on its pod IP from this machine, answers
- * through a ClusterIP Service (kube-proxy's rules) from another pod, and its Service's name resolves through
- * CoreDNS. Runs with APPRUNNER_TEST_NODE=real (root); a node that cannot start then fails the suite.
+ * through a ClusterIP Service (kube-proxy's rules) from another pod, its Service's name resolves through CoreDNS,
+ * and Traefik on a loopback port routes to it by Host header (Ingress and Gateway API). Runs with APPRUNNER_TEST_NODE=real (root); a node that cannot start then fails the suite.
  */
-describe.skipIf(!realNodeWanted())(onRealNode('a real node: containerd, kubelet, CNI bridge, kube-proxy, CoreDNS'), () => {
+describe.skipIf(!realNodeWanted())(onRealNode('a real node: containerd, kubelet, CNI bridge, kube-proxy, CoreDNS, Traefik'), () => {
   let node: RealNodeState;
+  let gateway: GatewayState;
   let kube: KubeClient;
   let stop: (() => Promise<void>) | undefined;
   let buildDir: string;
@@ -47,6 +50,7 @@ describe.skipIf(!realNodeWanted())(onRealNode('a real node: containerd, kubelet,
     const cluster = await startRealNodeCluster(say);
     stop = cluster.stop;
     node = cluster.state.realNode;
+    gateway = cluster.state.gateway!;
     say(`cluster with a real node ready in ${(cluster.startMs / 1000).toFixed(1)} s`);
     kube = await KubeClient.connect({ kubeconfigPath: cluster.state.kubeconfig }, 'apprunner-tests');
 
@@ -195,4 +199,59 @@ describe.skipIf(!realNodeWanted())(onRealNode('a real node: containerd, kubelet,
     expect(log).toContain('host-dns reachable');
     expect(log).toContain('host-kubelet blocked');
   }, 150_000);
+
+  it('routes by Host header through Traefik on loopback: an Ingress of class traefik and an HTTPRoute on the Gateway', async () => {
+    expect(gateway, 'the cluster runs a gateway').toBeDefined();
+    await kube.apply({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'web', namespace: ns },
+      spec: {
+        ingressClassName: gateway.ingressClass,
+        rules: [
+          {
+            host: 'ingress.node-e2e.test',
+            http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] },
+          },
+        ],
+      },
+    } as LiveObject);
+    await kube.apply({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'web', namespace: ns },
+      spec: {
+        parentRefs: [{ name: gateway.gateway.name, namespace: gateway.gateway.namespace }],
+        hostnames: ['route.node-e2e.test'],
+        rules: [{ backendRefs: [{ name: 'web', port: 80 }] }],
+      },
+    } as LiveObject);
+    for (const host of ['ingress.node-e2e.test', 'route.node-e2e.test']) {
+      const res = await waitFor(
+        async () => {
+          const r = await hostGet(gateway.http, host);
+          return r.status === 200 ? r : undefined;
+        },
+        `${host} through Traefik`,
+        60_000,
+      );
+      expect(res.body.trim()).toBe(BODY);
+    }
+    expect((await hostGet(gateway.http, 'unknown.node-e2e.test')).status).toBe(404);
+  }, 150_000);
 });
+
+/** GET / on `address` (`127.0.0.1:<port>`) with a Host header (fetch does not let a caller set Host). */
+function hostGet(address: string, host: string): Promise<{ status: number; body: string }> {
+  const [hostname, port] = address.split(':');
+  return new Promise((resolve, reject) => {
+    const req = request({ hostname, port: Number(port), path: '/', headers: { host }, timeout: 5_000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET http://${host}/ via ${address}: timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
