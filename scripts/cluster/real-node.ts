@@ -789,6 +789,40 @@ export async function stopRealNode(dir: string, node: RealNodeState, processes: 
   return problems;
 }
 
+/** What of the real node is still on the machine (empty after a clean `down`): for tests and diagnostics. */
+export function realNodeLeftovers(dir: string, node: RealNodeState): string[] {
+  const left: string[] = [];
+  if (spawnSync('ip', ['link', 'show', node.bridge], { stdio: 'ignore' }).status === 0) left.push(`bridge ${node.bridge}`);
+  for (const cidr of node.blackholes) {
+    if ((spawnSync('ip', ['-4', 'route', 'show', 'exact', cidr], { encoding: 'utf8' }).stdout ?? '').trim()) left.push(`route ${cidr}`);
+  }
+  if (spawnSync('nft', ['list', 'table', 'inet', NFT_TABLE], { stdio: 'ignore' }).status === 0)
+    left.push(`nftables table inet ${NFT_TABLE}`);
+  for (const bin of ['iptables-save', 'ip6tables-save']) {
+    const chains = (spawnSync(bin, [], { encoding: 'utf8' }).stdout ?? '').split('\n').filter((l) => /^:(KUBE-|CNI-HOSTPORT-)/.test(l));
+    if (chains.length) left.push(`${bin}: ${chains.map((l) => l.split(' ')[0].slice(1)).join(', ')}`);
+  }
+  const mounts = mountsUnder(dir);
+  if (mounts.length) left.push(`mounts: ${mounts.join(', ')}`);
+  const cgroups = cgroupMounts().filter((m) => existsSync(join(m, node.cgroupRoot)));
+  if (cgroups.length) left.push(`cgroups: ${cgroups.map((m) => join(m, node.cgroupRoot)).join(', ')}`);
+  const procs = readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir);
+      } catch {
+        return false;
+      }
+    });
+  if (procs.length) left.push(`processes: ${procs.join(', ')}`);
+  for (const [name, value] of Object.entries(node.sysctls)) {
+    if (readSysctl(name) !== value) left.push(`sysctl ${name}=${readSysctl(name)} (was ${value})`);
+  }
+  if (readLock()?.dir === dir) left.push(`lock ${LOCK}`);
+  return left;
+}
+
 /** Our FORWARD chain, and the portmap plugin's chains once no pod has a port mapping left in them. */
 /**
  * The packet filter as it was: our nftables table; the kubelet's and kube-proxy's KUBE-* chains (kube-proxy --cleanup

@@ -7,8 +7,9 @@ import { KubeClient, type LiveObject } from '@apprunner/kubernetes';
 import { BuildahBuilder } from '../../libs/build/src/buildah';
 import { buildBaseImage } from '../../libs/build/src/testing';
 import type { GatewayState } from '../../scripts/cluster/gateway';
-import { checkIsolation, type RealNodeState } from '../../scripts/cluster/real-node';
-import { onRealNode, realNodeWanted, startRealNodeCluster } from '../support/real-node';
+import { clusterDown } from '../../scripts/cluster/local-cluster';
+import { checkIsolation, realNodeLeftovers, type RealNodeState } from '../../scripts/cluster/real-node';
+import { onRealNode, realNodeWanted, startRealNodeCluster, TEST_NODE_CLUSTER_DIR } from '../support/real-node';
 import { waitFor } from '../support/wait';
 
 const say = (line: string) => process.stderr.write(`[real node] ${line}\n`);
@@ -99,7 +100,7 @@ describe.skipIf(!realNodeWanted())(onRealNode('a real node: containerd, kubelet,
   }, 45 * 60_000);
 
   afterAll(async () => {
-    if (kube) await kube.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch(() => undefined);
+    if (kube && stop) await kube.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch(() => undefined);
     if (buildDir) await rm(buildDir, { recursive: true, force: true });
     if (stop) await stop();
   }, 180_000);
@@ -239,6 +240,17 @@ describe.skipIf(!realNodeWanted())(onRealNode('a real node: containerd, kubelet,
     }
     expect((await hostGet(gateway.http, 'unknown.node-e2e.test')).status).toBe(404);
   }, 150_000);
+
+  // last: it takes the node down
+  it('down stops every process of the node and leaves no bridge, route, rule, mount, cgroup or sysctl behind', async () => {
+    await kube.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    expect(realNodeLeftovers(TEST_NODE_CLUSTER_DIR, node).length, 'the node runs before down').toBeGreaterThan(3);
+    const problems: string[] = [];
+    await clusterDown(TEST_NODE_CLUSTER_DIR, (line) => problems.push(line));
+    stop = undefined;
+    expect(problems).toEqual([]);
+    expect(realNodeLeftovers(TEST_NODE_CLUSTER_DIR, node)).toEqual([]);
+  }, 180_000);
 });
 
 /** GET / on `address` (`127.0.0.1:<port>`) with a Host header (fetch does not let a caller set Host). */
