@@ -460,8 +460,9 @@ export async function clusterDown(
   if (state.realNode) {
     for (const p of await stopRealNode(dir, state.realNode, state.processes)) log(`clean-up: ${p}`);
   }
-  // reverse order: the node simulation and controllers before the API server, etcd last
-  await stopProcesses([...state.processes].reverse(), dir);
+  // reverse order, one at a time: the node simulation and controllers before the API server, etcd last (signalled
+  // together, the API server would wait for its vanished etcd until the SIGKILL, 10 s later)
+  for (const p of [...state.processes].reverse()) await stopProcesses([p], dir);
   rmSync(statePath(dir), { force: true });
   return true;
 }
