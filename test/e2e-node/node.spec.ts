@@ -1,10 +1,12 @@
-import { mkdir, mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, type LiveObject } from '@apprunner/kubernetes';
 import { BuildahBuilder } from '../../libs/build/src/buildah';
+import { buildServiceObjects, buildTenantObjects } from '../../libs/kubernetes/src/manifests';
+import { SETTINGS, TENANT, imageSpec, serviceInput } from '../../libs/kubernetes/src/manifests/__fixtures__/inputs';
 import { buildBaseImage } from '../../libs/build/src/testing';
 import type { GatewayState } from '../../scripts/cluster/gateway';
 import { clusterDown } from '../../scripts/cluster/local-cluster';
@@ -240,6 +242,43 @@ describe.skipIf(!realNodeWanted())(onRealNode('a real node: containerd, kubelet,
     }
     expect((await hostGet(gateway.http, 'unknown.node-e2e.test')).status).toBe(404);
   }, 150_000);
+
+  it("runs the platform's own objects for an image service (a Guaranteed pod, RuntimeDefault seccomp) with its CPU and memory limits in its cgroup, and serves its URL through Traefik", async () => {
+    const settings = { ...SETTINGS, ingressClassName: gateway.ingressClass, ingressControllerNamespace: gateway.gateway.namespace };
+    const spec = imageSpec({
+      HealthCheckConfiguration: { Protocol: 'HTTP', Path: '/', Interval: 1, Timeout: 2, HealthyThreshold: 1, UnhealthyThreshold: 5 },
+    });
+    const input = serviceInput({ image }, spec);
+    const objects = [...buildTenantObjects(settings, TENANT), ...buildServiceObjects(settings, input)];
+    for (const o of objects) await kube.apply(o as unknown as LiveObject);
+    const deployment = objects.find((o) => o.kind === 'Deployment')!;
+    const namespace = deployment.metadata.namespace!;
+    type Deployment = LiveObject & { status?: { availableReplicas?: number } };
+    await waitFor(
+      async () =>
+        ((await kube.get<Deployment>('apps/v1', 'Deployment', deployment.metadata.name, namespace))?.status?.availableReplicas ?? 0) >= 1,
+      `Deployment ${namespace}/${deployment.metadata.name} available`,
+      120_000,
+    ).catch(async (e: Error) => {
+      const pods = await kube.list<Pod>('v1', 'Pod', namespace, '');
+      throw new Error(`${e.message}; pods: ${pods.map((p) => `${p.metadata.name} ${podProblem(p)}`).join('; ')}`);
+    });
+    const res = await waitFor(
+      async () => {
+        const r = await hostGet(gateway.http, input.service.urlHost);
+        return r.status === 200 ? r : undefined;
+      },
+      `${input.service.urlHost} through Traefik`,
+      60_000,
+    );
+    expect(res.body.trim()).toBe(BODY);
+    // InstanceConfiguration 1 vCPU / 2 GB: the kubelet's pod cgroup (cgroup v1 here, under the node's cgroup root)
+    const [running] = await kube.list<Pod>('v1', 'Pod', namespace, '');
+    const podCgroup = (controller: string) => join('/sys/fs/cgroup', controller, node.cgroupRoot, 'kubepods', `pod${running.metadata.uid}`);
+    expect(Number((await readFile(join(podCgroup('memory'), 'memory.limit_in_bytes'), 'utf8')).trim())).toBe(2 * 1024 ** 3);
+    expect(Number((await readFile(join(podCgroup('cpu'), 'cpu.cfs_quota_us'), 'utf8')).trim())).toBe(100_000);
+    await kube.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  }, 240_000);
 
   // last: it takes the node down
   it('down stops every process of the node and leaves no bridge, route, rule, mount, cgroup or sysctl behind', async () => {
