@@ -401,6 +401,8 @@ function containerdConfig(dir: string, node: RealNodeState, cniBin: string): str
       "      runtime_type = 'io.containerd.runc.v2'",
       "      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]",
       "        BinaryName = '/usr/sbin/runc'",
+      // runc's state in the cluster folder rather than /run/containerd/runc
+      `        Root = ${q(join(root, 'runc'))}`,
       '        SystemdCgroup = false',
       "  [plugins.'io.containerd.cri.v1.runtime'.cni]",
       `    bin_dirs = [${q(cniBin)}]`,
@@ -778,6 +780,10 @@ export async function stopRealNode(dir: string, node: RealNodeState, processes: 
     }
   }
   removeContainerLogLinks(dir);
+  // the shims' sockets live in /run/containerd/s whatever containerd's state folder: the folders go once empty
+  for (const d of ['/run/containerd/s', '/run/containerd/fifo', '/run/containerd/runc/k8s.io', '/run/containerd/runc', '/run/containerd']) {
+    if (existsSync(d) && readdirSync(d).length === 0) rmSync(d, { recursive: true, force: true });
+  }
   for (const sub of ['containerd', 'kubelet', 'cni', 'buildah', 'registry']) {
     try {
       rmSync(join(dir, sub), { recursive: true, force: true });
