@@ -333,7 +333,6 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
       state.realNode = await startRealNode({
         dir,
         serviceCidr: SERVICE_CIDR,
-        server,
         pki,
         admin,
         kubeconfigs: { kubelet: configs.kubelet, 'kube-proxy': configs['kube-proxy'], coredns: configs.coredns },

@@ -1,6 +1,17 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Pki } from './pki';
 import { REAL_NODE_NAME } from './pki';
@@ -13,9 +24,9 @@ import { freePort, isOurs, rawApply, startProcess, stopProcesses, tail, waitHeal
  * that this script starts; the pod sandbox image is built here (scripts/cluster/pause) with buildah and pushed there.
  *
  * Everything the node changes outside its cluster folder is recorded in the cluster's state and undone by `down`:
- * the bridge, the blackhole routes, iptables rules (ours and kube-proxy's), cgroups, sysctls, mounts. One real node
- * per machine: kube-proxy's iptables chains, the bridge and the pod network are machine-wide, so a lock file says
- * which cluster folder owns them.
+ * the bridge, the blackhole routes, our nftables table, the kubelet's and kube-proxy's iptables chains, cgroups,
+ * sysctls, mounts. One real node per machine: kube-proxy's iptables chains, the bridge and the pod network are
+ * machine-wide, so a lock file says which cluster folder owns them.
  */
 
 /** Pod addresses of the node: one /24 on the bridge; the rest of the /16 is blackholed. */
@@ -84,7 +95,6 @@ export interface RealNodeState {
 export interface RealNodeContext {
   dir: string;
   serviceCidr: string;
-  server: string;
   pki: Pki;
   admin: Probe;
   kubeconfigs: { kubelet: string; 'kube-proxy': string; coredns: string };
@@ -127,6 +137,7 @@ export function realNodePreflight(): string | undefined {
   for (const [path, pkg] of [
     ['/usr/sbin/runc', 'runc'],
     ['/usr/sbin/iptables', 'iptables'],
+    ['/usr/sbin/nft', 'nftables'],
     ['/usr/bin/buildah', 'buildah'],
     ['/usr/bin/docker-registry', 'docker-registry'],
   ]) {
@@ -290,13 +301,10 @@ function removeCgroupRoot(root: string, problems: string[]): void {
           }
         }
         try {
-          rmSync(cg, { recursive: false });
+          // rmdir(2): a cgroup's directory goes with its control files once no process is left in it
+          rmdirSync(cg);
         } catch {
-          try {
-            execFileSync('rmdir', [cg], { stdio: 'ignore' });
-          } catch {
-            left++;
-          }
+          left++;
         }
       }
     }
