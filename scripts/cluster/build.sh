@@ -6,8 +6,16 @@
 #   $APPRUNNER_CACHE/cluster/kwok-<v>/bin/kwok
 #   $APPRUNNER_CACHE/cluster/cert-manager-<v>/{bin/cert-manager-controller,crds/*.yaml}
 #   $APPRUNNER_CACHE/cluster/gateway-api-<v>/crds/*.yaml
+# and, for the real node (`build.sh node`):
+#   $APPRUNNER_CACHE/cluster/kubernetes-node-<v>/bin/{kubelet,kube-proxy}
+#   $APPRUNNER_CACHE/cluster/containerd-<v>/bin/{containerd,containerd-shim-runc-v2,ctr}
+#   $APPRUNNER_CACHE/cluster/cni-plugins-<v>/bin/{bridge,host-local,loopback,portmap}
+#   $APPRUNNER_CACHE/cluster/coredns-<v>/bin/coredns
+#   $APPRUNNER_CACHE/cluster/cri-tools-<v>/bin/crictl
+#   $APPRUNNER_CACHE/cluster/pause-<hash of pause/main.go>/bin/pause
+#   $APPRUNNER_CACHE/cluster/traefik-<v>/bin/traefik
 # A component whose folder holds a `.complete` marker is reused as it is, so a warm machine builds nothing.
-# Usage: build.sh [component...]   (default: all; prints the cache root last)
+# Usage: build.sh [component...|node]   (default: the control plane; prints the cache root last)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=versions.env
@@ -46,10 +54,10 @@ finish() { # finish DIR: mark a component complete
   date -u +%FT%TZ >"$1/.complete"
 }
 
-build_kubernetes() {
-  local out="$cache/kubernetes-$K8S_VERSION" src minor upstream pkgs
-  [ -f "$out/.complete" ] && return 0
-  log "kubernetes $K8S_VERSION: kube-apiserver, kube-controller-manager, kube-scheduler (several minutes on 2 cores the first time)"
+# k8s_binaries OUT PKG...: builds k8s.io/kubernetes $K8S_VERSION commands into OUT/bin from a wrapper module in OUT/src.
+k8s_binaries() {
+  local out="$1" src minor upstream p
+  shift
   src="$out/src"
   upstream="$(wrapper "$src" k8s.io/kubernetes "$K8S_VERSION")"
   minor="${K8S_VERSION#v1.}"
@@ -58,8 +66,7 @@ build_kubernetes() {
   sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9-]*\) => \./staging/.*#\1#p' "$upstream" | while read -r m; do
     if grep -qE "^[[:space:]]*$m v0\.0\.0" "$upstream"; then echo "replace $m => $m v0.$minor"; fi
   done >>"$src/go.mod"
-  pkgs=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler)
-  for p in "${pkgs[@]}"; do echo "tool $p" >>"$src/go.mod"; done
+  for p in "$@"; do echo "tool $p" >>"$src/go.mod"; done
   (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the kubernetes wrapper failed (see above)"
   local v="k8s.io/component-base/version" c="k8s.io/client-go/pkg/version" flags="-s -w" date
   date="$(date -u +%FT%TZ)"
@@ -68,8 +75,118 @@ build_kubernetes() {
     flags="$flags -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
   done
   mkdir -p "$out/bin"
-  (cd "$src" && go build -trimpath -ldflags "$flags" -o "$out/bin/" "${pkgs[@]}") || die "building kubernetes $K8S_VERSION failed"
+  (cd "$src" && go build -trimpath -ldflags "$flags" -o "$out/bin/" "$@") || die "building kubernetes $K8S_VERSION failed"
+}
+
+build_kubernetes() {
+  local out="$cache/kubernetes-$K8S_VERSION"
+  [ -f "$out/.complete" ] && return 0
+  log "kubernetes $K8S_VERSION: kube-apiserver, kube-controller-manager, kube-scheduler (several minutes on 2 cores the first time)"
+  k8s_binaries "$out" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
   "$out/bin/kube-apiserver" --version | grep -q "$K8S_VERSION" || die "kube-apiserver does not report $K8S_VERSION"
+  finish "$out"
+}
+
+# The real node's half of Kubernetes, in its own folder so that the control plane's cache stays valid.
+build_kubernetes_node() {
+  local out="$cache/kubernetes-node-$K8S_VERSION"
+  [ -f "$out/.complete" ] && return 0
+  log "kubernetes $K8S_VERSION: kubelet, kube-proxy (several minutes on 2 cores the first time)"
+  k8s_binaries "$out" k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
+  "$out/bin/kubelet" --version | grep -q "$K8S_VERSION" || die "kubelet does not report $K8S_VERSION"
+  finish "$out"
+}
+
+build_containerd() {
+  local out="$cache/containerd-$CONTAINERD_VERSION" src m=github.com/containerd/containerd/v2 flags
+  [ -f "$out/.complete" ] && return 0
+  log "containerd $CONTAINERD_VERSION: containerd, containerd-shim-runc-v2, ctr"
+  src="$out/src"
+  wrapper "$src" "$m" "$CONTAINERD_VERSION" >/dev/null
+  for p in cmd/containerd cmd/containerd-shim-runc-v2 cmd/ctr; do echo "tool $m/$p" >>"$src/go.mod"; done
+  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the containerd wrapper failed"
+  flags="-s -w -X $m/version.Version=$CONTAINERD_VERSION -X $m/version.Package=$m"
+  mkdir -p "$out/bin"
+  # upstream's Makefile: the shim is static and built without gRPC; cgo only serves the btrfs snapshotter (unused)
+  (cd "$src" && go build -trimpath -tags urfave_cli_no_docs -ldflags "$flags" -o "$out/bin/" "$m/cmd/containerd" "$m/cmd/ctr") ||
+    die "building containerd failed"
+  (cd "$src" && go build -trimpath -tags "urfave_cli_no_docs no_grpc" -ldflags "$flags" -o "$out/bin/" "$m/cmd/containerd-shim-runc-v2") ||
+    die "building containerd-shim-runc-v2 failed"
+  "$out/bin/containerd" --version | grep -q "$CONTAINERD_VERSION" || die "containerd does not report $CONTAINERD_VERSION"
+  finish "$out"
+}
+
+build_cni_plugins() {
+  local out="$cache/cni-plugins-$CNI_PLUGINS_VERSION" src m=github.com/containernetworking/plugins
+  [ -f "$out/.complete" ] && return 0
+  log "CNI plugins $CNI_PLUGINS_VERSION: bridge, host-local, loopback, portmap"
+  src="$out/src"
+  wrapper "$src" "$m" "$CNI_PLUGINS_VERSION" >/dev/null
+  local pkgs=("$m/plugins/main/bridge" "$m/plugins/ipam/host-local" "$m/plugins/main/loopback" "$m/plugins/meta/portmap")
+  for p in "${pkgs[@]}"; do echo "tool $p" >>"$src/go.mod"; done
+  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the CNI plugins wrapper failed"
+  mkdir -p "$out/bin"
+  (cd "$src" && go build -trimpath -ldflags "-s -w -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=$CNI_PLUGINS_VERSION" \
+    -o "$out/bin/" "${pkgs[@]}") || die "building the CNI plugins failed"
+  finish "$out"
+}
+
+build_coredns() {
+  local out="$cache/coredns-$COREDNS_VERSION" src
+  [ -f "$out/.complete" ] && return 0
+  log "CoreDNS $COREDNS_VERSION"
+  src="$out/src"
+  wrapper "$src" github.com/coredns/coredns "$COREDNS_VERSION" >/dev/null
+  echo "tool github.com/coredns/coredns" >>"$src/go.mod"
+  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the CoreDNS wrapper failed"
+  mkdir -p "$out/bin"
+  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$out/bin/coredns" github.com/coredns/coredns) || die "building CoreDNS failed"
+  finish "$out"
+}
+
+build_traefik() {
+  local out="$cache/traefik-$TRAEFIK_VERSION" src upstream m=github.com/traefik/traefik/v3
+  [ -f "$out/.complete" ] && return 0
+  log "Traefik $TRAEFIK_VERSION"
+  src="$out/src"
+  upstream="$(wrapper "$src" "$m" "$TRAEFIK_VERSION")"
+  # Traefik's go.mod replaces forks of some dependencies (a block of `old => new version` lines); a replace applies
+  # only in the main module, so the wrapper repeats them.
+  sed -n '/^replace (/,/^)/p; /^replace [^(]/p' "$upstream" >>"$src/go.mod"
+  echo "tool $m/cmd/traefik" >>"$src/go.mod"
+  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the Traefik wrapper failed"
+  mkdir -p "$out/bin"
+  (cd "$src" && go build -trimpath -ldflags "-s -w -X $m/pkg/version.Version=$TRAEFIK_VERSION" -o "$out/bin/traefik" "$m/cmd/traefik") ||
+    die "building Traefik failed"
+  "$out/bin/traefik" version | grep -q "${TRAEFIK_VERSION#v}" || die "traefik does not report $TRAEFIK_VERSION"
+  finish "$out"
+}
+
+build_crictl() {
+  local out="$cache/cri-tools-$CRI_TOOLS_VERSION" src m=sigs.k8s.io/cri-tools
+  [ -f "$out/.complete" ] && return 0
+  log "crictl $CRI_TOOLS_VERSION"
+  src="$out/src"
+  wrapper "$src" "$m" "$CRI_TOOLS_VERSION" >/dev/null
+  echo "tool $m/cmd/crictl" >>"$src/go.mod"
+  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the cri-tools wrapper failed"
+  mkdir -p "$out/bin"
+  (cd "$src" && go build -trimpath -ldflags "-s -w -X $m/pkg/version.Version=$CRI_TOOLS_VERSION" -o "$out/bin/crictl" "$m/cmd/crictl") ||
+    die "building crictl failed"
+  finish "$out"
+}
+
+# The pod sandbox process (scripts/cluster/pause), cached by the hash of its source.
+build_pause() {
+  local hash out
+  hash="$(sha256sum "$here/pause/main.go" | cut -c1-12)"
+  out="$cache/pause-$hash"
+  [ -f "$out/.complete" ] && return 0
+  log "pause ($hash)"
+  rm -rf "$out" && mkdir -p "$out/src" "$out/bin"
+  cp "$here/pause/main.go" "$out/src/"
+  printf 'module apprunner-k8s.local/pause\n\ngo 1.26.0\n' >"$out/src/go.mod"
+  (cd "$out/src" && go build -trimpath -ldflags "-s -w" -o "$out/bin/pause" .) || die "building pause failed"
   finish "$out"
 }
 
@@ -130,9 +247,21 @@ build_cert_manager() {
 
 components=("$@")
 [ ${#components[@]} -gt 0 ] || components=(gateway-api cert-manager etcd kwok kubernetes)
+expanded=()
 for c in "${components[@]}"; do
+  # `node`: everything the real node runs (npm run cluster -- up --node=real)
+  if [ "$c" = node ]; then expanded+=(pause crictl cni-plugins containerd coredns kubernetes-node traefik); else expanded+=("$c"); fi
+done
+for c in "${expanded[@]}"; do
   case "$c" in
     kubernetes) build_kubernetes ;;
+    kubernetes-node) build_kubernetes_node ;;
+    containerd) build_containerd ;;
+    cni-plugins) build_cni_plugins ;;
+    coredns) build_coredns ;;
+    crictl) build_crictl ;;
+    traefik) build_traefik ;;
+    pause) build_pause ;;
     etcd) build_etcd ;;
     kwok) build_kwok ;;
     cert-manager) build_cert_manager ;;

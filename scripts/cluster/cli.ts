@@ -1,7 +1,7 @@
 import { clusterDown, clusterStatus, clusterUp, defaultClusterDir, readState } from './local-cluster';
 
 /**
- * npm run cluster -- up|down|status|kubeconfig [--dir <folder>] [--nodes <n>]
+ * npm run cluster -- up|down|status|kubeconfig [--dir <folder>] [--nodes <n>] [--node=kwok|real]
  * The local cluster's data, logs and kubeconfigs live in --dir (default .tmp/cluster, or APPRUNNER_CLUSTER_DIR).
  */
 async function main(argv: string[]): Promise<number> {
@@ -14,7 +14,9 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'up': {
       const nodes = flag('nodes');
-      const state = await clusterUp({ dir, nodes: nodes ? Number(nodes) : undefined });
+      const node = flag('node') ?? 'kwok';
+      if (node !== 'kwok' && node !== 'real') throw new Error(`--node is kwok (simulated nodes, the default) or real, not ${node}`);
+      const state = await clusterUp({ dir, nodes: nodes ? Number(nodes) : undefined, node });
       console.log(state.kubeconfig);
       return 0;
     }
@@ -26,6 +28,8 @@ async function main(argv: string[]): Promise<number> {
       if (running) {
         console.log(`running: Kubernetes ${state!.version} at ${state!.server}, since ${state!.startedAt}`);
         for (const p of state!.processes) console.log(`  ${p.name.padEnd(24)} pid ${p.pid}  log ${p.log}`);
+        if (state!.realNode)
+          console.log(`real node ${state!.realNode.name}: pods ${state!.realNode.podCidr}, registry ${state!.realNode.registry}`);
         console.log(`KUBECONFIG=${state!.kubeconfig}`);
         return 0;
       }
@@ -42,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      console.error('usage: npm run cluster -- up|down|status|kubeconfig [--dir <folder>] [--nodes <n>]');
+      console.error('usage: npm run cluster -- up|down|status|kubeconfig [--dir <folder>] [--nodes <n>] [--node=kwok|real]');
       return 2;
   }
 }

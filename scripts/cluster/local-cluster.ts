@@ -1,10 +1,13 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { KubeClient, type LiveObject } from '@apprunner/kubernetes';
-import { ensurePki, kubeconfig, type ClientName, type Pki } from './pki';
+import { ensurePki, kubeconfig, REAL_NODE_NAME, type ClientName, type Pki } from './pki';
 import { freePort, get, isOurs, rawApply, startProcess, stopProcesses, tail, waitHealthy, type Probe, type Started } from './processes';
+import { startGateway, type GatewayState } from './gateway';
+import { checkIsolation, realNodePreflight, startRealNode, stopRealNode, type RealNodeBinaries, type RealNodeState } from './real-node';
 
 /**
  * A Kubernetes control plane built from upstream source and run on loopback: etcd, kube-apiserver (TLS, RBAC, service
@@ -22,7 +25,14 @@ export interface ClusterState {
   /** SelfSigned and CA ClusterIssuers served by the running cert-manager controller. */
   issuers: { selfSigned: string; ca: string };
   nodes: string[];
+  /** KWOK's simulated nodes, or one real node (containerd, kubelet, kube-proxy, CNI, CoreDNS: real-node.ts). */
+  node: NodeKind;
+  realNode?: RealNodeState;
+  /** The real node's gateway (Traefik: Ingress and Gateway API on a loopback port); not in a bare cluster. */
+  gateway?: GatewayState;
 }
+
+export type NodeKind = 'kwok' | 'real';
 
 export interface UpOptions {
   dir: string;
@@ -32,6 +42,8 @@ export interface UpOptions {
   nodes?: number;
   /** A bare control plane: no CRDs, no cert-manager (what a freshly made cluster has; the chart's checks need one). */
   bare?: boolean;
+  /** `kwok` (default): simulated nodes; `real`: one real node on this machine (root; see real-node.ts). */
+  node?: NodeKind;
 }
 
 const ROOT = resolve(__dirname, '../..');
@@ -55,22 +67,8 @@ export function readState(dir: string): ClusterState | undefined {
 /** Builds (first time) and locates the binaries: the cache root that scripts/cluster/build.sh prints. */
 export function buildBinaries(log: (line: string) => void): Record<string, string> {
   log('checking the cluster binaries (built from source the first time: about 15 minutes on 2 cores)');
-  let cache: string;
-  try {
-    cache = execFileSync('bash', [join(__dirname, 'build.sh')], { stdio: ['ignore', 'pipe', 'inherit'] })
-      .toString()
-      .trim()
-      .split('\n')
-      .pop()!;
-  } catch (e) {
-    throw new Error(`building the local cluster failed (scripts/cluster/build.sh): ${(e as Error).message}`, { cause: e });
-  }
-  const versions = Object.fromEntries(
-    readFileSync(join(__dirname, 'versions.env'), 'utf8')
-      .split('\n')
-      .filter((l) => /^[A-Z0-9_]+=/.test(l))
-      .map((l) => l.split('=') as [string, string]),
-  );
+  const cache = runBuild([]);
+  const versions = readVersions();
   const k8s = join(cache, `kubernetes-${versions.K8S_VERSION}`);
   return {
     version: versions.K8S_VERSION,
@@ -83,6 +81,54 @@ export function buildBinaries(log: (line: string) => void): Record<string, strin
     certManagerCrds: join(cache, `cert-manager-${versions.CERT_MANAGER_VERSION}`, 'crds'),
     gatewayApiCrds: join(cache, `gateway-api-${versions.GATEWAY_API_VERSION}`, 'crds'),
   };
+}
+
+function runBuild(components: string[]): string {
+  try {
+    return execFileSync('bash', [join(__dirname, 'build.sh'), ...components], { stdio: ['ignore', 'pipe', 'inherit'] })
+      .toString()
+      .trim()
+      .split('\n')
+      .pop()!;
+  } catch (e) {
+    throw new Error(`building the local cluster failed (scripts/cluster/build.sh ${components.join(' ')}): ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+}
+
+const readVersions = (): Record<string, string> =>
+  Object.fromEntries(
+    readFileSync(join(__dirname, 'versions.env'), 'utf8')
+      .split('\n')
+      .filter((l) => /^[A-Z0-9_]+=/.test(l))
+      .map((l) => l.split('=') as [string, string]),
+  );
+
+/** Builds (first time) and locates the real node's binaries (build.sh node). */
+export function buildNodeBinaries(log: (line: string) => void): RealNodeBinaries {
+  log('checking the real node binaries (built from source the first time: about 20 minutes on 2 cores)');
+  const cache = runBuild(['node']);
+  const v = readVersions();
+  // build.sh keys the pause build by the hash of its source
+  const pauseHash = createHash('sha256')
+    .update(readFileSync(join(__dirname, 'pause', 'main.go')))
+    .digest('hex')
+    .slice(0, 12);
+  const bins: RealNodeBinaries = {
+    containerdBin: join(cache, `containerd-${v.CONTAINERD_VERSION}`, 'bin'),
+    crictl: join(cache, `cri-tools-${v.CRI_TOOLS_VERSION}`, 'bin', 'crictl'),
+    kubelet: join(cache, `kubernetes-node-${v.K8S_VERSION}`, 'bin', 'kubelet'),
+    kubeProxy: join(cache, `kubernetes-node-${v.K8S_VERSION}`, 'bin', 'kube-proxy'),
+    coredns: join(cache, `coredns-${v.COREDNS_VERSION}`, 'bin', 'coredns'),
+    cniBin: join(cache, `cni-plugins-${v.CNI_PLUGINS_VERSION}`, 'bin'),
+    pause: join(cache, `pause-${pauseHash}`, 'bin', 'pause'),
+    traefik: join(cache, `traefik-${v.TRAEFIK_VERSION}`, 'bin', 'traefik'),
+  };
+  for (const [name, path] of Object.entries(bins)) {
+    if (!existsSync(path)) throw new Error(`missing ${name} at ${path}: rebuild with bash scripts/cluster/build.sh node`);
+  }
+  return bins;
 }
 
 /** Is the cluster in `dir` running (every process alive, the API server ready)? */
@@ -100,13 +146,24 @@ export async function clusterStatus(dir: string): Promise<{ running: boolean; st
 export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
   const dir = resolve(opts.dir);
   const log = opts.log ?? ((line: string) => process.stderr.write(`[cluster] ${line}\n`));
+  const kind: NodeKind = opts.node ?? 'kwok';
   const current = await clusterStatus(dir);
-  if (current.running) return current.state!;
-  if (current.state) await clusterDown(dir); // half-dead: start over, keeping the certificates
+  if (current.running) {
+    const running = current.state!.node ?? 'kwok';
+    if (running !== kind)
+      throw new Error(`the cluster in ${dir} runs with --node=${running}; stop it first: npm run cluster -- down --dir ${dir}`);
+    return current.state!;
+  }
+  if (current.state) await clusterDown(dir, log); // half-dead: start over, keeping the certificates
 
   const bins = buildBinaries(log);
   for (const [name, path] of Object.entries(bins)) {
     if (name !== 'version' && !existsSync(path)) throw new Error(`missing ${name} at ${path}: rebuild with bash scripts/cluster/build.sh`);
+  }
+  const nodeBins = kind === 'real' ? buildNodeBinaries(log) : undefined;
+  if (nodeBins) {
+    const problem = realNodePreflight();
+    if (problem) throw new Error(problem);
   }
   const begun = Date.now();
   for (const sub of ['logs', 'config']) mkdirSync(join(dir, sub), { recursive: true });
@@ -133,7 +190,8 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
     processes: started,
     startedAt: new Date().toISOString(),
     issuers: { selfSigned: 'apprunner-local-selfsigned', ca: 'apprunner-local-ca' },
-    nodes: Array.from({ length: opts.nodes ?? 2 }, (_, i) => `kwok-node-${i}`),
+    nodes: kind === 'real' ? [REAL_NODE_NAME] : Array.from({ length: opts.nodes ?? 2 }, (_, i) => `kwok-node-${i}`),
+    node: kind,
   };
   const save = () => writeFileSync(statePath(dir), JSON.stringify(state, null, 2));
 
@@ -192,6 +250,8 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
         `--proxy-client-key-file=${pki.frontProxyClient.key}`,
         // loopback can't be an endpoint of the `kubernetes` Service (no pod runs here to use it anyway)
         '--endpoint-reconciler-type=none',
+        // the real node's name does not resolve on this machine: the API server reaches its kubelet by address
+        ...(kind === 'real' ? ['--kubelet-preferred-address-types=InternalIP'] : []),
         '--max-requests-inflight=1000',
         '--max-mutating-requests-inflight=500',
         '--profiling=false',
@@ -268,41 +328,61 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
     log('kube-controller-manager and kube-scheduler up');
 
     const kube = await KubeClient.connect({ kubeconfigPath: configs.admin }, FIELD_MANAGER);
-    for (const name of state.nodes) await kube.apply(simulatedNode(name));
-    started.push(
-      startProcess(
-        'kwok',
-        bins.kwok,
-        [
-          `--kubeconfig=${configs.kwok}`,
-          `--config=${join(__dirname, 'kwok.yaml')}`,
-          `--manage-nodes-with-annotation-selector=${NODE_ANNOTATION}=fake`,
-          `--server-address=127.0.0.1:${ports.kwok}`,
-          '--node-ip=127.0.0.1',
-          `--node-port=${ports.kwok}`,
-          `--tls-cert-file=${pki.apiServer.cert}`, // as if each node had a kubelet serving certificate
-          `--tls-private-key-file=${pki.apiServer.key}`,
-        ],
-        logFile('kwok'),
-      ),
-    );
-    save();
-    if (!opts.bare)
-      await installAddons(
-        kube,
-        state,
-        bins,
-        { url: server, ca: pki.ca, client: pki.clients.admin },
-        configs['cert-manager'],
-        logFile('cert-manager'),
+    const admin: Probe = { url: server, ca: pki.ca, client: pki.clients.admin };
+    if (nodeBins) {
+      state.realNode = await startRealNode({
+        dir,
+        serviceCidr: SERVICE_CIDR,
+        pki,
+        admin,
+        kubeconfigs: { kubelet: configs.kubelet, 'kube-proxy': configs['kube-proxy'], coredns: configs.coredns },
+        bins: nodeBins,
+        started,
+        log,
+        save: (node) => {
+          state.realNode = node;
+          save();
+        },
+      });
+    } else {
+      for (const name of state.nodes) await kube.apply(simulatedNode(name));
+      started.push(
+        startProcess(
+          'kwok',
+          bins.kwok,
+          [
+            `--kubeconfig=${configs.kwok}`,
+            `--config=${join(__dirname, 'kwok.yaml')}`,
+            `--manage-nodes-with-annotation-selector=${NODE_ANNOTATION}=fake`,
+            `--server-address=127.0.0.1:${ports.kwok}`,
+            '--node-ip=127.0.0.1',
+            `--node-port=${ports.kwok}`,
+            `--tls-cert-file=${pki.apiServer.cert}`, // as if each node had a kubelet serving certificate
+            `--tls-private-key-file=${pki.apiServer.key}`,
+          ],
+          logFile('kwok'),
+        ),
       );
-    await waitFor('the simulated nodes to be Ready', 60_000, started, dir, async () => {
-      for (const name of state.nodes) {
-        const node = await kube.get<LiveObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>('v1', 'Node', name);
-        if (!node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return false;
-      }
-      return true;
-    });
+    }
+    save();
+    if (!opts.bare) await installAddons(kube, state, bins, admin, configs['cert-manager'], logFile('cert-manager'));
+    await waitFor(
+      `the ${kind === 'real' ? 'real node' : 'simulated nodes'} to be Ready`,
+      kind === 'real' ? 120_000 : 60_000,
+      started,
+      dir,
+      async () => {
+        for (const name of state.nodes) {
+          const node = await kube.get<LiveObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>(
+            'v1',
+            'Node',
+            name,
+          );
+          if (!node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return false;
+        }
+        return true;
+      },
+    );
     await waitFor(
       'the default ServiceAccount',
       60_000,
@@ -310,15 +390,29 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
       dir,
       async () => (await kube.get('v1', 'ServiceAccount', 'default', 'default')) !== undefined,
     );
-    log(`${state.nodes.length} simulated node(s) Ready (KWOK)`);
+    if (state.realNode) {
+      // checked again once the node runs: its components must not have changed the routes (no pod ran yet)
+      checkIsolation(state.realNode);
+      log(
+        `real node ${REAL_NODE_NAME} Ready (containerd, kubelet, kube-proxy; pods on ${state.realNode.podCidr}; registry ${state.realNode.registry})`,
+      );
+    } else log(`${state.nodes.length} simulated node(s) Ready (KWOK)`);
     if (!opts.bare) {
       await bootstrapIssuers(kube, state, started, dir);
       log('cert-manager issuing (ClusterIssuers apprunner-local-selfsigned, apprunner-local-ca)');
+      if (nodeBins) {
+        state.gateway = await startGateway({ dir, traefik: nodeBins.traefik, kubeconfig: configs.traefik, admin, started, log });
+        save();
+      }
     }
     log(`cluster up in ${((Date.now() - begun) / 1000).toFixed(1)} s; KUBECONFIG=${configs.admin}`);
     save();
     return state;
   } catch (e) {
+    if (state.realNode) {
+      const problems = await stopRealNode(dir, state.realNode, started);
+      for (const p of problems) log(`clean-up: ${p}`);
+    }
     await stopProcesses(started, dir);
     rmSync(statePath(dir), { force: true });
     throw e;
@@ -351,12 +445,23 @@ async function installAddons(
   writeFileSync(statePath(state.dir), JSON.stringify(state, null, 2));
 }
 
-/** Stops exactly the processes the cluster in `dir` started. */
-export async function clusterDown(dir: string): Promise<boolean> {
+/**
+ * Stops exactly the processes the cluster in `dir` started; a real node's pods, mounts, cgroups, iptables rules,
+ * bridge and routes go with it (what could not be undone is logged).
+ */
+export async function clusterDown(
+  dir: string,
+  log: (line: string) => void = (l) => process.stderr.write(`[cluster] ${l}\n`),
+): Promise<boolean> {
+  dir = resolve(dir);
   const state = readState(dir);
   if (!state) return false;
-  // reverse order: the node simulation and controllers before the API server, etcd last
-  await stopProcesses([...state.processes].reverse(), dir);
+  if (state.realNode) {
+    for (const p of await stopRealNode(dir, state.realNode, state.processes)) log(`clean-up: ${p}`);
+  }
+  // reverse order, one at a time: the node simulation and controllers before the API server, etcd last (signalled
+  // together, the API server would wait for its vanished etcd until the SIGKILL, 10 s later)
+  for (const p of [...state.processes].reverse()) await stopProcesses([p], dir);
   rmSync(statePath(dir), { force: true });
   return true;
 }

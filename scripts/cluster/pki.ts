@@ -22,6 +22,9 @@ export interface Pki {
   clients: Record<ClientName, Identity>;
 }
 
+/** The one real node a machine runs (scripts/cluster/real-node.ts): its client certificate names it. */
+export const REAL_NODE_NAME = 'apprunner-node';
+
 /** Each component authenticates as itself, with the groups the RBAC bootstrap policy expects of it. */
 const CLIENTS = {
   admin: { cn: 'apprunner-local-admin', o: 'system:masters' },
@@ -33,6 +36,13 @@ const CLIENTS = {
   'cert-manager': { cn: 'apprunner-local-cert-manager', o: 'system:masters' },
   // The API server's own client to kubelets (pod logs, exec).
   'apiserver-kubelet-client': { cn: 'kube-apiserver-kubelet-client', o: 'system:masters' },
+  // The real node (--node=real): its kubelet is authorized by the Node authorizer and NodeRestriction as this node,
+  // kube-proxy by the bootstrap policy's system:node-proxier binding, CoreDNS by the ClusterRole the script applies.
+  kubelet: { cn: `system:node:${REAL_NODE_NAME}`, o: 'system:nodes' },
+  'kube-proxy': { cn: 'system:kube-proxy' },
+  coredns: { cn: 'apprunner-local-coredns' },
+  // Traefik, the real node's gateway: bound to the ClusterRole its chart grants (scripts/cluster/gateway.ts)
+  traefik: { cn: 'apprunner-local-traefik' },
 } as const;
 export type ClientName = keyof typeof CLIENTS;
 
@@ -108,7 +118,14 @@ export function ensurePki(dir: string, serviceIp: string): Pki {
     ) as Pki['clients'],
   };
   const complete = join(dir, '.complete');
-  if (existsSync(complete)) return pki;
+  if (existsSync(complete)) {
+    // a folder made before a client was added to CLIENTS gets that client's certificate, signed by its own CA
+    for (const [name, { cn, ...rest }] of Object.entries(CLIENTS)) {
+      if (existsSync(pki.clients[name as ClientName].cert)) continue;
+      signed(dir, name, { cert: pki.ca, key: pki.caKey }, `${'o' in rest ? `/O=${rest.o}` : ''}/CN=${cn}`, CLIENT_EXT);
+    }
+    return pki;
+  }
 
   const ca = selfSignedCa(dir, 'ca', 'apprunner-local-cluster-ca');
   const names = ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
