@@ -46,12 +46,26 @@ export async function enforceQuota(
   count: () => Promise<number>,
 ): Promise<void> {
   const { quotaOverrides } = await lockTenant(tx, tenantId);
+  await checkQuota(quotaOverrides, name, count);
+}
+
+/** The quota check alone, for callers that already hold the tenant lock (their count must run after taking it). */
+export async function checkQuota(quotaOverrides: unknown, name: QuotaName, count: () => Promise<number>): Promise<void> {
   const limit = effectiveQuota(quotaOverrides, name);
   if ((await count()) >= limit) {
     throw new ServiceQuotaExceededException(`You have reached the maximum number of ${quotaLabel(name)} (${limit}) for this account.`);
   }
 }
 
+const QUOTA_LABELS: Record<QuotaName, string> = {
+  Services: 'services',
+  Connections: 'connections',
+  AutoScalingConfigurationNames: 'auto scaling configuration names',
+  ObservabilityConfigurationNames: 'observability configuration names',
+  VpcConnectors: 'VPC connectors',
+  VpcIngressConnections: 'VPC ingress connections',
+};
+
 function quotaLabel(name: QuotaName): string {
-  return name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return QUOTA_LABELS[name];
 }
