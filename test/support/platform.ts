@@ -40,6 +40,8 @@ export interface TestPlatform {
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   rest(apiKey: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   newTenant(name?: string, quotaOverrides?: Record<string, number>): Promise<TestTenant>;
+  /** Another API replica on the same database and Redis (closed with the platform). */
+  apiReplica(): Promise<{ url: string; close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -90,6 +92,7 @@ export async function startTestPlatform(
   const app: NestExpressApplication = await createApiApp(config, { logger: process.env.TEST_LOG_LEVEL ? undefined : false });
   await app.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  const replicas: NestExpressApplication[] = [];
   const reconcilers = new ScriptedReconcilers();
   let worker: INestApplicationContext | undefined;
   const startWorker = async (): Promise<INestApplicationContext> => {
@@ -151,8 +154,21 @@ export async function startTestPlatform(
         client: new AppRunnerClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 }),
       };
     },
+    async apiReplica() {
+      const replica = await createApiApp(config, { logger: process.env.TEST_LOG_LEVEL ? undefined : false });
+      await replica.listen(0, '127.0.0.1');
+      replicas.push(replica);
+      return {
+        url: `http://127.0.0.1:${(replica.getHttpServer().address() as AddressInfo).port}`,
+        close: async () => {
+          replicas.splice(replicas.indexOf(replica), 1);
+          await replica.close();
+        },
+      };
+    },
     async close() {
       await worker?.close();
+      for (const replica of replicas.splice(0)) await replica.close();
       await app.close();
       await prisma.$disconnect();
       const pg = new Client({ connectionString: DATABASE_URL });
