@@ -29,6 +29,8 @@ export interface TestTenant {
 
 export interface TestPlatform {
   url: string;
+  /** The API application (its providers, for tests that drive them directly). */
+  api: NestExpressApplication;
   config: PlatformConfig;
   prisma: PrismaClient;
   reconcilers: ScriptedReconcilers;
@@ -123,6 +125,7 @@ export async function startTestPlatform(
 
   const platform: TestPlatform = {
     url,
+    api: app,
     config,
     prisma,
     reconcilers,
