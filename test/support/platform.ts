@@ -47,7 +47,7 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const SHARED_DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
 /**
  * A whole control plane for one test file: its own PostgreSQL schema (migrated), its own Redis key
@@ -62,8 +62,11 @@ export async function startTestPlatform(
     cluster?: { info: TestClusterInfo; via?: string };
     pollMs?: number;
     env?: Record<string, string>;
+    /** A PostgreSQL of the suite's own (test/support/own-services.ts) instead of the shared one. */
+    databaseUrl?: string;
   } = {},
 ): Promise<TestPlatform> {
+  const DATABASE_URL = options.databaseUrl ?? SHARED_DATABASE_URL;
   const suffix = randomBytes(6).toString('hex');
   const schema = `t_${suffix}`;
   await deployMigrations({

@@ -61,20 +61,21 @@ export function workerKubeconfig(cluster: TestClusterInfo, server?: string): str
 }
 
 /**
- * Starts `apps/<app>/src/main.ts` under vite-node (the TypeScript sources, as the tests run them) with exactly `env`.
- * `ready` says from its output when it is up; the promise rejects if it exits first or takes longer than `timeoutMs`.
+ * Starts `apps/<app>/src/main.ts` with exactly `env`: under vite-node (the TypeScript sources, as the tests run them),
+ * or from `compiled` (test/support/compiled.ts) when the suite starts it many times. `ready` says from its output when
+ * it is up; the promise rejects if it exits first or takes longer than `timeoutMs`.
  */
 export async function startPlatformProcess(
   app: 'api' | 'worker',
   env: Record<string, string>,
   ready: (output: string) => boolean,
   timeoutMs = 60_000,
+  compiled?: string,
 ): Promise<PlatformProcess> {
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'node_modules/vite-node/vite-node.mjs'), '-c', join(ROOT, 'vitest.config.mts'), join(ROOT, `apps/${app}/src/main.ts`)],
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const args = compiled
+    ? [join(compiled, `apps/${app}/src/main.js`)]
+    : [join(ROOT, 'node_modules/vite-node/vite-node.mjs'), '-c', join(ROOT, 'vitest.config.mts'), join(ROOT, `apps/${app}/src/main.ts`)];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += String(d)));
   child.stderr!.on('data', (d) => (out += String(d)));
