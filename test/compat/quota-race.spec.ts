@@ -6,6 +6,7 @@ import {
   CreateServiceCommand,
   CreateVpcConnectorCommand,
   CreateVpcIngressConnectionCommand,
+  DeleteAutoScalingConfigurationCommand,
   DescribeCustomDomainsCommand,
   ListAutoScalingConfigurationsCommand,
   ListObservabilityConfigurationsCommand,
@@ -369,5 +370,47 @@ describe('quotas and limits under concurrency', () => {
       /^You can't perform (UPDATE_SERVICE|PAUSE_SERVICE) on a service in the OPERATION_IN_PROGRESS state\.$/,
     );
     expect(await platform.prisma.operation.count({ where: { service: { arn } } })).toBe(2); // its create, and the one winner
+  });
+
+  it('a configuration deleted while an update takes it: never both', async () => {
+    const t = await platform.newTenant('race-reference');
+    const arn = await runningService(t, 'referrer');
+    const asc = (await t.client.send(new CreateAutoScalingConfigurationCommand({ AutoScalingConfigurationName: 'contested' })))
+      .AutoScalingConfiguration!.AutoScalingConfigurationArn!;
+    // The service's row is held (as by a concurrent write) so that the update, once it has read the configuration,
+    // waits to commit; the deletion runs meanwhile.
+    const url = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+    const holder = new Client({ connectionString: url });
+    await holder.connect();
+    let update: Promise<unknown>;
+    let deletion: Promise<unknown>;
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM "${platform.config.DATABASE_SCHEMA}"."Service" WHERE arn = $1 FOR UPDATE`, [arn]);
+      update = t.client.send(new UpdateServiceCommand({ ServiceArn: arn, AutoScalingConfigurationArn: asc }));
+      await new Promise((r) => setTimeout(r, 500));
+      deletion = t.client.send(new DeleteAutoScalingConfigurationCommand({ AutoScalingConfigurationArn: asc }));
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      await holder.query('COMMIT');
+      await holder.end();
+    }
+    const [updated, deleted] = await Promise.allSettled([update!, deletion!]);
+    const service = await platform.prisma.service.findUniqueOrThrow({ where: { arn }, include: { autoScalingConfiguration: true } });
+    // whichever won, the service never ends up on a deleted configuration
+    if (updated.status === 'fulfilled') {
+      expect(deleted.status).toBe('rejected');
+      expect((deleted as PromiseRejectedResult).reason.name).toBe('InvalidRequestException');
+      expect(service.autoScalingConfiguration.status).toBe('ACTIVE');
+    } else {
+      expect(deleted.status).toBe('fulfilled');
+      expect(service.autoScalingConfiguration.arn).not.toBe(asc);
+    }
+    report('Configuration deleted while an update takes it', 2, {
+      ok: [updated, deleted].filter((r) => r.status === 'fulfilled').length,
+      errors: [updated, deleted]
+        .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+        .map((r) => ({ name: r.reason.name, message: r.reason.message })),
+    });
   });
 });
