@@ -136,6 +136,9 @@ describe('credentials revoked on every replica at once', () => {
     ];
     stopAt = Date.now() + 1_500;
     await Promise.all(loads);
+    process.stdout.write(
+      `[revocation] ${outcomes.length} creates through both replicas around the deletion: ${outcomes.filter((o) => o.status < 300).length} succeeded, ${outcomes.filter((o) => o.error === 'UnrecognizedClientException').length} refused as unknown credentials, ${outcomes.filter((o) => o.status >= 300 && o.error !== 'UnrecognizedClientException').length} other refusals (quotas), ${outcomes.filter((o) => o.status >= 500 || o.status === 0).length} 5xx\n`,
+    );
 
     expect(next).toMatchObject([{ error: 'UnrecognizedClientException' }, { status: 401, error: 'UnrecognizedClientException' }]);
     const before = outcomes.filter((o) => o.status < 300);
