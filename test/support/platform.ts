@@ -29,6 +29,8 @@ export interface TestTenant {
 
 export interface TestPlatform {
   url: string;
+  /** The API application (its providers, for tests that drive them directly). */
+  api: NestExpressApplication;
   config: PlatformConfig;
   prisma: PrismaClient;
   reconcilers: ScriptedReconcilers;
@@ -40,10 +42,12 @@ export interface TestPlatform {
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   rest(apiKey: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   newTenant(name?: string, quotaOverrides?: Record<string, number>): Promise<TestTenant>;
+  /** Another API replica on the same database and Redis (closed with the platform). */
+  apiReplica(): Promise<{ url: string; close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const SHARED_DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
 /**
  * A whole control plane for one test file: its own PostgreSQL schema (migrated), its own Redis key
@@ -58,8 +62,11 @@ export async function startTestPlatform(
     cluster?: { info: TestClusterInfo; via?: string };
     pollMs?: number;
     env?: Record<string, string>;
+    /** A PostgreSQL of the suite's own (test/support/own-services.ts) instead of the shared one. */
+    databaseUrl?: string;
   } = {},
 ): Promise<TestPlatform> {
+  const DATABASE_URL = options.databaseUrl ?? SHARED_DATABASE_URL;
   const suffix = randomBytes(6).toString('hex');
   const schema = `t_${suffix}`;
   await deployMigrations({
@@ -90,6 +97,7 @@ export async function startTestPlatform(
   const app: NestExpressApplication = await createApiApp(config, { logger: process.env.TEST_LOG_LEVEL ? undefined : false });
   await app.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  const replicas: NestExpressApplication[] = [];
   const reconcilers = new ScriptedReconcilers();
   let worker: INestApplicationContext | undefined;
   const startWorker = async (): Promise<INestApplicationContext> => {
@@ -120,6 +128,7 @@ export async function startTestPlatform(
 
   const platform: TestPlatform = {
     url,
+    api: app,
     config,
     prisma,
     reconcilers,
@@ -151,8 +160,21 @@ export async function startTestPlatform(
         client: new AppRunnerClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 }),
       };
     },
+    async apiReplica() {
+      const replica = await createApiApp(config, { logger: process.env.TEST_LOG_LEVEL ? undefined : false });
+      await replica.listen(0, '127.0.0.1');
+      replicas.push(replica);
+      return {
+        url: `http://127.0.0.1:${(replica.getHttpServer().address() as AddressInfo).port}`,
+        close: async () => {
+          replicas.splice(replicas.indexOf(replica), 1);
+          await replica.close();
+        },
+      };
+    },
     async close() {
       await worker?.close();
+      for (const replica of replicas.splice(0)) await replica.close();
       await app.close();
       await prisma.$disconnect();
       const pg = new Client({ connectionString: DATABASE_URL });

@@ -7,6 +7,7 @@ import { AuditService } from './actions/audit.service';
 import { AdminController, AdminGuard, NetworksAdminController } from './admin/admin.controller';
 import { AwsJsonController } from './aws/aws-json.controller';
 import { ErrorFilter } from './common/error.filter';
+import { HttpDrain } from './common/http-drain';
 import { DocsController } from './docs.controller';
 import { OutboxSweeper } from './outbox.sweeper';
 import { ApiKeyAuthenticator } from './rest/api-key';
@@ -40,6 +41,7 @@ export class ApiModule {
         AuditService,
         AdminGuard,
         OutboxSweeper,
+        HttpDrain,
         { provide: APP_FILTER, useClass: ErrorFilter },
       ],
     };

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig, nestLogLevels } from '@apprunner/core';
 import { KubeClient, kubeSourceFromEnv } from '@apprunner/kubernetes';
+import { boundShutdown } from '@apprunner/platform';
 import { WorkerModule } from './worker.module';
 
 /** The worker process: KUBECONFIG when set, otherwise the pod's in-cluster service account. */
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
     logger: nestLogLevels(config.LOG_LEVEL),
   });
   app.enableShutdownHooks();
+  boundShutdown(config);
   await app.init();
 }
 

@@ -66,6 +66,9 @@ rendered, so a missing value fails `helm install`, `helm upgrade` and `helm temp
 */}}
 {{- define "apprunner-k8s.validate" -}}
 {{- $v := .Values }}
+{{- if lt (int $v.api.terminationGracePeriodSeconds) (add $v.api.preStopSleepSeconds 10) }}
+{{- fail "api.terminationGracePeriodSeconds must leave at least 10 s after api.preStopSleepSeconds (5 s of them are the margin before Kubernetes' SIGKILL)" }}
+{{- end }}
 {{- if not $v.image.repository }}
 {{- fail "image.repository is required: the registry path of the image built from the repository's Dockerfile" }}
 {{- end }}
@@ -214,6 +217,10 @@ env:
 {{- if and (eq .component "worker") (include "apprunner-k8s.registryAuthSecret" $ctx) }}
   - name: BUILD_REGISTRY_AUTH_FILE
     value: {{ include "apprunner-k8s.registryAuthFile" $ctx }}
+{{- end }}
+{{- with .shutdownTimeoutSeconds }}
+  - name: SHUTDOWN_TIMEOUT_SECONDS
+    value: {{ . | quote }}
 {{- end }}
 {{- end }}
 

@@ -27,7 +27,7 @@ import { type AutoScalingConfiguration, type Prisma, PrismaService } from '@appr
 import { TagService } from '@apprunner/tag';
 import {
   type CallContext,
-  enforceQuota,
+  checkQuota,
   FIXED_LIMITS,
   lockTenant,
   notFound,
@@ -85,23 +85,22 @@ export class AutoScalingConfigurationService implements TenantBootstrap {
 
     const row = await this.prisma.client.$transaction(async (tx) => {
       const where = { tenantId: ctx.tenant.id };
-      const active = await tx.autoScalingConfiguration.count({ where: { ...where, name, status: 'ACTIVE' } });
-      if (active === 0) {
-        await enforceQuota(tx, ctx.tenant.id, 'AutoScalingConfigurationNames', async () => {
+      // Every count below runs under the tenant lock: concurrent creates of one name are serialised, so the
+      // revision limit and the name quota hold however many arrive at once.
+      const { quotaOverrides } = await lockTenant(tx, ctx.tenant.id);
+      const revisions = await tx.autoScalingConfiguration.count({ where: { ...where, name, status: 'ACTIVE' } });
+      if (revisions === 0) {
+        await checkQuota(quotaOverrides, 'AutoScalingConfigurationNames', async () => {
           const names = await tx.autoScalingConfiguration.groupBy({
             by: ['name'],
             where: { ...where, status: 'ACTIVE', name: { not: DEFAULT_ASC_NAME } },
           });
           return names.length;
         });
-      } else {
-        await lockTenant(tx, ctx.tenant.id);
-        const again = await tx.autoScalingConfiguration.count({ where: { ...where, name, status: 'ACTIVE' } });
-        if (again >= FIXED_LIMITS.AutoScalingConfigurationRevisionsPerName) {
-          throw new ServiceQuotaExceededException(
-            `You have reached the maximum number of revisions (${FIXED_LIMITS.AutoScalingConfigurationRevisionsPerName}) for auto scaling configuration ${name}.`,
-          );
-        }
+      } else if (revisions >= FIXED_LIMITS.AutoScalingConfigurationRevisionsPerName) {
+        throw new ServiceQuotaExceededException(
+          `You have reached the maximum number of revisions (${FIXED_LIMITS.AutoScalingConfigurationRevisionsPerName}) for auto scaling configuration ${name}.`,
+        );
       }
       const last = await tx.autoScalingConfiguration.aggregate({ where: { ...where, name }, _max: { revision: true } });
       const revision = (last._max.revision ?? 0) + 1;

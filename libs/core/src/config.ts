@@ -40,7 +40,7 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Seconds a PENDING operation may sit un-enqueued before the outbox sweeper enqueues it again. */
+  /** Period of the outbox sweep, and how old work must be before it is enqueued again when its job is not in the queue. */
   OUTBOX_SWEEP_SECONDS: z.coerce.number().int().min(1).default(10),
   /** First retry delay of a failed reconcile pass; doubles on every attempt (12 attempts). */
   JOB_BACKOFF_MS: z.coerce.number().int().min(1).default(1_000),
@@ -49,6 +49,13 @@ const schema = z.object({
    * to the others after this long, and they finish them.
    */
   JOB_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
+  /**
+   * Seconds a process takes at most to stop after SIGTERM: the worker lets its reconcile passes finish for half of it
+   * and hands the others back to the queue (another worker takes them at once), the API finishes the requests in
+   * flight; then the process exits, whatever still hangs. Keep it below the pod's terminationGracePeriodSeconds (the
+   * chart derives it from that).
+   */
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3_600).default(20),
   /** Port of the worker's health endpoints (/healthz, /readyz); unset: none (0: any free port, for tests). */
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Reconcile jobs one worker process runs at once. */

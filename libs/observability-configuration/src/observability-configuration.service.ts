@@ -20,7 +20,7 @@ import {
 } from '@apprunner/core';
 import { type ObservabilityConfiguration, type Prisma, PrismaService } from '@apprunner/persistence';
 import { TagService } from '@apprunner/tag';
-import { type CallContext, enforceQuota, FIXED_LIMITS, lockTenant, notFound, ownArn, revisionedPath } from '@apprunner/tenancy';
+import { type CallContext, checkQuota, FIXED_LIMITS, lockTenant, notFound, ownArn, revisionedPath } from '@apprunner/tenancy';
 
 const NOUN = 'observability configuration';
 const RESERVED_NAME = 'DefaultConfiguration';
@@ -40,19 +40,17 @@ export class ObservabilityConfigurationService {
     if (name === RESERVED_NAME) throw new InvalidRequestException(`The name ${RESERVED_NAME} is reserved.`);
     const row = await this.prisma.client.$transaction(async (tx) => {
       const where = { tenantId: ctx.tenant.id };
-      const active = await tx.observabilityConfiguration.count({ where: { ...where, name, status: 'ACTIVE' } });
-      if (active === 0) {
-        await enforceQuota(tx, ctx.tenant.id, 'ObservabilityConfigurationNames', async () => {
+      // Counted under the tenant lock, so concurrent creates of one name can't pass the limits together.
+      const { quotaOverrides } = await lockTenant(tx, ctx.tenant.id);
+      const revisions = await tx.observabilityConfiguration.count({ where: { ...where, name, status: 'ACTIVE' } });
+      if (revisions === 0) {
+        await checkQuota(quotaOverrides, 'ObservabilityConfigurationNames', async () => {
           return (await tx.observabilityConfiguration.groupBy({ by: ['name'], where: { ...where, status: 'ACTIVE' } })).length;
         });
-      } else {
-        await lockTenant(tx, ctx.tenant.id);
-        const again = await tx.observabilityConfiguration.count({ where: { ...where, name, status: 'ACTIVE' } });
-        if (again >= FIXED_LIMITS.ObservabilityConfigurationRevisionsPerName) {
-          throw new ServiceQuotaExceededException(
-            `You have reached the maximum number of revisions (${FIXED_LIMITS.ObservabilityConfigurationRevisionsPerName}) for observability configuration ${name}.`,
-          );
-        }
+      } else if (revisions >= FIXED_LIMITS.ObservabilityConfigurationRevisionsPerName) {
+        throw new ServiceQuotaExceededException(
+          `You have reached the maximum number of revisions (${FIXED_LIMITS.ObservabilityConfigurationRevisionsPerName}) for observability configuration ${name}.`,
+        );
       }
       const last = await tx.observabilityConfiguration.aggregate({ where: { ...where, name }, _max: { revision: true } });
       const revision = (last._max.revision ?? 0) + 1;

@@ -87,15 +87,18 @@ export class OperationRunner {
 
   private async finishOperation(id: string, outcome: Exclude<ReconcileOutcome, { status: 'IN_PROGRESS' }>): Promise<void> {
     const serviceId = await this.prisma.client.$transaction(async (tx) => {
-      const op = await tx.operation.findUnique({ where: { id } });
-      if (!op || TERMINAL.has(op.status)) return undefined;
-      const end = operationEnd(op.type as OperationType, op.fromStatus, outcome);
       const now = this.clock.now();
+      // The claim: a conditional update, so that of two passes ending one operation at once (a worker that lost its
+      // job's lock and the one that took it over) exactly one ends it; the other waits on the row and then finds it
+      // ended.
+      const claimed = await tx.operation.updateMany({ where: { id, status: { in: ['PENDING', 'IN_PROGRESS'] } }, data: { endedAt: now } });
+      if (claimed.count !== 1) return undefined;
+      const op = await tx.operation.findUniqueOrThrow({ where: { id } });
+      const end = operationEnd(op.type as OperationType, op.fromStatus, outcome);
       await tx.operation.update({
         where: { id },
         data: {
           status: end.operationStatus,
-          endedAt: now,
           startedAt: op.startedAt ?? now,
           errorMessage: outcome.status === 'FAILED' ? outcome.reason.slice(0, 2_000) : null,
         },
@@ -114,7 +117,8 @@ export class OperationRunner {
       await tx.service.update({ where: { id: op.serviceId }, data });
       return op.serviceId;
     });
-    if (serviceId && this.ended) {
+    if (serviceId === undefined) return;
+    if (this.ended) {
       await this.ended.afterOperation(serviceId).catch((e: Error) => this.logger.error(`after operation ${id}: ${e.message}`));
     }
     this.logger.log(`operation ${id} ended: ${outcome.status}${outcome.status === 'FAILED' ? ` (${outcome.reason})` : ''}`);

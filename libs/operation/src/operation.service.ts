@@ -5,6 +5,9 @@ import { type Operation, type Prisma, PrismaService } from '@apprunner/persisten
 import { ReconcileQueue, type ReconcileJobName } from '@apprunner/queue';
 import type { OperationType } from './reconciler.contract';
 
+const VIC_TRANSITIONAL = new Set(['PENDING_CREATION', 'PENDING_UPDATE', 'PENDING_DELETION']);
+const DOMAIN_TRANSITIONAL = new Set(['CREATING', 'PENDING_CERTIFICATE_DNS_VALIDATION', 'BINDING_CERTIFICATE', 'DELETING']);
+
 /** Records operations and hands their ids to the queue (transactional outbox: the row is the source of truth). */
 @Injectable()
 export class OperationService {
@@ -65,36 +68,74 @@ export class OperationService {
   }
 
   /**
-   * Re-enqueues work whose enqueue failed (Redis down) or whose job was lost: PENDING operations, and VPC ingress
-   * connections and custom domains still in a transitional state. Jobs that still exist are not duplicated (same
-   * job id). Returns how many were sent.
+   * Enqueues again the work whose job is not in the queue: an enqueue that failed (Redis down when the record was
+   * written), a queue that lost its jobs (Redis restarted empty), a job that finished without its record settling.
+   * That is operations not ended (PENDING, IN_PROGRESS), and VPC ingress connections and custom domains still in a
+   * transitional state, older than OUTBOX_SWEEP_SECONDS. A job still waiting, delayed or running is left alone, so
+   * with no worker running nothing is enqueued twice. Returns how many were enqueued.
    */
   async sweep(): Promise<number> {
     const cutoff = new Date(this.clock.now().getTime() - this.config.OUTBOX_SWEEP_SECONDS * 1_000);
     const [ops, vics, domains] = await Promise.all([
       this.prisma.client.operation.findMany({
-        where: { status: 'PENDING', OR: [{ enqueuedAt: null }, { enqueuedAt: { lt: cutoff } }], createdAt: { lt: cutoff } },
+        where: { status: { in: ['PENDING', 'IN_PROGRESS'] }, createdAt: { lt: cutoff } },
         select: { id: true },
+        orderBy: { createdAt: 'asc' },
         take: 500,
       }),
       this.prisma.client.vpcIngressConnection.findMany({
-        where: { status: { in: ['PENDING_CREATION', 'PENDING_UPDATE', 'PENDING_DELETION'] }, updatedAt: { lt: cutoff } },
+        where: { status: { in: [...VIC_TRANSITIONAL] }, updatedAt: { lt: cutoff } },
         select: { id: true, updatedAt: true },
         take: 500,
       }),
       this.prisma.client.customDomain.findMany({
-        where: {
-          status: { in: ['CREATING', 'PENDING_CERTIFICATE_DNS_VALIDATION', 'BINDING_CERTIFICATE', 'DELETING'] },
-          updatedAt: { lt: cutoff },
-        },
+        where: { status: { in: [...DOMAIN_TRANSITIONAL] }, updatedAt: { lt: cutoff } },
         select: { id: true, updatedAt: true },
         take: 500,
       }),
     ]);
-    for (const op of ops) await this.dispatch('service-operation', op.id);
-    for (const v of vics) await this.dispatch('vpc-ingress-connection', v.id, v.updatedAt.getTime());
-    for (const d of domains) await this.dispatch('custom-domain', d.id, d.updatedAt.getTime());
-    return ops.length + vics.length + domains.length;
+    let enqueued = 0;
+    const each = async (what: string, enqueue: () => Promise<boolean>) => {
+      try {
+        if (await enqueue()) enqueued++;
+      } catch (e) {
+        this.logger.warn(`outbox: could not enqueue ${what} again: ${(e as Error).message}`);
+      }
+    };
+    for (const op of ops) {
+      await each(`operation ${op.id}`, async () => {
+        if (await this.queue.pending('service-operation', op.id)) return false;
+        // Read again: the job may have finished, with the operation, since the list was read.
+        const now = await this.prisma.client.operation.findUnique({ where: { id: op.id }, select: { status: true } });
+        if (now?.status !== 'PENDING' && now?.status !== 'IN_PROGRESS') return false;
+        if (!(await this.queue.requeue('service-operation', op.id))) return false;
+        if (now.status === 'PENDING')
+          await this.prisma.client.operation.update({ where: { id: op.id }, data: { enqueuedAt: this.clock.now() } });
+        return true;
+      });
+    }
+    for (const v of vics) {
+      await each(`VPC ingress connection ${v.id}`, async () => {
+        const version = v.updatedAt.getTime();
+        if (await this.queue.pending('vpc-ingress-connection', v.id, version)) return false;
+        const now = await this.prisma.client.vpcIngressConnection.findUnique({
+          where: { id: v.id },
+          select: { status: true, updatedAt: true },
+        });
+        if (!now || !VIC_TRANSITIONAL.has(now.status) || now.updatedAt.getTime() !== version) return false;
+        return this.queue.requeue('vpc-ingress-connection', v.id, version);
+      });
+    }
+    for (const d of domains) {
+      await each(`custom domain ${d.id}`, async () => {
+        const version = d.updatedAt.getTime();
+        if (await this.queue.pending('custom-domain', d.id, version)) return false;
+        const now = await this.prisma.client.customDomain.findUnique({ where: { id: d.id }, select: { status: true, updatedAt: true } });
+        if (!now || !DOMAIN_TRANSITIONAL.has(now.status) || now.updatedAt.getTime() !== version) return false;
+        return this.queue.requeue('custom-domain', d.id, version);
+      });
+    }
+    return enqueued;
   }
 
   async list(tenantId: string, serviceId: string, input: ListOperationsRequest): Promise<ListOperationsResponse> {

@@ -55,16 +55,39 @@ export class ReconcileQueue implements OnModuleDestroy {
   /**
    * Idempotent: the job id is the record id plus, for records that change in place (VPC ingress connections,
    * custom domains), the version of the change; adding the same change twice is a no-op, a new change is a new job.
-   * (BullMQ reserves ":" in custom ids, hence the dots.)
    */
   async add(name: ReconcileJobName, id: string, version?: number): Promise<void> {
-    const jobId = version === undefined ? `${name}.${id}` : `${name}.${id}.${version}`;
+    await this.queue.add(name, { id }, { ...this.options, jobId: jobIdOf(name, id, version) });
+  }
+
+  /** Whether the record's job is still to be worked on: waiting, delayed or running (not finished, not lost). */
+  async pending(name: ReconcileJobName, id: string, version?: number): Promise<boolean> {
+    const state = await this.queue.getJobState(jobIdOf(name, id, version));
+    return !['completed', 'failed', 'unknown'].includes(state);
+  }
+
+  /**
+   * Enqueues a record's job again after the queue lost it (Redis restarted empty) or finished it without the record
+   * settling (its end could not be written): a finished job of the same id is removed first, or the add would be a
+   * no-op. Returns false when the job turned out to be pending after all (taken meanwhile: nothing to do).
+   */
+  async requeue(name: ReconcileJobName, id: string, version?: number): Promise<boolean> {
+    const jobId = jobIdOf(name, id, version);
+    const state = await this.queue.getJobState(jobId);
+    if (state === 'completed' || state === 'failed') await this.queue.remove(jobId);
+    else if (state !== 'unknown') return false;
     await this.queue.add(name, { id }, { ...this.options, jobId });
+    return true;
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.queue.close();
   }
+}
+
+/** BullMQ reserves ":" in custom ids, hence the dots. */
+function jobIdOf(name: ReconcileJobName, id: string, version?: number): string {
+  return version === undefined ? `${name}.${id}` : `${name}.${id}.${version}`;
 }
 
 /** Deletes every key under a BullMQ prefix (test and benchmark clean-up; never used on a live prefix). */

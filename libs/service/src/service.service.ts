@@ -34,7 +34,7 @@ import { ObservabilityConfigurationService } from '@apprunner/observability-conf
 import { OperationService, type OperationType } from '@apprunner/operation';
 import { type AutoScalingConfiguration, Prisma, PrismaService, type Service } from '@apprunner/persistence';
 import { TagService } from '@apprunner/tag';
-import { type CallContext, enforceQuota, notFound, ownArn } from '@apprunner/tenancy';
+import { type CallContext, enforceQuota, lockTenant, notFound, ownArn } from '@apprunner/tenancy';
 import { VpcConnectorService } from '@apprunner/vpc-connector';
 import {
   normalizeHealthCheck,
@@ -142,6 +142,9 @@ export class ServiceService {
       (tx) => this.findOwn(tx, ctx, input.ServiceArn as string),
       'UPDATE_SERVICE',
       async (tx, current) => {
+        // The configurations it names are read under the tenant lock their deletions take: a configuration is never
+        // deleted between being found ACTIVE here and this update committing with it.
+        await lockTenant(tx, ctx.tenant.id);
         const base = current.spec as unknown as ServiceSpec;
         const spec: ServiceSpec = {
           SourceConfiguration: normalizeSource(input.SourceConfiguration, base.SourceConfiguration),

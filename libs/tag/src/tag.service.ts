@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ListTagsForResourceResponse, Tag as SdkTag } from '@aws-sdk/client-apprunner';
 import { InvalidRequestException, parseArn, type ResourceType } from '@apprunner/core';
 import { type Prisma, PrismaService } from '@apprunner/persistence';
-import { type CallContext, FIXED_LIMITS, notFound, ownArn } from '@apprunner/tenancy';
+import { type CallContext, FIXED_LIMITS, lockTenant, notFound, ownArn } from '@apprunner/tenancy';
 
 /** Tags on any App Runner resource of the tenant, keyed by resource ARN. */
 @Injectable()
@@ -35,6 +35,8 @@ export class TagService {
 
   async tagResource(ctx: CallContext, resourceArn: string, tags: SdkTag[]): Promise<Record<string, never>> {
     await this.prisma.client.$transaction(async (tx) => {
+      // The 50-tag count must see every concurrent TagResource on the resource: under the tenant lock it does.
+      await lockTenant(tx, ctx.tenant.id);
       await this.assertLive(tx, ctx, resourceArn);
       await this.put(tx, ctx, resourceArn, tags);
     });

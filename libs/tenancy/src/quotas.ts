@@ -1,5 +1,5 @@
-import { ServiceQuotaExceededException } from '@apprunner/core';
-import type { Prisma } from '@apprunner/persistence';
+import { AuthenticationError, ServiceQuotaExceededException } from '@apprunner/core';
+import { Prisma } from '@apprunner/persistence';
 
 /** App Runner's per-account quotas (guide, "App Runner resource quotas"); an admin may override the adjustable ones. */
 export const QUOTA_DEFAULTS = {
@@ -36,7 +36,15 @@ export function effectiveQuota(overrides: unknown, name: QuotaName): number {
  * before the lock was granted. Two concurrent creates at the limit: exactly one wins.
  */
 export async function lockTenant(tx: Prisma.TransactionClient, tenantId: string): Promise<{ quotaOverrides: unknown }> {
-  return tx.tenant.update({ where: { id: tenantId }, data: { updatedAt: new Date() }, select: { quotaOverrides: true } });
+  try {
+    return await tx.tenant.update({ where: { id: tenantId }, data: { updatedAt: new Date() }, select: { quotaOverrides: true } });
+  } catch (e) {
+    // The tenant was deleted after this request authenticated: answer as every replica now does for its credentials.
+    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2025') {
+      throw new AuthenticationError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+    }
+    throw e;
+  }
 }
 
 export async function enforceQuota(
@@ -46,12 +54,26 @@ export async function enforceQuota(
   count: () => Promise<number>,
 ): Promise<void> {
   const { quotaOverrides } = await lockTenant(tx, tenantId);
+  await checkQuota(quotaOverrides, name, count);
+}
+
+/** The quota check alone, for callers that already hold the tenant lock (their count must run after taking it). */
+export async function checkQuota(quotaOverrides: unknown, name: QuotaName, count: () => Promise<number>): Promise<void> {
   const limit = effectiveQuota(quotaOverrides, name);
   if ((await count()) >= limit) {
     throw new ServiceQuotaExceededException(`You have reached the maximum number of ${quotaLabel(name)} (${limit}) for this account.`);
   }
 }
 
+const QUOTA_LABELS: Record<QuotaName, string> = {
+  Services: 'services',
+  Connections: 'connections',
+  AutoScalingConfigurationNames: 'auto scaling configuration names',
+  ObservabilityConfigurationNames: 'observability configuration names',
+  VpcConnectors: 'VPC connectors',
+  VpcIngressConnections: 'VPC ingress connections',
+};
+
 function quotaLabel(name: QuotaName): string {
-  return name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return QUOTA_LABELS[name];
 }

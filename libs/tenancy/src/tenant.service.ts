@@ -10,7 +10,7 @@ import {
 } from '@apprunner/core';
 import { Prisma, PrismaService, type Tenant } from '@apprunner/persistence';
 import { newAccessKey, newApiKey, sealSecret, parseMasterKey, hashApiKeySecret } from '@apprunner/auth';
-import { QUOTA_DEFAULTS, QUOTA_NAMES, type QuotaOverrides, effectiveQuota } from './quotas';
+import { QUOTA_DEFAULTS, QUOTA_NAMES, type QuotaOverrides, effectiveQuota, lockTenant } from './quotas';
 import type { TenantScope } from './context';
 import { CredentialResolver } from './credential.resolver';
 
@@ -114,16 +114,21 @@ export class TenantService {
    */
   async deleteTenant(accountId: string): Promise<void> {
     const tenant = await this.find(accountId);
-    const live = await this.prisma.client.service.count({ where: { tenantId: tenant.id, status: { not: 'DELETED' } } });
-    if (live > 0) throw new InvalidStateException(`Tenant ${accountId} still has ${live} service(s); delete them first.`);
-    await this.prisma.client.$transaction([
-      this.prisma.client.tenant.delete({ where: { id: tenant.id } }),
-      this.prisma.client.tenantTombstone.upsert({
+    await this.prisma.client.$transaction(async (tx) => {
+      // Under the tenant lock: a create racing with the deletion either commits first (and is counted here) or
+      // finds the tenant gone.
+      await lockTenant(tx, tenant.id);
+      const live = await tx.service.count({ where: { tenantId: tenant.id, status: { not: 'DELETED' } } });
+      if (live > 0) throw new InvalidStateException(`Tenant ${accountId} still has ${live} service(s); delete them first.`);
+      await tx.tenant.delete({ where: { id: tenant.id } });
+      await tx.tenantTombstone.upsert({
         where: { accountId: tenant.accountId },
         create: { accountId: tenant.accountId },
         update: { deletedAt: new Date(), cleanedAt: null },
-      }),
-    ]);
+      });
+    });
+    // Its credentials went with it (cascade): every replica must stop accepting them now.
+    await this.resolver.invalidate();
   }
 
   /** Issues a SigV4 key pair; the secret is returned once and stored only encrypted. */
@@ -171,7 +176,7 @@ export class TenantService {
     const updated = row.revokedAt
       ? row
       : await this.prisma.client.credential.update({ where: { id: row.id }, data: { revokedAt: this.clock.now() } });
-    this.resolver.forget(keyId);
+    await this.resolver.invalidate();
     return credentialView(updated);
   }
 
