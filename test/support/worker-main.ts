@@ -5,14 +5,14 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@apprunner/core';
-import { KubeClient, KubeReconcilers } from '@apprunner/kubernetes';
+import { KubeClient, ReconcilerSettings } from '@apprunner/kubernetes';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const kube = await KubeClient.connect({ options: JSON.parse(process.env.TEST_KUBE_OPTIONS ?? '{}') }, config.KUBE_FIELD_MANAGER);
   const app = await NestFactory.createApplicationContext(WorkerModule.forKubernetes(config, kube), { logger: false });
-  app.get(KubeReconcilers).pollMs = Number(process.env.TEST_POLL_MS ?? 50);
+  app.get(ReconcilerSettings).pollMs = Number(process.env.TEST_POLL_MS ?? 50);
   await app.init();
   process.stdout.write('worker ready\n');
 }

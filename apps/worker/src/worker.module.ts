@@ -2,8 +2,28 @@ import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { AutoDeployService } from '@apprunner/auto-deploy';
 import { BuildahBuilder } from '@apprunner/build';
 import type { Clock, PlatformConfig } from '@apprunner/core';
-import { ImagePoller, KUBE_CLIENT, type KubeClient, KubeReconcilers, KubernetesJobBuilder, ResyncService } from '@apprunner/kubernetes';
-import { OPERATION_ENDED, OperationRunner, RECONCILERS } from '@apprunner/operation';
+import {
+  CustomDomainReconciler,
+  ImagePoller,
+  KUBE_CLIENT,
+  type KubeClient,
+  KubernetesJobBuilder,
+  ReconcilerSettings,
+  ResyncService,
+  ServiceInputs,
+  ServiceObjects,
+  ServiceReconciler,
+  TenantNamespaceReconciler,
+  VpcIngressConnectionReconciler,
+} from '@apprunner/kubernetes';
+import {
+  OPERATION_BUILDS,
+  OPERATION_ENDED,
+  OperationRunner,
+  RECONCILERS,
+  type Reconcilers,
+  ReconcileSnapshots,
+} from '@apprunner/operation';
 import { ApplicationModule, PlatformModule } from '@apprunner/platform';
 import { BuildLogStore, IMAGE_BUILDER, SourceBuilds } from '@apprunner/source-build';
 import { join } from 'node:path';
@@ -12,7 +32,7 @@ import { WorkerHealthServer } from './worker-health';
 
 /**
  * The worker: consumes the reconcile queue and drives the reconcilers. The reconcilers are a
- * provider for the RECONCILERS token (the Kubernetes reconciler; tests may pass their own).
+ * provider for the RECONCILERS token (the Kubernetes reconcilers; tests may pass their own).
  */
 @Module({})
 export class WorkerModule {
@@ -22,16 +42,17 @@ export class WorkerModule {
       imports: [PlatformModule.forRoot(config, clock), ApplicationModule],
       providers: [
         OperationRunner,
+        ReconcileSnapshots,
         ReconcileConsumer,
         WorkerHealthServer,
         { provide: OPERATION_ENDED, useExisting: AutoDeployService },
         ...(Array.isArray(reconcilers) ? reconcilers : [reconcilers]),
       ],
-      exports: [OperationRunner, RECONCILERS],
+      exports: [OperationRunner, ReconcileSnapshots, RECONCILERS],
     };
   }
 
-  /** The production wiring: one client of one cluster, the Kubernetes reconciler, builds, the periodic resync and image polls. */
+  /** The production wiring: one client of one cluster, the Kubernetes reconcilers, builds, the periodic resync and image polls. */
   static forKubernetes(config: PlatformConfig, kube: KubeClient, clock?: Clock): DynamicModule {
     const module = WorkerModule.forRoot(
       config,
@@ -40,14 +61,40 @@ export class WorkerModule {
         { provide: IMAGE_BUILDER, useValue: imageBuilder(config, kube) },
         BuildLogStore,
         SourceBuilds,
-        KubeReconcilers,
-        { provide: RECONCILERS, useExisting: KubeReconcilers },
+        { provide: OPERATION_BUILDS, useExisting: SourceBuilds },
+        ReconcilerSettings,
+        TenantNamespaceReconciler,
+        ServiceInputs,
+        ServiceObjects,
+        ServiceReconciler,
+        CustomDomainReconciler,
+        VpcIngressConnectionReconciler,
+        {
+          provide: RECONCILERS,
+          inject: [ServiceReconciler, CustomDomainReconciler, VpcIngressConnectionReconciler],
+          useFactory: (
+            service: ServiceReconciler,
+            customDomain: CustomDomainReconciler,
+            vpcIngressConnection: VpcIngressConnectionReconciler,
+          ) => ({ service, customDomain, vpcIngressConnection }) satisfies Reconcilers,
+        },
         ResyncService,
         ImagePoller,
       ],
       clock,
     );
-    return { ...module, exports: [...(module.exports ?? []), KubeReconcilers, ResyncService, SourceBuilds, ImagePoller] };
+    return {
+      ...module,
+      exports: [
+        ...(module.exports ?? []),
+        ReconcilerSettings,
+        ServiceReconciler,
+        CustomDomainReconciler,
+        ResyncService,
+        SourceBuilds,
+        ImagePoller,
+      ],
+    };
   }
 }
 

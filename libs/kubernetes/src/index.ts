@@ -1,5 +1,5 @@
 export * from './kube-client';
-export * from './kube.reconciler';
+export * from './reconcilers';
 export * from './resync.service';
 export * from './rollout';
 export * from './manifests';

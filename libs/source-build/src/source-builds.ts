@@ -8,6 +8,7 @@ import { BuildFailedError, type ImageBuilder } from '@apprunner/build';
 import { GITHUB_APP } from '@apprunner/connection';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { checkoutCommit, type GitHubAppClient } from '@apprunner/github';
+import type { OperationBuilds, SourceOutcome } from '@apprunner/operation';
 import { type Build, type Operation, Prisma, PrismaService, type Service, type Tenant } from '@apprunner/persistence';
 import {
   buildPlan,
@@ -23,14 +24,6 @@ import { BuildLogStore } from './build-log.store';
 /** The image builder the worker uses (BuildahBuilder locally; null when builds are not configured). */
 export const IMAGE_BUILDER = Symbol('IMAGE_BUILDER');
 
-/** What a deployment of a code-based service runs once its build is done. */
-export interface DeployableSource {
-  image: string;
-  imageConfiguration?: ImageConfiguration;
-  commit?: string;
-}
-export type SourceOutcome = { ready: DeployableSource } | { inProgress: string } | { error: string };
-
 /** A build whose row has not been touched for this long lost its worker (killed, node gone): another worker restarts it. */
 const STALE_MS = 60_000;
 const HEARTBEAT_MS = 15_000;
@@ -43,7 +36,7 @@ const HEARTBEAT_MS = 15_000;
  * worker died. Output goes to the build log as it comes.
  */
 @Injectable()
-export class SourceBuilds implements OnModuleDestroy {
+export class SourceBuilds implements OperationBuilds, OnModuleDestroy {
   private readonly logger = new Logger(SourceBuilds.name);
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private readonly waiting: (() => void)[] = [];
