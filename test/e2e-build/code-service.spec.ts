@@ -6,10 +6,10 @@ import {
   ListConnectionsCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-apprunner';
-import { registryDigest, type LocalRegistry } from '../../libs/build/src/testing';
+import { registryDigest, type LocalRegistry } from '../../libs/build-driver/src/testing';
 import type { KubeClient } from '@apprunner/kubernetes';
 import { onRealCluster, testCluster } from '../support/real-cluster';
-import { SourceBuilds } from '@apprunner/source-build';
+import { SourceBuilds } from '@apprunner/build';
 import {
   type BareRepo,
   createBareRepo,

@@ -1,13 +1,13 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { AutoDeployService } from '@apprunner/auto-deploy';
-import { BuildahBuilder } from '@apprunner/build';
+import { BUILD_DRIVER, BuildLogStore, SourceBuilds } from '@apprunner/build';
+import { BuildahDriver, KubernetesJobDriver } from '@apprunner/build-driver';
 import type { Clock, PlatformConfig } from '@apprunner/core';
 import {
   CustomDomainReconciler,
   ImagePoller,
   KUBE_CLIENT,
   type KubeClient,
-  KubernetesJobBuilder,
   ReconcilerSettings,
   ResyncService,
   ServiceInputs,
@@ -25,7 +25,6 @@ import {
   ReconcileSnapshots,
 } from '@apprunner/operation';
 import { ApplicationModule, PlatformModule } from '@apprunner/platform';
-import { BuildLogStore, IMAGE_BUILDER, SourceBuilds } from '@apprunner/source-build';
 import { join } from 'node:path';
 import { ReconcileConsumer } from './reconcile.consumer';
 import { WorkerHealthServer } from './worker-health';
@@ -58,7 +57,7 @@ export class WorkerModule {
       config,
       [
         { provide: KUBE_CLIENT, useValue: kube },
-        { provide: IMAGE_BUILDER, useValue: imageBuilder(config, kube) },
+        { provide: BUILD_DRIVER, useValue: buildDriver(config, kube) },
         BuildLogStore,
         SourceBuilds,
         { provide: OPERATION_BUILDS, useExisting: SourceBuilds },
@@ -102,12 +101,12 @@ export class WorkerModule {
  * The build driver BUILD_DRIVER names: buildah in the worker, or a Kubernetes Job per build in BUILD_NAMESPACE.
  * null without BUILD_REGISTRY (code-based deployments then fail with the reason).
  */
-export function imageBuilder(config: PlatformConfig, kube: KubeClient): BuildahBuilder | KubernetesJobBuilder | null {
+export function buildDriver(config: PlatformConfig, kube: KubeClient): BuildahDriver | KubernetesJobDriver | null {
   if (!config.BUILD_REGISTRY) return null;
   if (config.BUILD_DRIVER === 'kubernetes') {
-    return new KubernetesJobBuilder(kube, {
+    return new KubernetesJobDriver(kube, {
       namespace: config.BUILD_NAMESPACE,
-      builderImage: config.BUILD_JOB_IMAGE,
+      buildahImage: config.BUILD_JOB_IMAGE,
       cloneImage: config.BUILD_CLONE_IMAGE,
       ...(config.BUILD_REGISTRY_AUTH_SECRET ? { registryAuthSecret: config.BUILD_REGISTRY_AUTH_SECRET } : {}),
       tlsVerify: !config.BUILD_REGISTRY_INSECURE,
@@ -117,7 +116,7 @@ export function imageBuilder(config: PlatformConfig, kube: KubeClient): BuildahB
       labels: { 'app.kubernetes.io/managed-by': 'apprunner-k8s', 'app.kubernetes.io/component': 'build' },
     });
   }
-  return new BuildahBuilder({
+  return new BuildahDriver({
     root: join(config.BUILD_STORAGE_DIR, 'storage'),
     runroot: join(config.BUILD_STORAGE_DIR, 'run'),
     tlsVerify: !config.BUILD_REGISTRY_INSECURE,

@@ -5,4 +5,3 @@ export * from './rollout';
 export * from './manifests';
 export * from './secret-refs';
 export * from './image-poller';
-export * from './build-job.builder';

@@ -31,7 +31,7 @@ export interface BuildResult {
   durationMs: number;
 }
 
-export interface ImageBuilder {
+export interface BuildDriver {
   build(req: BuildRequest): Promise<BuildResult>;
 }
 

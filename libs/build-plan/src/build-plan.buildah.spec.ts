@@ -13,7 +13,7 @@ import type { EffectiveBuildConfig } from './effective';
 const BUILDAH = '/usr/bin/buildah';
 const BUSYBOX = '/bin/busybox';
 const canBuild = existsSync(BUILDAH) && existsSync(BUSYBOX) && process.getuid?.() === 0;
-const BASE = 'localhost/source-config-base:test';
+const BASE = 'localhost/build-plan-base:test';
 
 describe.skipIf(!canBuild)('buildah builds the planned Containerfiles', () => {
   let dir: string;
@@ -38,11 +38,11 @@ describe.skipIf(!canBuild)('buildah builds the planned Containerfiles', () => {
       '-f',
       containerfile,
       '-t',
-      `localhost/source-config-${name}:test`,
+      `localhost/build-plan-${name}:test`,
       join(checkout, plan.contextDirectory),
     ]);
-    const inspect = JSON.parse(buildah(['inspect', '--type', 'image', `localhost/source-config-${name}:test`]));
-    const container = buildah(['from', `localhost/source-config-${name}:test`]).trim();
+    const inspect = JSON.parse(buildah(['inspect', '--type', 'image', `localhost/build-plan-${name}:test`]));
+    const container = buildah(['from', `localhost/build-plan-${name}:test`]).trim();
     const rootfs = buildah(['mount', container]).trim();
     const read = (path: string) => (existsSync(join(rootfs, path)) ? readFileSync(join(rootfs, path), 'utf8') : undefined);
     return { log, config: inspect.OCIv1.config as { Env?: string[]; Cmd?: string[]; ExposedPorts?: Record<string, object> }, read };
@@ -61,7 +61,7 @@ describe.skipIf(!canBuild)('buildah builds the planned Containerfiles', () => {
   };
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'source-config-buildah-'));
+    dir = mkdtempSync(join(tmpdir(), 'build-plan-buildah-'));
     const base = join(dir, 'base');
     mkdirSync(base);
     copyFileSync(BUSYBOX, join(base, 'busybox'));

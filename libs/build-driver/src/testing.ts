@@ -10,7 +10,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import YAML from 'yaml';
-import { BuildahBuilder, type BuildahBuilderOptions } from './buildah';
+import { BuildahDriver, type BuildahDriverOptions } from './buildah.driver';
 
 export const DOCKER_REGISTRY_PATH = '/usr/bin/docker-registry';
 export const BUSYBOX_PATH = '/bin/busybox';
@@ -110,7 +110,7 @@ export async function startLocalRegistry(opts: LocalRegistryOptions = {}): Promi
 }
 
 /** Storage options of the builder that builds the base image (its layer cache makes rebuilds instant). */
-export type BaseImageBuilderOptions = Pick<BuildahBuilderOptions, 'root' | 'runroot' | 'storageDriver' | 'buildahPath' | 'authFile'> & {
+export type BaseBuildDriverOptions = Pick<BuildahDriverOptions, 'root' | 'runroot' | 'storageDriver' | 'buildahPath' | 'authFile'> & {
   tlsVerify?: boolean;
 };
 
@@ -121,7 +121,7 @@ const baseImages = new Map<string, Promise<string>>();
  * Pushes `<registryHost>/platform/busybox:1`: `FROM scratch`, the host's static busybox and its applets linked
  * into /bin, so RUN steps have /bin/sh. Built once per storage root and registry in this process.
  */
-export function buildBaseImage(registryHost: string, builder: BaseImageBuilderOptions): Promise<string> {
+export function buildBaseImage(registryHost: string, builder: BaseBuildDriverOptions): Promise<string> {
   const key = `${builder.root}\n${registryHost}`;
   let image = baseImages.get(key);
   if (!image) {
@@ -132,12 +132,12 @@ export function buildBaseImage(registryHost: string, builder: BaseImageBuilderOp
   return image;
 }
 
-async function pushBaseImage(registryHost: string, opts: BaseImageBuilderOptions): Promise<string> {
+async function pushBaseImage(registryHost: string, opts: BaseBuildDriverOptions): Promise<string> {
   if (!isStaticElf(BUSYBOX_PATH)) throw new Error(`${BUSYBOX_PATH} is missing or not statically linked (install Debian's busybox-static)`);
   const context = await mkdtemp(join(tmpdir(), 'apprunner-busybox-'));
   try {
     await copyFile(BUSYBOX_PATH, join(context, 'busybox'));
-    const builder = new BuildahBuilder({ ...opts, tlsVerify: opts.tlsVerify ?? false });
+    const builder = new BuildahDriver({ ...opts, tlsVerify: opts.tlsVerify ?? false });
     const repository = `${registryHost}/${BASE_IMAGE_PATH}`;
     await builder.build({
       buildId: 'base-busybox',

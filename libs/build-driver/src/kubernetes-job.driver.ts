@@ -1,6 +1,6 @@
 /**
- * The in-cluster build driver: every build is a `batch/v1` Job in the build namespace (libs/build
- * `buildJobManifest`: an init container clones the commit with the token from a Secret, rootless buildah builds and
+ * The in-cluster build driver (BUILD_DRIVER=kubernetes): every build is a `batch/v1` Job in the build namespace
+ * (`buildJobManifest` in libs/kubernetes/src/manifests: an init container clones the commit with the token from a Secret, rootless buildah builds and
  * pushes, the digest comes back as the build container's termination message). Tenant build steps never run in the
  * worker pod, which holds the platform's secrets.
  *
@@ -10,24 +10,23 @@
 import {
   BUILD_CONTAINER,
   BUILD_LABELS,
-  BuildFailedError,
-  BuildOutput,
   CLONE_CONTAINER,
   buildJobManifest,
   buildJobName,
-  buildJobOutcome,
-  type BuildRequest,
-  type BuildResult,
-  type ImageBuilder,
-} from '@apprunner/build';
+  KubePermanentError,
+  type KubeClient,
+  type LiveObject,
+} from '@apprunner/kubernetes';
 import { TransientReconcileError } from '@apprunner/operation';
-import { KubePermanentError, type KubeClient, type LiveObject } from './kube-client';
+import { buildJobOutcome } from './kubernetes-job.outcome';
+import { BuildOutput } from './output';
+import { BuildFailedError, type BuildDriver, type BuildRequest, type BuildResult } from './types';
 
-export interface KubernetesJobBuilderOptions {
+export interface KubernetesJobDriverOptions {
   /** Namespace of the build Jobs (BUILD_NAMESPACE): tenants' code runs there, away from the platform's Secrets. */
   namespace: string;
-  /** Builder image with rootless buildah (BUILD_JOB_IMAGE). */
-  builderImage: string;
+  /** Image with rootless buildah (BUILD_JOB_IMAGE). */
+  buildahImage: string;
   /** Image with git for the clone init container (BUILD_CLONE_IMAGE). */
   cloneImage: string;
   /** `kubernetes.io/dockerconfigjson` Secret in `namespace` with the push credential; none: anonymous pushes. */
@@ -89,22 +88,22 @@ interface Run {
   logsUnavailable: boolean;
 }
 
-export class KubernetesJobBuilder implements ImageBuilder {
+export class KubernetesJobDriver implements BuildDriver {
   private readonly pollMs: number;
 
   constructor(
     private readonly kube: KubeClient,
-    private readonly opts: KubernetesJobBuilderOptions,
+    private readonly opts: KubernetesJobDriverOptions,
   ) {
     this.pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
-    if (!(this.pollMs > 0)) throw new TypeError(`KubernetesJobBuilder: pollMs must be positive (got ${opts.pollMs})`);
+    if (!(this.pollMs > 0)) throw new TypeError(`KubernetesJobDriver: pollMs must be positive (got ${opts.pollMs})`);
   }
 
   async build(req: BuildRequest): Promise<BuildResult> {
     const source = req.source;
     if (!source) {
       throw new TypeError(
-        'KubernetesJobBuilder needs req.source (clone URL, commit, token, context directory): the build pod fetches the commit itself',
+        'KubernetesJobDriver needs req.source (clone URL, commit, token, context directory): the build pod fetches the commit itself',
       );
     }
     const started = Date.now();
@@ -134,7 +133,7 @@ export class KubernetesJobBuilder implements ImageBuilder {
     const { configMap, job } = buildJobManifest({
       namespace: this.opts.namespace,
       buildId: req.buildId,
-      image: this.opts.builderImage,
+      image: this.opts.buildahImage,
       cloneImage: this.opts.cloneImage,
       sourceSecretName: run.secretName,
       sourceSecretKey: TOKEN_KEY,

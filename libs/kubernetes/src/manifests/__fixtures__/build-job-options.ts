@@ -1,4 +1,4 @@
-import type { BuildJobOptions } from '../job';
+import type { BuildJobOptions } from '../build-job';
 
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 

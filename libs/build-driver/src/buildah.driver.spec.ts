@@ -1,5 +1,5 @@
 /**
- * BuildahBuilder against the real tools: Debian's buildah (vfs storage, chroot isolation) and a throwaway
+ * BuildahDriver against the real tools: Debian's buildah (vfs storage, chroot isolation) and a throwaway
  * docker-registry on loopback. No test is skipped when the tools are missing: `requireBuildTools` fails the file.
  */
 import { execFile } from 'node:child_process';
@@ -11,19 +11,20 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryAuthFile } from './auth';
-import { BuildahBuilder } from './buildah';
-import { buildJobManifest, buildJobOutcome } from './job';
+import { buildJobManifest } from '@apprunner/kubernetes';
+import { BuildahDriver } from './buildah.driver';
+import { buildJobOutcome } from './kubernetes-job.outcome';
 import { buildBaseImage, registryDigest, requireBuildTools, startLocalRegistry, type LocalRegistry } from './testing';
 import { BuildFailedError, type BuildRequest } from './types';
 
 const run = promisify(execFile);
 
-describe('BuildahBuilder (real buildah and registry)', () => {
+describe('BuildahDriver (real buildah and registry)', () => {
   let dir: string;
   let storage: { root: string; runroot: string };
   let registry: LocalRegistry;
   let base: string;
-  let builder: BuildahBuilder;
+  let builder: BuildahDriver;
 
   beforeAll(async () => {
     requireBuildTools();
@@ -31,7 +32,7 @@ describe('BuildahBuilder (real buildah and registry)', () => {
     storage = { root: join(dir, 'storage', 'root'), runroot: join(dir, 'storage', 'run') };
     registry = await startLocalRegistry();
     base = await buildBaseImage(registry.host, storage);
-    builder = new BuildahBuilder({ ...storage, tlsVerify: false });
+    builder = new BuildahDriver({ ...storage, tlsVerify: false });
   }, 60_000);
 
   afterAll(async () => {
@@ -229,7 +230,7 @@ describe('BuildahBuilder (real buildah and registry)', () => {
 
       const authFile = join(dir, 'auth.json');
       await writeFile(authFile, registryAuthFile({ [secured.host]: { username: 'builder', password: 'p@ss:word' } }));
-      const authed = new BuildahBuilder({ ...storage, tlsVerify: false, authFile });
+      const authed = new BuildahDriver({ ...storage, tlsVerify: false, authFile });
       const result = await authed.build(request(ctx, file, { repository }));
       expect(await registryDigest(`${repository}:v1`, { authFile })).toBe(result.digest);
       await expect(registryDigest(`${repository}:v1`)).rejects.toThrow(/unauthorized|authentication required/i);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
 import type { CodeRepository, ImageConfiguration } from '@aws-sdk/client-apprunner';
-import { BuildFailedError, type ImageBuilder } from '@apprunner/build';
+import { BuildFailedError, type BuildDriver } from '@apprunner/build-driver';
 import { GITHUB_APP } from '@apprunner/connection';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { checkoutCommit, type GitHubAppClient } from '@apprunner/github';
@@ -18,11 +18,11 @@ import {
   normalizeSourceDirectory,
   parseRuntimeImageOverrides,
   runtimeImage,
-} from '@apprunner/source-config';
+} from '@apprunner/build-plan';
 import { BuildLogStore } from './build-log.store';
 
-/** The image builder the worker uses (BuildahBuilder locally; null when builds are not configured). */
-export const IMAGE_BUILDER = Symbol('IMAGE_BUILDER');
+/** The image builder the worker uses (BuildahDriver locally; null when builds are not configured). */
+export const BUILD_DRIVER = Symbol('BUILD_DRIVER');
 
 /** A build whose row has not been touched for this long lost its worker (killed, node gone): another worker restarts it. */
 const STALE_MS = 60_000;
@@ -50,7 +50,7 @@ export class SourceBuilds implements OperationBuilds, OnModuleDestroy {
     private readonly logs: BuildLogStore,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
     @Optional() @Inject(GITHUB_APP) private readonly github: GitHubAppClient | null = null,
-    @Optional() @Inject(IMAGE_BUILDER) private readonly builder: ImageBuilder | null = null,
+    @Optional() @Inject(BUILD_DRIVER) private readonly builder: BuildDriver | null = null,
   ) {
     this.overrides = config.BUILD_RUNTIME_IMAGES ? parseRuntimeImageOverrides(config.BUILD_RUNTIME_IMAGES) : {};
   }

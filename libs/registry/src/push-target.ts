@@ -1,5 +1,5 @@
 /**
- * Image reference checks (the distribution reference grammar, restricted to what the platform pushes to):
+ * Where builds push: image reference checks (the distribution reference grammar, restricted to what the platform pushes to):
  * a repository always names its registry host, so nothing is ever pushed to a default registry by accident.
  */
 const HOST = /^(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::\d{1,5})?$/;

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { BuildOutput } from './output';
 import { runProcess, type RunOutcome } from './process';
-import { assertImageTarget, isDigest } from './reference';
-import { BuildFailedError, type BuildRequest, type BuildResult, type ImageBuilder } from './types';
+import { assertImageTarget, isDigest } from '@apprunner/registry';
+import { BuildFailedError, type BuildRequest, type BuildResult, type BuildDriver } from './types';
 
-export interface BuildahBuilderOptions {
+export interface BuildahDriverOptions {
   /** containers-storage root. Keep it between builds: it holds the layer cache. */
   root: string;
   runroot: string;
@@ -35,17 +35,17 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * repository and tag cannot race on a local name and no names pile up in storage, while the built image and
  * its intermediate layers stay in the store as the layer cache (`--layers`). `pruneCache` drops that cache.
  */
-export class BuildahBuilder implements ImageBuilder {
+export class BuildahDriver implements BuildDriver {
   private readonly buildah: string;
 
-  constructor(private readonly opts: BuildahBuilderOptions) {
+  constructor(private readonly opts: BuildahDriverOptions) {
     if (!isAbsolute(opts.root) || !isAbsolute(opts.runroot)) {
       throw new TypeError(
-        `BuildahBuilder: root and runroot must be absolute paths (got ${JSON.stringify(opts.root)}, ${JSON.stringify(opts.runroot)})`,
+        `BuildahDriver: root and runroot must be absolute paths (got ${JSON.stringify(opts.root)}, ${JSON.stringify(opts.runroot)})`,
       );
     }
     if (opts.jobs !== undefined && !(Number.isInteger(opts.jobs) && opts.jobs >= 1)) {
-      throw new TypeError(`BuildahBuilder: jobs must be a positive integer (got ${opts.jobs})`);
+      throw new TypeError(`BuildahDriver: jobs must be a positive integer (got ${opts.jobs})`);
     }
     this.buildah = opts.buildahPath ?? 'buildah';
   }

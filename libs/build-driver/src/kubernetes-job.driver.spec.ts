@@ -3,10 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { BuildFailedError, buildJobName, PUSH_MARKER, type BuildRequest } from '@apprunner/build';
 import { type CallRecord, type FakeKube, type JobScript, rbacRulesFromCalls, startFakeKube } from '@apprunner/kube-fake';
-import { KubernetesJobBuilder, type KubernetesJobBuilderOptions } from './build-job.builder';
-import { KubeClient } from './kube-client';
+import { buildJobName, KubeClient, PUSH_MARKER } from '@apprunner/kubernetes';
+import { KubernetesJobDriver, type KubernetesJobDriverOptions } from './kubernetes-job.driver';
+import { BuildFailedError, type BuildRequest } from './types';
 
 const NS = 'apprunner-builds';
 const ROOT = join(__dirname, '../../..');
@@ -33,7 +33,7 @@ const BUILD_LOG = [
   '',
 ].join('\n');
 
-describe('KubernetesJobBuilder against kube-fake', () => {
+describe('KubernetesJobDriver against kube-fake', () => {
   let kube: FakeKube;
   let client: KubeClient;
 
@@ -46,10 +46,10 @@ describe('KubernetesJobBuilder against kube-fake', () => {
     await kube?.close();
   });
 
-  const builder = (extra: Partial<KubernetesJobBuilderOptions> = {}): KubernetesJobBuilder =>
-    new KubernetesJobBuilder(client, {
+  const builder = (extra: Partial<KubernetesJobDriverOptions> = {}): KubernetesJobDriver =>
+    new KubernetesJobDriver(client, {
       namespace: NS,
-      builderImage: 'quay.io/buildah/stable:v1.41.4',
+      buildahImage: 'quay.io/buildah/stable:v1.41.4',
       cloneImage: 'docker.io/alpine/git:2.47.2',
       registryAuthSecret: 'registry-push',
       tlsVerify: false,
@@ -239,9 +239,9 @@ describe('KubernetesJobBuilder against kube-fake', () => {
     // A second worker (its own client) takes over with a fresh token.
     const other = await KubeClient.connect({ options: kube.kubeConfigOptions() }, 'apprunner-k8s');
     const second: string[] = [];
-    const adopted = await new KubernetesJobBuilder(other, {
+    const adopted = await new KubernetesJobDriver(other, {
       namespace: NS,
-      builderImage: 'quay.io/buildah/stable:v1.41.4',
+      buildahImage: 'quay.io/buildah/stable:v1.41.4',
       cloneImage: 'docker.io/alpine/git:2.47.2',
       tlsVerify: false,
       pollMs: 10,
@@ -269,7 +269,7 @@ describe('KubernetesJobBuilder against kube-fake', () => {
 
   it('leaves no Secret behind when the API server rejects the Job', async () => {
     const id = 'op-rejected';
-    const error = await failure(builder({ builderImage: '' }).build(request(id, [])));
+    const error = await failure(builder({ buildahImage: '' }).build(request(id, [])));
     expect(error.kind).toBe('builder');
     expect(error.reason).toMatch(/refused a build request: .*Job.* is invalid: .*spec\.template\.spec\.containers\[0\]\.image/);
     expect(job(id)).toBeUndefined();
