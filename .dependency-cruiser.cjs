@@ -13,6 +13,14 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'no-test-code-in-product',
+      comment:
+        'Test doubles and support (test/) and fixtures stay out of the product: they are not compiled into dist/ nor copied into the image.',
+      severity: 'error',
+      from: { path: '^(apps|libs)/', pathNot: '/__fixtures__/' },
+      to: { path: '^(test|bench)/|/__fixtures__/' },
+    },
+    {
       name: 'no-circular',
       comment: 'No module reaches itself through its imports.',
       severity: 'error',
@@ -22,8 +30,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    // Specs and fixtures may import across libraries freely; the generated Prisma client is not ours.
-    exclude: { path: '\\.spec\\.ts$|/__fixtures__/|^libs/persistence/src/generated/' },
+    // Specs may import across libraries and from test/ freely; the generated Prisma client is not ours.
+    exclude: { path: '\\.spec\\.ts$|^libs/persistence/src/generated/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
   },

@@ -7,7 +7,7 @@ import { BuildahDriver } from '@apprunner/build-driver';
 import { ImagePoller, type KubeClient, type LiveObject } from '@apprunner/kubernetes';
 import { adminKube, onRealCluster, testCluster } from '../support/real-cluster';
 import { dockerConfigJson } from '@apprunner/registry';
-import { buildBaseImage, type LocalRegistry, startLocalRegistry } from '../../libs/build-driver/src/testing';
+import { buildBaseImage, type LocalRegistry, startLocalRegistry } from '../doubles/registry/local-registry';
 import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
 import { waitFor } from '../support/wait';
 

@@ -11,7 +11,7 @@ import {
   DescribeServiceCommand,
   DisassociateCustomDomainCommand,
 } from '@aws-sdk/client-apprunner';
-import { type FakeKube, type PolicyRule, rbacRulesFromCalls, startFakeKube } from '@apprunner/kube-fake';
+import { type FakeKube, type PolicyRule, rbacRulesFromCalls, startFakeKube } from '../doubles/kube-fake';
 import { CustomDomainReconciler } from '@apprunner/kubernetes';
 import { ReconcileSnapshots } from '@apprunner/operation';
 import { type KubeProxy, startKubeProxy } from '../support/kube-proxy';

@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import { loadConfig, nestLogLevels, type PlatformConfig } from '@apprunner/core';
 import { KubeClient, ReconcilerSettings, type KubeSource } from '@apprunner/kubernetes';
 import { RECONCILERS } from '@apprunner/operation';
-import type { FakeKube } from '@apprunner/kube-fake';
+import type { FakeKube } from '../doubles/kube-fake';
 import { createPrismaClient, type PrismaClient } from '@apprunner/persistence';
 import { deleteQueueKeys } from '@apprunner/queue';
 import { deployMigrations } from '../../libs/persistence/src/migrate/migrator';

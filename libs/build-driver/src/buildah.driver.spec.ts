@@ -14,7 +14,13 @@ import { registryAuthFile } from './auth';
 import { buildJobManifest } from '@apprunner/kubernetes';
 import { BuildahDriver } from './buildah.driver';
 import { buildJobOutcome } from './kubernetes-job.outcome';
-import { buildBaseImage, registryDigest, requireBuildTools, startLocalRegistry, type LocalRegistry } from './testing';
+import {
+  buildBaseImage,
+  registryDigest,
+  requireBuildTools,
+  startLocalRegistry,
+  type LocalRegistry,
+} from '../../../test/doubles/registry/local-registry';
 import { BuildFailedError, type BuildRequest } from './types';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { type CallRecord, type FakeKube, type JobScript, rbacRulesFromCalls, startFakeKube } from '@apprunner/kube-fake';
+import { type CallRecord, type FakeKube, type JobScript, rbacRulesFromCalls, startFakeKube } from '../../../test/doubles/kube-fake';
 import { buildJobName, KubeClient, PUSH_MARKER } from '@apprunner/kubernetes';
 import { KubernetesJobDriver, type KubernetesJobDriverOptions } from './kubernetes-job.driver';
 import { BuildFailedError, type BuildRequest } from './types';

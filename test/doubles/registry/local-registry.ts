@@ -10,7 +10,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import YAML from 'yaml';
-import { BuildahDriver, type BuildahDriverOptions } from './buildah.driver';
+import { BuildahDriver, type BuildahDriverOptions } from '@apprunner/build-driver';
 
 export const DOCKER_REGISTRY_PATH = '/usr/bin/docker-registry';
 export const BUSYBOX_PATH = '/bin/busybox';

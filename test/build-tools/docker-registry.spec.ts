@@ -15,8 +15,8 @@ import {
   RegistryError,
   type RegistryPushEvent,
 } from '@apprunner/registry';
-import { type RunningRegistry, skopeoDigest, skopeoPush, startRegistry, writeOciLayout } from './support/docker-registry';
-import { startTokenService, type TokenService } from './support/token-service';
+import { type RunningRegistry, skopeoDigest, skopeoPush, startRegistry, writeOciLayout } from '../doubles/registry/docker-registry';
+import { startTokenService, type TokenService } from '../doubles/registry/token-service';
 
 const HOOK_TOKEN = 'notify-token-0123456789';
 const ALICE = { username: 'alice', password: 's3cret:with:colons' };

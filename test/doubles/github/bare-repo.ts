@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isolatedGitEnv, runGit } from '../git';
+import { isolatedGitEnv, runGit } from '../../../libs/github/src/git';
 
 export interface BareRepo {
   /** Path of the bare repository (`<dir>/<owner>/<repo>.git`). */

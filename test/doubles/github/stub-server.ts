@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { isolatedGitEnv, runGit } from '../git';
+import { isolatedGitEnv, runGit } from '../../../libs/github/src/git';
 
 export interface GitHubStubInstallation {
   id: number;

@@ -1,7 +1,7 @@
 /**
- * Regenerates test/fixtures/notifications.docker-registry-<version>.json: the bodies the real docker-registry
+ * Regenerates libs/registry/src/__fixtures__/notifications.docker-registry-<version>.json: the bodies the real docker-registry
  * POSTs to its notifications endpoint while skopeo pushes one image and one image index, then inspects.
- *   npx vite-node -c vitest.config.mts libs/registry/test/capture-notifications.cli.ts
+ *   npx vite-node -c vitest.config.mts test/doubles/registry/capture-notifications.cli.ts
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { skopeoDigest, skopeoPush, startRegistry, writeOciLayout } from './support/docker-registry';
+import { skopeoDigest, skopeoPush, startRegistry, writeOciLayout } from './docker-registry';
 
 async function main(): Promise<void> {
   const version =
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     await skopeoPush(join(tmp, 'index'), `${registry.host}/team/app:multi`, { creds: 'alice:s3cret', all: true });
     await skopeoDigest(`${registry.host}/team/app:v1`, 'alice:s3cret');
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // deliveries are asynchronous
-    const file = join(__dirname, 'fixtures', `notifications.docker-registry-${version}.json`);
+    const file = join(__dirname, '../../../libs/registry/src/__fixtures__', `notifications.docker-registry-${version}.json`);
     writeFileSync(file, `${JSON.stringify({ single, index, host: registry.host, deliveries }, null, 2)}\n`);
     console.log(`${deliveries.length} deliveries → ${file}`);
   } finally {
