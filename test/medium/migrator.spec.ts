@@ -11,7 +11,7 @@ import {
   deployMigrations,
   migrationStatus,
   pendingSchemaChanges,
-} from './migrator';
+} from '../../libs/persistence/src/migrate/migrator';
 
 const connectionString = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 

@@ -10,18 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registryAuthFile } from './auth';
+import { BuildahDriver, BuildFailedError, type BuildRequest, buildJobOutcome, registryAuthFile } from '@apprunner/build-driver';
 import { buildJobManifest } from '@apprunner/kubernetes';
-import { BuildahDriver } from './buildah.driver';
-import { buildJobOutcome } from './kubernetes-job.outcome';
 import {
   buildBaseImage,
   registryDigest,
   requireBuildTools,
   startLocalRegistry,
   type LocalRegistry,
-} from '../../../test/doubles/registry/local-registry';
-import { BuildFailedError, type BuildRequest } from './types';
+} from '../doubles/registry/local-registry';
 
 const run = promisify(execFile);
 

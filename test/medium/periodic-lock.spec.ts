@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@apprunner/core';
-import { deleteQueueKeys } from './queue';
-import { PeriodicLock, PeriodicPass } from './periodic-lock';
+import { deleteQueueKeys, PeriodicLock, PeriodicPass } from '@apprunner/queue';
 
 const config = loadConfig({
   MASTER_KEY: 'k'.repeat(44),

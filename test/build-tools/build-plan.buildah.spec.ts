@@ -3,8 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPlan, type BuildPlan } from './build-plan';
-import type { EffectiveBuildConfig } from './effective';
+import { buildPlan, type BuildPlan, type EffectiveBuildConfig } from '@apprunner/build-plan';
 
 /**
  * Builds the planned Containerfiles for real, with buildah on a busybox base made here, in a private
