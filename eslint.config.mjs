@@ -15,6 +15,8 @@ export default tseslint.config(
   // Tests poke at loosely-typed wire responses (SDK outputs, raw JSON); `any` there is deliberate.
   { files: ['test/**', '**/*.spec.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   { files: ['scripts/**', 'bench/**', '**/*.cli.ts', '**/cli.ts'], rules: { 'no-console': 'off' } },
+  // Tool configurations in CommonJS (.dependency-cruiser.cjs).
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
   // Layout is Prettier's (.prettierrc.json, checked by `npm run lint`); no ESLint rule argues with it.
   prettier,
 );

@@ -6,7 +6,7 @@
  *   same commit (StartDeployment; every layer cached), and a rebuild after a change to an application file only.
  */
 import { CreateServiceCommand, StartDeploymentCommand } from '@aws-sdk/client-apprunner';
-import { type BareRepo, createBareRepo, pushPayload, signedWebhookRequest } from '../libs/github/src/testing';
+import { type BareRepo, createBareRepo, pushPayload, signedWebhookRequest } from '../test/doubles/github';
 import type { TestClusterInfo } from '../test/support/cluster';
 import { startCodeStack } from '../test/support/code-stack';
 import { waitFor } from '../test/support/wait';

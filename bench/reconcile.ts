@@ -1,7 +1,7 @@
 /**
  * The worker's side of `npm run bench`: N image services created through the AWS SDK and reconciled into Kubernetes,
  * once into the real local cluster (scripts/cluster: kube-apiserver, etcd, the controllers, KWOK nodes; the worker
- * authorizing as the chart's ServiceAccount, its calls counted by a proxy) and once into libs/kube-fake, side by side:
+ * authorizing as the chart's ServiceAccount, its calls counted by a proxy) and once into kube-fake (test/doubles/kube-fake), side by side:
  * - reconcile throughput (CreateService → RUNNING for all N),
  * - Kubernetes API calls per reconcile,
  * - writes of a no-op resync (must be 0),
@@ -9,7 +9,7 @@
  * BENCH_KUBE=real or fake runs one backend.
  */
 import { CreateServiceCommand, UpdateServiceCommand } from '@aws-sdk/client-apprunner';
-import { startFakeKube } from '@apprunner/kube-fake';
+import { startFakeKube } from '../test/doubles/kube-fake';
 import { type KubeClient, type LiveObject, ResyncService, serviceObjectName } from '@apprunner/kubernetes';
 import { adminKube, proxyFor, type TestClusterInfo } from '../test/support/cluster';
 import { startTestPlatform } from '../test/support/platform';
@@ -62,7 +62,7 @@ async function fakeBackend(): Promise<Backend> {
   const kube = await startFakeKube();
   kube.simulator.start(25);
   return {
-    description: 'libs/kube-fake over HTTP on loopback (schema validation on, simulated controllers every 25 ms)',
+    description: 'kube-fake over HTTP on loopback (schema validation on, simulated controllers every 25 ms)',
     platform: { kube, pollMs: 200 },
     calls: () => kube.calls.filter((c) => !c.discovery),
     resetCalls: () => kube.resetCalls(),

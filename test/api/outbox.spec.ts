@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Clock } from '@apprunner/core';
-import { OperationRunner, OperationService } from '@apprunner/operation';
+import { OperationRunner, OperationService, ReconcileSnapshots } from '@apprunner/operation';
 import { PrismaService } from '@apprunner/persistence';
 import { RECONCILE_QUEUE, redisConnection } from '@apprunner/queue';
 import { operationLedger, type OperationLedger } from '../support/operation-ledger';
@@ -147,7 +147,8 @@ describe('the outbox and the end of an operation', () => {
   it('an operation ended by two passes at once ends once', async () => {
     const { operationId } = await createService('ended-twice');
     await platform.prisma.operation.update({ where: { id: operationId }, data: { status: 'IN_PROGRESS', startedAt: new Date() } });
-    const runner = new OperationRunner(platform.api.get(PrismaService), platform.api.get(Clock), new ScriptedReconcilers(), null);
+    const prisma = platform.api.get(PrismaService);
+    const runner = new OperationRunner(prisma, platform.api.get(Clock), new ReconcileSnapshots(prisma), new ScriptedReconcilers(), null);
     // The operation's row is held (as by a third writer) until both passes are in their transactions and wait on it;
     // released, they go at once: a pass that read the operation before writing would end it again.
     const holder = new Client({ connectionString: DATABASE_URL });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateServiceCommand } from '@aws-sdk/client-apprunner';
-import { createBareRepo } from '../../libs/github/src/testing';
+import { createBareRepo } from '../doubles/github';
 import { type CodeStack, startCodeStack } from '../support/code-stack';
 import { onRealCluster, testCluster } from '../support/real-cluster';
 import type { TestTenant } from '../support/platform';

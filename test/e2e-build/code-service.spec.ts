@@ -6,18 +6,11 @@ import {
   ListConnectionsCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-apprunner';
-import { registryDigest, type LocalRegistry } from '../../libs/build/src/testing';
+import { registryDigest, type LocalRegistry } from '../doubles/registry/local-registry';
 import type { KubeClient } from '@apprunner/kubernetes';
 import { onRealCluster, testCluster } from '../support/real-cluster';
-import { SourceBuilds } from '@apprunner/source-build';
-import {
-  type BareRepo,
-  createBareRepo,
-  type GitHubStub,
-  installationPayload,
-  pushPayload,
-  signedWebhookRequest,
-} from '../../libs/github/src/testing';
+import { SourceBuilds } from '@apprunner/build';
+import { type BareRepo, createBareRepo, type GitHubStub, installationPayload, pushPayload, signedWebhookRequest } from '../doubles/github';
 import { type CodeStack, startCodeStack } from '../support/code-stack';
 import type { TestPlatform, TestTenant } from '../support/platform';
 import { waitFor } from '../support/wait';

@@ -3,11 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateServiceCommand, DescribeServiceCommand } from '@aws-sdk/client-apprunner';
-import { BuildahBuilder } from '@apprunner/build';
+import { BuildahDriver } from '@apprunner/build-driver';
 import { ImagePoller, type KubeClient, type LiveObject } from '@apprunner/kubernetes';
 import { adminKube, onRealCluster, testCluster } from '../support/real-cluster';
 import { dockerConfigJson } from '@apprunner/registry';
-import { buildBaseImage, type LocalRegistry, startLocalRegistry } from '../../libs/build/src/testing';
+import { buildBaseImage, type LocalRegistry, startLocalRegistry } from '../doubles/registry/local-registry';
 import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
 import { waitFor } from '../support/wait';
 
@@ -26,7 +26,7 @@ describe.skipIf(!cluster)(onRealCluster('image services: automatic deployments a
   let kube: KubeClient;
   let platform: TestPlatform;
   let tenant: TestTenant;
-  let builder: BuildahBuilder;
+  let builder: BuildahDriver;
   let base: string;
   let ns: string;
   let version = 0;
@@ -45,7 +45,7 @@ describe.skipIf(!cluster)(onRealCluster('image services: automatic deployments a
     silent = await startLocalRegistry({ htpasswd: { user: 'puller', password: 'pull-pass-123' } });
     const storage = { root: join(dir, 'storage'), runroot: join(dir, 'run') };
     await writeFile(join(dir, 'auth.json'), dockerConfigJson(silent.host, { username: 'puller', password: 'pull-pass-123' }));
-    builder = new BuildahBuilder({ ...storage, tlsVerify: false, authFile: join(dir, 'auth.json') });
+    builder = new BuildahDriver({ ...storage, tlsVerify: false, authFile: join(dir, 'auth.json') });
     base = await buildBaseImage(notifying.host, storage);
     tenant = await platform.newTenant('image-auto');
     ns = `apprunner-${tenant.accountId}`;

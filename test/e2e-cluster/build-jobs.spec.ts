@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BuildFailedError, buildJobName, type BuildRequest } from '@apprunner/build';
-import { KubeClient, KubernetesJobBuilder, type KubernetesJobBuilderOptions } from '@apprunner/kubernetes';
+import { BuildFailedError, type BuildRequest, KubernetesJobDriver, type KubernetesJobDriverOptions } from '@apprunner/build-driver';
+import { buildJobName, KubeClient } from '@apprunner/kubernetes';
 import type { KubeProxy } from '../support/kube-proxy';
 import { adminKube, onRealCluster, proxyFor, testCluster, workerSource } from '../support/real-cluster';
 import { waitFor } from '../support/wait';
@@ -15,7 +15,7 @@ const REPOSITORY = 'registry.apprunner.svc:5000/123456789012/0d1f6e3c9a2b4c5d8e7
  * collector, authorizing as the chart's worker with the chart's Role in the build namespace. KWOK stands in for the
  * kubelet: the clone step exits 0, the build container exits 0 with a digest as its termination message (what the
  * build script writes), or 1 when the builder image's tag ends in `-fail`, or never ends when it ends in `-unready`.
- * Log streaming, failed clones and push failures are scripted on kube-fake (libs/kubernetes/src/build-job.builder.spec.ts).
+ * Log streaming, failed clones and push failures are scripted on kube-fake (libs/build-driver/src/kubernetes-job.driver.spec.ts).
  */
 describe.skipIf(!cluster)(onRealCluster('build Jobs on a real cluster'), { timeout: 90_000 }, () => {
   let admin: KubeClient;
@@ -32,10 +32,10 @@ describe.skipIf(!cluster)(onRealCluster('build Jobs on a real cluster'), { timeo
     await proxy?.close();
   });
 
-  const builder = (extra: Partial<KubernetesJobBuilderOptions> = {}) =>
-    new KubernetesJobBuilder(worker, {
+  const builder = (extra: Partial<KubernetesJobDriverOptions> = {}) =>
+    new KubernetesJobDriver(worker, {
       namespace: ns,
-      builderImage: 'quay.io/buildah/stable:v1.41.4',
+      buildahImage: 'quay.io/buildah/stable:v1.41.4',
       cloneImage: 'docker.io/alpine/git:2.47.2',
       tlsVerify: false,
       pollMs: 100,
@@ -107,7 +107,7 @@ describe.skipIf(!cluster)(onRealCluster('build Jobs on a real cluster'), { timeo
 
   it('fails the build when its container exits non-zero: one pod, no retry (backoffLimit 0)', async () => {
     const id = 'real-fails';
-    const error = await failure(builder({ builderImage: 'quay.io/buildah/stable:v1.41.4-fail' }).build(request(id)));
+    const error = await failure(builder({ buildahImage: 'quay.io/buildah/stable:v1.41.4-fail' }).build(request(id)));
     expect(error.kind).toBe('build');
     expect(error.reason).toMatch(/exited with code 1|exit code 1/);
     await waitFor(async () => (await job(id)).status?.conditions?.some((c: any) => c.type === 'Failed'), 'the Job Failed');
@@ -121,7 +121,7 @@ describe.skipIf(!cluster)(onRealCluster('build Jobs on a real cluster'), { timeo
   it("fails with kind 'timeout' when the Job controller ends the Job at its activeDeadlineSeconds", async () => {
     const id = 'real-deadline';
     const error = await failure(
-      builder({ builderImage: 'quay.io/buildah/stable:v1.41.4-unready' }).build(request(id, { timeoutMs: 2_000 })),
+      builder({ buildahImage: 'quay.io/buildah/stable:v1.41.4-unready' }).build(request(id, { timeoutMs: 2_000 })),
     );
     expect(error).toMatchObject({ kind: 'timeout', reason: 'build timed out after 2 s' });
     const live = await job(id);
@@ -132,7 +132,7 @@ describe.skipIf(!cluster)(onRealCluster('build Jobs on a real cluster'), { timeo
   it("deletes the Job on abort, and the garbage collector its pod, Secret and ConfigMap: kind 'cancelled'", async () => {
     const id = 'real-abort';
     const abort = new AbortController();
-    const building = builder({ builderImage: 'quay.io/buildah/stable:v1.41.4-unready' }).build(request(id, { signal: abort.signal }));
+    const building = builder({ buildahImage: 'quay.io/buildah/stable:v1.41.4-unready' }).build(request(id, { signal: abort.signal }));
     await waitFor(async () => (await pods(id))[0]?.status?.phase === 'Running', 'the build pod running', 20_000);
     abort.abort();
     expect(await failure(building)).toMatchObject({ kind: 'cancelled', reason: 'build cancelled' });

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient, LiveObject } from '@apprunner/kubernetes';
 import { CASES as MANIFEST_CASES } from '../../libs/kubernetes/src/manifests/__fixtures__/cases';
-import { CASES as JOB_CASES } from '../../libs/build/src/__fixtures__/job-options';
-import { buildJobManifest } from '../../libs/build/src/job';
+import { CASES as JOB_CASES } from '../../libs/kubernetes/src/manifests/__fixtures__/build-job-options';
+import { buildJobManifest } from '@apprunner/kubernetes';
 import { adminKube, adminRequest, helmTemplate, onRealCluster, testCluster } from '../support/real-cluster';
 
 const ROOT = join(__dirname, '../..');

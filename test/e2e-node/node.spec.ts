@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, type LiveObject } from '@apprunner/kubernetes';
-import { BuildahBuilder } from '../../libs/build/src/buildah';
+import { BuildahDriver } from '@apprunner/build-driver';
 import { buildServiceObjects, buildTenantObjects } from '../../libs/kubernetes/src/manifests';
 import { SETTINGS, TENANT, imageSpec, serviceInput } from '../../libs/kubernetes/src/manifests/__fixtures__/inputs';
-import { buildBaseImage } from '../../libs/build/src/testing';
+import { buildBaseImage } from '../doubles/registry/local-registry';
 import type { GatewayState } from '../../scripts/cluster/gateway';
 import { clusterDown } from '../../scripts/cluster/local-cluster';
 import { checkIsolation, realNodeLeftovers, type RealNodeState } from '../../scripts/cluster/real-node';
@@ -64,7 +64,7 @@ describe.skipIf(!realNodeWanted())(onRealNode('a real node: containerd, kubelet,
     const context = join(buildDir, 'context');
     await mkdir(context, { recursive: true });
     await writeFile(join(context, 'index.html'), `${BODY}\n`);
-    const built = await new BuildahBuilder({ ...storage, tlsVerify: false }).build({
+    const built = await new BuildahDriver({ ...storage, tlsVerify: false }).build({
       buildId: 'node-e2e-httpd',
       contextDir: context,
       containerfile: [`FROM ${base}`, 'COPY index.html /www/index.html', 'CMD ["httpd", "-f", "-v", "-p", "8080", "-h", "/www"]', ''].join(

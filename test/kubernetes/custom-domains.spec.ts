@@ -11,8 +11,9 @@ import {
   DescribeServiceCommand,
   DisassociateCustomDomainCommand,
 } from '@aws-sdk/client-apprunner';
-import { type FakeKube, type PolicyRule, rbacRulesFromCalls, startFakeKube } from '@apprunner/kube-fake';
-import { KubeReconcilers } from '@apprunner/kubernetes';
+import { type FakeKube, type PolicyRule, rbacRulesFromCalls, startFakeKube } from '../doubles/kube-fake';
+import { CustomDomainReconciler } from '@apprunner/kubernetes';
+import { ReconcileSnapshots } from '@apprunner/operation';
 import { type KubeProxy, startKubeProxy } from '../support/kube-proxy';
 import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
 import { waitFor } from '../support/wait';
@@ -103,11 +104,10 @@ describe('custom domains through the cert-manager chain', () => {
   };
   /** The reason the worker gives for a domain's current state (CustomDomain has no field for it). */
   const reconcilerSays = async (domain: string, status?: string) => {
-    const row = await platform.prisma.customDomain.findFirstOrThrow({ where: { domainName: domain }, include: { service: true } });
-    return platform
-      .worker()!
-      .get(KubeReconcilers)
-      .reconcileCustomDomain({ ...row, ...(status ? { status } : {}) });
+    const row = await platform.prisma.customDomain.findFirstOrThrow({ where: { domainName: domain } });
+    const worker = platform.worker()!;
+    const snapshot = (await worker.get(ReconcileSnapshots).customDomain(row.id))!;
+    return worker.get(CustomDomainReconciler).reconcile({ ...snapshot, domain: { ...snapshot.domain, ...(status ? { status } : {}) } });
   };
 
   it('goes CREATING → PENDING_CERTIFICATE_DNS_VALIDATION → BINDING_CERTIFICATE → ACTIVE, the TXT records and statuses following the challenges', async () => {

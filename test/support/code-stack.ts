@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClient } from '@apprunner/kubernetes';
-import { buildBaseImage, type LocalRegistry, startLocalRegistry } from '../../libs/build/src/testing';
-import { generateAppKeyPair, type GitHubStub, type GitHubStubUser, startGitHubStub } from '../../libs/github/src/testing';
+import { buildBaseImage, type LocalRegistry, startLocalRegistry } from '../doubles/registry/local-registry';
+import { generateAppKeyPair, type GitHubStub, type GitHubStubUser, startGitHubStub } from '../doubles/github';
 import { startTestPlatform, type TestPlatform, type TestTenant } from './platform';
 import { adminKube, type TestClusterInfo } from './cluster';
 

@@ -8,9 +8,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppRunnerClient } from '@aws-sdk/client-apprunner';
 import { Client } from 'pg';
 import { loadConfig, nestLogLevels, type PlatformConfig } from '@apprunner/core';
-import { KubeClient, KubeReconcilers, type KubeSource } from '@apprunner/kubernetes';
+import { KubeClient, ReconcilerSettings, type KubeSource } from '@apprunner/kubernetes';
 import { RECONCILERS } from '@apprunner/operation';
-import type { FakeKube } from '@apprunner/kube-fake';
+import type { FakeKube } from '../doubles/kube-fake';
 import { createPrismaClient, type PrismaClient } from '@apprunner/persistence';
 import { deleteQueueKeys } from '@apprunner/queue';
 import { deployMigrations } from '../../libs/persistence/src/migrate/migrator';
@@ -109,7 +109,7 @@ export async function startTestPlatform(
       ? WorkerModule.forKubernetes(config, await KubeClient.connect(source, config.KUBE_FIELD_MANAGER))
       : WorkerModule.forRoot(config, { provide: RECONCILERS, useValue: reconcilers });
     const ctx = await NestFactory.createApplicationContext(module, { logger });
-    if (source) ctx.get(KubeReconcilers).pollMs = options.pollMs ?? 50;
+    if (source) ctx.get(ReconcilerSettings).pollMs = options.pollMs ?? 50;
     await ctx.init();
     return ctx;
   };

@@ -1,4 +1,10 @@
-import type { Reconcilers, ReconcileOutcome, ServiceOperationRequest } from '@apprunner/operation';
+import type {
+  CustomDomainSnapshot,
+  Reconcilers,
+  ReconcileOutcome,
+  ServiceOperationSnapshot,
+  VpcIngressConnectionSnapshot,
+} from '@apprunner/operation';
 
 /**
  * A scripted stand-in for the Kubernetes reconciler, for tests of the control plane: it succeeds
@@ -13,23 +19,25 @@ export class ScriptedReconcilers implements Reconcilers {
     this.scripted.set(serviceName, outcomes);
   }
 
-  async reconcileOperation(request: ServiceOperationRequest): Promise<ReconcileOutcome> {
-    this.calls.push({
-      kind: 'operation',
-      id: request.operation.id,
-      type: request.operation.type,
-      generation: request.operation.generation,
-    });
-    return this.scripted.get(request.service.serviceName)?.shift() ?? { status: 'SUCCEEDED' };
-  }
+  readonly service = {
+    reconcile: async (snapshot: ServiceOperationSnapshot): Promise<ReconcileOutcome> => {
+      const { operation, service } = snapshot;
+      this.calls.push({ kind: 'operation', id: operation.id, type: operation.type, generation: operation.generation });
+      return this.scripted.get(service.serviceName)?.shift() ?? { status: 'SUCCEEDED' };
+    },
+  };
 
-  async reconcileVpcIngressConnection(connection: { id: string }): Promise<ReconcileOutcome> {
-    this.calls.push({ kind: 'vpc-ingress-connection', id: connection.id });
-    return { status: 'SUCCEEDED' };
-  }
+  readonly vpcIngressConnection = {
+    reconcile: async ({ connection }: VpcIngressConnectionSnapshot): Promise<ReconcileOutcome> => {
+      this.calls.push({ kind: 'vpc-ingress-connection', id: connection.id });
+      return { status: 'SUCCEEDED' };
+    },
+  };
 
-  async reconcileCustomDomain(domain: { id: string }): Promise<ReconcileOutcome> {
-    this.calls.push({ kind: 'custom-domain', id: domain.id });
-    return { status: 'SUCCEEDED' };
-  }
+  readonly customDomain = {
+    reconcile: async ({ domain }: CustomDomainSnapshot): Promise<ReconcileOutcome> => {
+      this.calls.push({ kind: 'custom-domain', id: domain.id });
+      return { status: 'SUCCEEDED' };
+    },
+  };
 }

@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { loadConfig, nestLogLevels } from '@apprunner/core';
-import { KubeClient, KubeReconcilers } from '@apprunner/kubernetes';
+import { KubeClient, ReconcilerSettings } from '@apprunner/kubernetes';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 
 async function main(): Promise<void> {
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerModule.forKubernetes(config, kube), {
     logger: nestLogLevels(config.LOG_LEVEL),
   });
-  app.get(KubeReconcilers).pollMs = Number(process.env.TEST_POLL_MS ?? 50);
+  app.get(ReconcilerSettings).pollMs = Number(process.env.TEST_POLL_MS ?? 50);
   await app.init();
   process.stdout.write('worker ready\n');
 }

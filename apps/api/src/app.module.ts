@@ -15,7 +15,7 @@ import { RestController } from './rest/rest.controller';
 import { SourceController } from './rest/source.controller';
 import { GitHubController } from './webhooks/github.controller';
 import { RegistryController } from './webhooks/registry.controller';
-import { BuildLogStore } from '@apprunner/source-build';
+import { BuildLogStore } from '@apprunner/build';
 
 @Module({})
 export class ApiModule {

@@ -1,18 +1,37 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { AutoDeployService } from '@apprunner/auto-deploy';
-import { BuildahBuilder } from '@apprunner/build';
+import { BUILD_DRIVER, BuildLogStore, SourceBuilds } from '@apprunner/build';
+import { BuildahDriver, KubernetesJobDriver } from '@apprunner/build-driver';
 import type { Clock, PlatformConfig } from '@apprunner/core';
-import { ImagePoller, KUBE_CLIENT, type KubeClient, KubeReconcilers, KubernetesJobBuilder, ResyncService } from '@apprunner/kubernetes';
-import { OPERATION_ENDED, OperationRunner, RECONCILERS } from '@apprunner/operation';
+import {
+  CustomDomainReconciler,
+  ImagePoller,
+  KUBE_CLIENT,
+  type KubeClient,
+  ReconcilerSettings,
+  ResyncService,
+  ServiceInputs,
+  ServiceObjects,
+  ServiceReconciler,
+  TenantNamespaceReconciler,
+  VpcIngressConnectionReconciler,
+} from '@apprunner/kubernetes';
+import {
+  OPERATION_BUILDS,
+  OPERATION_ENDED,
+  OperationRunner,
+  RECONCILERS,
+  type Reconcilers,
+  ReconcileSnapshots,
+} from '@apprunner/operation';
 import { ApplicationModule, PlatformModule } from '@apprunner/platform';
-import { BuildLogStore, IMAGE_BUILDER, SourceBuilds } from '@apprunner/source-build';
 import { join } from 'node:path';
 import { ReconcileConsumer } from './reconcile.consumer';
 import { WorkerHealthServer } from './worker-health';
 
 /**
  * The worker: consumes the reconcile queue and drives the reconcilers. The reconcilers are a
- * provider for the RECONCILERS token (the Kubernetes reconciler; tests may pass their own).
+ * provider for the RECONCILERS token (the Kubernetes reconcilers; tests may pass their own).
  */
 @Module({})
 export class WorkerModule {
@@ -22,32 +41,59 @@ export class WorkerModule {
       imports: [PlatformModule.forRoot(config, clock), ApplicationModule],
       providers: [
         OperationRunner,
+        ReconcileSnapshots,
         ReconcileConsumer,
         WorkerHealthServer,
         { provide: OPERATION_ENDED, useExisting: AutoDeployService },
         ...(Array.isArray(reconcilers) ? reconcilers : [reconcilers]),
       ],
-      exports: [OperationRunner, RECONCILERS],
+      exports: [OperationRunner, ReconcileSnapshots, RECONCILERS],
     };
   }
 
-  /** The production wiring: one client of one cluster, the Kubernetes reconciler, builds, the periodic resync and image polls. */
+  /** The production wiring: one client of one cluster, the Kubernetes reconcilers, builds, the periodic resync and image polls. */
   static forKubernetes(config: PlatformConfig, kube: KubeClient, clock?: Clock): DynamicModule {
     const module = WorkerModule.forRoot(
       config,
       [
         { provide: KUBE_CLIENT, useValue: kube },
-        { provide: IMAGE_BUILDER, useValue: imageBuilder(config, kube) },
+        { provide: BUILD_DRIVER, useValue: buildDriver(config, kube) },
         BuildLogStore,
         SourceBuilds,
-        KubeReconcilers,
-        { provide: RECONCILERS, useExisting: KubeReconcilers },
+        { provide: OPERATION_BUILDS, useExisting: SourceBuilds },
+        ReconcilerSettings,
+        TenantNamespaceReconciler,
+        ServiceInputs,
+        ServiceObjects,
+        ServiceReconciler,
+        CustomDomainReconciler,
+        VpcIngressConnectionReconciler,
+        {
+          provide: RECONCILERS,
+          inject: [ServiceReconciler, CustomDomainReconciler, VpcIngressConnectionReconciler],
+          useFactory: (
+            service: ServiceReconciler,
+            customDomain: CustomDomainReconciler,
+            vpcIngressConnection: VpcIngressConnectionReconciler,
+          ) => ({ service, customDomain, vpcIngressConnection }) satisfies Reconcilers,
+        },
         ResyncService,
         ImagePoller,
       ],
       clock,
     );
-    return { ...module, exports: [...(module.exports ?? []), KubeReconcilers, ResyncService, SourceBuilds, ImagePoller] };
+    return {
+      ...module,
+      exports: [
+        ...(module.exports ?? []),
+        ReconcilerSettings,
+        ServiceReconciler,
+        CustomDomainReconciler,
+        ResyncService,
+        SourceBuilds,
+        ImagePoller,
+      ],
+    };
   }
 }
 
@@ -55,12 +101,12 @@ export class WorkerModule {
  * The build driver BUILD_DRIVER names: buildah in the worker, or a Kubernetes Job per build in BUILD_NAMESPACE.
  * null without BUILD_REGISTRY (code-based deployments then fail with the reason).
  */
-export function imageBuilder(config: PlatformConfig, kube: KubeClient): BuildahBuilder | KubernetesJobBuilder | null {
+export function buildDriver(config: PlatformConfig, kube: KubeClient): BuildahDriver | KubernetesJobDriver | null {
   if (!config.BUILD_REGISTRY) return null;
   if (config.BUILD_DRIVER === 'kubernetes') {
-    return new KubernetesJobBuilder(kube, {
+    return new KubernetesJobDriver(kube, {
       namespace: config.BUILD_NAMESPACE,
-      builderImage: config.BUILD_JOB_IMAGE,
+      buildahImage: config.BUILD_JOB_IMAGE,
       cloneImage: config.BUILD_CLONE_IMAGE,
       ...(config.BUILD_REGISTRY_AUTH_SECRET ? { registryAuthSecret: config.BUILD_REGISTRY_AUTH_SECRET } : {}),
       tlsVerify: !config.BUILD_REGISTRY_INSECURE,
@@ -70,7 +116,7 @@ export function imageBuilder(config: PlatformConfig, kube: KubeClient): BuildahB
       labels: { 'app.kubernetes.io/managed-by': 'apprunner-k8s', 'app.kubernetes.io/component': 'build' },
     });
   }
-  return new BuildahBuilder({
+  return new BuildahDriver({
     root: join(config.BUILD_STORAGE_DIR, 'storage'),
     runroot: join(config.BUILD_STORAGE_DIR, 'run'),
     tlsVerify: !config.BUILD_REGISTRY_INSECURE,

@@ -14,7 +14,7 @@ import {
   type GitHubStub,
   signedWebhookRequest,
   startGitHubStub,
-} from './testing';
+} from '../../../test/doubles/github';
 
 const APP_ID = '424242';
 const CLIENT_ID = 'Iv1.0123456789abcdef';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitHubAppClient } from './app-client';
 import { checkoutCommit, SourceCheckoutError } from './checkout';
 import { isolatedGitEnv, runGit } from './git';
-import { type BareRepo, createBareRepo, generateAppKeyPair, type GitHubStub, startGitHubStub } from './testing';
+import { type BareRepo, createBareRepo, generateAppKeyPair, type GitHubStub, startGitHubStub } from '../../../test/doubles/github';
 
 const APP_ID = '77';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeRepositoryUrl, parseRepositoryUrl } from './repository-url';
-import { installationPayload, pushPayload, signedWebhookRequest } from './testing/webhook-fixtures';
+import { installationPayload, pushPayload, signedWebhookRequest } from '../../../test/doubles/github/webhook-fixtures';
 import { parseGitHubEvent, verifyWebhookSignature } from './webhooks';
 
 const secret = 'a-webhook-secret-of-some-length';

@@ -5,9 +5,9 @@ import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { Prisma, PrismaService } from '@apprunner/persistence';
 import { PeriodicLock, PeriodicPass } from '@apprunner/queue';
 import { credentialFor, pullSecretNameFromRoleArn, RegistryClient, type RegistryCredential } from '@apprunner/registry';
-import { KubeClient, type LiveObject } from './kube-client';
-import { KUBE_CLIENT, KubeReconcilers } from './kube.reconciler';
+import { KUBE_CLIENT, KubeClient, type LiveObject } from './kube-client';
 import { namespaceName } from './manifests';
+import { ReconcilerSettings } from './reconcilers';
 
 export interface ImagePollReport {
   images: number;
@@ -31,7 +31,7 @@ export class ImagePoller implements OnApplicationBootstrap, OnApplicationShutdow
   constructor(
     private readonly prisma: PrismaService,
     private readonly autoDeploy: AutoDeployService,
-    private readonly reconcilers: KubeReconcilers,
+    private readonly settings: ReconcilerSettings,
     @Inject(KUBE_CLIENT) private readonly kube: KubeClient,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
     lock: PeriodicLock,
@@ -114,7 +114,7 @@ export class ImagePoller implements OnApplicationBootstrap, OnApplicationShutdow
     if (!arn) return undefined;
     const ref = pullSecretNameFromRoleArn(arn, accountId);
     if ('error' in ref) throw new Error(`AccessRoleArn: ${ref.error}`);
-    const secret = await this.kube.get<LiveObject>('v1', 'Secret', ref.secretName, namespaceName(this.reconcilers.settings, accountId));
+    const secret = await this.kube.get<LiveObject>('v1', 'Secret', ref.secretName, namespaceName(this.settings.platform, accountId));
     const encoded = (secret?.data as Record<string, string> | undefined)?.['.dockerconfigjson'];
     if (!encoded) throw new Error(`the registry credential Secret "${ref.secretName}" is missing or has no .dockerconfigjson`);
     return credentialFor(Buffer.from(encoded, 'base64').toString('utf8'), registry);

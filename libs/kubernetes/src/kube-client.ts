@@ -10,6 +10,9 @@ import type {
 } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { TransientReconcileError } from '@apprunner/operation';
 
+/** The worker's one Kubernetes client (a `KubeClient`), as a provider. */
+export const KUBE_CLIENT = Symbol('KUBE_CLIENT');
+
 /** A Kubernetes object as the API server returns it (the builders produce the narrower `KubeObject`). */
 export interface LiveObject {
   apiVersion: string;

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
+import { ReconcileSnapshots } from '@apprunner/operation';
 import { PrismaService } from '@apprunner/persistence';
 import { PeriodicLock, PeriodicPass } from '@apprunner/queue';
-import { KubeClient, type LiveObject } from './kube-client';
-import { KUBE_CLIENT, KubeReconcilers } from './kube.reconciler';
-import { LABELS, namespaceName } from './manifests';
+import { ServiceReconciler, TenantNamespaceReconciler } from './reconcilers';
 
 export interface ResyncReport {
   services: number;
@@ -25,10 +24,11 @@ export class ResyncService implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(
     private readonly prisma: PrismaService,
-    private readonly reconcilers: KubeReconcilers,
+    private readonly snapshots: ReconcileSnapshots,
+    private readonly services: ServiceReconciler,
+    private readonly tenants: TenantNamespaceReconciler,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
     lock: PeriodicLock,
-    @Inject(KUBE_CLIENT) private readonly kube: KubeClient,
   ) {
     this.periodic = new PeriodicPass(
       lock,
@@ -62,20 +62,11 @@ export class ResyncService implements OnApplicationBootstrap, OnApplicationShutd
     const tombstones = await this.prisma.client.tenantTombstone.findMany({ where: { cleanedAt: null }, take: 100 });
     let removed = 0;
     for (const { accountId } of tombstones) {
-      const namespace = namespaceName(this.reconcilers.settings, accountId);
       if (await this.prisma.client.tenant.findUnique({ where: { accountId }, select: { id: true } })) {
         await this.prisma.client.tenantTombstone.update({ where: { accountId }, data: { cleanedAt: new Date() } });
         continue;
       }
-      const found = await this.kube.get<LiveObject>('v1', 'Namespace', namespace);
-      // Only a namespace this platform made for that tenant (a namespace of the same name made by hand stays).
-      const live =
-        found?.metadata.labels?.[LABELS.tenant] === accountId &&
-        found.metadata.labels?.[LABELS.managedBy] === this.config.KUBE_FIELD_MANAGER
-          ? found
-          : undefined;
-      if (live && !live.metadata.deletionTimestamp) await this.kube.delete(live);
-      if (!live || !(await this.kube.get('v1', 'Namespace', namespace))) {
+      if (await this.tenants.remove(accountId)) {
         await this.prisma.client.tenantTombstone.update({ where: { accountId }, data: { cleanedAt: new Date() } });
         removed++;
       }
@@ -117,7 +108,8 @@ export class ResyncService implements OnApplicationBootstrap, OnApplicationShutd
         const t0 = Date.now();
         services++;
         try {
-          await this.reconcilers.resync(service, tenant, operations[0]?.id, !tenantsDone.has(tenant.id));
+          const snapshot = await this.snapshots.forService(service, tenant);
+          await this.services.resync(snapshot, operations[0]?.id, !tenantsDone.has(tenant.id));
           tenantsDone.add(tenant.id);
         } catch (e) {
           failed++;

@@ -3,6 +3,7 @@ import { Clock } from '@apprunner/core';
 import { type Prisma, PrismaService } from '@apprunner/persistence';
 import type { ReconcileJobName } from '@apprunner/queue';
 import { operationEnd } from './operation.transitions';
+import { ReconcileSnapshots } from './reconcile-snapshots';
 import {
   OPERATION_ENDED,
   type OperationEndedHook,
@@ -20,8 +21,8 @@ export type RunResult = { done: true } | { done: false; retryAfterMs: number };
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'ROLLBACK_SUCCEEDED', 'ROLLBACK_FAILED']);
 
 /**
- * Worker side of an operation: loads the record, asks the reconciler, and applies the outcome to the
- * operation and the service in one transaction. Safe to run twice for the same id.
+ * Worker side of an operation: loads the snapshot of the records (ReconcileSnapshots), asks the resource's reconciler,
+ * and writes the outcome (the operation and the service in one transaction). Safe to run twice for the same id.
  */
 @Injectable()
 export class OperationRunner {
@@ -30,6 +31,7 @@ export class OperationRunner {
   constructor(
     private readonly prisma: PrismaService,
     private readonly clock: Clock,
+    private readonly snapshots: ReconcileSnapshots,
     @Inject(RECONCILERS) private readonly reconcilers: Reconcilers,
     @Optional() @Inject(OPERATION_ENDED) private readonly ended: OperationEndedHook | null = null,
   ) {}
@@ -74,12 +76,7 @@ export class OperationRunner {
         data: { status: 'IN_PROGRESS', startedAt: this.clock.now() },
       });
     }
-    const { service, tenant, ...operation } = op;
-    const outcome = await this.reconcilers.reconcileOperation({
-      operation: { ...operation, type: operation.type as OperationType },
-      service,
-      tenant,
-    });
+    const outcome = await this.reconcilers.service.reconcile(await this.snapshots.forOperation(op));
     if (outcome.status === 'IN_PROGRESS') return { done: false, retryAfterMs: outcome.retryAfterMs };
     await this.finishOperation(id, outcome);
     return { done: true };
@@ -104,6 +101,13 @@ export class OperationRunner {
         },
       });
       const data: Prisma.ServiceUpdateInput = { status: end.serviceStatus };
+      // What runs now, for pause, resume, resync and later rollbacks (the build's run configuration for code services).
+      if (outcome.status === 'SUCCEEDED' && outcome.deployed) {
+        const { image, imageConfiguration, commit } = outcome.deployed;
+        data.deployedImage = image;
+        if (imageConfiguration) data.deployedImageConfiguration = imageConfiguration as Prisma.InputJsonValue;
+        if (commit) data.deployedCommit = commit;
+      }
       if (end.restoreSpec && op.rollbackSpec) {
         data.spec = op.rollbackSpec as Prisma.InputJsonValue;
         data.generation = { increment: 1 };
@@ -125,9 +129,10 @@ export class OperationRunner {
   }
 
   private async runVpcIngressConnection(id: string): Promise<RunResult> {
-    const vic = await this.prisma.client.vpcIngressConnection.findUnique({ where: { id }, include: { service: true } });
-    if (!vic || !vic.status.startsWith('PENDING_')) return { done: true };
-    const outcome = await this.reconcilers.reconcileVpcIngressConnection(vic);
+    const snapshot = await this.snapshots.vpcIngressConnection(id);
+    const vic = snapshot?.connection;
+    if (!snapshot || !vic?.status.startsWith('PENDING_')) return { done: true };
+    const outcome = await this.reconcilers.vpcIngressConnection.reconcile(snapshot);
     if (outcome.status === 'IN_PROGRESS') return { done: false, retryAfterMs: outcome.retryAfterMs };
     const status = outcome.status === 'FAILED' ? failedVicStatus(vic.status) : vic.status === 'PENDING_DELETION' ? 'DELETED' : 'AVAILABLE';
     await this.prisma.client.vpcIngressConnection.updateMany({
@@ -138,9 +143,10 @@ export class OperationRunner {
   }
 
   private async runCustomDomain(id: string): Promise<RunResult> {
-    const cd = await this.prisma.client.customDomain.findUnique({ where: { id }, include: { service: true } });
-    if (!cd || ['ACTIVE', 'CREATE_FAILED', 'DELETE_FAILED'].includes(cd.status)) return { done: true };
-    const outcome = await this.reconcilers.reconcileCustomDomain(cd);
+    const snapshot = await this.snapshots.customDomain(id);
+    const cd = snapshot?.domain;
+    if (!snapshot || !cd || ['ACTIVE', 'CREATE_FAILED', 'DELETE_FAILED'].includes(cd.status)) return { done: true };
+    const outcome = await this.reconcilers.customDomain.reconcile(snapshot);
     if (outcome.status === 'IN_PROGRESS') {
       // Progress of an association (certificate pending DNS validation, being bound) and the validation records
       // with their statuses are shown to the tenant; written only when they change.
@@ -154,7 +160,7 @@ export class OperationRunner {
             where: { id, status: cd.status },
             data: {
               ...(status ? { status } : {}),
-              ...(records ? { certificateValidationRecords: records as unknown as Prisma.InputJsonValue } : {}),
+              ...(records ? { certificateValidationRecords: records } : {}),
             },
           });
         }
@@ -181,11 +187,11 @@ export class OperationRunner {
  * CertificateValidationRecords once an association settled: all SUCCESS when the certificate was issued; otherwise
  * those still pending are FAILED (a record that validated stays SUCCESS).
  */
-function settledRecords(records: Prisma.JsonValue, issued: boolean): Prisma.InputJsonValue {
+function settledRecords(records: unknown, issued: boolean): ValidationRecord[] {
   return parseValidationRecords(records).map((r) => ({
     ...r,
     Status: issued ? 'SUCCESS' : r.Status === 'SUCCESS' ? 'SUCCESS' : 'FAILED',
-  })) as unknown as Prisma.InputJsonValue;
+  }));
 }
 
 function failedVicStatus(status: string): string {

@@ -11,7 +11,7 @@ import { CredentialResolver, TENANT_BOOTSTRAP, TenantService } from '@apprunner/
 import { NetworkRegistryService, VpcConnectorService } from '@apprunner/vpc-connector';
 import { VpcIngressConnectionService } from '@apprunner/vpc-ingress-connection';
 
-const ROOMS = [
+const APPLICATION_SERVICES = [
   AutoScalingConfigurationService,
   ConnectionService,
   CustomDomainService,
@@ -29,7 +29,7 @@ const ROOMS = [
 
 /** The application layer: one service per App Runner noun, plus tenancy. */
 @Module({
-  providers: [...ROOMS, githubAppProvider, { provide: TENANT_BOOTSTRAP, useExisting: AutoScalingConfigurationService }],
-  exports: [...ROOMS, GITHUB_APP],
+  providers: [...APPLICATION_SERVICES, githubAppProvider, { provide: TENANT_BOOTSTRAP, useExisting: AutoScalingConfigurationService }],
+  exports: [...APPLICATION_SERVICES, GITHUB_APP],
 })
 export class ApplicationModule {}

@@ -1,6 +1,6 @@
 /**
  * RegistryClient's edge cases against a scripted HTTP registry: what the real docker-registry
- * (test/docker-registry.spec.ts) never does — HEAD without a digest, 405, rate limits, hangs, expiring tokens.
+ * (test/build-tools/docker-registry.spec.ts) never does — HEAD without a digest, 405, rate limits, hangs, expiring tokens.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

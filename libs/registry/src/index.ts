@@ -3,3 +3,4 @@ export * from './credentials';
 export * from './errors';
 export * from './notifications';
 export * from './reference';
+export * from './push-target';

@@ -9,7 +9,7 @@ import { parseRegistryNotification } from './notifications';
  * (an image index, with --all), then inspected v1: blob pushes, an untagged child manifest, two tagged
  * manifest pushes and pulls. Regenerate with test/capture-notifications.cli.ts.
  */
-const fixture = JSON.parse(readFileSync(join(__dirname, '../test/fixtures/notifications.docker-registry-2.8.2.json'), 'utf8')) as {
+const fixture = JSON.parse(readFileSync(join(__dirname, '__fixtures__/notifications.docker-registry-2.8.2.json'), 'utf8')) as {
   single: string;
   index: string;
   host: string;

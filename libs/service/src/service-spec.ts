@@ -1,22 +1,14 @@
 import type {
-  EncryptionConfiguration,
   HealthCheckConfiguration,
   InstanceConfiguration,
   NetworkConfiguration,
   ServiceObservabilityConfiguration,
   SourceConfiguration,
 } from '@aws-sdk/client-apprunner';
+import type { ServiceSpec } from '@apprunner/api-model';
 import { InvalidRequestException } from '@apprunner/core';
 
-/** What a service record stores: App Runner's own shapes with every default filled in. */
-export interface ServiceSpec {
-  SourceConfiguration: SourceConfiguration;
-  InstanceConfiguration: InstanceConfiguration & { Cpu: string; Memory: string };
-  HealthCheckConfiguration: Required<HealthCheckConfiguration>;
-  NetworkConfiguration: NetworkConfiguration;
-  ObservabilityConfiguration: ServiceObservabilityConfiguration;
-  EncryptionConfiguration?: EncryptionConfiguration;
-}
+export type { ServiceSpec } from '@apprunner/api-model';
 
 const CPU: Record<string, string> = { '0.25 vCPU': '256', '0.5 vCPU': '512', '1 vCPU': '1024', '2 vCPU': '2048', '4 vCPU': '4096' };
 const MEMORY: Record<string, string> = {

@@ -12,6 +12,20 @@ const REQUEST_ID_HEADERS = {
   'x-amzn-RequestId': { description: 'The same id, under the name AWS clients read', schema: { type: 'string', format: 'uuid' } },
 };
 
+/** Every tag the operations use, declared with what it groups (Swagger UI shows them as sections). */
+const TAGS: Record<string, string> = {
+  services: 'Services, their deployments, pause and resume, operations and custom domains',
+  'auto-scaling-configurations': 'Auto scaling configurations and their revisions',
+  'observability-configurations': 'Observability configurations (tracing) and their revisions',
+  'vpc-connectors': 'VPC connectors: the networks a service with VPC egress may reach',
+  'vpc-ingress-connections': "VPC ingress connections: a service's private endpoints",
+  connections: 'Connections to GitHub for code-based services, and their handshake',
+  operations: 'Build output of operations',
+  tags: 'Tags of any resource',
+  admin: 'The platform admin API: tenants, their quotas and credentials, the networks tenants may name (bearer ADMIN_TOKEN)',
+  webhooks: 'Endpoints GitHub and container registries call',
+};
+
 /**
  * The OpenAPI 3.1 document of the REST API and the admin API, generated from the route table and
  * App Runner's own shapes (the same model that validates requests). Checked in as docs/openapi.json.
@@ -79,11 +93,13 @@ export function buildOpenApi(): Record<string, unknown> {
     info: {
       title: 'apprunner-k8s REST API',
       version: '1.0.0',
+      contact: { name: 'The platform team operating this apprunner-k8s installation' },
       description:
         'Resource-oriented REST API over the App Runner actions, for platform teams. The same actions are served as AWS JSON 1.0 at `POST /` ' +
         '(X-Amz-Target: AppRunner.<Action>, SigV4) for the AWS SDKs and CLI. Timestamps here are ISO-8601 strings (epoch seconds on the AWS door).',
     },
     servers: [{ url: '/' }],
+    tags: usedTags(paths).map((name) => ({ name, description: TAGS[name] ?? name })),
     paths,
     components: {
       securitySchemes: {
@@ -117,9 +133,35 @@ export function buildOpenApi(): Record<string, unknown> {
           },
         },
       },
-      schemas: { ...openApiComponents(), ...adminSchemas() },
+      schemas: referencedSchemas(paths, { ...openApiComponents(), ...adminSchemas() }),
     },
   };
+}
+
+function usedTags(paths: Record<string, Record<string, unknown>>): string[] {
+  const used = new Set(Object.values(paths).flatMap((item) => Object.values(item).flatMap((op) => (op as { tags?: string[] }).tags ?? [])));
+  return [...Object.keys(TAGS).filter((t) => used.has(t)), ...[...used].filter((t) => !(t in TAGS))];
+}
+
+/**
+ * The schemas the operations reach, directly or through other schemas. The model has a request shape for every action;
+ * those of actions whose members all travel in the path or the query are reached by nothing.
+ */
+function referencedSchemas(paths: Record<string, unknown>, schemas: Record<string, unknown>): Record<string, unknown> {
+  const reached = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (typeof value !== 'object' || value === null) return;
+    for (const [key, v] of Object.entries(value)) {
+      const name = key === '$ref' && typeof v === 'string' ? /^#\/components\/schemas\/(.+)$/.exec(v)?.[1] : undefined;
+      if (name && !reached.has(name)) {
+        reached.add(name);
+        visit(schemas[name]);
+      } else visit(v);
+    }
+  };
+  visit(paths);
+  return Object.fromEntries(Object.entries(schemas).filter(([name]) => reached.has(name)));
 }
 
 /** Code-based services: the connection handshake, build logs, and the webhooks GitHub and registries call. */
@@ -131,6 +173,8 @@ function sourcePaths(): Record<string, Record<string, unknown>> {
       post: {
         operationId: 'StartConnectionHandshake',
         summary: "Start a GitHub connection's handshake: install the platform's GitHub App at HandshakeUrl (valid one hour)",
+        description:
+          "Not an App Runner action: App Runner completes a handshake in its console. Open HandshakeUrl, install the platform's GitHub App and authorize it; GitHub then calls /github/setup and the connection becomes AVAILABLE.",
         tags: ['connections'],
         security: [{ apiKey: [] }],
         parameters: [{ name: 'ConnectionArn', in: 'path', required: true, schema: { type: 'string' }, description: 'URL-encoded ARN' }],
@@ -156,6 +200,8 @@ function sourcePaths(): Record<string, Record<string, unknown>> {
       get: {
         operationId: 'GetOperationLogs',
         summary: 'Build output of an operation of a code-based service (follow=true streams it until the build ends)',
+        description:
+          'Not an App Runner action: the output of the build a deploying operation of a code-based service ran, as stored while it came (CloudWatch Logs on App Runner).',
         tags: ['operations'],
         security: [{ apiKey: [] }],
         parameters: [
@@ -179,6 +225,7 @@ function sourcePaths(): Record<string, Record<string, unknown>> {
         operationId: 'GitHubAppSetupCallback',
         summary:
           "The GitHub App's setup URL: completes the handshake of the connection named by `state`, for an installation the authorizing user (`code`) has",
+        description: 'Called by GitHub (the browser of the user installing the App), not by tenants.',
         tags: ['webhooks'],
         parameters: ['installation_id', 'setup_action', 'state', 'code'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
         responses: { '200': { description: 'HTML confirmation' }, '400': ERROR_RESPONSE },
@@ -188,6 +235,8 @@ function sourcePaths(): Record<string, Record<string, unknown>> {
       post: {
         operationId: 'GitHubWebhook',
         summary: "The GitHub App's webhook: X-Hub-Signature-256 over the raw body; push and installation events",
+        description:
+          'Called by GitHub, not by tenants: a push to a branch a service with automatic deployments builds starts a deployment.',
         tags: ['webhooks'],
         // A GitHub App's webhook content type may be either; the form carries the document in its `payload` field.
         requestBody: {
@@ -210,6 +259,8 @@ function sourcePaths(): Record<string, Record<string, unknown>> {
       post: {
         operationId: 'RegistryNotifications',
         summary: "A registry's notifications endpoint (CNCF distribution events); Authorization: Bearer REGISTRY_WEBHOOK_TOKEN",
+        description:
+          'Called by container registries, not by tenants: a new digest of a tag an image service with automatic deployments tracks starts a deployment.',
         tags: ['webhooks'],
         requestBody: {
           content: { 'application/vnd.docker.distribution.events.v1+json': { schema: { type: 'object' } }, ...json.content },
@@ -224,6 +275,7 @@ function adminPaths(): Record<string, Record<string, unknown>> {
   const op = (operationId: string, summary: string, body?: string, status = 200) => ({
     operationId,
     summary,
+    description: `${summary}. Platform admin API, not part of App Runner's: authorized by the ADMIN_TOKEN bearer token.`,
     tags: ['admin'],
     security: [{ adminToken: [] }],
     ...(body

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { InvalidRequestException } from '@apprunner/core';
 import { ConnectionService } from '@apprunner/connection';
 import { PrismaService } from '@apprunner/persistence';
-import { BuildLogStore } from '@apprunner/source-build';
+import { BuildLogStore } from '@apprunner/build';
 import { notFound } from '@apprunner/tenancy';
 import { toRestJson } from '../common/wire';
 import { ApiKeyAuthenticator } from './api-key';

@@ -61,3 +61,13 @@ export {
   type CustomDomainInput,
   DOMAIN_ANNOTATION,
 } from './custom-domain';
+export {
+  BUILD_CONTAINER,
+  BUILD_LABELS,
+  CLONE_CONTAINER,
+  PUSH_MARKER,
+  buildJobManifest,
+  buildJobName,
+  type BuildJobObjects,
+  type BuildJobOptions,
+} from './build-job';

@@ -1,2 +1,0 @@
-export * from './build-log.store';
-export * from './source-builds';
