@@ -1,5 +1,5 @@
 import type { ImageConfiguration } from '@aws-sdk/client-apprunner';
-import type { ServiceSpec } from '@apprunner/api-model';
+import type { ServiceSpec, ValidationRecord } from '@apprunner/api-model';
 import type { Operation, Service, Tenant } from '@apprunner/persistence';
 import type { SecurityGroupRuleView } from '@apprunner/vpc-connector';
 
@@ -34,32 +34,8 @@ export type ReconcileOutcome =
    */
   | { status: 'FAILED'; reason: string; rollbackFailed?: boolean };
 
-/** One of a custom domain's CertificateValidationRecords, as App Runner returns it (every field set; a JSON value). */
-export type ValidationRecord = {
-  Name: string;
-  Type: string;
-  Value: string;
-  Status: 'PENDING_VALIDATION' | 'SUCCESS' | 'FAILED';
-};
-
-const RECORD_STATUSES = new Set(['PENDING_VALIDATION', 'SUCCESS', 'FAILED']);
-
-/** The records held in a custom domain's JSON column; anything not shaped like a record is left out. */
-export function parseValidationRecords(json: unknown): ValidationRecord[] {
-  if (!Array.isArray(json)) return [];
-  return json.flatMap((r: unknown) => {
-    const { Name, Type, Value, Status } = (r ?? {}) as Record<string, unknown>;
-    if (
-      typeof Name !== 'string' ||
-      typeof Type !== 'string' ||
-      typeof Value !== 'string' ||
-      typeof Status !== 'string' ||
-      !RECORD_STATUSES.has(Status)
-    )
-      return [];
-    return [{ Name, Type, Value, Status: Status as ValidationRecord['Status'] }];
-  });
-}
+/** A custom domain's CertificateValidationRecords: App Runner's shape, parsed where the column is read. */
+export { parseValidationRecords, type ValidationRecord } from '@apprunner/api-model';
 
 /** Thrown for transient trouble (API server unreachable, 409 conflict): the job is retried with backoff. */
 export class TransientReconcileError extends Error {}
