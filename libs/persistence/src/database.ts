@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Prisma, PrismaClient } from './generated/client';
 import { PrismaService } from './prisma.service';
 
@@ -42,8 +42,10 @@ export class Database {
 }
 
 /** What every repository has: the pool, and the client of a statement (in a transaction or not). */
+@Injectable()
 export abstract class Repository {
-  constructor(protected readonly prisma: PrismaService) {}
+  // Injected by token: the repositories declare no constructor of their own, so Nest reads this one's.
+  constructor(@Inject(PrismaService) protected readonly prisma: PrismaService) {}
 
   protected db(tx?: Transaction): Prisma.TransactionClient {
     return clientOf(tx, this.prisma.client);

@@ -7,7 +7,7 @@ import { ObservabilityConfigurationService } from '@apprunner/observability-conf
 import { OperationService } from '@apprunner/operation';
 import { ServiceService } from '@apprunner/service';
 import { TagService } from '@apprunner/tag';
-import { CredentialResolver, TENANT_BOOTSTRAP, TenantService } from '@apprunner/tenancy';
+import { CredentialResolver, TENANT_BOOTSTRAP, TenantLock, TenantService } from '@apprunner/tenancy';
 import { NetworkRegistryService, VpcConnectorService } from '@apprunner/vpc-connector';
 import { VpcIngressConnectionService } from '@apprunner/vpc-ingress-connection';
 
@@ -24,6 +24,7 @@ const APPLICATION_SERVICES = [
   VpcIngressConnectionService,
   CredentialResolver,
   TenantService,
+  TenantLock,
   AutoDeployService,
 ];
 

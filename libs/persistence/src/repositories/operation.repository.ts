@@ -30,6 +30,11 @@ export class OperationRepository extends Repository {
     return toOperationRecord(row);
   }
 
+  /** An operation that must exist. */
+  async get(id: string, tx?: Transaction): Promise<OperationRecord> {
+    return toOperationRecord(await this.db(tx).operation.findUniqueOrThrow({ where: { id } }));
+  }
+
   async findById(id: string, tx?: Transaction): Promise<OperationRecord | undefined> {
     const row = await this.db(tx).operation.findUnique({ where: { id } });
     return row ? toOperationRecord(row) : undefined;

@@ -105,6 +105,11 @@ export class ServiceRepository extends Repository {
     return toServiceRecord(row);
   }
 
+  /** A service that must exist. */
+  async get(id: string, tx?: Transaction): Promise<ServiceRecord> {
+    return toServiceRecord(await this.db(tx).service.findUniqueOrThrow({ where: { id } }));
+  }
+
   async findById(id: string, tx?: Transaction): Promise<ServiceRecord | undefined> {
     const row = await this.db(tx).service.findUnique({ where: { id } });
     return row ? toServiceRecord(row) : undefined;
@@ -171,7 +176,7 @@ export class ServiceRepository extends Repository {
         updatedAt: at,
       },
     });
-    return moved.count === 1 ? this.findById(current.id, tx) : undefined;
+    return moved.count === 1 ? this.get(current.id, tx) : undefined;
   }
 
   /** Keeps an automatic deployment for when the operation in progress ends; false when none is in progress any more. */

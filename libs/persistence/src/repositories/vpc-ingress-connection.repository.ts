@@ -31,6 +31,11 @@ export class VpcIngressConnectionRepository extends Repository {
     return row ? withServiceArn(row) : undefined;
   }
 
+  /** A connection that must exist (read again in the transaction that changed it). */
+  async get(id: string, tx?: Transaction): Promise<VpcIngressConnectionOfService> {
+    return withServiceArn(await this.db(tx).vpcIngressConnection.findUniqueOrThrow({ where: { id }, include: WITH_SERVICE_ARN }));
+  }
+
   async findById(id: string, tx?: Transaction): Promise<VpcIngressConnectionOfService | undefined> {
     const row = await this.db(tx).vpcIngressConnection.findUnique({ where: { id }, include: WITH_SERVICE_ARN });
     return row ? withServiceArn(row) : undefined;
