@@ -16,7 +16,7 @@ import {
   Database,
   ObservabilityConfigurationRepository,
   OperationRepository,
-  PlatformNetworkRepository,
+  NetworkRegistryRepository,
   ServiceRepository,
   TagRepository,
   VpcConnectorRepository,
@@ -163,7 +163,7 @@ describe('the outbox and the end of an operation', () => {
       get(AutoScalingConfigurationRepository),
       get(ObservabilityConfigurationRepository),
       get(VpcConnectorRepository),
-      get(PlatformNetworkRepository),
+      get(NetworkRegistryRepository),
       get(CustomDomainRepository),
       get(VpcIngressConnectionRepository),
     );

@@ -5,7 +5,7 @@ import { normalizeRepositoryUrl } from '@apprunner/github';
 import type { ServiceSpec } from '@apprunner/api-model';
 import { AutomaticDeploymentRepository, ConnectionRepository, ServiceRepository } from '@apprunner/persistence';
 import { isDockerHub, parseImageReference } from '@apprunner/registry';
-import { type AutomaticDeployment, ServiceService } from '@apprunner/service';
+import { type AutomaticDeployment, ServiceActions } from '@apprunner/service';
 
 /** Beyond this many repository names in one batch the SQL filter keeps only services with automatic deployments. */
 const MAX_NAMES_IN_FILTER = 100;
@@ -35,22 +35,22 @@ export class AutoDeployService {
   private readonly logger = new Logger(AutoDeployService.name);
 
   constructor(
-    private readonly memory: AutomaticDeploymentRepository,
+    private readonly automaticDeployments: AutomaticDeploymentRepository,
     private readonly serviceRecords: ServiceRepository,
     private readonly connections: ConnectionRepository,
-    private readonly services: ServiceService,
+    private readonly services: ServiceActions,
     private readonly clock: Clock,
   ) {}
 
   /** Records a webhook delivery; false when it was handled before (GitHub redelivers on timeouts and by hand). */
   async firstDelivery(source: 'github' | 'registry', deliveryId: string): Promise<boolean> {
-    return this.memory.firstDelivery(source, deliveryId, this.clock.now());
+    return this.automaticDeployments.firstDelivery(source, deliveryId, this.clock.now());
   }
 
   /** Deliveries older than this are forgotten (GitHub keeps redelivery possible for 3 days). */
   async forgetDeliveries(olderThanDays = 7): Promise<number> {
     const cutoff = new Date(this.clock.now().getTime() - olderThanDays * 86_400_000);
-    return this.memory.forgetDeliveriesBefore(cutoff);
+    return this.automaticDeployments.forgetDeliveriesBefore(cutoff);
   }
 
   /** A push: every service on a connection of this installation that tracks the repository and branch deploys the commit. */
@@ -102,7 +102,7 @@ export class AutoDeployService {
     const ids = [...new Set(events.map((e) => e.id))];
     if (ids.length === 0) return { fresh: 0, deployments: [] };
     const now = this.clock.now();
-    const fresh = await this.memory.firstDeliveries('registry', ids, now);
+    const fresh = await this.automaticDeployments.firstDeliveries('registry', ids, now);
     // An id repeated within the batch is one event delivered twice: only its first occurrence counts.
     const pushes = events.filter((e) => fresh.delete(e.id));
     return { fresh: pushes.length, deployments: await this.onImagesPushed(pushes, 'registry-push') };
@@ -158,11 +158,11 @@ export class AutoDeployService {
   private async claimDigest(serviceId: string, seen: string | null, digest: string): Promise<boolean> {
     if (seen === digest) return false;
     if (seen === null) {
-      if (await this.memory.startWatch(serviceId, digest, this.clock.now())) return true;
+      if (await this.automaticDeployments.startWatch(serviceId, digest, this.clock.now())) return true;
       // Another caller started the watch meanwhile: compare with what it saw.
-      return this.claimDigest(serviceId, (await this.memory.watchedDigest(serviceId)) ?? null, digest);
+      return this.claimDigest(serviceId, (await this.automaticDeployments.watchedDigest(serviceId)) ?? null, digest);
     }
-    return this.memory.moveWatch(serviceId, seen, digest, this.clock.now());
+    return this.automaticDeployments.moveWatch(serviceId, seen, digest, this.clock.now());
   }
 }
 

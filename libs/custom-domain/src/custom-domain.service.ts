@@ -30,7 +30,7 @@ import {
   UniqueConstraintError,
   VpcIngressConnectionRepository,
 } from '@apprunner/persistence';
-import { ServiceService } from '@apprunner/service';
+import { ServiceActions } from '@apprunner/service';
 import { type CallContext, FIXED_LIMITS, TenantLock } from '@apprunner/tenancy';
 import { delegationRecords } from './validation-records';
 
@@ -47,7 +47,7 @@ export class CustomDomainService {
     private readonly domains: CustomDomainRepository,
     private readonly vpcIngressConnections: VpcIngressConnectionRepository,
     private readonly lock: TenantLock,
-    private readonly services: ServiceService,
+    private readonly services: ServiceActions,
     private readonly operations: OperationService,
     private readonly clock: Clock,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,

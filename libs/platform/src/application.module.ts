@@ -5,7 +5,7 @@ import { ConnectionService, GITHUB_APP, githubAppProvider } from '@apprunner/con
 import { CustomDomainService } from '@apprunner/custom-domain';
 import { ObservabilityConfigurationService } from '@apprunner/observability-configuration';
 import { OperationService } from '@apprunner/operation';
-import { ServiceService } from '@apprunner/service';
+import { ServiceActions } from '@apprunner/service';
 import { TagService } from '@apprunner/tag';
 import { CredentialResolver, TENANT_BOOTSTRAP, TenantLock, TenantService } from '@apprunner/tenancy';
 import { NetworkRegistryService, VpcConnectorService } from '@apprunner/vpc-connector';
@@ -17,7 +17,7 @@ const APPLICATION_SERVICES = [
   CustomDomainService,
   ObservabilityConfigurationService,
   OperationService,
-  ServiceService,
+  ServiceActions,
   TagService,
   VpcConnectorService,
   NetworkRegistryService,

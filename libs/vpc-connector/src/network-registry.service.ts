@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidRequestException, ResourceNotFoundException } from '@apprunner/core';
-import { PlatformNetworkRepository, type SecurityGroupRuleView } from '@apprunner/persistence';
+import { NetworkRegistryRepository, type SecurityGroupRuleView } from '@apprunner/persistence';
 
 const SUBNET_ID = /^subnet-[0-9a-zA-Z-]{1,64}$/;
 const SG_ID = /^sg-[0-9a-zA-Z-]{1,64}$/;
@@ -55,7 +55,7 @@ function rules(value: unknown): SecurityGroupRuleView[] {
  */
 @Injectable()
 export class NetworkRegistryService {
-  constructor(private readonly networks: PlatformNetworkRepository) {}
+  constructor(private readonly networks: NetworkRegistryRepository) {}
 
   async putSubnet(id: string, body: Record<string, unknown>): Promise<{ SubnetId: string; Cidrs: string[] }> {
     if (!SUBNET_ID.test(id)) throw new InvalidRequestException(`${id} is not a subnet id (subnet-...).`);

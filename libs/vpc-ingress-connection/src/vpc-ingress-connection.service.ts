@@ -33,7 +33,7 @@ import {
   type VpcIngressConnectionOfService,
   VpcIngressConnectionRepository,
 } from '@apprunner/persistence';
-import { ServiceService } from '@apprunner/service';
+import { ServiceActions } from '@apprunner/service';
 import { TagService } from '@apprunner/tag';
 import { type CallContext, notFound, ownArn, TenantLock } from '@apprunner/tenancy';
 
@@ -48,7 +48,7 @@ export class VpcIngressConnectionService {
     private readonly database: Database,
     private readonly connections: VpcIngressConnectionRepository,
     private readonly lock: TenantLock,
-    private readonly services: ServiceService,
+    private readonly services: ServiceActions,
     private readonly operations: OperationService,
     private readonly tags: TagService,
     private readonly clock: Clock,

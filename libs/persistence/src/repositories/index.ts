@@ -5,9 +5,9 @@ import { BuildRepository } from './build.repository';
 import { ConnectionRepository } from './connection.repository';
 import { CredentialRepository } from './credential.repository';
 import { CustomDomainRepository } from './custom-domain.repository';
+import { NetworkRegistryRepository } from './network-registry.repository';
 import { ObservabilityConfigurationRepository } from './observability-configuration.repository';
 import { OperationRepository } from './operation.repository';
-import { PlatformNetworkRepository } from './platform-network.repository';
 import { ServiceRepository } from './service.repository';
 import { TagRepository } from './tag.repository';
 import { TenantRepository } from './tenant.repository';
@@ -21,9 +21,9 @@ export * from './build.repository';
 export * from './connection.repository';
 export * from './credential.repository';
 export * from './custom-domain.repository';
+export * from './network-registry.repository';
 export * from './observability-configuration.repository';
 export * from './operation.repository';
-export * from './platform-network.repository';
 export * from './service.repository';
 export * from './tag.repository';
 export * from './tenant.repository';
@@ -39,9 +39,9 @@ export const REPOSITORIES = [
   ConnectionRepository,
   CredentialRepository,
   CustomDomainRepository,
+  NetworkRegistryRepository,
   ObservabilityConfigurationRepository,
   OperationRepository,
-  PlatformNetworkRepository,
   ServiceRepository,
   TagRepository,
   TenantRepository,

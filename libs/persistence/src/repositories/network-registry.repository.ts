@@ -5,7 +5,7 @@ import { type PlatformSecurityGroupRecord, type PlatformSubnetRecord, type Platf
 
 /** The networks the platform admin registered: subnets and security groups VPC connectors name, private VPCs. */
 @Injectable()
-export class PlatformNetworkRepository extends Repository {
+export class NetworkRegistryRepository extends Repository {
   async putSubnet(id: string, cidrs: string[]): Promise<void> {
     await this.db().platformSubnet.upsert({ where: { id }, create: { id, cidrs }, update: { cidrs } });
   }

@@ -71,11 +71,16 @@ const ALLOWED_FROM: Record<OperationType, string[]> = {
   DELETE_SERVICE: ['RUNNING', 'PAUSED', 'CREATE_FAILED', 'DELETE_FAILED'],
 };
 
+/**
+ * App Runner's service actions (CreateService, UpdateService, StartDeployment, Pause/Resume/DeleteService, Describe,
+ * List, ListOperations) and automatic deployments: the application service of the Service noun, named for what it
+ * does ("ServiceService" would say nothing).
+ */
 @Injectable()
-export class ServiceService {
+export class ServiceActions {
   constructor(
     private readonly database: Database,
-    private readonly records: ServiceRepository,
+    private readonly serviceRecords: ServiceRepository,
     private readonly autoScalingRecords: AutoScalingConfigurationRepository,
     private readonly vpcIngressConnections: VpcIngressConnectionRepository,
     private readonly lock: TenantLock,
@@ -101,12 +106,12 @@ export class ServiceService {
     };
     try {
       const { service, operationId } = await this.lock.run(ctx.tenant.id, async (tx, quotas) => {
-        await quotas.check('Services', () => this.records.countLive(ctx.tenant.id, tx));
-        if (await this.records.nameInUse(ctx.tenant.id, name, tx)) throw duplicateName(name);
+        await quotas.check('Services', () => this.serviceRecords.countLive(ctx.tenant.id, tx));
+        if (await this.serviceRecords.nameInUse(ctx.tenant.id, name, tx)) throw duplicateName(name);
         const { autoScalingConfigurationId, ...refs } = await this.references(tx, ctx, spec, input.AutoScalingConfigurationArn);
         const serviceId = newResourceId();
         const now = this.clock.now();
-        const service = await this.records.create(
+        const service = await this.serviceRecords.create(
           {
             tenantId: ctx.tenant.id,
             serviceId,
@@ -206,7 +211,7 @@ export class ServiceService {
   async describe(ctx: CallContext, arn: string): Promise<DescribeServiceResponse> {
     ownArn(ctx.tenant, arn, 'service', NOUN);
     // One round trip for the common case: the service with its auto scaling configuration.
-    const found = await this.records.findByArnWithAutoScaling(ctx.tenant.id, arn);
+    const found = await this.serviceRecords.findByArnWithAutoScaling(ctx.tenant.id, arn);
     if (!found) throw notFound(NOUN, arn);
     return { Service: await this.toSdk(found.service, found.autoScaling) };
   }
@@ -214,7 +219,7 @@ export class ServiceService {
   async list(ctx: CallContext, input: ListServicesRequest): Promise<ListServicesResponse> {
     const max = input.MaxResults;
     const after = decodeNextToken(input.NextToken, ['timestamp', 'uuid']);
-    const rows = await this.records.pageLive(ctx.tenant.id, {
+    const rows = await this.serviceRecords.pageLive(ctx.tenant.id, {
       ...(after ? { after: { createdAt: new Date(after[0]), id: String(after[1]) } } : {}),
       take: pageTake(max),
     });
@@ -241,7 +246,7 @@ export class ServiceService {
   /** A live (or recently deleted) service of the caller's tenant, by ARN. */
   async findOwn(ctx: CallContext, arn: string, tx?: Transaction): Promise<ServiceRecord> {
     ownArn(ctx.tenant, arn, 'service', NOUN);
-    const row = await this.records.findByArn(ctx.tenant.id, arn, tx);
+    const row = await this.serviceRecords.findByArn(ctx.tenant.id, arn, tx);
     if (!row) throw notFound(NOUN, arn);
     return row;
   }
@@ -288,12 +293,13 @@ export class ServiceService {
     serviceId: string,
     trigger: AutomaticDeployment,
   ): Promise<{ operationId?: string; deferred?: boolean; ignored?: string }> {
-    const service = await this.records.findById(serviceId);
+    const service = await this.serviceRecords.findById(serviceId);
     if (!service || service.status === 'DELETED') return { ignored: 'the service no longer exists' };
-    if (service.status === 'OPERATION_IN_PROGRESS' && (await this.records.deferDeployment(serviceId, trigger))) return { deferred: true };
+    if (service.status === 'OPERATION_IN_PROGRESS' && (await this.serviceRecords.deferDeployment(serviceId, trigger)))
+      return { deferred: true };
     try {
       const { OperationId } = await this.mutate(
-        (tx) => this.records.get(serviceId, tx),
+        (tx) => this.serviceRecords.get(serviceId, tx),
         'START_DEPLOYMENT',
         async () => ({ newGeneration: true, clearPendingDeployment: true }),
         {
@@ -323,7 +329,7 @@ export class ServiceService {
       const current = await load(tx);
       if (current.status === 'DELETED') throw notFound(NOUN, current.arn);
       if (!ALLOWED_FROM[type].includes(current.status)) throw wrongState(type, current.status);
-      const service = await this.records.startOperation(current, await change(tx, current), this.clock.now(), tx);
+      const service = await this.serviceRecords.startOperation(current, await change(tx, current), this.clock.now(), tx);
       if (!service) throw wrongState(type, 'OPERATION_IN_PROGRESS');
       const op = await this.operations.begin(tx, {
         tenantId: current.tenantId,
