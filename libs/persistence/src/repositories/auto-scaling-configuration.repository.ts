@@ -12,11 +12,11 @@ export type NewAutoScalingConfiguration = Pick<
 /** Auto scaling configurations: named, revisioned; one of a tenant's is its default. */
 @Injectable()
 export class AutoScalingConfigurationRepository extends Repository {
-  create(configuration: NewAutoScalingConfiguration, tx: Transaction): Promise<AutoScalingConfigurationRecord> {
+  async create(configuration: NewAutoScalingConfiguration, tx: Transaction): Promise<AutoScalingConfigurationRecord> {
     return this.db(tx).autoScalingConfiguration.create({ data: { ...configuration, status: 'ACTIVE' } });
   }
 
-  findById(id: string, tx?: Transaction): Promise<AutoScalingConfigurationRecord> {
+  async findById(id: string, tx?: Transaction): Promise<AutoScalingConfigurationRecord> {
     return this.db(tx).autoScalingConfiguration.findUniqueOrThrow({ where: { id } });
   }
 
@@ -32,11 +32,11 @@ export class AutoScalingConfigurationRepository extends Repository {
     return (await this.db(tx).autoScalingConfiguration.findFirst({ where: { tenantId, isDefault: true, status: 'ACTIVE' } })) ?? undefined;
   }
 
-  findActiveOfName(tenantId: string, name: string, tx?: Transaction): Promise<AutoScalingConfigurationRecord[]> {
+  async findActiveOfName(tenantId: string, name: string, tx?: Transaction): Promise<AutoScalingConfigurationRecord[]> {
     return this.db(tx).autoScalingConfiguration.findMany({ where: { tenantId, name, status: 'ACTIVE' } });
   }
 
-  countActiveRevisions(tenantId: string, name: string, tx?: Transaction): Promise<number> {
+  async countActiveRevisions(tenantId: string, name: string, tx?: Transaction): Promise<number> {
     return this.db(tx).autoScalingConfiguration.count({ where: { tenantId, name, status: 'ACTIVE' } });
   }
 
@@ -66,7 +66,7 @@ export class AutoScalingConfigurationRepository extends Repository {
   }
 
   /** Active revisions by name and revision, of `name` only and among `revisions` only when given. */
-  pageActive(
+  async pageActive(
     tenantId: string,
     filter: { name?: string; revisions?: RevisionCursor[] },
     page: Page<RevisionCursor>,

@@ -10,7 +10,7 @@ export type NewConnection = Pick<ConnectionRecord, 'tenantId' | 'connectionName'
 /** Connections to source code providers, and the GitHub App installations they are bound to. */
 @Injectable()
 export class ConnectionRepository extends Repository {
-  create(connection: NewConnection, tx: Transaction): Promise<ConnectionRecord> {
+  async create(connection: NewConnection, tx: Transaction): Promise<ConnectionRecord> {
     return this.db(tx).connection.create({ data: { ...connection, activeName: connection.connectionName, status: 'PENDING_HANDSHAKE' } });
   }
 
@@ -23,7 +23,7 @@ export class ConnectionRepository extends Repository {
     return (await this.db(tx).connection.findFirst({ where: { tenantId, arn, ...LIVE } })) ?? undefined;
   }
 
-  countLive(tenantId: string, tx?: Transaction): Promise<number> {
+  async countLive(tenantId: string, tx?: Transaction): Promise<number> {
     return this.db(tx).connection.count({ where: { tenantId, ...LIVE } });
   }
 
@@ -31,7 +31,7 @@ export class ConnectionRepository extends Repository {
     return (await this.db(tx).connection.findFirst({ where: { tenantId, activeName: name } })) !== null;
   }
 
-  pageLive(tenantId: string, filter: { connectionName?: string }, page: Page<CreatedCursor>): Promise<ConnectionRecord[]> {
+  async pageLive(tenantId: string, filter: { connectionName?: string }, page: Page<CreatedCursor>): Promise<ConnectionRecord[]> {
     return this.db().connection.findMany({
       where: {
         tenantId,
@@ -51,7 +51,7 @@ export class ConnectionRepository extends Repository {
   }
 
   /** AVAILABLE, bound to the installation of the provider account. */
-  bind(
+  async bind(
     id: string,
     installation: { installationId: bigint; providerAccount: string },
     at: Date,
@@ -60,7 +60,7 @@ export class ConnectionRepository extends Repository {
     return this.db(tx).connection.update({ where: { id }, data: { status: 'AVAILABLE', ...installation, updatedAt: at } });
   }
 
-  markDeleted(id: string, at: Date, tx: Transaction): Promise<ConnectionRecord> {
+  async markDeleted(id: string, at: Date, tx: Transaction): Promise<ConnectionRecord> {
     return this.db(tx).connection.update({ where: { id }, data: { status: 'DELETED', activeName: null, deletedAt: at } });
   }
 

@@ -67,7 +67,7 @@ export class CustomDomainRepository extends Repository {
   }
 
   /** Those in one of `statuses` last changed before `cutoff` (the outbox), with the time of that change. */
-  findInStatusesBefore(statuses: string[], cutoff: Date, take: number): Promise<Pick<CustomDomainRecord, 'id' | 'updatedAt'>[]> {
+  async findInStatusesBefore(statuses: string[], cutoff: Date, take: number): Promise<Pick<CustomDomainRecord, 'id' | 'updatedAt'>[]> {
     return this.db().customDomain.findMany({
       where: { status: { in: statuses }, updatedAt: { lt: cutoff } },
       select: { id: true, updatedAt: true },

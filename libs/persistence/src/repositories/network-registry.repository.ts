@@ -10,11 +10,11 @@ export class NetworkRegistryRepository extends Repository {
     await this.db().platformSubnet.upsert({ where: { id }, create: { id, cidrs }, update: { cidrs } });
   }
 
-  listSubnets(): Promise<PlatformSubnetRecord[]> {
+  async listSubnets(): Promise<PlatformSubnetRecord[]> {
     return this.db().platformSubnet.findMany({ orderBy: { id: 'asc' } });
   }
 
-  findSubnets(ids: string[]): Promise<PlatformSubnetRecord[]> {
+  async findSubnets(ids: string[]): Promise<PlatformSubnetRecord[]> {
     return this.db().platformSubnet.findMany({ where: { id: { in: ids } } });
   }
 
@@ -45,7 +45,7 @@ export class NetworkRegistryRepository extends Repository {
     await this.db().platformVpc.upsert({ where: { id }, create: { id, ingressClassName }, update: { ingressClassName } });
   }
 
-  listVpcs(): Promise<PlatformVpcRecord[]> {
+  async listVpcs(): Promise<PlatformVpcRecord[]> {
     return this.db().platformVpc.findMany({ orderBy: { id: 'asc' } });
   }
 

@@ -11,7 +11,7 @@ export type NewObservabilityConfiguration = Pick<
 /** Observability configurations: named, revisioned, immutable. */
 @Injectable()
 export class ObservabilityConfigurationRepository extends Repository {
-  create(configuration: NewObservabilityConfiguration, tx: Transaction): Promise<ObservabilityConfigurationRecord> {
+  async create(configuration: NewObservabilityConfiguration, tx: Transaction): Promise<ObservabilityConfigurationRecord> {
     return this.db(tx).observabilityConfiguration.create({ data: { ...configuration, status: 'ACTIVE' } });
   }
 
@@ -29,7 +29,7 @@ export class ObservabilityConfigurationRepository extends Repository {
     return row?.traceVendor ?? undefined;
   }
 
-  countActiveRevisions(tenantId: string, name: string, tx?: Transaction): Promise<number> {
+  async countActiveRevisions(tenantId: string, name: string, tx?: Transaction): Promise<number> {
     return this.db(tx).observabilityConfiguration.count({ where: { tenantId, name, status: 'ACTIVE' } });
   }
 
@@ -54,7 +54,7 @@ export class ObservabilityConfigurationRepository extends Repository {
   }
 
   /** Active revisions by name and revision, of `name` only and among `revisions` only when given. */
-  pageActive(
+  async pageActive(
     tenantId: string,
     filter: { name?: string; revisions?: RevisionCursor[] },
     page: Page<RevisionCursor>,
@@ -72,7 +72,7 @@ export class ObservabilityConfigurationRepository extends Repository {
     });
   }
 
-  markInactive(id: string, deletedAt: Date, tx: Transaction): Promise<ObservabilityConfigurationRecord> {
+  async markInactive(id: string, deletedAt: Date, tx: Transaction): Promise<ObservabilityConfigurationRecord> {
     return this.db(tx).observabilityConfiguration.update({ where: { id }, data: { status: 'INACTIVE', deletedAt } });
   }
 }

@@ -73,12 +73,12 @@ export interface WatchedService {
 /** Services (App Runner's), with their spec parsed. */
 @Injectable()
 export class ServiceRepository extends Repository {
-  countLive(tenantId: string, tx?: Transaction): Promise<number> {
+  async countLive(tenantId: string, tx?: Transaction): Promise<number> {
     return this.db(tx).service.count({ where: { tenantId, ...LIVE } });
   }
 
   /** How many live services name the configuration resource. */
-  countLiveUsing(reference: ServiceReference, tx?: Transaction): Promise<number> {
+  async countLiveUsing(reference: ServiceReference, tx?: Transaction): Promise<number> {
     return this.db(tx).service.count({ where: { ...reference, ...LIVE } });
   }
 
@@ -132,7 +132,7 @@ export class ServiceRepository extends Repository {
     return { service: toServiceRecord(service), autoScaling: autoScalingConfiguration };
   }
 
-  pageLive(tenantId: string, page: Page<CreatedCursor>): Promise<ServiceSummary[]> {
+  async pageLive(tenantId: string, page: Page<CreatedCursor>): Promise<ServiceSummary[]> {
     return this.db().service.findMany({
       where: { tenantId, ...LIVE, ...createdAfter(page.after) },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
@@ -141,7 +141,7 @@ export class ServiceRepository extends Repository {
     });
   }
 
-  pageLiveUsingAutoScaling(
+  async pageLiveUsingAutoScaling(
     tenantId: string,
     autoScalingConfigurationId: string,
     page: Page<CreatedCursor>,

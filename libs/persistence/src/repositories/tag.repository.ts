@@ -18,7 +18,7 @@ export class TagRepository extends Repository {
     });
   }
 
-  list(tenantId: string, resourceArn: string): Promise<TagRecord[]> {
+  async list(tenantId: string, resourceArn: string): Promise<TagRecord[]> {
     return this.db().tag.findMany({ where: { tenantId, resourceArn }, orderBy: { key: 'asc' } });
   }
 

@@ -11,11 +11,11 @@ export type NewVpcConnector = Pick<
 /** VPC connectors (one active revision per name). */
 @Injectable()
 export class VpcConnectorRepository extends Repository {
-  create(connector: NewVpcConnector, tx: Transaction): Promise<VpcConnectorRecord> {
+  async create(connector: NewVpcConnector, tx: Transaction): Promise<VpcConnectorRecord> {
     return this.db(tx).vpcConnector.create({ data: { ...connector, status: 'ACTIVE' } });
   }
 
-  findById(id: string): Promise<VpcConnectorRecord> {
+  async findById(id: string): Promise<VpcConnectorRecord> {
     return this.db().vpcConnector.findUniqueOrThrow({ where: { id } });
   }
 
@@ -25,11 +25,11 @@ export class VpcConnectorRepository extends Repository {
     );
   }
 
-  countActive(tenantId: string, tx?: Transaction): Promise<number> {
+  async countActive(tenantId: string, tx?: Transaction): Promise<number> {
     return this.db(tx).vpcConnector.count({ where: { tenantId, status: 'ACTIVE' } });
   }
 
-  countActiveOfName(tenantId: string, name: string, tx?: Transaction): Promise<number> {
+  async countActiveOfName(tenantId: string, name: string, tx?: Transaction): Promise<number> {
     return this.db(tx).vpcConnector.count({ where: { tenantId, name, status: 'ACTIVE' } });
   }
 
@@ -39,7 +39,7 @@ export class VpcConnectorRepository extends Repository {
     return last._max.revision ?? 0;
   }
 
-  pageActive(tenantId: string, page: Page<RevisionCursor>): Promise<VpcConnectorRecord[]> {
+  async pageActive(tenantId: string, page: Page<RevisionCursor>): Promise<VpcConnectorRecord[]> {
     return this.db().vpcConnector.findMany({
       where: { tenantId, status: 'ACTIVE', ...revisionAfter(page.after) },
       orderBy: [{ name: 'asc' }, { revision: 'asc' }],
@@ -47,7 +47,7 @@ export class VpcConnectorRepository extends Repository {
     });
   }
 
-  markInactive(id: string, deletedAt: Date, tx: Transaction): Promise<VpcConnectorRecord> {
+  async markInactive(id: string, deletedAt: Date, tx: Transaction): Promise<VpcConnectorRecord> {
     return this.db(tx).vpcConnector.update({ where: { id }, data: { status: 'INACTIVE', deletedAt } });
   }
 }

@@ -51,11 +51,11 @@ export class VpcIngressConnectionRepository extends Repository {
     return { connection, service: { serviceId: service.serviceId, arn: service.arn }, tenant: toTenantRecord(tenant) };
   }
 
-  countLiveOfService(serviceId: string, tx?: Transaction): Promise<number> {
+  async countLiveOfService(serviceId: string, tx?: Transaction): Promise<number> {
     return this.db(tx).vpcIngressConnection.count({ where: { serviceId, ...LIVE } });
   }
 
-  liveOfService(serviceId: string): Promise<VpcIngressConnectionRecord[]> {
+  async liveOfService(serviceId: string): Promise<VpcIngressConnectionRecord[]> {
     return this.db().vpcIngressConnection.findMany({ where: { serviceId, ...LIVE } });
   }
 
@@ -84,7 +84,11 @@ export class VpcIngressConnectionRepository extends Repository {
   }
 
   /** Those in one of `statuses` last changed before `cutoff` (the outbox), with the time of that change. */
-  findInStatusesBefore(statuses: string[], cutoff: Date, take: number): Promise<Pick<VpcIngressConnectionRecord, 'id' | 'updatedAt'>[]> {
+  async findInStatusesBefore(
+    statuses: string[],
+    cutoff: Date,
+    take: number,
+  ): Promise<Pick<VpcIngressConnectionRecord, 'id' | 'updatedAt'>[]> {
     return this.db().vpcIngressConnection.findMany({
       where: { status: { in: statuses }, updatedAt: { lt: cutoff } },
       select: { id: true, updatedAt: true },
