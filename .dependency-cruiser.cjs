@@ -21,6 +21,14 @@ module.exports = {
       to: { path: '^(test|bench)/|/__fixtures__/' },
     },
     {
+      name: 'prisma-only-in-persistence',
+      comment:
+        'Prisma (its client, the generated models, @prisma/*) stays inside libs/persistence: its repositories are the one way to the tables, and what leaves the library (through its index only) is records, repositories and transactions.',
+      severity: 'error',
+      from: { path: '^(apps|libs)/', pathNot: '^libs/persistence/' },
+      to: { path: ['^libs/persistence/src/(?!index\\.ts$)', '(^|/)node_modules/(@prisma/|\\.prisma/|prisma/)'] },
+    },
+    {
       name: 'no-circular',
       comment: 'No module reaches itself through its imports.',
       severity: 'error',
@@ -29,9 +37,10 @@ module.exports = {
     },
   ],
   options: {
-    doNotFollow: { path: 'node_modules' },
-    // Specs may import across libraries and from test/ freely; the generated Prisma client is not ours.
-    exclude: { path: '\\.spec\\.ts$|^libs/persistence/src/generated/' },
+    // The generated Prisma client is not ours: reached (so that the rules above see who imports it), not followed.
+    doNotFollow: { path: ['node_modules', '^libs/persistence/src/generated/'] },
+    // Specs may import across libraries and from test/ freely.
+    exclude: { path: '\\.spec\\.ts$' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
   },

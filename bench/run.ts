@@ -12,7 +12,7 @@ import { AppRunnerClient, DescribeServiceCommand, ListServicesCommand } from '@a
 import { Client } from 'pg';
 import { newAccessKey, parseMasterKey, sealSecret } from '@apprunner/auth';
 import { formatArn, loadConfig, newResourceId } from '@apprunner/core';
-import { createPrismaClient } from '@apprunner/persistence';
+import { createPrismaClient } from '../libs/persistence/src/prisma.service';
 import { deleteQueueKeys } from '@apprunner/queue';
 import { deployMigrations } from '../libs/persistence/src/migrate/migrator';
 import { createApiApp } from '../apps/api/src/bootstrap';

@@ -5,7 +5,7 @@ import {
   ListServicesCommand,
 } from '@aws-sdk/client-apprunner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PrismaService } from '@apprunner/persistence';
+import { CredentialRepository } from '@apprunner/persistence';
 import { CredentialResolver } from '@apprunner/tenancy';
 import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
 
@@ -157,7 +157,7 @@ describe('credentials revoked on every replica at once', () => {
     const t = await platform.newTenant('no-redis');
     const second = await issue(t);
     // a replica whose Redis is gone (nothing listens on port 1): no epoch, so every request reads PostgreSQL
-    const cut = new CredentialResolver({ client: platform.prisma } as PrismaService, {
+    const cut = new CredentialResolver(platform.api.get(CredentialRepository), {
       ...platform.config,
       REDIS_URL: 'redis://127.0.0.1:1',
     });

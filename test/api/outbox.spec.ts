@@ -10,7 +10,18 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Clock } from '@apprunner/core';
 import { OperationRunner, OperationService, ReconcileSnapshots } from '@apprunner/operation';
-import { PrismaService } from '@apprunner/persistence';
+import {
+  AutoScalingConfigurationRepository,
+  CustomDomainRepository,
+  Database,
+  ObservabilityConfigurationRepository,
+  OperationRepository,
+  NetworkRegistryRepository,
+  ServiceRepository,
+  TagRepository,
+  VpcConnectorRepository,
+  VpcIngressConnectionRepository,
+} from '@apprunner/persistence';
 import { RECONCILE_QUEUE, redisConnection } from '@apprunner/queue';
 import { operationLedger, type OperationLedger } from '../support/operation-ledger';
 import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
@@ -147,8 +158,27 @@ describe('the outbox and the end of an operation', () => {
   it('an operation ended by two passes at once ends once', async () => {
     const { operationId } = await createService('ended-twice');
     await platform.prisma.operation.update({ where: { id: operationId }, data: { status: 'IN_PROGRESS', startedAt: new Date() } });
-    const prisma = platform.api.get(PrismaService);
-    const runner = new OperationRunner(prisma, platform.api.get(Clock), new ReconcileSnapshots(prisma), new ScriptedReconcilers(), null);
+    const get = <T>(type: new (...args: any[]) => T): T => platform.api.get(type);
+    const snapshots = new ReconcileSnapshots(
+      get(AutoScalingConfigurationRepository),
+      get(ObservabilityConfigurationRepository),
+      get(VpcConnectorRepository),
+      get(NetworkRegistryRepository),
+      get(CustomDomainRepository),
+      get(VpcIngressConnectionRepository),
+    );
+    const runner = new OperationRunner(
+      get(Database),
+      get(OperationRepository),
+      get(ServiceRepository),
+      get(VpcIngressConnectionRepository),
+      get(CustomDomainRepository),
+      get(TagRepository),
+      platform.api.get(Clock),
+      snapshots,
+      new ScriptedReconcilers(),
+      null,
+    );
     // The operation's row is held (as by a third writer) until both passes are in their transactions and wait on it;
     // released, they go at once: a pass that read the operation before writing would end it again.
     const holder = new Client({ connectionString: DATABASE_URL });

@@ -11,7 +11,7 @@ import { loadConfig, nestLogLevels, type PlatformConfig } from '@apprunner/core'
 import { KubeClient, ReconcilerSettings, type KubeSource } from '@apprunner/kubernetes';
 import { RECONCILERS } from '@apprunner/operation';
 import type { FakeKube } from '../doubles/kube-fake';
-import { createPrismaClient, type PrismaClient } from '@apprunner/persistence';
+import { createPrismaClient, type PrismaClient } from '../../libs/persistence/src/prisma.service';
 import { deleteQueueKeys } from '@apprunner/queue';
 import { deployMigrations } from '../../libs/persistence/src/migrate/migrator';
 import { createApiApp } from '../../apps/api/src/bootstrap';

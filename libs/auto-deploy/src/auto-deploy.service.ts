@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { SourceConfiguration } from '@aws-sdk/client-apprunner';
 import { Clock } from '@apprunner/core';
 import type { GitHubEvent } from '@apprunner/github';
 import { normalizeRepositoryUrl } from '@apprunner/github';
-import { Prisma, PrismaService } from '@apprunner/persistence';
+import type { ServiceSpec } from '@apprunner/api-model';
+import { AutomaticDeploymentRepository, ConnectionRepository, ServiceRepository } from '@apprunner/persistence';
 import { isDockerHub, parseImageReference } from '@apprunner/registry';
-import { type AutomaticDeployment, ServiceService } from '@apprunner/service';
+import { type AutomaticDeployment, ServiceActions } from '@apprunner/service';
 
 /** Beyond this many repository names in one batch the SQL filter keeps only services with automatic deployments. */
 const MAX_NAMES_IN_FILTER = 100;
@@ -35,41 +35,34 @@ export class AutoDeployService {
   private readonly logger = new Logger(AutoDeployService.name);
 
   constructor(
-    private readonly prisma: PrismaService,
-    private readonly services: ServiceService,
+    private readonly automaticDeployments: AutomaticDeploymentRepository,
+    private readonly serviceRecords: ServiceRepository,
+    private readonly connections: ConnectionRepository,
+    private readonly services: ServiceActions,
     private readonly clock: Clock,
   ) {}
 
   /** Records a webhook delivery; false when it was handled before (GitHub redelivers on timeouts and by hand). */
   async firstDelivery(source: 'github' | 'registry', deliveryId: string): Promise<boolean> {
-    try {
-      await this.prisma.client.webhookDelivery.create({ data: { source, deliveryId, receivedAt: this.clock.now() } });
-      return true;
-    } catch (e) {
-      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') return false;
-      throw e;
-    }
+    return this.automaticDeployments.firstDelivery(source, deliveryId, this.clock.now());
   }
 
   /** Deliveries older than this are forgotten (GitHub keeps redelivery possible for 3 days). */
   async forgetDeliveries(olderThanDays = 7): Promise<number> {
     const cutoff = new Date(this.clock.now().getTime() - olderThanDays * 86_400_000);
-    return (await this.prisma.client.webhookDelivery.deleteMany({ where: { receivedAt: { lt: cutoff } } })).count;
+    return this.automaticDeployments.forgetDeliveriesBefore(cutoff);
   }
 
   /** A push: every service on a connection of this installation that tracks the repository and branch deploys the commit. */
   async onGitHubPush(event: PushEvent): Promise<DeploymentDecision[]> {
     if (event.deleted) return [];
-    const candidates = await this.prisma.client.service.findMany({
-      where: { status: { not: 'DELETED' }, connection: { installationId: BigInt(event.installationId), status: 'AVAILABLE' } },
-      select: { id: true, arn: true, spec: true },
-    });
+    const candidates = await this.serviceRecords.findOnInstallation(BigInt(event.installationId));
     const repository = normalizeRepositoryUrl(event.repositoryUrl);
     const decisions: DeploymentDecision[] = [];
     for (const service of candidates) {
-      const source = (service.spec as { SourceConfiguration?: SourceConfiguration }).SourceConfiguration;
-      const code = source?.CodeRepository;
-      if (!code || !source?.AutoDeploymentsEnabled) continue;
+      const source = service.spec.SourceConfiguration;
+      const code = source.CodeRepository;
+      if (!code || !source.AutoDeploymentsEnabled) continue;
       if (normalizeRepositoryUrl(code.RepositoryUrl ?? '') !== repository || code.SourceCodeVersion?.Value !== event.branch) continue;
       decisions.push({ serviceArn: service.arn, ...(await this.deploy(service.id, { trigger: 'github-push', commit: event.commit })) });
     }
@@ -83,20 +76,10 @@ export class AutoDeployService {
     switch (event.action) {
       case 'deleted':
       case 'suspend':
-        return (
-          await this.prisma.client.connection.updateMany({
-            where: { installationId, status: 'AVAILABLE' },
-            data: { status: 'ERROR', updatedAt: now },
-          })
-        ).count;
+        return this.connections.moveOnInstallation(installationId, 'AVAILABLE', 'ERROR', now);
       case 'unsuspend':
       case 'new_permissions_accepted':
-        return (
-          await this.prisma.client.connection.updateMany({
-            where: { installationId, status: 'ERROR' },
-            data: { status: 'AVAILABLE', updatedAt: now },
-          })
-        ).count;
+        return this.connections.moveOnInstallation(installationId, 'ERROR', 'AVAILABLE', now);
       default:
         return 0; // `created` binds nothing by itself: the handshake's setup callback names the connection.
     }
@@ -119,12 +102,7 @@ export class AutoDeployService {
     const ids = [...new Set(events.map((e) => e.id))];
     if (ids.length === 0) return { fresh: 0, deployments: [] };
     const now = this.clock.now();
-    const recorded = await this.prisma.client.webhookDelivery.createManyAndReturn({
-      data: ids.map((deliveryId) => ({ source: 'registry', deliveryId, receivedAt: now })),
-      skipDuplicates: true,
-      select: { deliveryId: true },
-    });
-    const fresh = new Set(recorded.map((r) => r.deliveryId));
+    const fresh = await this.automaticDeployments.firstDeliveries('registry', ids, now);
     // An id repeated within the batch is one event delivered twice: only its first occurrence counts.
     const pushes = events.filter((e) => fresh.delete(e.id));
     return { fresh: pushes.length, deployments: await this.onImagesPushed(pushes, 'registry-push') };
@@ -134,30 +112,12 @@ export class AutoDeployService {
     if (pushes.length === 0) return [];
     // A coarse filter in SQL (the identifier may omit `library/` or the registry); the exact match follows.
     const names = [...new Set(pushes.map((p) => p.repository.split('/').pop() ?? p.repository))];
-    const candidates = await this.prisma.client.service.findMany({
-      where: {
-        status: { not: 'DELETED' },
-        connectionId: null,
-        AND: [
-          { spec: { path: ['SourceConfiguration', 'AutoDeploymentsEnabled'], equals: true } },
-          ...(names.length <= MAX_NAMES_IN_FILTER
-            ? [
-                {
-                  OR: names.map((name) => ({
-                    spec: { path: ['SourceConfiguration', 'ImageRepository', 'ImageIdentifier'], string_contains: name },
-                  })),
-                },
-              ]
-            : []),
-        ],
-      },
-      select: { id: true, arn: true, spec: true, imageWatch: true },
-    });
+    const candidates = await this.serviceRecords.findDeployingImagesNamed(names.length <= MAX_NAMES_IN_FILTER ? names : undefined);
     const tracked = candidates.flatMap((service) => {
       const image = trackedImage(service.spec);
       return image ? [{ service, image }] : [];
     });
-    const seen = new Map(candidates.map((c) => [c.id, c.imageWatch?.digest ?? null]));
+    const seen = new Map(candidates.map((c) => [c.id, c.watchedDigest ?? null]));
     const decisions: DeploymentDecision[] = [];
     for (const push of pushes) {
       for (const { service, image } of tracked) {
@@ -173,20 +133,14 @@ export class AutoDeployService {
 
   /** After an operation ends: a push that arrived meanwhile is deployed now. */
   async afterOperation(serviceId: string): Promise<void> {
-    const service = await this.prisma.client.service.findUnique({
-      where: { id: serviceId },
-      select: { status: true, pendingDeployment: true },
-    });
+    const service = await this.serviceRecords.findById(serviceId);
     if (!service?.pendingDeployment) return;
     if (service.status !== 'RUNNING') {
       // Paused, failed or deleted meanwhile: App Runner deploys only running services.
-      await this.prisma.client.service.updateMany({
-        where: { id: serviceId, status: service.status },
-        data: { pendingDeployment: Prisma.DbNull },
-      });
+      await this.serviceRecords.dropDeferredDeployment(serviceId, service.status);
       return;
     }
-    const result = await this.services.startAutomaticDeployment(serviceId, service.pendingDeployment as unknown as AutomaticDeployment);
+    const result = await this.services.startAutomaticDeployment(serviceId, service.pendingDeployment);
     this.logger.log(
       `service ${serviceId}: deferred automatic deployment ${result.operationId ? `started (${result.operationId})` : `not started: ${result.ignored ?? 'deferred again'}`}`,
     );
@@ -204,32 +158,19 @@ export class AutoDeployService {
   private async claimDigest(serviceId: string, seen: string | null, digest: string): Promise<boolean> {
     if (seen === digest) return false;
     if (seen === null) {
-      try {
-        await this.prisma.client.imageWatch.create({ data: { serviceId, digest, checkedAt: this.clock.now() } });
-        return true;
-      } catch (e) {
-        if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002')
-          return this.claimDigest(serviceId, (await this.watchDigest(serviceId)) ?? null, digest);
-        throw e;
-      }
+      if (await this.automaticDeployments.startWatch(serviceId, digest, this.clock.now())) return true;
+      // Another caller started the watch meanwhile: compare with what it saw.
+      return this.claimDigest(serviceId, (await this.automaticDeployments.watchedDigest(serviceId)) ?? null, digest);
     }
-    const moved = await this.prisma.client.imageWatch.updateMany({
-      where: { serviceId, digest: seen },
-      data: { digest, checkedAt: this.clock.now() },
-    });
-    return moved.count === 1;
-  }
-
-  private async watchDigest(serviceId: string): Promise<string | null | undefined> {
-    return (await this.prisma.client.imageWatch.findUnique({ where: { serviceId } }))?.digest;
+    return this.automaticDeployments.moveWatch(serviceId, seen, digest, this.clock.now());
   }
 }
 
 /** The tag an image-based service with automatic deployments tracks; undefined for digests, code, or deployments off. */
-export function trackedImage(spec: unknown): { registry: string; repository: string; tag: string; canonical: string } | undefined {
-  const source = (spec as { SourceConfiguration?: SourceConfiguration }).SourceConfiguration;
-  const identifier = source?.ImageRepository?.ImageIdentifier;
-  if (!identifier || !source?.AutoDeploymentsEnabled) return undefined;
+export function trackedImage(spec: ServiceSpec): { registry: string; repository: string; tag: string; canonical: string } | undefined {
+  const source = spec.SourceConfiguration;
+  const identifier = source.ImageRepository?.ImageIdentifier;
+  if (!identifier || !source.AutoDeploymentsEnabled) return undefined;
   const ref = parseImageReference(identifier);
   if ('error' in ref || ref.digest) return undefined;
   return { registry: ref.registry, repository: ref.repository, tag: ref.tag ?? 'latest', canonical: ref.canonical };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '@apprunner/persistence';
+import { BuildRepository } from '@apprunner/persistence';
 
 /** Largest chunk row; output beyond it is split. */
 const CHUNK_CHARS = 64 * 1024;
@@ -19,7 +19,7 @@ export class BuildLogWriter {
   private truncated = false;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly builds: BuildRepository,
     private readonly buildId: string,
     private readonly flushMs = 500,
   ) {}
@@ -48,38 +48,22 @@ export class BuildLogWriter {
   private async store(text: string): Promise<void> {
     const parts: string[] = [];
     for (let i = 0; i < text.length; i += CHUNK_CHARS) parts.push(text.slice(i, i + CHUNK_CHARS));
-    await this.prisma.client.$transaction(async (tx) => {
-      const build = await tx.build.update({
-        where: { id: this.buildId },
-        data: { logSeq: { increment: parts.length } },
-        select: { logSeq: true },
-      });
-      const first = build.logSeq - parts.length;
-      await tx.buildLogChunk.createMany({ data: parts.map((part, i) => ({ buildId: this.buildId, seq: first + i, text: part })) });
-    });
+    await this.builds.appendLog(this.buildId, parts);
     this.written += text.length;
   }
 }
 
 @Injectable()
 export class BuildLogStore {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly builds: BuildRepository) {}
 
   writer(buildId: string, flushMs?: number): BuildLogWriter {
-    return new BuildLogWriter(this.prisma, buildId, flushMs);
+    return new BuildLogWriter(this.builds, buildId, flushMs);
   }
 
   /** Chunks after `afterSeq`, in order, and whether the build has ended (then nothing more will come). */
   async read(buildId: string, afterSeq: number, limit = 200): Promise<{ chunks: { seq: number; text: string }[]; ended: boolean }> {
-    const [chunks, build] = await Promise.all([
-      this.prisma.client.buildLogChunk.findMany({
-        where: { buildId, seq: { gt: afterSeq } },
-        orderBy: { seq: 'asc' },
-        take: limit,
-        select: { seq: true, text: true },
-      }),
-      this.prisma.client.build.findUnique({ where: { id: buildId }, select: { status: true, logSeq: true } }),
-    ]);
+    const { chunks, build } = await this.builds.readLog(buildId, afterSeq, limit);
     const last = chunks.length > 0 ? chunks[chunks.length - 1].seq : afterSeq;
     const ended = !build || ((build.status === 'SUCCEEDED' || build.status === 'FAILED') && last >= build.logSeq - 1);
     return { chunks, ended };

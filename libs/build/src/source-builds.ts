@@ -3,13 +3,20 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
-import type { CodeRepository, ImageConfiguration } from '@aws-sdk/client-apprunner';
+import type { ImageConfiguration } from '@aws-sdk/client-apprunner';
 import { BuildFailedError, type BuildDriver } from '@apprunner/build-driver';
 import { GITHUB_APP } from '@apprunner/connection';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { checkoutCommit, type GitHubAppClient } from '@apprunner/github';
 import type { OperationBuilds, SourceOutcome } from '@apprunner/operation';
-import { type Build, type Operation, Prisma, PrismaService, type Service, type Tenant } from '@apprunner/persistence';
+import {
+  type BuildRecord,
+  BuildRepository,
+  ConnectionRepository,
+  type OperationRecord,
+  type ServiceRecord,
+  type TenantRecord,
+} from '@apprunner/persistence';
 import {
   buildPlan,
   configFilePath,
@@ -46,7 +53,8 @@ export class SourceBuilds implements OperationBuilds, OnModuleDestroy {
   private readonly overrides: ReturnType<typeof parseRuntimeImageOverrides>;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly builds: BuildRepository,
+    private readonly connections: ConnectionRepository,
     private readonly logs: BuildLogStore,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
     @Optional() @Inject(GITHUB_APP) private readonly github: GitHubAppClient | null = null,
@@ -56,23 +64,13 @@ export class SourceBuilds implements OperationBuilds, OnModuleDestroy {
   }
 
   /** Starts, follows or takes over the build of a deploying operation; `ready` once the image is pushed. */
-  async forOperation(operation: Operation, service: Service, tenant: Tenant): Promise<SourceOutcome> {
-    let build = await this.prisma.client.build.findUnique({ where: { operationId: operation.id } });
-    if (!build) {
-      try {
-        build = await this.prisma.client.build.create({
-          data: { operationId: operation.id, tenantId: tenant.id, serviceId: service.id, status: 'QUEUED' },
-        });
-      } catch (e) {
-        if (!(e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002')) throw e;
-        build = await this.prisma.client.build.findUniqueOrThrow({ where: { operationId: operation.id } });
-      }
-    }
+  async forOperation(operation: OperationRecord, service: ServiceRecord, tenant: TenantRecord): Promise<SourceOutcome> {
+    const build = await this.builds.findOrCreate({ operationId: operation.id, tenantId: tenant.id, serviceId: service.id });
     if (build.status === 'SUCCEEDED' && build.image) {
       return {
         ready: {
           image: build.image,
-          imageConfiguration: (build.imageConfiguration ?? {}) as ImageConfiguration,
+          imageConfiguration: build.imageConfiguration ?? {},
           ...(build.commit ? { commit: build.commit } : {}),
         },
       };
@@ -82,11 +80,7 @@ export class SourceBuilds implements OperationBuilds, OnModuleDestroy {
     if (build.status === 'RUNNING' && Date.now() - build.updatedAt.getTime() < STALE_MS)
       return { inProgress: 'Building the image (on another worker).' };
     // QUEUED, or RUNNING on a worker that stopped touching it: claim it (one claimant wins) and run it here.
-    const claimed = await this.prisma.client.build.updateMany({
-      where: { id: build.id, updatedAt: build.updatedAt, status: { in: ['QUEUED', 'RUNNING'] } },
-      data: { status: 'RUNNING', startedAt: new Date() },
-    });
-    if (claimed.count !== 1) return { inProgress: 'Building the image.' };
+    if (!(await this.builds.claim(build, new Date()))) return { inProgress: 'Building the image.' };
     const abort = new AbortController();
     const takeover = build.status === 'RUNNING';
     const done = this.run(build, operation, service, tenant, abort.signal, takeover).finally(() => this.running.delete(build.id));
@@ -108,10 +102,10 @@ export class SourceBuilds implements OperationBuilds, OnModuleDestroy {
   }
 
   private async run(
-    build: Build,
-    operation: Operation,
-    service: Service,
-    tenant: Tenant,
+    build: BuildRecord,
+    operation: OperationRecord,
+    service: ServiceRecord,
+    tenant: TenantRecord,
     signal: AbortSignal,
     takeover: boolean,
   ): Promise<void> {
@@ -122,15 +116,13 @@ export class SourceBuilds implements OperationBuilds, OnModuleDestroy {
     let workDir: string | undefined;
     await this.slot();
     try {
-      const code = (service.spec as { SourceConfiguration?: { CodeRepository?: CodeRepository } }).SourceConfiguration?.CodeRepository;
+      const code = service.spec.SourceConfiguration.CodeRepository;
       if (!code?.RepositoryUrl) throw new BuildError('The service has no code repository.');
       if (!this.github)
         throw new BuildError('GitHub is not configured on this platform (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_SLUG).');
       if (!this.builder || !this.config.BUILD_REGISTRY)
         throw new BuildError('Builds are not configured on this platform (BUILD_REGISTRY).');
-      const connection = service.connectionId
-        ? await this.prisma.client.connection.findUnique({ where: { id: service.connectionId } })
-        : null;
+      const connection = service.connectionId ? await this.connections.findById(service.connectionId) : undefined;
       if (!connection || connection.status !== 'AVAILABLE' || connection.installationId === null) {
         throw new BuildError(
           `The connection ${connection?.connectionName ?? '(none)'} is ${connection?.status ?? 'missing'}: complete its handshake before deploying.`,
@@ -139,7 +131,7 @@ export class SourceBuilds implements OperationBuilds, OnModuleDestroy {
       const installationId = Number(connection.installationId);
       const branch = code.SourceCodeVersion?.Value ?? 'main';
       const commit = operation.sourceCommit ?? (await this.github.branchHead(installationId, code.RepositoryUrl, branch));
-      await this.prisma.client.build.update({ where: { id: build.id }, data: { commit } });
+      await this.builds.setCommit(build.id, commit);
       log.write(`==> ${code.RepositoryUrl} ${branch} @ ${commit}\n`);
       const token = await this.github.installationToken(installationId);
       workDir = await mkdtemp(join(tmpdir(), 'apprunner-src-'));
@@ -193,32 +185,21 @@ export class SourceBuilds implements OperationBuilds, OnModuleDestroy {
         ...(Object.keys(plan.runtimeSecrets).length > 0 ? { RuntimeEnvironmentSecrets: plan.runtimeSecrets } : {}),
       };
       await log.flush();
-      await this.prisma.client.build.update({
-        where: { id: build.id },
-        data: {
-          status: 'SUCCEEDED',
-          image: result.image,
-          imageConfiguration: imageConfiguration as Prisma.InputJsonValue,
-          endedAt: new Date(),
-        },
-      });
+      await this.builds.succeeded(build.id, { image: result.image, imageConfiguration }, new Date());
     } catch (e) {
       if (signal.aborted) {
         // This worker is shutting down (a rollout, a drain): the build is not the tenant's failure. Queued again, the
         // next reconcile pass on any worker starts it over.
         log.write('==> This worker is shutting down; the build starts again on another worker.\n');
         await log.flush();
-        await this.prisma.client.build.update({ where: { id: build.id }, data: { status: 'QUEUED' } });
+        await this.builds.requeue(build.id);
         return;
       }
       const reason = failureReason(e);
       this.logger.warn(`build ${build.id} (operation ${operation.id}) failed: ${reason.split('\n')[0]}`);
       log.write(`==> Build failed: ${reason}\n`);
       await log.flush();
-      await this.prisma.client.build.update({
-        where: { id: build.id },
-        data: { status: 'FAILED', reason: reason.slice(0, 4_000), endedAt: new Date() },
-      });
+      await this.builds.failed(build.id, reason.slice(0, 4_000), new Date());
     } finally {
       clearInterval(heartbeat);
       this.release();
@@ -227,9 +208,7 @@ export class SourceBuilds implements OperationBuilds, OnModuleDestroy {
   }
 
   private async touch(buildId: string): Promise<void> {
-    await this.prisma.client.build
-      .updateMany({ where: { id: buildId, status: 'RUNNING' }, data: { updatedAt: new Date() } })
-      .catch(() => undefined);
+    await this.builds.touch(buildId, new Date()).catch(() => undefined);
   }
 
   private async slot(): Promise<void> {

@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { formatArn, InvalidRequestException, loadConfig, SystemClock } from '@apprunner/core';
 import { GitHubApiError, type GitHubAppClient, signHandshakeState } from '@apprunner/github';
-import type { PrismaService } from '@apprunner/persistence';
+import type { ConnectionRepository, Database, ServiceRepository } from '@apprunner/persistence';
 import type { TagService } from '@apprunner/tag';
-import type { CallContext } from '@apprunner/tenancy';
+import type { CallContext, TenantLock } from '@apprunner/tenancy';
 import { ConnectionService } from './connection.service';
 import { handshakeKey } from './github-app.provider';
 
@@ -21,8 +21,18 @@ function setup(env: Record<string, string>, github: Partial<GitHubAppClient> | n
   const config = loadConfig({ ...BASE_ENV, ...env });
   const row = { id: 'conn-1', arn: ARN, tenantId: TENANT.id, connectionName: 'gh', providerType: 'GITHUB', status: 'PENDING_HANDSHAKE' };
   const transaction = vi.fn(() => Promise.reject(new Error('no database in this test: the checks must refuse first')));
-  const prisma = { client: { connection: { findFirst: vi.fn(async () => row) }, $transaction: transaction } } as unknown as PrismaService;
-  const service = new ConnectionService(prisma, {} as TagService, new SystemClock(), config, github as GitHubAppClient | null);
+  const database = { transaction } as unknown as Database;
+  const connections = { findLiveByArn: vi.fn(async () => row) } as unknown as ConnectionRepository;
+  const service = new ConnectionService(
+    database,
+    connections,
+    {} as ServiceRepository,
+    {} as TenantLock,
+    {} as TagService,
+    new SystemClock(),
+    config,
+    github as GitHubAppClient | null,
+  );
   const state = signHandshakeState(handshakeKey(config), row.id, new Date(), 600);
   return { service, state, transaction };
 }

@@ -20,9 +20,9 @@ import {
   pageTake,
 } from '@apprunner/core';
 import { GitHubApiError, type GitHubAppClient, signHandshakeState, verifyHandshakeState } from '@apprunner/github';
-import { type Connection, type Prisma, PrismaService } from '@apprunner/persistence';
+import { type ConnectionRecord, ConnectionRepository, Database, ServiceRepository, type Transaction } from '@apprunner/persistence';
 import { TagService } from '@apprunner/tag';
-import { type CallContext, enforceQuota, lockTenant, notFound, ownArn } from '@apprunner/tenancy';
+import { type CallContext, notFound, ownArn, TenantLock } from '@apprunner/tenancy';
 import { GITHUB_APP, handshakeKey, missingUserAuthorizationSettings } from './github-app.provider';
 
 const NOUN = 'connection';
@@ -38,7 +38,10 @@ export class ConnectionService {
   private readonly missingOAuthSettings: string[];
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly database: Database,
+    private readonly connections: ConnectionRepository,
+    private readonly services: ServiceRepository,
+    private readonly lock: TenantLock,
     private readonly tags: TagService,
     private readonly clock: Clock,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
@@ -53,7 +56,7 @@ export class ConnectionService {
    * The URL carries a signed, expiring state naming this connection; GitHub sends it back to the setup callback.
    */
   async handshake(ctx: CallContext, arn: string): Promise<{ ConnectionArn: string; HandshakeUrl: string; ExpiresAt: Date }> {
-    const row = await this.resolve(this.prisma.client, ctx, arn);
+    const row = await this.resolve(ctx, arn);
     if (row.providerType !== 'GITHUB') {
       throw new InvalidRequestException(
         `${row.providerType} connections are not supported by this platform: only GITHUB connections can complete a handshake.`,
@@ -80,7 +83,7 @@ export class ConnectionService {
    * callback carries a `code`: the installation must be one the authorizing user can access. It is also checked with
    * the App's own credentials, and one already bound to another tenant's connection is refused.
    */
-  async completeHandshake(state: string, installationId: number, code: string | undefined): Promise<Connection> {
+  async completeHandshake(state: string, installationId: number, code: string | undefined): Promise<ConnectionRecord> {
     if (!this.github) throw new InvalidRequestException('GitHub is not configured on this platform.');
     this.requireUserAuthorization();
     const verified = verifyHandshakeState(this.stateKey, state, this.clock.now());
@@ -112,24 +115,19 @@ export class ConnectionService {
       throw new InvalidRequestException(
         `GitHub installation ${installationId} is suspended; unsuspend it on GitHub and start the handshake again.`,
       );
-    return this.prisma.client.$transaction(async (tx) => {
-      const row = await tx.connection.findUnique({ where: { id: verified.connectionId } });
+    return this.database.transaction(async (tx) => {
+      const row = await this.connections.findById(verified.connectionId, tx);
       if (!row || row.status === 'DELETED') throw new InvalidRequestException('The connection of this handshake no longer exists.');
-      await lockTenant(tx, row.tenantId);
-      const other = await tx.connection.findFirst({
-        where: { installationId: BigInt(installationId), tenantId: { not: row.tenantId }, status: { not: 'DELETED' } },
-      });
+      await this.lock.take(tx, row.tenantId);
+      const other = await this.connections.boundElsewhere(BigInt(installationId), row.tenantId, tx);
       if (other) throw new InvalidRequestException(`GitHub installation ${installationId} belongs to another account of this platform.`);
       if (row.status === 'AVAILABLE' && row.installationId === BigInt(installationId)) return row;
-      const updated = await tx.connection.update({
-        where: { id: row.id },
-        data: {
-          status: 'AVAILABLE',
-          installationId: BigInt(installationId),
-          providerAccount: installation.account,
-          updatedAt: this.clock.now(),
-        },
-      });
+      const updated = await this.connections.bind(
+        row.id,
+        { installationId: BigInt(installationId), providerAccount: installation.account },
+        this.clock.now(),
+        tx,
+      );
       this.logger.log(`connection ${row.arn} bound to GitHub installation ${installationId} (${installation.account})`);
       return updated;
     });
@@ -145,24 +143,21 @@ export class ConnectionService {
 
   async create(ctx: CallContext, input: CreateConnectionRequest): Promise<CreateConnectionResponse> {
     const name = input.ConnectionName as string;
-    const row = await this.prisma.client.$transaction(async (tx) => {
-      await enforceQuota(tx, ctx.tenant.id, 'Connections', () =>
-        tx.connection.count({ where: { tenantId: ctx.tenant.id, status: { not: 'DELETED' } } }),
-      );
-      if (await tx.connection.findFirst({ where: { tenantId: ctx.tenant.id, activeName: name } })) {
+    const row = await this.lock.run(ctx.tenant.id, async (tx, quotas) => {
+      await quotas.check('Connections', () => this.connections.countLive(ctx.tenant.id, tx));
+      if (await this.connections.nameInUse(ctx.tenant.id, name, tx)) {
         throw new InvalidRequestException(`Connection with the provided name already exists: ${name}`);
       }
-      const created = await tx.connection.create({
-        data: {
+      const created = await this.connections.create(
+        {
           tenantId: ctx.tenant.id,
           connectionName: name,
-          activeName: name,
           arn: formatArn(ctx.tenant, 'connection', name, newResourceId()),
           providerType: input.ProviderType as string,
-          status: 'PENDING_HANDSHAKE',
           createdAt: this.clock.now(),
         },
-      });
+        tx,
+      );
       await this.tags.put(tx, ctx, created.arn, input.Tags);
       return created;
     });
@@ -172,47 +167,39 @@ export class ConnectionService {
   async list(ctx: CallContext, input: ListConnectionsRequest): Promise<ListConnectionsResponse> {
     const max = input.MaxResults;
     const after = decodeNextToken(input.NextToken, ['timestamp', 'uuid']);
-    const rows = await this.prisma.client.connection.findMany({
-      where: {
-        tenantId: ctx.tenant.id,
-        status: { not: 'DELETED' },
-        ...(input.ConnectionName ? { connectionName: input.ConnectionName } : {}),
-        ...(after
-          ? { OR: [{ createdAt: { gt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { gt: String(after[1]) } }] }
-          : {}),
-      },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      take: pageTake(max),
-    });
+    const rows = await this.connections.pageLive(
+      ctx.tenant.id,
+      { ...(input.ConnectionName ? { connectionName: input.ConnectionName } : {}) },
+      { ...(after ? { after: { createdAt: new Date(after[0]), id: String(after[1]) } } : {}), take: pageTake(max) },
+    );
     const { items, nextToken } = page(rows, max, (r) => [r.createdAt.toISOString(), r.id]);
     return { ConnectionSummaryList: items.map(toSdk), ...(nextToken ? { NextToken: nextToken } : {}) };
   }
 
   async delete(ctx: CallContext, arn: string): Promise<DeleteConnectionResponse> {
-    const row = await this.prisma.client.$transaction(async (tx) => {
-      await lockTenant(tx, ctx.tenant.id);
-      const found = await this.resolve(tx, ctx, arn);
-      const users = await tx.service.count({ where: { connectionId: found.id, status: { not: 'DELETED' } } });
+    const row = await this.lock.run(ctx.tenant.id, async (tx) => {
+      const found = await this.resolve(ctx, arn, tx);
+      const users = await this.services.countLiveUsing({ connectionId: found.id }, tx);
       if (users > 0) throw new InvalidRequestException(`You can't delete a connection that is used by one or more services: ${arn}`);
-      return tx.connection.update({ where: { id: found.id }, data: { status: 'DELETED', activeName: null, deletedAt: this.clock.now() } });
+      return this.connections.markDeleted(found.id, this.clock.now(), tx);
     });
     return { Connection: toSdk(row) };
   }
 
   /** A code repository service must name a live connection of its own tenant. */
-  forService(tx: Prisma.TransactionClient, ctx: CallContext, arn: string): Promise<Connection> {
-    return this.resolve(tx, ctx, arn);
+  forService(tx: Transaction, ctx: CallContext, arn: string): Promise<ConnectionRecord> {
+    return this.resolve(ctx, arn, tx);
   }
 
-  private async resolve(db: Prisma.TransactionClient, ctx: CallContext, arn: string): Promise<Connection> {
+  private async resolve(ctx: CallContext, arn: string, tx?: Transaction): Promise<ConnectionRecord> {
     ownArn(ctx.tenant, arn, 'connection', NOUN);
-    const row = await db.connection.findFirst({ where: { tenantId: ctx.tenant.id, arn, status: { not: 'DELETED' } } });
+    const row = await this.connections.findLiveByArn(ctx.tenant.id, arn, tx);
     if (!row) throw notFound(NOUN, arn);
     return row;
   }
 }
 
-function toSdk(row: Connection): SdkConnection {
+function toSdk(row: ConnectionRecord): SdkConnection {
   return {
     ConnectionName: row.connectionName,
     ConnectionArn: row.arn,

@@ -20,10 +20,18 @@ import {
   ResourceNotFoundException,
   pageTake,
 } from '@apprunner/core';
-import { OperationService, parseValidationRecords } from '@apprunner/operation';
-import { type CustomDomain, Prisma, PrismaService, type Service } from '@apprunner/persistence';
-import { ServiceService } from '@apprunner/service';
-import { type CallContext, FIXED_LIMITS, lockTenant } from '@apprunner/tenancy';
+import { OperationService } from '@apprunner/operation';
+import {
+  Database,
+  type CustomDomainRecord,
+  CustomDomainRepository,
+  type ServiceRecord,
+  type Transaction,
+  UniqueConstraintError,
+  VpcIngressConnectionRepository,
+} from '@apprunner/persistence';
+import { ServiceActions } from '@apprunner/service';
+import { type CallContext, FIXED_LIMITS, TenantLock } from '@apprunner/tenancy';
 import { delegationRecords } from './validation-records';
 
 /**
@@ -35,8 +43,11 @@ import { delegationRecords } from './validation-records';
 @Injectable()
 export class CustomDomainService {
   constructor(
-    private readonly prisma: PrismaService,
-    private readonly services: ServiceService,
+    private readonly database: Database,
+    private readonly domains: CustomDomainRepository,
+    private readonly vpcIngressConnections: VpcIngressConnectionRepository,
+    private readonly lock: TenantLock,
+    private readonly services: ServiceActions,
     private readonly operations: OperationService,
     private readonly clock: Clock,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
@@ -48,44 +59,40 @@ export class CustomDomainService {
     checkWildcard(domainName, input.DomainName as string);
     if (wildcard && input.EnableWWWSubdomain === true) throw new InvalidRequestException('A wildcard domain cannot have a www subdomain.');
     const enableWWW = wildcard ? false : (input.EnableWWWSubdomain ?? true);
-    const { service, row } = await this.prisma.client
-      .$transaction(async (tx) => {
-        await lockTenant(tx, ctx.tenant.id);
-        const service = await this.liveService(tx, ctx, input.ServiceArn as string);
+    const { service, row } = await this.lock
+      .run(ctx.tenant.id, async (tx) => {
+        const service = await this.liveService(ctx, input.ServiceArn as string, tx);
         if (service.status !== 'RUNNING') {
           throw new InvalidStateException(`You can associate a custom domain only with a RUNNING service; this one is ${service.status}.`);
         }
-        const domains = await tx.customDomain.findMany({ where: { serviceId: service.id }, select: { domainName: true } });
-        if (domains.some((d) => d.domainName === domainName)) {
+        const domains = await this.domains.namesOfService(service.id, tx);
+        if (domains.includes(domainName)) {
           throw new InvalidRequestException(`Domain ${domainName} is already associated with this service.`);
         }
         if (domains.length >= FIXED_LIMITS.CustomDomainsPerService) {
           throw new InvalidRequestException(`A service can have at most ${FIXED_LIMITS.CustomDomainsPerService} custom domains.`);
         }
         // Routing is by Host: one domain can point at one service on the whole platform.
-        if (await tx.customDomain.findFirst({ where: { domainName }, select: { id: true } })) {
+        if (await this.domains.taken(domainName, tx)) {
           throw new InvalidRequestException(`Domain ${domainName} is already associated with another service.`);
         }
-        const row = await tx.customDomain.create({
-          data: {
+        const row = await this.domains.create(
+          {
             tenantId: ctx.tenant.id,
             serviceId: service.id,
             domainName,
             enableWWWSubdomain: enableWWW,
             status: 'CREATING',
-            certificateValidationRecords: delegationRecords(
-              domainName,
-              enableWWW,
-              this.config.PLATFORM_DOMAIN,
-            ) as unknown as Prisma.InputJsonValue,
+            certificateValidationRecords: delegationRecords(domainName, enableWWW, this.config.PLATFORM_DOMAIN),
             createdAt: this.clock.now(),
           },
-        });
+          tx,
+        );
         return { service, row };
       })
       .catch((e: unknown) => {
         // Two tenants racing for the same domain: the unique index decides.
-        if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') {
+        if (e instanceof UniqueConstraintError) {
           throw new InvalidRequestException(`Domain ${domainName} is already associated with another service.`);
         }
         throw e;
@@ -96,13 +103,13 @@ export class CustomDomainService {
 
   async disassociate(ctx: CallContext, serviceArn: string, domainName: string): Promise<DisassociateCustomDomainResponse> {
     const name = domainName.toLowerCase().replace(/\.$/, '');
-    const { service, row } = await this.prisma.client.$transaction(async (tx) => {
-      const service = await this.liveService(tx, ctx, serviceArn);
-      const found = await tx.customDomain.findFirst({ where: { serviceId: service.id, domainName: name } });
+    const { service, row } = await this.database.transaction(async (tx) => {
+      const service = await this.liveService(ctx, serviceArn, tx);
+      const found = await this.domains.findOfService(service.id, name, tx);
       if (!found) throw new ResourceNotFoundException(`Custom domain ${domainName} is not associated with service ${serviceArn}.`);
       if (service.status === 'PAUSED') throw new InvalidStateException("You can't disassociate a custom domain from a paused service.");
       if (found.status === 'DELETING') throw new InvalidStateException(`Custom domain ${domainName} is already being disassociated.`);
-      const row = await tx.customDomain.update({ where: { id: found.id }, data: { status: 'DELETING' } });
+      const row = await this.domains.markDeleting(found.id, tx);
       return { service, row };
     });
     await this.operations.dispatch('custom-domain', row.id, row.updatedAt.getTime());
@@ -110,14 +117,10 @@ export class CustomDomainService {
   }
 
   async describe(ctx: CallContext, input: DescribeCustomDomainsRequest): Promise<DescribeCustomDomainsResponse> {
-    const service = await this.liveService(this.prisma.client, ctx, input.ServiceArn as string);
+    const service = await this.liveService(ctx, input.ServiceArn as string);
     const max = input.MaxResults;
     const after = decodeNextToken(input.NextToken, ['string']);
-    const rows = await this.prisma.client.customDomain.findMany({
-      where: { serviceId: service.id, ...(after ? { domainName: { gt: String(after[0]) } } : {}) },
-      orderBy: { domainName: 'asc' },
-      take: pageTake(max),
-    });
+    const rows = await this.domains.pageOfService(service.id, { ...(after ? { after: String(after[0]) } : {}), take: pageTake(max) });
     const { items, nextToken } = page(rows, max, (r) => [r.domainName]);
     return {
       DNSTarget: service.urlHost,
@@ -128,23 +131,23 @@ export class CustomDomainService {
     };
   }
 
-  private async liveService(db: Prisma.TransactionClient, ctx: CallContext, arn: string): Promise<Service> {
-    const service = await this.services.findOwn(db, ctx, arn);
+  private async liveService(ctx: CallContext, arn: string, tx?: Transaction): Promise<ServiceRecord> {
+    const service = await this.services.findOwn(ctx, arn, tx);
     if (service.status === 'DELETED') throw new ResourceNotFoundException(`Service not found: ${arn}`);
     return service;
   }
 
-  private async vpcTargets(service: Service): Promise<VpcDNSTarget[]> {
-    const vics = await this.prisma.client.vpcIngressConnection.findMany({ where: { serviceId: service.id, status: { not: 'DELETED' } } });
+  private async vpcTargets(service: ServiceRecord): Promise<VpcDNSTarget[]> {
+    const vics = await this.vpcIngressConnections.liveOfService(service.id);
     return vics.map((v) => ({ VpcIngressConnectionArn: v.arn, VpcId: v.vpcId, DomainName: v.domainName }));
   }
 }
 
-function toSdk(row: CustomDomain): SdkCustomDomain {
+function toSdk(row: CustomDomainRecord): SdkCustomDomain {
   return {
     DomainName: row.domainName,
     EnableWWWSubdomain: row.enableWWWSubdomain,
-    CertificateValidationRecords: parseValidationRecords(row.certificateValidationRecords),
+    CertificateValidationRecords: row.certificateValidationRecords,
     Status: row.status as SdkCustomDomain['Status'],
   };
 }

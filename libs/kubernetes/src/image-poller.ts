@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { SourceConfiguration } from '@aws-sdk/client-apprunner';
 import { AutoDeployService, trackedImage } from '@apprunner/auto-deploy';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
-import { Prisma, PrismaService } from '@apprunner/persistence';
+import type { ServiceSpec } from '@apprunner/api-model';
+import { AutomaticDeploymentRepository, ServiceRepository } from '@apprunner/persistence';
 import { PeriodicLock, PeriodicPass } from '@apprunner/queue';
 import { credentialFor, pullSecretNameFromRoleArn, RegistryClient, type RegistryCredential } from '@apprunner/registry';
 import { KUBE_CLIENT, KubeClient, type LiveObject } from './kube-client';
@@ -29,7 +29,8 @@ export class ImagePoller implements OnApplicationBootstrap, OnApplicationShutdow
   readonly registry: RegistryClient;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly services: ServiceRepository,
+    private readonly watches: AutomaticDeploymentRepository,
     private readonly autoDeploy: AutoDeployService,
     private readonly settings: ReconcilerSettings,
     @Inject(KUBE_CLIENT) private readonly kube: KubeClient,
@@ -61,24 +62,16 @@ export class ImagePoller implements OnApplicationBootstrap, OnApplicationShutdow
 
   async pollOnce(): Promise<ImagePollReport> {
     const report: ImagePollReport = { images: 0, deployments: 0, failed: 0, pendingStarted: 0 };
-    const pending = await this.prisma.client.service.findMany({
-      where: { status: 'RUNNING', NOT: { pendingDeployment: { equals: Prisma.DbNull } } },
-      select: { id: true },
-    });
-    for (const p of pending) {
-      await this.autoDeploy.afterOperation(p.id);
+    for (const id of await this.services.idsWithDeferredDeployment()) {
+      await this.autoDeploy.afterOperation(id);
       report.pendingStarted++;
     }
-    const services = await this.prisma.client.service.findMany({
-      where: { status: 'RUNNING', connectionId: null },
-      select: { id: true, spec: true, tenant: { select: { accountId: true } }, imageWatch: true },
-    });
     const resolved = new Map<string, string | undefined>();
-    for (const service of services) {
+    for (const service of await this.services.findRunningImageServices()) {
       const tracked = trackedImage(service.spec);
       if (!tracked) continue;
       try {
-        const credential = await this.credential(service.spec, service.tenant.accountId, tracked.registry);
+        const credential = await this.credential(service.spec, service.accountId, tracked.registry);
         // One lookup per image and credential in a pass, whatever the number of services tracking it.
         const key = `${tracked.canonical}\0${credential?.username ?? ''}`;
         if (!resolved.has(key)) {
@@ -87,14 +80,11 @@ export class ImagePoller implements OnApplicationBootstrap, OnApplicationShutdow
         }
         const digest = resolved.get(key);
         if (!digest) continue;
-        if (!service.imageWatch) {
-          await this.prisma.client.imageWatch.createMany({
-            data: [{ serviceId: service.id, digest, checkedAt: new Date() }],
-            skipDuplicates: true,
-          });
+        if (service.watchedDigest === undefined) {
+          await this.watches.startWatchIfNone(service.id, digest, new Date());
           continue;
         }
-        if (service.imageWatch.digest === digest) continue;
+        if (service.watchedDigest === digest) continue;
         const decisions = await this.autoDeploy.onImagePushed(
           { registryHost: tracked.registry, repository: tracked.repository, tag: tracked.tag, digest },
           'image-poll',
@@ -109,8 +99,8 @@ export class ImagePoller implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /** The pull credential an AccessRoleArn names (a dockerconfigjson Secret in the tenant namespace), if any. */
-  private async credential(spec: unknown, accountId: string, registry: string): Promise<RegistryCredential | undefined> {
-    const arn = (spec as { SourceConfiguration?: SourceConfiguration }).SourceConfiguration?.AuthenticationConfiguration?.AccessRoleArn;
+  private async credential(spec: ServiceSpec, accountId: string, registry: string): Promise<RegistryCredential | undefined> {
+    const arn = spec.SourceConfiguration.AuthenticationConfiguration?.AccessRoleArn;
     if (!arn) return undefined;
     const ref = pullSecretNameFromRoleArn(arn, accountId);
     if ('error' in ref) throw new Error(`AccessRoleArn: ${ref.error}`);

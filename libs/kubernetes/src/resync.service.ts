@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { ReconcileSnapshots } from '@apprunner/operation';
-import { PrismaService } from '@apprunner/persistence';
+import { ServiceRepository, TenantRepository } from '@apprunner/persistence';
 import { PeriodicLock, PeriodicPass } from '@apprunner/queue';
 import { ServiceReconciler, TenantNamespaceReconciler } from './reconcilers';
 
@@ -23,7 +23,8 @@ export class ResyncService implements OnApplicationBootstrap, OnApplicationShutd
   private stopped = false;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly serviceRecords: ServiceRepository,
+    private readonly tenantRecords: TenantRepository,
     private readonly snapshots: ReconcileSnapshots,
     private readonly services: ServiceReconciler,
     private readonly tenants: TenantNamespaceReconciler,
@@ -59,15 +60,14 @@ export class ResyncService implements OnApplicationBootstrap, OnApplicationShutd
    * settled once its namespace is gone. A tenant created again under the same account keeps its namespace.
    */
   async removeDeletedTenants(): Promise<number> {
-    const tombstones = await this.prisma.client.tenantTombstone.findMany({ where: { cleanedAt: null }, take: 100 });
     let removed = 0;
-    for (const { accountId } of tombstones) {
-      if (await this.prisma.client.tenant.findUnique({ where: { accountId }, select: { id: true } })) {
-        await this.prisma.client.tenantTombstone.update({ where: { accountId }, data: { cleanedAt: new Date() } });
+    for (const accountId of await this.tenantRecords.tombstonesToClean(100)) {
+      if (await this.tenantRecords.accountExists(accountId)) {
+        await this.tenantRecords.tombstoneCleaned(accountId);
         continue;
       }
       if (await this.tenants.remove(accountId)) {
-        await this.prisma.client.tenantTombstone.update({ where: { accountId }, data: { cleanedAt: new Date() } });
+        await this.tenantRecords.tombstoneCleaned(accountId);
         removed++;
       }
     }
@@ -83,33 +83,15 @@ export class ResyncService implements OnApplicationBootstrap, OnApplicationShutd
     let cursor: string | undefined;
     const tenantsDone = new Set<string>();
     for (;;) {
-      const page = await this.prisma.client.service.findMany({
-        where: {
-          deletedAt: null,
-          status: { in: ['RUNNING', 'PAUSED'] },
-          operations: { none: { status: { in: ['PENDING', 'IN_PROGRESS'] } } },
-          ...(cursor ? { id: { gt: cursor } } : {}),
-        },
-        include: {
-          tenant: true,
-          operations: {
-            where: { status: { in: ['SUCCEEDED', 'ROLLBACK_SUCCEEDED'] } },
-            orderBy: { endedAt: 'desc' },
-            take: 1,
-            select: { id: true },
-          },
-        },
-        orderBy: { id: 'asc' },
-        take: 200,
-      });
+      const page = await this.serviceRecords.pageSettled(cursor, 200);
       if (page.length === 0) break;
-      for (const { tenant, operations, ...service } of page) {
+      for (const { service, tenant, lastSucceededOperationId } of page) {
         if (this.stopped) return { services, failed, seconds: (Date.now() - started) / 1_000 };
         const t0 = Date.now();
         services++;
         try {
           const snapshot = await this.snapshots.forService(service, tenant);
-          await this.services.resync(snapshot, operations[0]?.id, !tenantsDone.has(tenant.id));
+          await this.services.resync(snapshot, lastSucceededOperationId, !tenantsDone.has(tenant.id));
           tenantsDone.add(tenant.id);
         } catch (e) {
           failed++;
@@ -118,7 +100,7 @@ export class ResyncService implements OnApplicationBootstrap, OnApplicationShutd
         const wait = gapMs - (Date.now() - t0);
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
-      cursor = page[page.length - 1].id;
+      cursor = page[page.length - 1].service.id;
     }
     return { services, failed, seconds: (Date.now() - started) / 1_000 };
   }

@@ -18,19 +18,26 @@ import {
   ServiceQuotaExceededException,
   pageTake,
 } from '@apprunner/core';
-import { type ObservabilityConfiguration, type Prisma, PrismaService } from '@apprunner/persistence';
+import {
+  type ObservabilityConfigurationRecord,
+  ObservabilityConfigurationRepository,
+  type RevisionCursor,
+  ServiceRepository,
+  type Transaction,
+} from '@apprunner/persistence';
 import { TagService } from '@apprunner/tag';
-import { type CallContext, checkQuota, FIXED_LIMITS, lockTenant, notFound, ownArn, revisionedPath } from '@apprunner/tenancy';
+import { type CallContext, FIXED_LIMITS, notFound, ownArn, revisionedPath, TenantLock } from '@apprunner/tenancy';
 
 const NOUN = 'observability configuration';
 const RESERVED_NAME = 'DefaultConfiguration';
-type Db = Prisma.TransactionClient;
 
 /** Observability configurations: named, revisioned, immutable; tracing (AWSXRAY → OpenTelemetry in-cluster). */
 @Injectable()
 export class ObservabilityConfigurationService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly configurations: ObservabilityConfigurationRepository,
+    private readonly services: ServiceRepository,
+    private readonly lock: TenantLock,
     private readonly tags: TagService,
     private readonly clock: Clock,
   ) {}
@@ -38,61 +45,57 @@ export class ObservabilityConfigurationService {
   async create(ctx: CallContext, input: CreateObservabilityConfigurationRequest): Promise<CreateObservabilityConfigurationResponse> {
     const name = input.ObservabilityConfigurationName as string;
     if (name === RESERVED_NAME) throw new InvalidRequestException(`The name ${RESERVED_NAME} is reserved.`);
-    const row = await this.prisma.client.$transaction(async (tx) => {
-      const where = { tenantId: ctx.tenant.id };
-      // Counted under the tenant lock, so concurrent creates of one name can't pass the limits together.
-      const { quotaOverrides } = await lockTenant(tx, ctx.tenant.id);
-      const revisions = await tx.observabilityConfiguration.count({ where: { ...where, name, status: 'ACTIVE' } });
+    // Counted under the tenant lock, so concurrent creates of one name can't pass the limits together.
+    const row = await this.lock.run(ctx.tenant.id, async (tx, quotas) => {
+      const tenantId = ctx.tenant.id;
+      const revisions = await this.configurations.countActiveRevisions(tenantId, name, tx);
       if (revisions === 0) {
-        await checkQuota(quotaOverrides, 'ObservabilityConfigurationNames', async () => {
-          return (await tx.observabilityConfiguration.groupBy({ by: ['name'], where: { ...where, status: 'ACTIVE' } })).length;
-        });
+        await quotas.check('ObservabilityConfigurationNames', () => this.configurations.countActiveNames(tenantId, tx));
       } else if (revisions >= FIXED_LIMITS.ObservabilityConfigurationRevisionsPerName) {
         throw new ServiceQuotaExceededException(
           `You have reached the maximum number of revisions (${FIXED_LIMITS.ObservabilityConfigurationRevisionsPerName}) for observability configuration ${name}.`,
         );
       }
-      const last = await tx.observabilityConfiguration.aggregate({ where: { ...where, name }, _max: { revision: true } });
-      const revision = (last._max.revision ?? 0) + 1;
-      const created = await tx.observabilityConfiguration.create({
-        data: {
-          tenantId: ctx.tenant.id,
+      const revision = (await this.configurations.lastRevision(tenantId, name, tx)) + 1;
+      const created = await this.configurations.create(
+        {
+          tenantId,
           name,
           revision,
           arn: formatArn(ctx.tenant, 'observabilityconfiguration', name, revision, newResourceId()),
           traceVendor: input.TraceConfiguration?.Vendor ?? null,
-          status: 'ACTIVE',
           createdAt: this.clock.now(),
         },
-      });
+        tx,
+      );
       await this.tags.put(tx, ctx, created.arn, input.Tags);
       return created;
     });
-    return { ObservabilityConfiguration: await this.toSdk(this.prisma.client, row) };
+    return { ObservabilityConfiguration: await this.toSdk(row) };
   }
 
   async describe(ctx: CallContext, arn: string): Promise<DescribeObservabilityConfigurationResponse> {
-    return { ObservabilityConfiguration: await this.toSdk(this.prisma.client, await this.resolve(this.prisma.client, ctx, arn, true)) };
+    return { ObservabilityConfiguration: await this.toSdk(await this.resolve(ctx, arn, true)) };
   }
 
   async list(ctx: CallContext, input: ListObservabilityConfigurationsRequest): Promise<ListObservabilityConfigurationsResponse> {
     const max = input.MaxResults;
     const after = decodeNextToken(input.NextToken, ['string', 'revision']);
-    const db = this.prisma.client;
-    const where: Prisma.ObservabilityConfigurationWhereInput = { tenantId: ctx.tenant.id, status: 'ACTIVE' };
-    if (input.ObservabilityConfigurationName) where.name = input.ObservabilityConfigurationName;
+    let revisions: RevisionCursor[] | undefined;
     // "Default: true" (the model's documentation of LatestOnly).
     if (input.LatestOnly ?? true) {
-      const latest = await this.latestRevisions(db, ctx.tenant.id);
+      const latest = await this.configurations.latestRevisions(ctx.tenant.id);
       if (latest.size === 0) return { ObservabilityConfigurationSummaryList: [] };
-      where.OR = [...latest].map(([name, revision]) => ({ name, revision }));
+      revisions = [...latest].map(([name, revision]) => ({ name, revision }));
     }
-    if (after) where.AND = [{ OR: [{ name: { gt: String(after[0]) } }, { name: String(after[0]), revision: { gt: Number(after[1]) } }] }];
-    const rows = await db.observabilityConfiguration.findMany({
-      where,
-      orderBy: [{ name: 'asc' }, { revision: 'asc' }],
-      take: pageTake(max),
-    });
+    const rows = await this.configurations.pageActive(
+      ctx.tenant.id,
+      {
+        ...(input.ObservabilityConfigurationName ? { name: input.ObservabilityConfigurationName } : {}),
+        ...(revisions ? { revisions } : {}),
+      },
+      { ...(after ? { after: { name: String(after[0]), revision: Number(after[1]) } } : {}), take: pageTake(max) },
+    );
     const { items, nextToken } = page(rows, max, (r) => [r.name, r.revision]);
     return {
       ObservabilityConfigurationSummaryList: items.map((r) => ({
@@ -105,24 +108,23 @@ export class ObservabilityConfigurationService {
   }
 
   async delete(ctx: CallContext, arn: string): Promise<DeleteObservabilityConfigurationResponse> {
-    const deleted = await this.prisma.client.$transaction(async (tx) => {
-      await lockTenant(tx, ctx.tenant.id);
-      const row = await this.resolve(tx, ctx, arn, false);
-      const users = await tx.service.count({ where: { observabilityConfigurationId: row.id, status: { not: 'DELETED' } } });
+    const deleted = await this.lock.run(ctx.tenant.id, async (tx) => {
+      const row = await this.resolve(ctx, arn, false, tx);
+      const users = await this.services.countLiveUsing({ observabilityConfigurationId: row.id }, tx);
       if (users > 0)
         throw new InvalidRequestException(`You can't delete an observability configuration that is used by one or more services: ${arn}`);
-      return tx.observabilityConfiguration.update({ where: { id: row.id }, data: { status: 'INACTIVE', deletedAt: this.clock.now() } });
+      return this.configurations.markInactive(row.id, this.clock.now(), tx);
     });
-    return { ObservabilityConfiguration: await this.toSdk(this.prisma.client, deleted) };
+    return { ObservabilityConfiguration: await this.toSdk(deleted) };
   }
 
   /** The configuration a service references (full or partial ARN → latest active revision). */
-  forService(tx: Db, ctx: CallContext, arn: string): Promise<ObservabilityConfiguration> {
-    return this.resolve(tx, ctx, arn, false);
+  forService(tx: Transaction, ctx: CallContext, arn: string): Promise<ObservabilityConfigurationRecord> {
+    return this.resolve(ctx, arn, false, tx);
   }
 
-  async toSdk(db: Db, row: ObservabilityConfiguration): Promise<SdkObs> {
-    const latest = await this.latestRevisions(db, row.tenantId, row.name);
+  async toSdk(row: ObservabilityConfigurationRecord): Promise<SdkObs> {
+    const latest = await this.configurations.latestRevisions(row.tenantId, row.name);
     return {
       ObservabilityConfigurationArn: row.arn,
       ObservabilityConfigurationName: row.name,
@@ -135,28 +137,19 @@ export class ObservabilityConfigurationService {
     };
   }
 
-  private async resolve(db: Db, ctx: CallContext, arn: string, includeInactive: boolean): Promise<ObservabilityConfiguration> {
+  private async resolve(
+    ctx: CallContext,
+    arn: string,
+    includeInactive: boolean,
+    tx?: Transaction,
+  ): Promise<ObservabilityConfigurationRecord> {
     const { name, revision, id } = revisionedPath(ownArn(ctx.tenant, arn, 'observabilityconfiguration', NOUN), arn, NOUN);
-    const row = await db.observabilityConfiguration.findFirst({
-      where: {
-        tenantId: ctx.tenant.id,
-        name,
-        ...(revision !== undefined ? { revision } : { status: 'ACTIVE' }),
-        ...(id !== undefined ? { arn } : {}),
-        ...(includeInactive ? {} : { status: 'ACTIVE' }),
-      },
-      orderBy: { revision: 'desc' },
-    });
+    const row = await this.configurations.findRevision(
+      ctx.tenant.id,
+      { name, ...(revision !== undefined ? { revision } : {}), ...(id !== undefined ? { arn } : {}), includeInactive },
+      tx,
+    );
     if (!row) throw notFound(NOUN, arn);
     return row;
-  }
-
-  private async latestRevisions(db: Db, tenantId: string, name?: string): Promise<Map<string, number>> {
-    const groups = await db.observabilityConfiguration.groupBy({
-      by: ['name'],
-      where: { tenantId, status: 'ACTIVE', ...(name ? { name } : {}) },
-      _max: { revision: true },
-    });
-    return new Map(groups.map((g) => [g.name, g._max.revision ?? 0]));
   }
 }

@@ -1,6 +1,13 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Clock } from '@apprunner/core';
-import { type Prisma, PrismaService } from '@apprunner/persistence';
+import {
+  CustomDomainRepository,
+  Database,
+  OperationRepository,
+  ServiceRepository,
+  TagRepository,
+  VpcIngressConnectionRepository,
+} from '@apprunner/persistence';
 import type { ReconcileJobName } from '@apprunner/queue';
 import { operationEnd } from './operation.transitions';
 import { ReconcileSnapshots } from './reconcile-snapshots';
@@ -8,11 +15,11 @@ import {
   OPERATION_ENDED,
   type OperationEndedHook,
   type OperationType,
-  parseValidationRecords,
   type ReconcileOutcome,
   RECONCILERS,
   type Reconcilers,
   type ValidationRecord,
+  parseValidationRecords,
 } from './reconciler.contract';
 
 /** What the queue consumer should do after one pass. */
@@ -29,7 +36,12 @@ export class OperationRunner {
   private readonly logger = new Logger(OperationRunner.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly database: Database,
+    private readonly operations: OperationRepository,
+    private readonly services: ServiceRepository,
+    private readonly vpcIngressConnections: VpcIngressConnectionRepository,
+    private readonly customDomains: CustomDomainRepository,
+    private readonly tags: TagRepository,
     private readonly clock: Clock,
     private readonly snapshots: ReconcileSnapshots,
     @Inject(RECONCILERS) private readonly reconcilers: Reconcilers,
@@ -52,73 +64,62 @@ export class OperationRunner {
     if (name === 'service-operation') {
       await this.finishOperation(id, { status: 'FAILED', reason: `Reconcile did not succeed after retries: ${error}` });
     } else if (name === 'vpc-ingress-connection') {
-      const vic = await this.prisma.client.vpcIngressConnection.findUnique({ where: { id } });
-      if (vic) await this.prisma.client.vpcIngressConnection.update({ where: { id }, data: { status: failedVicStatus(vic.status) } });
+      const vic = await this.vpcIngressConnections.findById(id);
+      if (vic) await this.vpcIngressConnections.setStatus(id, failedVicStatus(vic.status));
     } else {
-      const cd = await this.prisma.client.customDomain.findUnique({ where: { id } });
-      if (cd && cd.status === 'DELETING')
-        await this.prisma.client.customDomain.update({ where: { id }, data: { status: 'DELETE_FAILED' } });
+      const cd = await this.customDomains.findById(id);
+      if (cd && cd.status === 'DELETING') await this.customDomains.settle(id, { status: 'DELETE_FAILED' });
       else if (cd)
-        await this.prisma.client.customDomain.update({
-          where: { id },
-          data: { status: 'CREATE_FAILED', certificateValidationRecords: settledRecords(cd.certificateValidationRecords, false) },
+        await this.customDomains.settle(id, {
+          status: 'CREATE_FAILED',
+          certificateValidationRecords: settledRecords(cd.certificateValidationRecords, false),
         });
       if (cd) this.logger.warn(`custom domain ${cd.domainName} (${id}): gave up after retries: ${error}`);
     }
   }
 
   private async runOperation(id: string): Promise<RunResult> {
-    const op = await this.prisma.client.operation.findUnique({ where: { id }, include: { service: true, tenant: true } });
-    if (!op || TERMINAL.has(op.status)) return { done: true };
-    if (op.status === 'PENDING') {
-      await this.prisma.client.operation.updateMany({
-        where: { id, status: 'PENDING' },
-        data: { status: 'IN_PROGRESS', startedAt: this.clock.now() },
-      });
-    }
-    const outcome = await this.reconcilers.service.reconcile(await this.snapshots.forOperation(op));
+    const found = await this.operations.findWithServiceAndTenant(id);
+    if (!found || TERMINAL.has(found.operation.status)) return { done: true };
+    if (found.operation.status === 'PENDING') await this.operations.markStarted(id, this.clock.now());
+    const outcome = await this.reconcilers.service.reconcile(await this.snapshots.forOperation(found));
     if (outcome.status === 'IN_PROGRESS') return { done: false, retryAfterMs: outcome.retryAfterMs };
     await this.finishOperation(id, outcome);
     return { done: true };
   }
 
   private async finishOperation(id: string, outcome: Exclude<ReconcileOutcome, { status: 'IN_PROGRESS' }>): Promise<void> {
-    const serviceId = await this.prisma.client.$transaction(async (tx) => {
+    const serviceId = await this.database.transaction(async (tx) => {
       const now = this.clock.now();
-      // The claim: a conditional update, so that of two passes ending one operation at once (a worker that lost its
-      // job's lock and the one that took it over) exactly one ends it; the other waits on the row and then finds it
-      // ended.
-      const claimed = await tx.operation.updateMany({ where: { id, status: { in: ['PENDING', 'IN_PROGRESS'] } }, data: { endedAt: now } });
-      if (claimed.count !== 1) return undefined;
-      const op = await tx.operation.findUniqueOrThrow({ where: { id } });
+      // Of two passes ending one operation at once, exactly one claims it; the other finds it ended.
+      if (!(await this.operations.claimEnd(id, now, tx))) return undefined;
+      const op = await this.operations.get(id, tx);
       const end = operationEnd(op.type as OperationType, op.fromStatus, outcome);
-      await tx.operation.update({
-        where: { id },
-        data: {
+      await this.operations.recordEnd(
+        id,
+        {
           status: end.operationStatus,
           startedAt: op.startedAt ?? now,
           errorMessage: outcome.status === 'FAILED' ? outcome.reason.slice(0, 2_000) : null,
         },
-      });
-      const data: Prisma.ServiceUpdateInput = { status: end.serviceStatus };
-      // What runs now, for pause, resume, resync and later rollbacks (the build's run configuration for code services).
-      if (outcome.status === 'SUCCEEDED' && outcome.deployed) {
-        const { image, imageConfiguration, commit } = outcome.deployed;
-        data.deployedImage = image;
-        if (imageConfiguration) data.deployedImageConfiguration = imageConfiguration as Prisma.InputJsonValue;
-        if (commit) data.deployedCommit = commit;
+        tx,
+      );
+      const deleted = end.serviceStatus === 'DELETED';
+      if (deleted) {
+        await this.customDomains.removeAllOfService(op.serviceId, tx);
+        await this.tags.removeAll(op.targetArn, tx);
       }
-      if (end.restoreSpec && op.rollbackSpec) {
-        data.spec = op.rollbackSpec as Prisma.InputJsonValue;
-        data.generation = { increment: 1 };
-      }
-      if (end.serviceStatus === 'DELETED') {
-        data.deletedAt = now;
-        data.activeName = null;
-        await tx.customDomain.deleteMany({ where: { serviceId: op.serviceId } });
-        await tx.tag.deleteMany({ where: { resourceArn: op.targetArn } });
-      }
-      await tx.service.update({ where: { id: op.serviceId }, data });
+      await this.services.recordOperationEnd(
+        op.serviceId,
+        {
+          status: end.serviceStatus,
+          // What runs now, for pause, resume, resync and later rollbacks (the build's run configuration for code services).
+          ...(outcome.status === 'SUCCEEDED' && outcome.deployed ? { deployed: outcome.deployed } : {}),
+          ...(end.restoreSpec && op.rollbackSpec ? { restoreSpec: op.rollbackSpec } : {}),
+          ...(deleted ? { deletedAt: now } : {}),
+        },
+        tx,
+      );
       return op.serviceId;
     });
     if (serviceId === undefined) return;
@@ -135,10 +136,7 @@ export class OperationRunner {
     const outcome = await this.reconcilers.vpcIngressConnection.reconcile(snapshot);
     if (outcome.status === 'IN_PROGRESS') return { done: false, retryAfterMs: outcome.retryAfterMs };
     const status = outcome.status === 'FAILED' ? failedVicStatus(vic.status) : vic.status === 'PENDING_DELETION' ? 'DELETED' : 'AVAILABLE';
-    await this.prisma.client.vpcIngressConnection.updateMany({
-      where: { id, status: vic.status },
-      data: { status, ...(status === 'DELETED' ? { deletedAt: this.clock.now(), activeName: null } : {}) },
-    });
+    await this.vpcIngressConnections.move(id, vic.status, status, status === 'DELETED' ? { deletedAt: this.clock.now() } : {});
     return { done: true };
   }
 
@@ -153,29 +151,23 @@ export class OperationRunner {
       if (cd.status !== 'DELETING') {
         const status = outcome.progress && outcome.progress !== cd.status ? outcome.progress : undefined;
         const changed = (next: ValidationRecord[]) =>
-          JSON.stringify(parseValidationRecords(next)) !== JSON.stringify(parseValidationRecords(cd.certificateValidationRecords));
+          JSON.stringify(parseValidationRecords(next)) !== JSON.stringify(cd.certificateValidationRecords);
         const records = outcome.validationRecords && changed(outcome.validationRecords) ? outcome.validationRecords : undefined;
         if (status || records) {
-          await this.prisma.client.customDomain.updateMany({
-            where: { id, status: cd.status },
-            data: {
-              ...(status ? { status } : {}),
-              ...(records ? { certificateValidationRecords: records } : {}),
-            },
+          await this.customDomains.update(id, cd.status, {
+            ...(status ? { status } : {}),
+            ...(records ? { certificateValidationRecords: records } : {}),
           });
         }
       }
       return { done: false, retryAfterMs: outcome.retryAfterMs };
     }
     if (cd.status === 'DELETING' && outcome.status === 'SUCCEEDED') {
-      await this.prisma.client.customDomain.deleteMany({ where: { id, status: 'DELETING' } });
+      await this.customDomains.removeDeleted(id);
     } else {
       const status = outcome.status === 'FAILED' ? (cd.status === 'DELETING' ? 'DELETE_FAILED' : 'CREATE_FAILED') : 'ACTIVE';
       const records = status === 'DELETE_FAILED' ? undefined : settledRecords(cd.certificateValidationRecords, status === 'ACTIVE');
-      await this.prisma.client.customDomain.updateMany({
-        where: { id, status: cd.status },
-        data: { status, ...(records ? { certificateValidationRecords: records } : {}) },
-      });
+      await this.customDomains.update(id, cd.status, { status, ...(records ? { certificateValidationRecords: records } : {}) });
       // CustomDomain has no field for a reason (App Runner's API has none): the worker's log is where it is kept.
       if (outcome.status === 'FAILED') this.logger.warn(`custom domain ${cd.domainName} (${id}): ${status}: ${outcome.reason}`);
     }
@@ -187,8 +179,8 @@ export class OperationRunner {
  * CertificateValidationRecords once an association settled: all SUCCESS when the certificate was issued; otherwise
  * those still pending are FAILED (a record that validated stays SUCCESS).
  */
-function settledRecords(records: unknown, issued: boolean): ValidationRecord[] {
-  return parseValidationRecords(records).map((r) => ({
+function settledRecords(records: ValidationRecord[], issued: boolean): ValidationRecord[] {
+  return records.map((r) => ({
     ...r,
     Status: issued ? 'SUCCESS' : r.Status === 'SUCCESS' ? 'SUCCESS' : 'FAILED',
   }));

@@ -1,7 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ListOperationsRequest, ListOperationsResponse, OperationSummary } from '@aws-sdk/client-apprunner';
 import { Clock, decodeNextToken, page, PLATFORM_CONFIG, type PlatformConfig, pageTake } from '@apprunner/core';
-import { type Operation, type Prisma, PrismaService } from '@apprunner/persistence';
+import type { ServiceSpec } from '@apprunner/api-model';
+import {
+  CustomDomainRepository,
+  type OperationRecord,
+  OperationRepository,
+  type Transaction,
+  VpcIngressConnectionRepository,
+} from '@apprunner/persistence';
 import { ReconcileQueue, type ReconcileJobName } from '@apprunner/queue';
 import type { OperationType } from './reconciler.contract';
 
@@ -14,7 +21,9 @@ export class OperationService {
   private readonly logger = new Logger(OperationService.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly operations: OperationRepository,
+    private readonly vpcIngressConnections: VpcIngressConnectionRepository,
+    private readonly customDomains: CustomDomainRepository,
     private readonly queue: ReconcileQueue,
     private readonly clock: Clock,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
@@ -22,7 +31,7 @@ export class OperationService {
 
   /** Writes a PENDING operation in the caller's transaction; call `dispatch` after commit. */
   begin(
-    tx: Prisma.TransactionClient,
+    tx: Transaction,
     args: {
       tenantId: string;
       serviceId: string;
@@ -30,29 +39,29 @@ export class OperationService {
       generation: number;
       type: OperationType;
       fromStatus: string;
-      rollbackSpec?: Prisma.InputJsonValue;
+      rollbackSpec?: ServiceSpec;
       /** Automatic deployments: what started it, and the commit or image it deploys. */
       trigger?: string;
       sourceCommit?: string;
       image?: string;
     },
-  ): Promise<Operation> {
-    return tx.operation.create({
-      data: {
+  ): Promise<OperationRecord> {
+    return this.operations.create(
+      {
         tenantId: args.tenantId,
         serviceId: args.serviceId,
         targetArn: args.targetArn,
         generation: args.generation,
         type: args.type,
-        status: 'PENDING',
         fromStatus: args.fromStatus,
-        rollbackSpec: args.rollbackSpec,
+        ...(args.rollbackSpec ? { rollbackSpec: args.rollbackSpec } : {}),
         ...(args.trigger ? { trigger: args.trigger } : {}),
         ...(args.sourceCommit ? { sourceCommit: args.sourceCommit } : {}),
         ...(args.image ? { image: args.image } : {}),
         createdAt: this.clock.now(),
       },
-    });
+      tx,
+    );
   }
 
   /** Enqueues after commit. If Redis is unavailable the record stays un-enqueued and `sweep` retries it. */
@@ -60,7 +69,7 @@ export class OperationService {
     try {
       await this.queue.add(name, id, version);
       if (name === 'service-operation') {
-        await this.prisma.client.operation.update({ where: { id }, data: { enqueuedAt: this.clock.now() } });
+        await this.operations.markEnqueued(id, this.clock.now());
       }
     } catch (e) {
       this.logger.warn(`Could not enqueue ${name} ${id}; the outbox sweeper will retry: ${(e as Error).message}`);
@@ -77,22 +86,9 @@ export class OperationService {
   async sweep(): Promise<number> {
     const cutoff = new Date(this.clock.now().getTime() - this.config.OUTBOX_SWEEP_SECONDS * 1_000);
     const [ops, vics, domains] = await Promise.all([
-      this.prisma.client.operation.findMany({
-        where: { status: { in: ['PENDING', 'IN_PROGRESS'] }, createdAt: { lt: cutoff } },
-        select: { id: true },
-        orderBy: { createdAt: 'asc' },
-        take: 500,
-      }),
-      this.prisma.client.vpcIngressConnection.findMany({
-        where: { status: { in: [...VIC_TRANSITIONAL] }, updatedAt: { lt: cutoff } },
-        select: { id: true, updatedAt: true },
-        take: 500,
-      }),
-      this.prisma.client.customDomain.findMany({
-        where: { status: { in: [...DOMAIN_TRANSITIONAL] }, updatedAt: { lt: cutoff } },
-        select: { id: true, updatedAt: true },
-        take: 500,
-      }),
+      this.operations.idsNotEndedBefore(cutoff, 500),
+      this.vpcIngressConnections.findInStatusesBefore([...VIC_TRANSITIONAL], cutoff, 500),
+      this.customDomains.findInStatusesBefore([...DOMAIN_TRANSITIONAL], cutoff, 500),
     ]);
     let enqueued = 0;
     const each = async (what: string, enqueue: () => Promise<boolean>) => {
@@ -102,15 +98,14 @@ export class OperationService {
         this.logger.warn(`outbox: could not enqueue ${what} again: ${(e as Error).message}`);
       }
     };
-    for (const op of ops) {
-      await each(`operation ${op.id}`, async () => {
-        if (await this.queue.pending('service-operation', op.id)) return false;
+    for (const id of ops) {
+      await each(`operation ${id}`, async () => {
+        if (await this.queue.pending('service-operation', id)) return false;
         // Read again: the job may have finished, with the operation, since the list was read.
-        const now = await this.prisma.client.operation.findUnique({ where: { id: op.id }, select: { status: true } });
+        const now = await this.operations.findById(id);
         if (now?.status !== 'PENDING' && now?.status !== 'IN_PROGRESS') return false;
-        if (!(await this.queue.requeue('service-operation', op.id))) return false;
-        if (now.status === 'PENDING')
-          await this.prisma.client.operation.update({ where: { id: op.id }, data: { enqueuedAt: this.clock.now() } });
+        if (!(await this.queue.requeue('service-operation', id))) return false;
+        if (now.status === 'PENDING') await this.operations.markEnqueued(id, this.clock.now());
         return true;
       });
     }
@@ -118,10 +113,7 @@ export class OperationService {
       await each(`VPC ingress connection ${v.id}`, async () => {
         const version = v.updatedAt.getTime();
         if (await this.queue.pending('vpc-ingress-connection', v.id, version)) return false;
-        const now = await this.prisma.client.vpcIngressConnection.findUnique({
-          where: { id: v.id },
-          select: { status: true, updatedAt: true },
-        });
+        const now = await this.vpcIngressConnections.findById(v.id);
         if (!now || !VIC_TRANSITIONAL.has(now.status) || now.updatedAt.getTime() !== version) return false;
         return this.queue.requeue('vpc-ingress-connection', v.id, version);
       });
@@ -130,7 +122,7 @@ export class OperationService {
       await each(`custom domain ${d.id}`, async () => {
         const version = d.updatedAt.getTime();
         if (await this.queue.pending('custom-domain', d.id, version)) return false;
-        const now = await this.prisma.client.customDomain.findUnique({ where: { id: d.id }, select: { status: true, updatedAt: true } });
+        const now = await this.customDomains.findById(d.id);
         if (!now || !DOMAIN_TRANSITIONAL.has(now.status) || now.updatedAt.getTime() !== version) return false;
         return this.queue.requeue('custom-domain', d.id, version);
       });
@@ -141,15 +133,8 @@ export class OperationService {
   async list(tenantId: string, serviceId: string, input: ListOperationsRequest): Promise<ListOperationsResponse> {
     const max = input.MaxResults;
     const after = decodeNextToken(input.NextToken, ['timestamp', 'uuid']);
-    const rows = await this.prisma.client.operation.findMany({
-      where: {
-        tenantId,
-        serviceId,
-        ...(after
-          ? { OR: [{ createdAt: { lt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { lt: String(after[1]) } }] }
-          : {}),
-      },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    const rows = await this.operations.pageOfService(tenantId, serviceId, {
+      ...(after ? { after: { createdAt: new Date(after[0]), id: String(after[1]) } } : {}),
       take: pageTake(max),
     });
     const { items, nextToken } = page(rows, max, (r) => [r.createdAt.toISOString(), r.id]);
@@ -162,7 +147,7 @@ export class OperationService {
  * "ImagePullBackOff: ..."). App Runner shows that in its console and logs; here it is an extra member, which AWS
  * SDKs and the CLI ignore and the REST API shows.
  */
-function summary(op: Operation): OperationSummary & { ErrorMessage?: string } {
+function summary(op: OperationRecord): OperationSummary & { ErrorMessage?: string } {
   return {
     ...(op.errorMessage ? { ErrorMessage: op.errorMessage } : {}),
     Id: op.id,

@@ -1,15 +1,22 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { ImageConfiguration } from '@aws-sdk/client-apprunner';
 import type { ServiceSpec } from '@apprunner/api-model';
-import { type Operation, PrismaService, type Service, type Tenant } from '@apprunner/persistence';
-import type { SecurityGroupRuleView } from '@apprunner/vpc-connector';
+import {
+  AutoScalingConfigurationRepository,
+  CustomDomainRepository,
+  ObservabilityConfigurationRepository,
+  type OperationRecord,
+  NetworkRegistryRepository,
+  type ServiceRecord,
+  type TenantRecord,
+  VpcConnectorRepository,
+  VpcIngressConnectionRepository,
+} from '@apprunner/persistence';
 import { effectiveQuota } from '@apprunner/tenancy';
 import {
   type CustomDomainSnapshot,
   OPERATION_BUILDS,
   type OperationBuilds,
   type OperationType,
-  parseValidationRecords,
   type ServiceOperationSnapshot,
   type ServiceSnapshot,
   type SourceOutcome,
@@ -21,19 +28,30 @@ import {
 const NO_BUILD = new Set<OperationType>(['PAUSE_SERVICE', 'RESUME_SERVICE', 'DELETE_SERVICE']);
 
 /**
- * Loads what a reconciler needs, as typed snapshots: the records of the database (JSON columns given their shapes here,
- * the one place they are read for the worker) and, for deploying operations of code-based services, where the
- * operation's build stands.
+ * Loads what a reconciler needs, as typed snapshots: the records it reads (through the repositories, which give JSON
+ * columns their shapes) and, for deploying operations of code-based services, where the operation's build stands.
  */
 @Injectable()
 export class ReconcileSnapshots {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly autoScaling: AutoScalingConfigurationRepository,
+    private readonly observability: ObservabilityConfigurationRepository,
+    private readonly vpcConnectors: VpcConnectorRepository,
+    private readonly networks: NetworkRegistryRepository,
+    private readonly customDomains: CustomDomainRepository,
+    private readonly vpcIngressConnections: VpcIngressConnectionRepository,
     @Optional() @Inject(OPERATION_BUILDS) private readonly builds: OperationBuilds | null = null,
   ) {}
 
-  async forOperation(op: Operation & { service: Service; tenant: Tenant }): Promise<ServiceOperationSnapshot> {
-    const { service, tenant, ...operation } = op;
+  async forOperation({
+    operation,
+    service,
+    tenant,
+  }: {
+    operation: OperationRecord;
+    service: ServiceRecord;
+    tenant: TenantRecord;
+  }): Promise<ServiceOperationSnapshot> {
     const type = operation.type as OperationType;
     const snapshot = await this.forService(service, tenant);
     return {
@@ -44,21 +62,17 @@ export class ReconcileSnapshots {
         fromStatus: operation.fromStatus,
         generation: operation.generation,
         ...(operation.image ? { image: operation.image } : {}),
-        ...(operation.rollbackSpec ? { rollbackSpec: operation.rollbackSpec as unknown as ServiceSpec } : {}),
+        ...(operation.rollbackSpec ? { rollbackSpec: operation.rollbackSpec } : {}),
       },
       ...(await this.build(operation, service, tenant, snapshot.service.spec, type)),
     };
   }
 
-  async forService(service: Service, tenant: Tenant): Promise<ServiceSnapshot> {
+  async forService(service: ServiceRecord, tenant: TenantRecord): Promise<ServiceSnapshot> {
     const [autoScaling, vpcConnector, traceVendor] = await Promise.all([
-      this.prisma.client.autoScalingConfiguration.findUniqueOrThrow({ where: { id: service.autoScalingConfigurationId } }),
+      this.autoScaling.findById(service.autoScalingConfigurationId),
       service.vpcConnectorId ? this.vpcConnector(service.vpcConnectorId) : undefined,
-      service.observabilityConfigurationId
-        ? this.prisma.client.observabilityConfiguration
-            .findUnique({ where: { id: service.observabilityConfigurationId }, select: { traceVendor: true } })
-            .then((c) => c?.traceVendor ?? undefined)
-        : undefined,
+      service.observabilityConfigurationId ? this.observability.traceVendor(service.observabilityConfigurationId) : undefined,
     ]);
     return {
       tenant: tenantSnapshot(tenant),
@@ -70,14 +84,12 @@ export class ReconcileSnapshots {
         urlHost: service.urlHost,
         generation: service.generation,
         status: service.status,
-        spec: service.spec as unknown as ServiceSpec,
+        spec: service.spec,
         ...(service.deployedImage
           ? {
               deployed: {
                 image: service.deployedImage,
-                ...(service.deployedImageConfiguration
-                  ? { imageConfiguration: service.deployedImageConfiguration as ImageConfiguration }
-                  : {}),
+                ...(service.deployedImageConfiguration ? { imageConfiguration: service.deployedImageConfiguration } : {}),
                 ...(service.deployedCommit ? { commit: service.deployedCommit } : {}),
               },
             }
@@ -96,54 +108,56 @@ export class ReconcileSnapshots {
 
   /** undefined when the record is gone. */
   async customDomain(id: string): Promise<CustomDomainSnapshot | undefined> {
-    const cd = await this.prisma.client.customDomain.findUnique({ where: { id }, include: { service: true, tenant: true } });
-    if (!cd) return undefined;
+    const found = await this.customDomains.findWithServiceAndTenant(id);
+    if (!found) return undefined;
+    const { domain, service, tenant } = found;
     return {
-      tenant: { accountId: cd.tenant.accountId },
-      service: { serviceId: cd.service.serviceId, arn: cd.service.arn },
+      tenant: { accountId: tenant.accountId },
+      service,
       domain: {
-        id: cd.id,
-        domainName: cd.domainName,
-        enableWWWSubdomain: cd.enableWWWSubdomain,
-        status: cd.status,
-        certificateValidationRecords: parseValidationRecords(cd.certificateValidationRecords),
+        id: domain.id,
+        domainName: domain.domainName,
+        enableWWWSubdomain: domain.enableWWWSubdomain,
+        status: domain.status,
+        certificateValidationRecords: domain.certificateValidationRecords,
       },
     };
   }
 
   /** undefined when the record is gone. */
   async vpcIngressConnection(id: string): Promise<VpcIngressConnectionSnapshot | undefined> {
-    const vic = await this.prisma.client.vpcIngressConnection.findUnique({ where: { id }, include: { service: true, tenant: true } });
-    if (!vic) return undefined;
-    const network = await this.prisma.client.platformVpc.findUnique({ where: { id: vic.vpcId } });
+    const found = await this.vpcIngressConnections.findWithServiceAndTenant(id);
+    if (!found) return undefined;
+    const { connection: vic, service, tenant } = found;
+    const network = await this.networks.findVpc(vic.vpcId);
     return {
-      tenant: { accountId: vic.tenant.accountId },
-      service: { serviceId: vic.service.serviceId, arn: vic.service.arn },
+      tenant: { accountId: tenant.accountId },
+      service,
       connection: { id: vic.id, status: vic.status, domainName: vic.domainName, vpcId: vic.vpcId },
       ...(network ? { network: { ingressClassName: network.ingressClassName } } : {}),
     };
   }
 
   private async vpcConnector(id: string): Promise<ServiceSnapshot['vpcConnector']> {
-    const connector = await this.prisma.client.vpcConnector.findUniqueOrThrow({ where: { id } });
+    const connector = await this.vpcConnectors.findById(id);
     const [subnets, groups] = await Promise.all([
-      this.prisma.client.platformSubnet.findMany({ where: { id: { in: connector.subnets } } }),
-      this.prisma.client.platformSecurityGroup.findMany({ where: { id: { in: connector.securityGroups } } }),
+      this.networks.findSubnets(connector.subnets),
+      this.networks.findSecurityGroups(connector.securityGroups),
     ]);
     return {
       name: connector.name,
       subnets: connector.subnets,
       securityGroups: connector.securityGroups,
       registeredSubnets: subnets.map((s) => ({ id: s.id, cidrs: s.cidrs })),
-      registeredSecurityGroups: groups.map((g) => ({ id: g.id, egress: g.egress as unknown as SecurityGroupRuleView[] })),
+      registeredSecurityGroups: groups.map((g) => ({ id: g.id, egress: g.egress })),
     };
   }
 
   /** The build of a deploying operation of a code-based service (started here when it has not been). */
   private async build(
-    operation: Operation,
-    service: Service,
-    tenant: Tenant,
+    operation: OperationRecord,
+    service: ServiceRecord,
+    tenant: TenantRecord,
     spec: ServiceSpec,
     type: OperationType,
   ): Promise<{ build?: SourceOutcome }> {
@@ -152,7 +166,7 @@ export class ReconcileSnapshots {
   }
 }
 
-function tenantSnapshot(tenant: Tenant): TenantSnapshot {
+function tenantSnapshot(tenant: TenantRecord): TenantSnapshot {
   return {
     id: tenant.id,
     accountId: tenant.accountId,

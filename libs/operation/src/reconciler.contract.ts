@@ -1,7 +1,6 @@
 import type { ImageConfiguration } from '@aws-sdk/client-apprunner';
-import type { ServiceSpec } from '@apprunner/api-model';
-import type { Operation, Service, Tenant } from '@apprunner/persistence';
-import type { SecurityGroupRuleView } from '@apprunner/vpc-connector';
+import type { ServiceSpec, ValidationRecord } from '@apprunner/api-model';
+import type { OperationRecord, SecurityGroupRuleView, ServiceRecord, TenantRecord } from '@apprunner/persistence';
 
 /**
  * The contract between the control plane and whatever makes the desired state real (the Kubernetes reconcilers of
@@ -34,32 +33,8 @@ export type ReconcileOutcome =
    */
   | { status: 'FAILED'; reason: string; rollbackFailed?: boolean };
 
-/** One of a custom domain's CertificateValidationRecords, as App Runner returns it (every field set; a JSON value). */
-export type ValidationRecord = {
-  Name: string;
-  Type: string;
-  Value: string;
-  Status: 'PENDING_VALIDATION' | 'SUCCESS' | 'FAILED';
-};
-
-const RECORD_STATUSES = new Set(['PENDING_VALIDATION', 'SUCCESS', 'FAILED']);
-
-/** The records held in a custom domain's JSON column; anything not shaped like a record is left out. */
-export function parseValidationRecords(json: unknown): ValidationRecord[] {
-  if (!Array.isArray(json)) return [];
-  return json.flatMap((r: unknown) => {
-    const { Name, Type, Value, Status } = (r ?? {}) as Record<string, unknown>;
-    if (
-      typeof Name !== 'string' ||
-      typeof Type !== 'string' ||
-      typeof Value !== 'string' ||
-      typeof Status !== 'string' ||
-      !RECORD_STATUSES.has(Status)
-    )
-      return [];
-    return [{ Name, Type, Value, Status: Status as ValidationRecord['Status'] }];
-  });
-}
+/** A custom domain's CertificateValidationRecords: App Runner's shape, parsed where the column is read. */
+export { parseValidationRecords, type ValidationRecord } from '@apprunner/api-model';
 
 /** Thrown for transient trouble (API server unreachable, 409 conflict): the job is retried with backoff. */
 export class TransientReconcileError extends Error {}
@@ -86,8 +61,8 @@ export interface TenantSnapshot {
   quotas: { Services: number };
 }
 
-/** A service record, as reconcilers see it. */
-export interface ServiceRecord {
+/** A service, as reconcilers see it: what its record says. */
+export interface ReconciledService {
   id: string;
   serviceId: string;
   serviceName: string;
@@ -112,7 +87,7 @@ export interface VpcConnectorSnapshot {
 /** Everything a service's objects are built from, besides what is read from the cluster (the tenant's Secrets). */
 export interface ServiceSnapshot {
   tenant: TenantSnapshot;
-  service: ServiceRecord;
+  service: ReconciledService;
   autoScaling: { arn: string; minSize: number; maxSize: number; maxConcurrency: number };
   /** The service's VPC connector, when it has one. */
   vpcConnector?: VpcConnectorSnapshot;
@@ -142,7 +117,7 @@ export interface ServiceOperationSnapshot extends ServiceSnapshot {
 /** A custom domain to bring to ACTIVE, or to remove (DELETING). */
 export interface CustomDomainSnapshot {
   tenant: Pick<TenantSnapshot, 'accountId'>;
-  service: Pick<ServiceRecord, 'serviceId' | 'arn'>;
+  service: Pick<ReconciledService, 'serviceId' | 'arn'>;
   domain: {
     id: string;
     domainName: string;
@@ -156,7 +131,7 @@ export interface CustomDomainSnapshot {
 /** A VPC ingress connection to bring to AVAILABLE, or to remove (PENDING_DELETION). */
 export interface VpcIngressConnectionSnapshot {
   tenant: Pick<TenantSnapshot, 'accountId'>;
-  service: Pick<ServiceRecord, 'serviceId' | 'arn'>;
+  service: Pick<ReconciledService, 'serviceId' | 'arn'>;
   connection: { id: string; status: string; domainName: string; vpcId: string };
   /** The private network its VpcId names, when the platform admin registered it. */
   network?: { ingressClassName: string };
@@ -188,7 +163,7 @@ export const RECONCILERS = Symbol('RECONCILERS');
 
 /** The build pipeline, as the runner asks it: starts, follows or takes over the build of a deploying operation. */
 export interface OperationBuilds {
-  forOperation(operation: Operation, service: Service, tenant: Tenant): Promise<SourceOutcome>;
+  forOperation(operation: OperationRecord, service: ServiceRecord, tenant: TenantRecord): Promise<SourceOutcome>;
 }
 
 export const OPERATION_BUILDS = Symbol('OPERATION_BUILDS');

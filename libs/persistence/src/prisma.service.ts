@@ -3,6 +3,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 import { PrismaClient } from './generated/client';
 
+export type { PrismaClient };
+
 export function createPrismaClient(config: Pick<PlatformConfig, 'DATABASE_URL' | 'DATABASE_SCHEMA' | 'DATABASE_POOL_SIZE'>): PrismaClient {
   const adapter = new PrismaPg(
     { connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE },

@@ -5,9 +5,9 @@ import { ConnectionService, GITHUB_APP, githubAppProvider } from '@apprunner/con
 import { CustomDomainService } from '@apprunner/custom-domain';
 import { ObservabilityConfigurationService } from '@apprunner/observability-configuration';
 import { OperationService } from '@apprunner/operation';
-import { ServiceService } from '@apprunner/service';
+import { ServiceActions } from '@apprunner/service';
 import { TagService } from '@apprunner/tag';
-import { CredentialResolver, TENANT_BOOTSTRAP, TenantService } from '@apprunner/tenancy';
+import { CredentialResolver, TENANT_BOOTSTRAP, TenantLock, TenantService } from '@apprunner/tenancy';
 import { NetworkRegistryService, VpcConnectorService } from '@apprunner/vpc-connector';
 import { VpcIngressConnectionService } from '@apprunner/vpc-ingress-connection';
 
@@ -17,13 +17,14 @@ const APPLICATION_SERVICES = [
   CustomDomainService,
   ObservabilityConfigurationService,
   OperationService,
-  ServiceService,
+  ServiceActions,
   TagService,
   VpcConnectorService,
   NetworkRegistryService,
   VpcIngressConnectionService,
   CredentialResolver,
   TenantService,
+  TenantLock,
   AutoDeployService,
 ];
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { HealthCheckService, HealthIndicatorService, type HealthIndicatorFunction } from '@nestjs/terminus';
 import { Redis } from 'ioredis';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
-import { PrismaService } from '@apprunner/persistence';
+import { Database } from '@apprunner/persistence';
 
 const TIMEOUT_MS = 2_000;
 
@@ -17,7 +17,7 @@ export class PlatformHealth implements OnModuleDestroy {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
   ) {}
 
@@ -41,7 +41,7 @@ export class PlatformHealth implements OnModuleDestroy {
     return this.indicators
       .check('database')
       .attempt(async () => {
-        await this.prisma.client.$queryRawUnsafe('SELECT 1');
+        await this.db.ping();
       })
       .withTimeout(TIMEOUT_MS);
   }

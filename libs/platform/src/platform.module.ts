@@ -1,6 +1,6 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { Clock, PLATFORM_CONFIG, type PlatformConfig, SystemClock } from '@apprunner/core';
-import { PrismaService } from '@apprunner/persistence';
+import { PERSISTENCE_PROVIDERS } from '@apprunner/persistence';
 import { TerminusModule } from '@nestjs/terminus';
 import { PeriodicLock, ReconcileQueue } from '@apprunner/queue';
 import { PlatformHealth } from './health';
@@ -16,12 +16,12 @@ export class PlatformModule {
       providers: [
         { provide: PLATFORM_CONFIG, useValue: config },
         { provide: Clock, useValue: clock },
-        PrismaService,
+        ...PERSISTENCE_PROVIDERS,
         ReconcileQueue,
         PeriodicLock,
         PlatformHealth,
       ],
-      exports: [PLATFORM_CONFIG, Clock, PrismaService, ReconcileQueue, PeriodicLock, PlatformHealth],
+      exports: [PLATFORM_CONFIG, Clock, ...PERSISTENCE_PROVIDERS, ReconcileQueue, PeriodicLock, PlatformHealth],
     };
   }
 }

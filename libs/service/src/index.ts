@@ -1,2 +1,2 @@
-export * from './service.service';
+export * from './service-actions';
 export * from './service-spec';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
-import { PrismaService } from '@apprunner/persistence';
+import { CredentialRepository } from '@apprunner/persistence';
 import { redisConnection } from '@apprunner/queue';
 import { apiKeyMatches, openSecret, parseApiKey, parseMasterKey } from '@apprunner/auth';
 import type { TenantScope } from './context';
@@ -38,7 +38,7 @@ export class CredentialResolver implements OnModuleDestroy {
   private connecting?: Promise<void>;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly credentials: CredentialRepository,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
   ) {
     this.masterKey = parseMasterKey(config.MASTER_KEY);
@@ -102,7 +102,7 @@ export class CredentialResolver implements OnModuleDestroy {
   }
 
   private async read(keyId: string): Promise<ResolvedCredential | null> {
-    const row = await this.prisma.client.credential.findUnique({ where: { keyId }, include: { tenant: true } });
+    const row = await this.credentials.findWithTenant(keyId);
     if (!row || row.revokedAt) return null;
     return {
       kind: row.kind,

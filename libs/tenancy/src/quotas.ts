@@ -1,5 +1,6 @@
+import { Injectable } from '@nestjs/common';
 import { AuthenticationError, ServiceQuotaExceededException } from '@apprunner/core';
-import { Prisma } from '@apprunner/persistence';
+import { Database, TenantRepository, type Transaction } from '@apprunner/persistence';
 
 /** App Runner's per-account quotas (guide, "App Runner resource quotas"); an admin may override the adjustable ones. */
 export const QUOTA_DEFAULTS = {
@@ -25,43 +26,50 @@ export const FIXED_LIMITS = {
 
 export type QuotaOverrides = Partial<Record<QuotaName, number>>;
 
-export function effectiveQuota(overrides: unknown, name: QuotaName): number {
-  const value = (overrides as QuotaOverrides | null | undefined)?.[name];
-  return typeof value === 'number' ? value : QUOTA_DEFAULTS[name];
+export function effectiveQuota(overrides: QuotaOverrides, name: QuotaName): number {
+  return overrides[name] ?? QUOTA_DEFAULTS[name];
 }
 
-/**
- * Serialises quota-checked creates of one tenant: an UPDATE takes the tenant row lock until the
- * transaction ends, and under READ COMMITTED the count that follows sees every create committed
- * before the lock was granted. Two concurrent creates at the limit: exactly one wins.
- */
-export async function lockTenant(tx: Prisma.TransactionClient, tenantId: string): Promise<{ quotaOverrides: unknown }> {
-  try {
-    return await tx.tenant.update({ where: { id: tenantId }, data: { updatedAt: new Date() }, select: { quotaOverrides: true } });
-  } catch (e) {
-    // The tenant was deleted after this request authenticated: answer as every replica now does for its credentials.
-    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2025') {
-      throw new AuthenticationError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+/** A tenant's quotas, read under its lock: a count made after taking the lock is compared with them. */
+export class TenantQuotas {
+  constructor(private readonly overrides: QuotaOverrides) {}
+
+  limit(name: QuotaName): number {
+    return effectiveQuota(this.overrides, name);
+  }
+
+  /** ServiceQuotaExceededException when `count` (run now, under the lock) has reached the quota. */
+  async check(name: QuotaName, count: () => Promise<number>): Promise<void> {
+    const limit = this.limit(name);
+    if ((await count()) >= limit) {
+      throw new ServiceQuotaExceededException(`You have reached the maximum number of ${QUOTA_LABELS[name]} (${limit}) for this account.`);
     }
-    throw e;
   }
 }
 
-export async function enforceQuota(
-  tx: Prisma.TransactionClient,
-  tenantId: string,
-  name: QuotaName,
-  count: () => Promise<number>,
-): Promise<void> {
-  const { quotaOverrides } = await lockTenant(tx, tenantId);
-  await checkQuota(quotaOverrides, name, count);
-}
+/**
+ * The tenant lock serialises a tenant's quota-checked creates, and the deletions that must not race with them: two
+ * concurrent creates at the limit, exactly one wins; a configuration is never deleted while an update takes it.
+ * Every count a limit depends on runs after taking it (the lock itself: TenantRepository.lock).
+ */
+@Injectable()
+export class TenantLock {
+  constructor(
+    private readonly database: Database,
+    private readonly tenants: TenantRepository,
+  ) {}
 
-/** The quota check alone, for callers that already hold the tenant lock (their count must run after taking it). */
-export async function checkQuota(quotaOverrides: unknown, name: QuotaName, count: () => Promise<number>): Promise<void> {
-  const limit = effectiveQuota(quotaOverrides, name);
-  if ((await count()) >= limit) {
-    throw new ServiceQuotaExceededException(`You have reached the maximum number of ${quotaLabel(name)} (${limit}) for this account.`);
+  /** Runs `work` in one transaction that first takes the tenant's lock. */
+  run<T>(tenantId: string, work: (tx: Transaction, quotas: TenantQuotas) => Promise<T>): Promise<T> {
+    return this.database.transaction(async (tx) => work(tx, await this.take(tx, tenantId)));
+  }
+
+  /** Takes the lock in a transaction already open, for work that must read something before it. */
+  async take(tx: Transaction, tenantId: string): Promise<TenantQuotas> {
+    const locked = await this.tenants.lock(tenantId, tx);
+    // The tenant was deleted after this request authenticated: answer as every replica now does for its credentials.
+    if (!locked) throw new AuthenticationError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+    return new TenantQuotas(locked.quotaOverrides);
   }
 }
 
@@ -73,7 +81,3 @@ const QUOTA_LABELS: Record<QuotaName, string> = {
   VpcConnectors: 'VPC connectors',
   VpcIngressConnections: 'VPC ingress connections',
 };
-
-function quotaLabel(name: QuotaName): string {
-  return QUOTA_LABELS[name];
-}

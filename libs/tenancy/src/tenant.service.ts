@@ -8,9 +8,18 @@ import {
   type PlatformConfig,
   ResourceNotFoundException,
 } from '@apprunner/core';
-import { Prisma, PrismaService, type Tenant } from '@apprunner/persistence';
+import {
+  type CredentialRecord,
+  CredentialRepository,
+  Database,
+  ServiceRepository,
+  type TenantRecord,
+  TenantRepository,
+  type Transaction,
+  UniqueConstraintError,
+} from '@apprunner/persistence';
 import { newAccessKey, newApiKey, sealSecret, parseMasterKey, hashApiKeySecret } from '@apprunner/auth';
-import { QUOTA_DEFAULTS, QUOTA_NAMES, type QuotaOverrides, effectiveQuota, lockTenant } from './quotas';
+import { QUOTA_DEFAULTS, QUOTA_NAMES, type QuotaOverrides, effectiveQuota, TenantLock } from './quotas';
 import type { TenantScope } from './context';
 import { CredentialResolver } from './credential.resolver';
 
@@ -29,10 +38,10 @@ export interface CredentialView {
   RevokedAt?: Date;
 }
 
-/** Hook for rooms that must create per-tenant records with the tenant (the DefaultConfiguration ASC). */
+/** Hook for the nouns that create per-tenant records with the tenant (the DefaultConfiguration ASC), in its transaction. */
 export const TENANT_BOOTSTRAP = Symbol('TENANT_BOOTSTRAP');
 export interface TenantBootstrap {
-  onTenantCreated(tx: Prisma.TransactionClient, tenant: TenantScope): Promise<void>;
+  onTenantCreated(tx: Transaction, tenant: TenantScope): Promise<void>;
 }
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -43,7 +52,11 @@ export class TenantService {
   private readonly masterKey: Buffer;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly database: Database,
+    private readonly tenants: TenantRepository,
+    private readonly credentials: CredentialRepository,
+    private readonly services: ServiceRepository,
+    private readonly lock: TenantLock,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
     private readonly clock: Clock,
     @Inject(TENANT_BOOTSTRAP) private readonly bootstrap: TenantBootstrap,
@@ -52,7 +65,7 @@ export class TenantService {
     this.masterKey = parseMasterKey(config.MASTER_KEY);
   }
 
-  scopeOf(tenant: Pick<Tenant, 'id' | 'accountId' | 'name'>): TenantScope {
+  scopeOf(tenant: Pick<TenantRecord, 'id' | 'accountId' | 'name'>): TenantScope {
     return {
       id: tenant.id,
       name: tenant.name,
@@ -75,14 +88,14 @@ export class TenantService {
     const name = input.Name;
     const accountId = (input.AccountId as string | undefined) ?? newAccountId();
     try {
-      const tenant = await this.prisma.client.$transaction(async (tx) => {
-        const created = await tx.tenant.create({ data: { name, accountId, quotaOverrides, createdAt: this.clock.now() } });
+      const tenant = await this.database.transaction(async (tx) => {
+        const created = await this.tenants.create({ name, accountId, quotaOverrides, createdAt: this.clock.now() }, tx);
         await this.bootstrap.onTenantCreated(tx, this.scopeOf(created));
         return created;
       });
       return view(tenant);
     } catch (e) {
-      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') {
+      if (e instanceof UniqueConstraintError) {
         throw new InvalidRequestException(`A tenant with this name or account id already exists.`);
       }
       throw e;
@@ -90,8 +103,7 @@ export class TenantService {
   }
 
   async listTenants(): Promise<TenantView[]> {
-    const tenants = await this.prisma.client.tenant.findMany({ orderBy: { createdAt: 'asc' } });
-    return tenants.map(view);
+    return (await this.tenants.list()).map(view);
   }
 
   async getTenant(accountId: string): Promise<TenantView> {
@@ -100,12 +112,12 @@ export class TenantService {
 
   async setQuotaOverrides(accountId: string, overrides: unknown): Promise<TenantView> {
     const tenant = await this.find(accountId);
-    const merged = { ...(tenant.quotaOverrides as QuotaOverrides), ...parseQuotaOverrides(overrides, true) };
-    for (const key of Object.keys(merged) as (keyof QuotaOverrides)[]) {
-      if (merged[key] === null) delete merged[key];
+    const merged: QuotaOverrides = { ...tenant.quotaOverrides };
+    for (const [key, value] of Object.entries(parseQuotaOverrides(overrides, true)) as [keyof QuotaOverrides, number | null][]) {
+      if (value === null) delete merged[key];
+      else merged[key] = value;
     }
-    const updated = await this.prisma.client.tenant.update({ where: { id: tenant.id }, data: { quotaOverrides: merged } });
-    return view(updated);
+    return view(await this.tenants.setQuotaOverrides(tenant.id, merged));
   }
 
   /**
@@ -114,18 +126,12 @@ export class TenantService {
    */
   async deleteTenant(accountId: string): Promise<void> {
     const tenant = await this.find(accountId);
-    await this.prisma.client.$transaction(async (tx) => {
-      // Under the tenant lock: a create racing with the deletion either commits first (and is counted here) or
-      // finds the tenant gone.
-      await lockTenant(tx, tenant.id);
-      const live = await tx.service.count({ where: { tenantId: tenant.id, status: { not: 'DELETED' } } });
+    // Under the tenant lock: a create racing with the deletion either commits first (and is counted here) or finds
+    // the tenant gone.
+    await this.lock.run(tenant.id, async (tx) => {
+      const live = await this.services.countLive(tenant.id, tx);
       if (live > 0) throw new InvalidStateException(`Tenant ${accountId} still has ${live} service(s); delete them first.`);
-      await tx.tenant.delete({ where: { id: tenant.id } });
-      await tx.tenantTombstone.upsert({
-        where: { accountId: tenant.accountId },
-        create: { accountId: tenant.accountId },
-        update: { deletedAt: new Date(), cleanedAt: null },
-      });
+      await this.tenants.deleteLeavingTombstone(tenant, tx);
     });
     // Its credentials went with it (cascade): every replica must stop accepting them now.
     await this.resolver.invalidate();
@@ -135,14 +141,12 @@ export class TenantService {
   async issueAccessKey(accountId: string, description = ''): Promise<CredentialView & { SecretAccessKey: string }> {
     const tenant = await this.find(accountId);
     const { accessKeyId, secretAccessKey } = newAccessKey();
-    const row = await this.prisma.client.credential.create({
-      data: {
-        tenantId: tenant.id,
-        kind: 'ACCESS_KEY',
-        keyId: accessKeyId,
-        secretCiphertext: new Uint8Array(sealSecret(this.masterKey, secretAccessKey)),
-        description: String(description).slice(0, 256),
-      },
+    const row = await this.credentials.create({
+      tenantId: tenant.id,
+      kind: 'ACCESS_KEY',
+      keyId: accessKeyId,
+      secretCiphertext: new Uint8Array(sealSecret(this.masterKey, secretAccessKey)),
+      description: String(description).slice(0, 256),
     });
     return { ...credentialView(row), SecretAccessKey: secretAccessKey };
   }
@@ -151,37 +155,32 @@ export class TenantService {
   async issueApiKey(accountId: string, description = ''): Promise<CredentialView & { Token: string }> {
     const tenant = await this.find(accountId);
     const { keyId, token, secret } = newApiKeyParts();
-    const row = await this.prisma.client.credential.create({
-      data: {
-        tenantId: tenant.id,
-        kind: 'API_KEY',
-        keyId,
-        secretHash: hashApiKeySecret(secret),
-        description: String(description).slice(0, 256),
-      },
+    const row = await this.credentials.create({
+      tenantId: tenant.id,
+      kind: 'API_KEY',
+      keyId,
+      secretHash: hashApiKeySecret(secret),
+      description: String(description).slice(0, 256),
     });
     return { ...credentialView(row), Token: token };
   }
 
   async listCredentials(accountId: string): Promise<CredentialView[]> {
     const tenant = await this.find(accountId);
-    const rows = await this.prisma.client.credential.findMany({ where: { tenantId: tenant.id }, orderBy: { createdAt: 'asc' } });
-    return rows.map(credentialView);
+    return (await this.credentials.listByTenant(tenant.id)).map(credentialView);
   }
 
   async revokeCredential(accountId: string, keyId: string): Promise<CredentialView> {
     const tenant = await this.find(accountId);
-    const row = await this.prisma.client.credential.findFirst({ where: { tenantId: tenant.id, keyId } });
+    const row = await this.credentials.findByKeyId(tenant.id, keyId);
     if (!row) throw new ResourceNotFoundException(`Credential ${keyId} not found for tenant ${accountId}.`);
-    const updated = row.revokedAt
-      ? row
-      : await this.prisma.client.credential.update({ where: { id: row.id }, data: { revokedAt: this.clock.now() } });
+    const updated = row.revokedAt ? row : await this.credentials.revoke(row.id, this.clock.now());
     await this.resolver.invalidate();
     return credentialView(updated);
   }
 
-  private async find(accountId: string): Promise<Tenant> {
-    const tenant = /^\d{12}$/.test(accountId) ? await this.prisma.client.tenant.findUnique({ where: { accountId } }) : null;
+  private async find(accountId: string): Promise<TenantRecord> {
+    const tenant = /^\d{12}$/.test(accountId) ? await this.tenants.findByAccountId(accountId) : undefined;
     if (!tenant) throw new ResourceNotFoundException(`Tenant ${accountId} not found.`);
     return tenant;
   }
@@ -193,6 +192,9 @@ function newApiKeyParts(): { keyId: string; token: string; secret: string } {
   return { keyId, token, secret };
 }
 
+/** Quota overrides as given: name → integer, and null to remove an override where `allowNull`. */
+function parseQuotaOverrides(value: unknown): Record<string, number>;
+function parseQuotaOverrides(value: unknown, allowNull: true): Record<string, number | null>;
 function parseQuotaOverrides(value: unknown, allowNull = false): Record<string, number | null> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidRequestException('QuotaOverrides must be an object of quota name to integer.');
@@ -214,7 +216,7 @@ function parseQuotaOverrides(value: unknown, allowNull = false): Record<string, 
   return out;
 }
 
-function view(t: Tenant): TenantView {
+function view(t: TenantRecord): TenantView {
   const quotas: TenantView['Quotas'] = {};
   for (const name of QUOTA_NAMES) {
     const value = effectiveQuota(t.quotaOverrides, name);
@@ -223,13 +225,7 @@ function view(t: Tenant): TenantView {
   return { AccountId: t.accountId, Name: t.name, CreatedAt: t.createdAt, Quotas: quotas };
 }
 
-function credentialView(c: {
-  keyId: string;
-  kind: 'ACCESS_KEY' | 'API_KEY';
-  description: string;
-  createdAt: Date;
-  revokedAt: Date | null;
-}): CredentialView {
+function credentialView(c: CredentialRecord): CredentialView {
   return {
     KeyId: c.keyId,
     Kind: c.kind,

@@ -1,2 +1,3 @@
 export { VpcConnectorService } from './vpc-connector.service';
-export { NetworkRegistryService, type SecurityGroupRuleView } from './network-registry.service';
+export { NetworkRegistryService } from './network-registry.service';
+export type { SecurityGroupRuleView } from '@apprunner/persistence';

@@ -1,18 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidRequestException, ResourceNotFoundException } from '@apprunner/core';
-import { type Prisma, PrismaService } from '@apprunner/persistence';
-
-/**
- * The networks VPC connectors may name, registered by the platform admin: a subnet id stands for CIDRs the cluster
- * can reach, a security group id for egress rules. A connector's service may reach exactly its subnets under its
- * groups' rules (libs/kubernetes builds the NetworkPolicy from them).
- */
-export interface SecurityGroupRuleView {
-  Protocol: 'tcp' | 'udp' | '-1';
-  FromPort?: number;
-  ToPort?: number;
-  Cidrs: string[];
-}
+import { NetworkRegistryRepository, type SecurityGroupRuleView } from '@apprunner/persistence';
 
 const SUBNET_ID = /^subnet-[0-9a-zA-Z-]{1,64}$/;
 const SG_ID = /^sg-[0-9a-zA-Z-]{1,64}$/;
@@ -60,34 +48,35 @@ function rules(value: unknown): SecurityGroupRuleView[] {
   });
 }
 
+/**
+ * The networks VPC connectors may name, registered by the platform admin: a subnet id stands for CIDRs the cluster
+ * can reach, a security group id for egress rules. A connector's service may reach exactly its subnets under its
+ * groups' rules (libs/kubernetes builds the NetworkPolicy from them).
+ */
 @Injectable()
 export class NetworkRegistryService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly networks: NetworkRegistryRepository) {}
 
   async putSubnet(id: string, body: Record<string, unknown>): Promise<{ SubnetId: string; Cidrs: string[] }> {
     if (!SUBNET_ID.test(id)) throw new InvalidRequestException(`${id} is not a subnet id (subnet-...).`);
     const list = cidrs(body.Cidrs, 'Cidrs');
-    await this.prisma.client.platformSubnet.upsert({ where: { id }, create: { id, cidrs: list }, update: { cidrs: list } });
+    await this.networks.putSubnet(id, list);
     return { SubnetId: id, Cidrs: list };
   }
 
   async putSecurityGroup(id: string, body: Record<string, unknown>): Promise<{ SecurityGroupId: string; Egress: SecurityGroupRuleView[] }> {
     if (!SG_ID.test(id)) throw new InvalidRequestException(`${id} is not a security group id (sg-...).`);
     const egress = rules(body.Egress);
-    const json = egress as unknown as Prisma.InputJsonValue;
-    await this.prisma.client.platformSecurityGroup.upsert({ where: { id }, create: { id, egress: json }, update: { egress: json } });
+    await this.networks.putSecurityGroup(id, egress);
     return { SecurityGroupId: id, Egress: egress };
   }
 
   async listSubnets(): Promise<{ SubnetId: string; Cidrs: string[] }[]> {
-    return (await this.prisma.client.platformSubnet.findMany({ orderBy: { id: 'asc' } })).map((s) => ({ SubnetId: s.id, Cidrs: s.cidrs }));
+    return (await this.networks.listSubnets()).map((s) => ({ SubnetId: s.id, Cidrs: s.cidrs }));
   }
 
   async listSecurityGroups(): Promise<{ SecurityGroupId: string; Egress: SecurityGroupRuleView[] }[]> {
-    return (await this.prisma.client.platformSecurityGroup.findMany({ orderBy: { id: 'asc' } })).map((g) => ({
-      SecurityGroupId: g.id,
-      Egress: g.egress as unknown as SecurityGroupRuleView[],
-    }));
+    return (await this.networks.listSecurityGroups()).map((g) => ({ SecurityGroupId: g.id, Egress: g.egress }));
   }
 
   /** A private network VPC ingress connections may name, and the IngressClass that serves it. */
@@ -96,29 +85,26 @@ export class NetworkRegistryService {
     const ingressClassName = body.IngressClassName;
     if (typeof ingressClassName !== 'string' || !INGRESS_CLASS.test(ingressClassName))
       throw new InvalidRequestException('IngressClassName must name an IngressClass.');
-    await this.prisma.client.platformVpc.upsert({ where: { id }, create: { id, ingressClassName }, update: { ingressClassName } });
+    await this.networks.putVpc(id, ingressClassName);
     return { VpcId: id, IngressClassName: ingressClassName };
   }
 
   async listVpcs(): Promise<{ VpcId: string; IngressClassName: string }[]> {
-    return (await this.prisma.client.platformVpc.findMany({ orderBy: { id: 'asc' } })).map((v) => ({
+    return (await this.networks.listVpcs()).map((v) => ({
       VpcId: v.id,
       IngressClassName: v.ingressClassName,
     }));
   }
 
   async deleteVpc(id: string): Promise<void> {
-    const { count } = await this.prisma.client.platformVpc.deleteMany({ where: { id } });
-    if (count === 0) throw new ResourceNotFoundException(`VPC ${id} is not registered.`);
+    if (!(await this.networks.deleteVpc(id))) throw new ResourceNotFoundException(`VPC ${id} is not registered.`);
   }
 
   async deleteSubnet(id: string): Promise<void> {
-    const { count } = await this.prisma.client.platformSubnet.deleteMany({ where: { id } });
-    if (count === 0) throw new ResourceNotFoundException(`Subnet ${id} is not registered.`);
+    if (!(await this.networks.deleteSubnet(id))) throw new ResourceNotFoundException(`Subnet ${id} is not registered.`);
   }
 
   async deleteSecurityGroup(id: string): Promise<void> {
-    const { count } = await this.prisma.client.platformSecurityGroup.deleteMany({ where: { id } });
-    if (count === 0) throw new ResourceNotFoundException(`Security group ${id} is not registered.`);
+    if (!(await this.networks.deleteSecurityGroup(id))) throw new ResourceNotFoundException(`Security group ${id} is not registered.`);
   }
 }

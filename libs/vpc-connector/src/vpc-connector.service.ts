@@ -9,12 +9,11 @@ import type {
   VpcConnector as SdkVpcConnector,
 } from '@aws-sdk/client-apprunner';
 import { Clock, decodeNextToken, formatArn, InvalidRequestException, newResourceId, page, pageTake } from '@apprunner/core';
-import { type Prisma, PrismaService, type VpcConnector } from '@apprunner/persistence';
+import { ServiceRepository, type Transaction, type VpcConnectorRecord, VpcConnectorRepository } from '@apprunner/persistence';
 import { TagService } from '@apprunner/tag';
-import { type CallContext, enforceQuota, lockTenant, notFound, ownArn, revisionedPath } from '@apprunner/tenancy';
+import { type CallContext, notFound, ownArn, revisionedPath, TenantLock } from '@apprunner/tenancy';
 
 const NOUN = 'VPC connector';
-type Db = Prisma.TransactionClient;
 
 /**
  * VPC connectors: App Runner supports one active revision per name. In-cluster, a connector is an
@@ -23,7 +22,9 @@ type Db = Prisma.TransactionClient;
 @Injectable()
 export class VpcConnectorService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly connectors: VpcConnectorRepository,
+    private readonly services: ServiceRepository,
+    private readonly lock: TenantLock,
     private readonly tags: TagService,
     private readonly clock: Clock,
   ) {}
@@ -32,26 +33,25 @@ export class VpcConnectorService {
     const name = input.VpcConnectorName as string;
     const subnets = input.Subnets ?? [];
     if (subnets.length === 0) throw new InvalidRequestException('Subnets must contain at least one subnet.');
-    const row = await this.prisma.client.$transaction(async (tx) => {
-      const where = { tenantId: ctx.tenant.id };
-      await enforceQuota(tx, ctx.tenant.id, 'VpcConnectors', () => tx.vpcConnector.count({ where: { ...where, status: 'ACTIVE' } }));
-      if ((await tx.vpcConnector.count({ where: { ...where, name, status: 'ACTIVE' } })) > 0) {
+    const row = await this.lock.run(ctx.tenant.id, async (tx, quotas) => {
+      const tenantId = ctx.tenant.id;
+      await quotas.check('VpcConnectors', () => this.connectors.countActive(tenantId, tx));
+      if ((await this.connectors.countActiveOfName(tenantId, name, tx)) > 0) {
         throw new InvalidRequestException(`A VPC connector named ${name} already exists; App Runner supports only one revision per name.`);
       }
-      const last = await tx.vpcConnector.aggregate({ where: { ...where, name }, _max: { revision: true } });
-      const revision = (last._max.revision ?? 0) + 1;
-      const created = await tx.vpcConnector.create({
-        data: {
-          tenantId: ctx.tenant.id,
+      const revision = (await this.connectors.lastRevision(tenantId, name, tx)) + 1;
+      const created = await this.connectors.create(
+        {
+          tenantId,
           name,
           revision,
           arn: formatArn(ctx.tenant, 'vpcconnector', name, revision, newResourceId()),
           subnets,
           securityGroups: input.SecurityGroups ?? [],
-          status: 'ACTIVE',
           createdAt: this.clock.now(),
         },
-      });
+        tx,
+      );
       await this.tags.put(tx, ctx, created.arn, input.Tags);
       return created;
     });
@@ -59,19 +59,14 @@ export class VpcConnectorService {
   }
 
   async describe(ctx: CallContext, arn: string): Promise<DescribeVpcConnectorResponse> {
-    return { VpcConnector: toSdk(await this.resolve(this.prisma.client, ctx, arn, true, true)) };
+    return { VpcConnector: toSdk(await this.resolve(ctx, arn, true, true)) };
   }
 
   async list(ctx: CallContext, input: ListVpcConnectorsRequest): Promise<ListVpcConnectorsResponse> {
     const max = input.MaxResults;
     const after = decodeNextToken(input.NextToken, ['string', 'revision']);
-    const rows = await this.prisma.client.vpcConnector.findMany({
-      where: {
-        tenantId: ctx.tenant.id,
-        status: 'ACTIVE',
-        ...(after ? { OR: [{ name: { gt: String(after[0]) } }, { name: String(after[0]), revision: { gt: Number(after[1]) } }] } : {}),
-      },
-      orderBy: [{ name: 'asc' }, { revision: 'asc' }],
+    const rows = await this.connectors.pageActive(ctx.tenant.id, {
+      ...(after ? { after: { name: String(after[0]), revision: Number(after[1]) } } : {}),
       take: pageTake(max),
     });
     const { items, nextToken } = page(rows, max, (r) => [r.name, r.revision]);
@@ -79,43 +74,43 @@ export class VpcConnectorService {
   }
 
   async delete(ctx: CallContext, arn: string): Promise<DeleteVpcConnectorResponse> {
-    const row = await this.prisma.client.$transaction(async (tx) => {
-      await lockTenant(tx, ctx.tenant.id);
-      const found = await this.resolve(tx, ctx, arn, false, true);
-      const users = await tx.service.count({ where: { vpcConnectorId: found.id, status: { not: 'DELETED' } } });
+    const row = await this.lock.run(ctx.tenant.id, async (tx) => {
+      const found = await this.resolve(ctx, arn, false, true, tx);
+      const users = await this.services.countLiveUsing({ vpcConnectorId: found.id }, tx);
       if (users > 0) throw new InvalidRequestException(`You can't delete a VPC connector that is used by one or more services: ${arn}`);
-      return tx.vpcConnector.update({ where: { id: found.id }, data: { status: 'INACTIVE', deletedAt: this.clock.now() } });
+      return this.connectors.markInactive(found.id, this.clock.now(), tx);
     });
     return { VpcConnector: toSdk(row) };
   }
 
-  forService(tx: Db, ctx: CallContext, arn: string): Promise<VpcConnector> {
-    return this.resolve(tx, ctx, arn, false);
+  forService(tx: Transaction, ctx: CallContext, arn: string): Promise<VpcConnectorRecord> {
+    return this.resolve(ctx, arn, false, false, tx);
   }
 
   /**
    * `fullArnOnly`: DescribeVpcConnector and DeleteVpcConnector take only a full ARN (name/revision/id), as their model
    * documentation says ("The ARN must be a full VPC connector ARN"); a service's EgressConfiguration may name a prefix.
    */
-  private async resolve(db: Db, ctx: CallContext, arn: string, includeInactive: boolean, fullArnOnly = false): Promise<VpcConnector> {
+  private async resolve(
+    ctx: CallContext,
+    arn: string,
+    includeInactive: boolean,
+    fullArnOnly: boolean,
+    tx?: Transaction,
+  ): Promise<VpcConnectorRecord> {
     const { name, revision, id } = revisionedPath(ownArn(ctx.tenant, arn, 'vpcconnector', NOUN), arn, NOUN);
     if (fullArnOnly && id === undefined) throw new InvalidRequestException(`The ARN must be a full VPC connector ARN: ${arn}`);
-    const row = await db.vpcConnector.findFirst({
-      where: {
-        tenantId: ctx.tenant.id,
-        name,
-        ...(revision !== undefined ? { revision } : { status: 'ACTIVE' }),
-        ...(id !== undefined ? { arn } : {}),
-        ...(includeInactive ? {} : { status: 'ACTIVE' }),
-      },
-      orderBy: { revision: 'desc' },
-    });
+    const row = await this.connectors.findRevision(
+      ctx.tenant.id,
+      { name, ...(revision !== undefined ? { revision } : {}), ...(id !== undefined ? { arn } : {}), includeInactive },
+      tx,
+    );
     if (!row) throw notFound(NOUN, arn);
     return row;
   }
 }
 
-export function toSdk(row: VpcConnector): SdkVpcConnector {
+export function toSdk(row: VpcConnectorRecord): SdkVpcConnector {
   return {
     VpcConnectorName: row.name,
     VpcConnectorArn: row.arn,

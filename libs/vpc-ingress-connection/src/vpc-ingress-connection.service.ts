@@ -26,10 +26,16 @@ import {
   pageTake,
 } from '@apprunner/core';
 import { OperationService } from '@apprunner/operation';
-import { Prisma, PrismaService, type VpcIngressConnection } from '@apprunner/persistence';
-import { ServiceService } from '@apprunner/service';
+import {
+  Database,
+  type Transaction,
+  UniqueConstraintError,
+  type VpcIngressConnectionOfService,
+  VpcIngressConnectionRepository,
+} from '@apprunner/persistence';
+import { ServiceActions } from '@apprunner/service';
 import { TagService } from '@apprunner/tag';
-import { type CallContext, effectiveQuota, lockTenant, notFound, ownArn } from '@apprunner/tenancy';
+import { type CallContext, notFound, ownArn, TenantLock } from '@apprunner/tenancy';
 
 const NOUN = 'VPC ingress connection';
 const UPDATABLE = ['AVAILABLE', 'FAILED_CREATION', 'FAILED_UPDATE'];
@@ -39,8 +45,10 @@ const DELETABLE = [...UPDATABLE, 'FAILED_DELETION'];
 @Injectable()
 export class VpcIngressConnectionService {
   constructor(
-    private readonly prisma: PrismaService,
-    private readonly services: ServiceService,
+    private readonly database: Database,
+    private readonly connections: VpcIngressConnectionRepository,
+    private readonly lock: TenantLock,
+    private readonly services: ServiceActions,
     private readonly operations: OperationService,
     private readonly tags: TagService,
     private readonly clock: Clock,
@@ -52,26 +60,22 @@ export class VpcIngressConnectionService {
     const vpc = input.IngressVpcConfiguration ?? {};
     if (!vpc.VpcId || !vpc.VpcEndpointId) throw new InvalidRequestException('IngressVpcConfiguration requires VpcId and VpcEndpointId.');
     try {
-      const row = await this.prisma.client.$transaction(async (tx) => {
-        const { quotaOverrides } = await lockTenant(tx, ctx.tenant.id);
-        const service = await this.services.findOwn(tx, ctx, input.ServiceArn as string);
+      const row = await this.lock.run(ctx.tenant.id, async (tx, quotas) => {
+        const service = await this.services.findOwn(ctx, input.ServiceArn as string, tx);
         if (service.status === 'DELETED') throw notFound('service', input.ServiceArn as string);
         if (['OPERATION_IN_PROGRESS', 'CREATE_FAILED', 'DELETE_FAILED'].includes(service.status)) {
           throw new InvalidStateException(`You can't add a VPC ingress connection to a service in the ${service.status} state.`);
         }
-        const existing = await tx.vpcIngressConnection.count({ where: { serviceId: service.id, status: { not: 'DELETED' } } });
-        const limit = effectiveQuota(quotaOverrides, 'VpcIngressConnections');
+        const existing = await this.connections.countLiveOfService(service.id, tx);
+        const limit = quotas.limit('VpcIngressConnections');
         if (existing >= limit) {
           throw new ServiceQuotaExceededException(`A service can have at most ${limit} VPC ingress connection(s).`);
         }
-        if (await tx.vpcIngressConnection.findFirst({ where: { tenantId: ctx.tenant.id, activeName: name }, select: { id: true } })) {
-          throw duplicate(name);
-        }
-        const created = await tx.vpcIngressConnection.create({
-          data: {
+        if (await this.connections.nameInUse(ctx.tenant.id, name, tx)) throw duplicate(name);
+        const created = await this.connections.create(
+          {
             tenantId: ctx.tenant.id,
             name,
-            activeName: name,
             arn: formatArn(ctx.tenant, 'vpcingressconnection', name, newResourceId()),
             serviceId: service.id,
             vpcId: vpc.VpcId as string,
@@ -80,39 +84,37 @@ export class VpcIngressConnectionService {
             status: 'PENDING_CREATION',
             createdAt: this.clock.now(),
           },
-          include: { service: true },
-        });
+          tx,
+        );
         await this.tags.put(tx, ctx, created.arn, input.Tags);
         return created;
       });
       await this.operations.dispatch('vpc-ingress-connection', row.id, row.updatedAt.getTime());
       return { VpcIngressConnection: this.toSdk(row, ctx) };
     } catch (e) {
-      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') throw duplicate(name);
+      if (e instanceof UniqueConstraintError) throw duplicate(name);
       throw e;
     }
   }
 
   async describe(ctx: CallContext, arn: string): Promise<DescribeVpcIngressConnectionResponse> {
-    return { VpcIngressConnection: this.toSdk(await this.find(this.prisma.client, ctx, arn), ctx) };
+    return { VpcIngressConnection: this.toSdk(await this.find(ctx, arn), ctx) };
   }
 
   async list(ctx: CallContext, input: ListVpcIngressConnectionsRequest): Promise<ListVpcIngressConnectionsResponse> {
     const max = input.MaxResults;
     const after = decodeNextToken(input.NextToken, ['timestamp', 'uuid']);
-    const where: Prisma.VpcIngressConnectionWhereInput = { tenantId: ctx.tenant.id, status: { not: 'DELETED' } };
-    if (input.Filter?.ServiceArn) where.service = { arn: input.Filter.ServiceArn };
-    if (input.Filter?.VpcEndpointId) where.vpcEndpointId = input.Filter.VpcEndpointId;
-    if (after) where.OR = [{ createdAt: { gt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { gt: String(after[1]) } }];
-    const rows = await this.prisma.client.vpcIngressConnection.findMany({
-      where,
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      take: pageTake(max),
-      include: { service: { select: { arn: true } } },
-    });
+    const rows = await this.connections.pageLive(
+      ctx.tenant.id,
+      {
+        ...(input.Filter?.ServiceArn ? { serviceArn: input.Filter.ServiceArn } : {}),
+        ...(input.Filter?.VpcEndpointId ? { vpcEndpointId: input.Filter.VpcEndpointId } : {}),
+      },
+      { ...(after ? { after: { createdAt: new Date(after[0]), id: String(after[1]) } } : {}), take: pageTake(max) },
+    );
     const { items, nextToken } = page(rows, max, (r) => [r.createdAt.toISOString(), r.id]);
     return {
-      VpcIngressConnectionSummaryList: items.map((r) => ({ VpcIngressConnectionArn: r.arn, ServiceArn: r.service.arn })),
+      VpcIngressConnectionSummaryList: items.map((r) => ({ VpcIngressConnectionArn: r.arn, ServiceArn: r.serviceArn })),
       ...(nextToken ? { NextToken: nextToken } : {}),
     };
   }
@@ -136,39 +138,34 @@ export class VpcIngressConnectionService {
     arn: string,
     from: string[],
     to: string,
-    data: Prisma.VpcIngressConnectionUpdateManyMutationInput,
-  ): Promise<VpcIngressConnection & { service: { arn: string } }> {
-    const row = await this.prisma.client.$transaction(async (tx) => {
-      const found = await this.find(tx, ctx, arn);
+    change: { vpcId?: string; vpcEndpointId?: string },
+  ): Promise<VpcIngressConnectionOfService> {
+    const row = await this.database.transaction(async (tx) => {
+      const found = await this.find(ctx, arn, tx);
       if (!from.includes(found.status)) {
         throw new InvalidStateException(`You can't change a VPC ingress connection in the ${found.status} state.`);
       }
-      const moved = await tx.vpcIngressConnection.updateMany({
-        where: { id: found.id, status: found.status },
-        data: { ...data, status: to },
-      });
-      if (moved.count !== 1) throw new InvalidStateException('The VPC ingress connection changed state concurrently; retry.');
-      return tx.vpcIngressConnection.findUniqueOrThrow({ where: { id: found.id }, include: { service: { select: { arn: true } } } });
+      if (!(await this.connections.move(found.id, found.status, to, change, tx))) {
+        throw new InvalidStateException('The VPC ingress connection changed state concurrently; retry.');
+      }
+      return this.connections.get(found.id, tx);
     });
     await this.operations.dispatch('vpc-ingress-connection', row.id, row.updatedAt.getTime());
     return row;
   }
 
-  private async find(db: Prisma.TransactionClient, ctx: CallContext, arn: string) {
+  private async find(ctx: CallContext, arn: string, tx?: Transaction): Promise<VpcIngressConnectionOfService> {
     ownArn(ctx.tenant, arn, 'vpcingressconnection', NOUN);
-    const row = await db.vpcIngressConnection.findFirst({
-      where: { tenantId: ctx.tenant.id, arn },
-      include: { service: { select: { arn: true } } },
-    });
+    const row = await this.connections.findByArn(ctx.tenant.id, arn, tx);
     if (!row) throw new ResourceNotFoundException(`VPC ingress connection not found: ${arn}`);
     return row;
   }
 
-  private toSdk(row: VpcIngressConnection & { service: { arn: string } }, ctx: CallContext): SdkVic {
+  private toSdk(row: VpcIngressConnectionOfService, ctx: CallContext): SdkVic {
     return {
       VpcIngressConnectionArn: row.arn,
       VpcIngressConnectionName: row.name,
-      ServiceArn: row.service.arn,
+      ServiceArn: row.serviceArn,
       Status: row.status as SdkVic['Status'],
       AccountId: ctx.tenant.accountId,
       DomainName: row.domainName,

@@ -5,7 +5,7 @@ import { ConnectionService } from '@apprunner/connection';
 import { AppRunnerError, UnknownOperationException } from '@apprunner/core';
 import { CustomDomainService } from '@apprunner/custom-domain';
 import { ObservabilityConfigurationService } from '@apprunner/observability-configuration';
-import { ServiceService } from '@apprunner/service';
+import { ServiceActions } from '@apprunner/service';
 import { TagService } from '@apprunner/tag';
 import type { CallContext } from '@apprunner/tenancy';
 import { VpcConnectorService } from '@apprunner/vpc-connector';
@@ -19,14 +19,14 @@ type Handler = (ctx: CallContext, input: any) => Promise<unknown>;
 
 /**
  * The one application entry point both front doors use: action name + input + caller →
- * validation, the room's application service, and an audit record for every mutating call.
+ * validation, the application service of the action's noun, and an audit record for every mutating call.
  */
 @Injectable()
 export class ActionDispatcher {
   private readonly handlers: Record<ActionName, Handler>;
 
   constructor(
-    services: ServiceService,
+    services: ServiceActions,
     asc: AutoScalingConfigurationService,
     obs: ObservabilityConfigurationService,
     vpc: VpcConnectorService,

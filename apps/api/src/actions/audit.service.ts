@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock, walkJson } from '@apprunner/core';
-import { Prisma, PrismaService } from '@apprunner/persistence';
+import { AuditRepository } from '@apprunner/persistence';
 import type { CallContext } from '@apprunner/tenancy';
 
 /** Members whose values never reach the audit log (App Runner marks them sensitive; CloudTrail hides them too). */
@@ -47,32 +47,22 @@ export class AuditService {
   private readonly logger = new Logger('Audit');
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly records: AuditRepository,
     private readonly clock: Clock,
   ) {}
 
   async record(ctx: CallContext, action: string, input: unknown, output: unknown, outcome: string): Promise<void> {
-    const data = {
+    await this.records.record({
       tenantId: ctx.tenant.id,
       principal: ctx.principal,
       action,
       resourceArn: resourceArnOf(input, output) ?? null,
-      request: redact(input) as Prisma.InputJsonValue,
+      request: redact(input),
       outcome,
       requestId: ctx.requestId,
       sourceIp: ctx.sourceIp ?? null,
       createdAt: this.clock.now(),
-    };
-    try {
-      await this.prisma.client.auditRecord.create({ data });
-    } catch (e) {
-      // The tenant was deleted while the call ran: its record is kept without it, as its older ones were (SetNull).
-      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2003') {
-        await this.prisma.client.auditRecord.create({ data: { ...data, tenantId: null } });
-        return;
-      }
-      throw e;
-    }
+    });
   }
 
   /**

@@ -2,7 +2,7 @@ import { Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { InvalidRequestException } from '@apprunner/core';
 import { ConnectionService } from '@apprunner/connection';
-import { PrismaService } from '@apprunner/persistence';
+import { BuildRepository, OperationRepository } from '@apprunner/persistence';
 import { BuildLogStore } from '@apprunner/build';
 import { notFound } from '@apprunner/tenancy';
 import { toRestJson } from '../common/wire';
@@ -21,7 +21,8 @@ export class SourceController {
   constructor(
     private readonly auth: ApiKeyAuthenticator,
     private readonly connections: ConnectionService,
-    private readonly prisma: PrismaService,
+    private readonly operations: OperationRepository,
+    private readonly builds: BuildRepository,
     private readonly logs: BuildLogStore,
   ) {}
 
@@ -46,17 +47,14 @@ export class SourceController {
     const ctx = await this.auth.authenticate(req);
     if (!/^[0-9a-f-]{36}$/.test(operationId)) throw new InvalidRequestException('OperationId must be an operation id (UUID).');
     if (after !== undefined && !/^-?\d+$/.test(after)) throw new InvalidRequestException('after must be an integer.');
-    const operation = await this.prisma.client.operation.findFirst({
-      where: { id: operationId, tenantId: ctx.tenant.id },
-      select: { id: true, status: true },
-    });
+    const operation = await this.operations.findOfTenant(ctx.tenant.id, operationId);
     if (!operation) throw notFound('operation', operationId);
     const following = follow === 'true' || follow === '1';
     const deadline = Date.now() + FOLLOW_MAX_MS;
     let closed = false;
     req.on('close', () => (closed = true));
     // An operation that will build but hasn't started yet (queued): wait for its build when following.
-    const findBuild = () => this.prisma.client.build.findUnique({ where: { operationId }, select: { id: true } });
+    const findBuild = () => this.builds.findByOperation(operationId);
     let build = await findBuild();
     while (!build && following && !closed && Date.now() < deadline && (await this.mayStillBuild(operationId))) {
       await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
@@ -101,15 +99,12 @@ export class SourceController {
 
   /** A deploying operation of a code-based service that has not ended: its build may not exist yet. */
   private async mayStillBuild(operationId: string): Promise<boolean> {
-    const op = await this.prisma.client.operation.findUnique({
-      where: { id: operationId },
-      select: { status: true, type: true, service: { select: { connectionId: true } } },
-    });
+    const found = await this.operations.findWithSourceKind(operationId);
     return (
-      !!op &&
-      ['PENDING', 'IN_PROGRESS'].includes(op.status) &&
-      ['CREATE_SERVICE', 'UPDATE_SERVICE', 'START_DEPLOYMENT'].includes(op.type) &&
-      op.service.connectionId !== null
+      !!found &&
+      ['PENDING', 'IN_PROGRESS'].includes(found.operation.status) &&
+      ['CREATE_SERVICE', 'UPDATE_SERVICE', 'START_DEPLOYMENT'].includes(found.operation.type) &&
+      found.codeBased
     );
   }
 }

@@ -32,9 +32,20 @@ import {
 } from '@apprunner/core';
 import { ObservabilityConfigurationService } from '@apprunner/observability-configuration';
 import { OperationService, type OperationType } from '@apprunner/operation';
-import { type AutoScalingConfiguration, Prisma, PrismaService, type Service } from '@apprunner/persistence';
+import {
+  type AutomaticDeployment,
+  type AutoScalingConfigurationRecord,
+  AutoScalingConfigurationRepository,
+  Database,
+  type ServiceChange,
+  type ServiceRecord,
+  ServiceRepository,
+  type Transaction,
+  UniqueConstraintError,
+  VpcIngressConnectionRepository,
+} from '@apprunner/persistence';
 import { TagService } from '@apprunner/tag';
-import { type CallContext, enforceQuota, lockTenant, notFound, ownArn } from '@apprunner/tenancy';
+import { type CallContext, notFound, ownArn, TenantLock } from '@apprunner/tenancy';
 import { VpcConnectorService } from '@apprunner/vpc-connector';
 import {
   normalizeHealthCheck,
@@ -47,14 +58,8 @@ import {
 
 const NOUN = 'service';
 
-/** What an automatic deployment deploys: a commit of the tracked branch, or an image by digest. */
-export interface AutomaticDeployment {
-  trigger: 'github-push' | 'registry-push' | 'image-poll';
-  commit?: string;
-  image?: string;
-}
+export type { AutomaticDeployment };
 type AutomaticOperationFields = { trigger: string; sourceCommit?: string; image?: string };
-type Db = Prisma.TransactionClient;
 
 /** Which states each mutation may start from (guide §2.1.4); anything else is InvalidStateException. */
 const ALLOWED_FROM: Record<OperationType, string[]> = {
@@ -66,10 +71,19 @@ const ALLOWED_FROM: Record<OperationType, string[]> = {
   DELETE_SERVICE: ['RUNNING', 'PAUSED', 'CREATE_FAILED', 'DELETE_FAILED'],
 };
 
+/**
+ * App Runner's service actions (CreateService, UpdateService, StartDeployment, Pause/Resume/DeleteService, Describe,
+ * List, ListOperations) and automatic deployments: the application service of the Service noun, named for what it
+ * does ("ServiceService" would say nothing).
+ */
 @Injectable()
-export class ServiceService {
+export class ServiceActions {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly database: Database,
+    private readonly serviceRecords: ServiceRepository,
+    private readonly autoScalingRecords: AutoScalingConfigurationRepository,
+    private readonly vpcIngressConnections: VpcIngressConnectionRepository,
+    private readonly lock: TenantLock,
     private readonly operations: OperationService,
     private readonly autoScaling: AutoScalingConfigurationService,
     private readonly observability: ObservabilityConfigurationService,
@@ -91,32 +105,28 @@ export class ServiceService {
       ...(input.EncryptionConfiguration ? { EncryptionConfiguration: input.EncryptionConfiguration } : {}),
     };
     try {
-      const { service, operationId } = await this.prisma.client.$transaction(async (tx) => {
-        await enforceQuota(tx, ctx.tenant.id, 'Services', () =>
-          tx.service.count({ where: { tenantId: ctx.tenant.id, status: { not: 'DELETED' } } }),
-        );
-        if (await tx.service.findFirst({ where: { tenantId: ctx.tenant.id, activeName: name }, select: { id: true } })) {
-          throw duplicateName(name);
-        }
-        const refs = await this.references(tx, ctx, spec, input.AutoScalingConfigurationArn);
+      const { service, operationId } = await this.lock.run(ctx.tenant.id, async (tx, quotas) => {
+        await quotas.check('Services', () => this.serviceRecords.countLive(ctx.tenant.id, tx));
+        if (await this.serviceRecords.nameInUse(ctx.tenant.id, name, tx)) throw duplicateName(name);
+        const { autoScalingConfigurationId, ...refs } = await this.references(tx, ctx, spec, input.AutoScalingConfigurationArn);
         const serviceId = newResourceId();
         const now = this.clock.now();
-        const service = await tx.service.create({
-          data: {
+        const service = await this.serviceRecords.create(
+          {
             tenantId: ctx.tenant.id,
             serviceId,
             serviceName: name,
-            activeName: name,
             arn: formatArn(ctx.tenant, 'service', name, serviceId),
             status: 'OPERATION_IN_PROGRESS',
             urlHost: `${urlLabel()}.${this.config.APPRUNNER_REGION}.${this.config.PLATFORM_DOMAIN}`,
-            spec: spec as unknown as Prisma.InputJsonValue,
+            spec,
             ...refs,
-            autoScalingConfigurationId: refs.autoScalingConfigurationId as string,
+            autoScalingConfigurationId: autoScalingConfigurationId as string,
             createdAt: now,
             updatedAt: now,
           },
-        });
+          tx,
+        );
         const op = await this.operations.begin(tx, {
           tenantId: ctx.tenant.id,
           serviceId: service.id,
@@ -129,23 +139,23 @@ export class ServiceService {
         return { service, operationId: op.id };
       });
       await this.operations.dispatch('service-operation', operationId);
-      return { Service: await this.toSdk(this.prisma.client, service), OperationId: operationId };
+      return { Service: await this.toSdk(service), OperationId: operationId };
     } catch (e) {
       // The unique (tenant, activeName) index settles a race between two creates of one name.
-      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') throw duplicateName(name);
+      if (e instanceof UniqueConstraintError) throw duplicateName(name);
       throw e;
     }
   }
 
   async update(ctx: CallContext, input: UpdateServiceRequest): Promise<UpdateServiceResponse> {
     return this.mutate(
-      (tx) => this.findOwn(tx, ctx, input.ServiceArn as string),
+      (tx) => this.findOwn(ctx, input.ServiceArn as string, tx),
       'UPDATE_SERVICE',
       async (tx, current) => {
         // The configurations it names are read under the tenant lock their deletions take: a configuration is never
         // deleted between being found ACTIVE here and this update committing with it.
-        await lockTenant(tx, ctx.tenant.id);
-        const base = current.spec as unknown as ServiceSpec;
+        await this.lock.take(tx, ctx.tenant.id);
+        const base = current.spec;
         const spec: ServiceSpec = {
           SourceConfiguration: normalizeSource(input.SourceConfiguration, base.SourceConfiguration),
           InstanceConfiguration: normalizeInstance(input.InstanceConfiguration, base.InstanceConfiguration),
@@ -155,7 +165,7 @@ export class ServiceService {
           ...(base.EncryptionConfiguration ? { EncryptionConfiguration: base.EncryptionConfiguration } : {}),
         };
         const refs = await this.references(tx, ctx, spec, input.AutoScalingConfigurationArn, current.autoScalingConfigurationId);
-        return { spec: spec as unknown as Prisma.InputJsonValue, generation: { increment: 1 }, ...refs };
+        return { spec, newGeneration: true, ...refs };
       },
     );
   }
@@ -163,16 +173,16 @@ export class ServiceService {
   async startDeployment(ctx: CallContext, arn: string): Promise<StartDeploymentResponse> {
     // A deployment re-fetches the source (latest commit / image digest) with the same spec: new generation.
     const { OperationId } = await this.mutate(
-      (tx) => this.findOwn(tx, ctx, arn),
+      (tx) => this.findOwn(ctx, arn, tx),
       'START_DEPLOYMENT',
-      async () => ({ generation: { increment: 1 } }),
+      async () => ({ newGeneration: true }),
     );
     return { OperationId };
   }
 
   pause(ctx: CallContext, arn: string): Promise<PauseServiceResponse> {
     return this.mutate(
-      (tx) => this.findOwn(tx, ctx, arn),
+      (tx) => this.findOwn(ctx, arn, tx),
       'PAUSE_SERVICE',
       async () => ({}),
     );
@@ -180,7 +190,7 @@ export class ServiceService {
 
   resume(ctx: CallContext, arn: string): Promise<ResumeServiceResponse> {
     return this.mutate(
-      (tx) => this.findOwn(tx, ctx, arn),
+      (tx) => this.findOwn(ctx, arn, tx),
       'RESUME_SERVICE',
       async () => ({}),
     );
@@ -188,10 +198,10 @@ export class ServiceService {
 
   delete(ctx: CallContext, arn: string): Promise<DeleteServiceResponse> {
     return this.mutate(
-      (tx) => this.findOwn(tx, ctx, arn),
+      (tx) => this.findOwn(ctx, arn, tx),
       'DELETE_SERVICE',
       async (tx, current) => {
-        const vics = await tx.vpcIngressConnection.count({ where: { serviceId: current.id, status: { not: 'DELETED' } } });
+        const vics = await this.vpcIngressConnections.countLiveOfService(current.id, tx);
         if (vics > 0) throw new InvalidStateException('Delete the VPC ingress connection of this service before deleting the service.');
         return {};
       },
@@ -201,29 +211,17 @@ export class ServiceService {
   async describe(ctx: CallContext, arn: string): Promise<DescribeServiceResponse> {
     ownArn(ctx.tenant, arn, 'service', NOUN);
     // One round trip for the common case: the service with its auto scaling configuration.
-    const row = await this.prisma.client.service.findFirst({
-      where: { tenantId: ctx.tenant.id, arn },
-      include: { autoScalingConfiguration: true },
-    });
-    if (!row) throw notFound(NOUN, arn);
-    const { autoScalingConfiguration, ...service } = row;
-    return { Service: await this.toSdk(this.prisma.client, service, autoScalingConfiguration) };
+    const found = await this.serviceRecords.findByArnWithAutoScaling(ctx.tenant.id, arn);
+    if (!found) throw notFound(NOUN, arn);
+    return { Service: await this.toSdk(found.service, found.autoScaling) };
   }
 
   async list(ctx: CallContext, input: ListServicesRequest): Promise<ListServicesResponse> {
     const max = input.MaxResults;
     const after = decodeNextToken(input.NextToken, ['timestamp', 'uuid']);
-    const rows = await this.prisma.client.service.findMany({
-      where: {
-        tenantId: ctx.tenant.id,
-        status: { not: 'DELETED' },
-        ...(after
-          ? { OR: [{ createdAt: { gt: new Date(after[0]) } }, { createdAt: new Date(after[0]), id: { gt: String(after[1]) } }] }
-          : {}),
-      },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    const rows = await this.serviceRecords.pageLive(ctx.tenant.id, {
+      ...(after ? { after: { createdAt: new Date(after[0]), id: String(after[1]) } } : {}),
       take: pageTake(max),
-      select: { id: true, serviceName: true, serviceId: true, arn: true, urlHost: true, createdAt: true, updatedAt: true, status: true },
     });
     const { items, nextToken } = page(rows, max, (r) => [r.createdAt.toISOString(), r.id]);
     return {
@@ -241,23 +239,23 @@ export class ServiceService {
   }
 
   async listOperations(ctx: CallContext, input: ListOperationsRequest): Promise<ListOperationsResponse> {
-    const service = await this.findOwn(this.prisma.client, ctx, input.ServiceArn as string);
+    const service = await this.findOwn(ctx, input.ServiceArn as string);
     return this.operations.list(ctx.tenant.id, service.id, input);
   }
 
   /** A live (or recently deleted) service of the caller's tenant, by ARN. */
-  async findOwn(db: Db, ctx: CallContext, arn: string): Promise<Service> {
+  async findOwn(ctx: CallContext, arn: string, tx?: Transaction): Promise<ServiceRecord> {
     ownArn(ctx.tenant, arn, 'service', NOUN);
-    const row = await db.service.findFirst({ where: { tenantId: ctx.tenant.id, arn } });
+    const row = await this.serviceRecords.findByArn(ctx.tenant.id, arn, tx);
     if (!row) throw notFound(NOUN, arn);
     return row;
   }
 
-  async toSdk(db: Db, s: Service, loadedAsc?: AutoScalingConfiguration): Promise<SdkService> {
-    const spec = s.spec as unknown as ServiceSpec;
-    const asc = loadedAsc ?? (await db.autoScalingConfiguration.findUniqueOrThrow({ where: { id: s.autoScalingConfigurationId } }));
+  async toSdk(s: ServiceRecord, loadedAsc?: AutoScalingConfigurationRecord): Promise<SdkService> {
+    const { spec } = s;
+    const asc = loadedAsc ?? (await this.autoScalingRecords.findById(s.autoScalingConfigurationId));
     // A live service is itself associated with its configuration; only a deleted one needs the lookup.
-    const ascSdk = s.status !== 'DELETED' ? this.autoScaling.summaryOf(asc, true) : await this.autoScaling.toSdk(db, asc);
+    const ascSdk = s.status !== 'DELETED' ? this.autoScaling.summaryOf(asc, true) : await this.autoScaling.toSdk(asc);
     return {
       ServiceName: s.serviceName,
       ServiceId: s.serviceId,
@@ -295,20 +293,15 @@ export class ServiceService {
     serviceId: string,
     trigger: AutomaticDeployment,
   ): Promise<{ operationId?: string; deferred?: boolean; ignored?: string }> {
-    const service = await this.prisma.client.service.findUnique({ where: { id: serviceId } });
+    const service = await this.serviceRecords.findById(serviceId);
     if (!service || service.status === 'DELETED') return { ignored: 'the service no longer exists' };
-    if (service.status === 'OPERATION_IN_PROGRESS') {
-      const deferred = await this.prisma.client.service.updateMany({
-        where: { id: serviceId, status: 'OPERATION_IN_PROGRESS' },
-        data: { pendingDeployment: trigger as unknown as Prisma.InputJsonValue },
-      });
-      if (deferred.count === 1) return { deferred: true };
-    }
+    if (service.status === 'OPERATION_IN_PROGRESS' && (await this.serviceRecords.deferDeployment(serviceId, trigger)))
+      return { deferred: true };
     try {
       const { OperationId } = await this.mutate(
-        (tx) => tx.service.findUniqueOrThrow({ where: { id: serviceId } }),
+        (tx) => this.serviceRecords.get(serviceId, tx),
         'START_DEPLOYMENT',
-        async () => ({ generation: { increment: 1 }, pendingDeployment: Prisma.DbNull }),
+        async () => ({ newGeneration: true, clearPendingDeployment: true }),
         {
           trigger: trigger.trigger,
           ...(trigger.commit ? { sourceCommit: trigger.commit } : {}),
@@ -327,22 +320,17 @@ export class ServiceService {
    * (so two concurrent mutations can't both start), record the operation, then enqueue it.
    */
   private async mutate(
-    load: (tx: Db) => Promise<Service>,
+    load: (tx: Transaction) => Promise<ServiceRecord>,
     type: OperationType,
-    change: (tx: Db, current: Service) => Promise<Prisma.ServiceUncheckedUpdateManyInput>,
+    change: (tx: Transaction, current: ServiceRecord) => Promise<ServiceChange>,
     extra?: AutomaticOperationFields,
   ): Promise<{ Service: SdkService; OperationId: string }> {
-    const { service, operationId } = await this.prisma.client.$transaction(async (tx) => {
+    const { service, operationId } = await this.database.transaction(async (tx) => {
       const current = await load(tx);
       if (current.status === 'DELETED') throw notFound(NOUN, current.arn);
       if (!ALLOWED_FROM[type].includes(current.status)) throw wrongState(type, current.status);
-      const data = await change(tx, current);
-      const moved = await tx.service.updateMany({
-        where: { id: current.id, status: current.status },
-        data: { ...data, status: 'OPERATION_IN_PROGRESS', updatedAt: this.clock.now() },
-      });
-      if (moved.count !== 1) throw wrongState(type, 'OPERATION_IN_PROGRESS');
-      const service = await tx.service.findUniqueOrThrow({ where: { id: current.id } });
+      const service = await this.serviceRecords.startOperation(current, await change(tx, current), this.clock.now(), tx);
+      if (!service) throw wrongState(type, 'OPERATION_IN_PROGRESS');
       const op = await this.operations.begin(tx, {
         tenantId: current.tenantId,
         serviceId: service.id,
@@ -350,17 +338,17 @@ export class ServiceService {
         generation: service.generation,
         type,
         fromStatus: current.status,
-        ...(type === 'UPDATE_SERVICE' || type === 'START_DEPLOYMENT' ? { rollbackSpec: current.spec as Prisma.InputJsonValue } : {}),
+        ...(type === 'UPDATE_SERVICE' || type === 'START_DEPLOYMENT' ? { rollbackSpec: current.spec } : {}),
         ...extra,
       });
       return { service, operationId: op.id };
     });
     await this.operations.dispatch('service-operation', operationId);
-    return { Service: await this.toSdk(this.prisma.client, service), OperationId: operationId };
+    return { Service: await this.toSdk(service), OperationId: operationId };
   }
 
   /** Resolves the configuration resources a spec names, within the caller's tenant. */
-  private async references(tx: Db, ctx: CallContext, spec: ServiceSpec, ascArn: string | undefined, currentAscId?: string) {
+  private async references(tx: Transaction, ctx: CallContext, spec: ServiceSpec, ascArn: string | undefined, currentAscId?: string) {
     const asc = ascArn !== undefined || !currentAscId ? await this.autoScaling.forService(tx, ctx, ascArn) : undefined;
     const obsArn = spec.ObservabilityConfiguration.ObservabilityConfigurationArn;
     const vpcArn = spec.NetworkConfiguration.EgressConfiguration?.VpcConnectorArn;
