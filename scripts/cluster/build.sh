@@ -162,6 +162,36 @@ build_traefik() {
   finish "$out"
 }
 
+# kube-router: only its network-policy controller runs (--run-firewall), out of cluster (real-node.ts).
+build_kube_router() {
+  local out="$cache/kube-router-$KUBE_ROUTER_VERSION" src m=github.com/cloudnativelabs/kube-router/v2
+  [ -f "$out/.complete" ] && return 0
+  log "kube-router $KUBE_ROUTER_VERSION"
+  src="$out/src"
+  wrapper "$src" "$m" "$KUBE_ROUTER_VERSION" >/dev/null
+  echo "tool $m/cmd/kube-router" >>"$src/go.mod"
+  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the kube-router wrapper failed"
+  mkdir -p "$out/bin"
+  (cd "$src" && go build -trimpath -ldflags "-s -w -X $m/pkg/version.Version=$KUBE_ROUTER_VERSION" -o "$out/bin/kube-router" "$m/cmd/kube-router") ||
+    die "building kube-router failed"
+  "$out/bin/kube-router" --version 2>&1 | grep -q "$KUBE_ROUTER_VERSION" || die "kube-router does not report $KUBE_ROUTER_VERSION"
+  finish "$out"
+}
+
+build_metrics_server() {
+  local out="$cache/metrics-server-$METRICS_SERVER_VERSION" src m=sigs.k8s.io/metrics-server
+  [ -f "$out/.complete" ] && return 0
+  log "metrics-server $METRICS_SERVER_VERSION"
+  src="$out/src"
+  wrapper "$src" "$m" "$METRICS_SERVER_VERSION" >/dev/null
+  echo "tool $m/cmd/metrics-server" >>"$src/go.mod"
+  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the metrics-server wrapper failed"
+  mkdir -p "$out/bin"
+  (cd "$src" && go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$METRICS_SERVER_VERSION" \
+    -o "$out/bin/metrics-server" "$m/cmd/metrics-server") || die "building metrics-server failed"
+  finish "$out"
+}
+
 build_crictl() {
   local out="$cache/cri-tools-$CRI_TOOLS_VERSION" src m=sigs.k8s.io/cri-tools
   [ -f "$out/.complete" ] && return 0
@@ -250,7 +280,7 @@ components=("$@")
 expanded=()
 for c in "${components[@]}"; do
   # `node`: everything the real node runs (npm run cluster -- up --node=real)
-  if [ "$c" = node ]; then expanded+=(pause crictl cni-plugins containerd coredns kubernetes-node traefik); else expanded+=("$c"); fi
+  if [ "$c" = node ]; then expanded+=(pause crictl cni-plugins containerd coredns kubernetes-node kube-router metrics-server traefik); else expanded+=("$c"); fi
 done
 for c in "${expanded[@]}"; do
   case "$c" in
@@ -260,6 +290,8 @@ for c in "${expanded[@]}"; do
     cni-plugins) build_cni_plugins ;;
     coredns) build_coredns ;;
     crictl) build_crictl ;;
+    kube-router) build_kube_router ;;
+    metrics-server) build_metrics_server ;;
     traefik) build_traefik ;;
     pause) build_pause ;;
     etcd) build_etcd ;;

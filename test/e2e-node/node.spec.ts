@@ -168,13 +168,13 @@ describe.skipIf(!info)(onRealNode('a real node: containerd, kubelet, CNI bridge,
     expect(clientLog).toContain('== done');
   }, 150_000);
 
-  it('lets a pod reach other pods and the DNS port of the host, and nothing else on the host (the kubelet port here)', async () => {
+  it('lets a pod reach other pods and the API server’s forwarder on the host, and nothing else on the host (the kubelet port here)', async () => {
     expect(podIp, 'the pod test ran first').toBeTruthy();
     const probe = (name: string, ip: string, port: number) =>
       `if nc -w 3 ${ip} ${port} -e true; then echo "${name} reachable"; else echo "${name} blocked"; fi`;
     const script = [
       probe('pod', podIp, 8080),
-      probe('host-dns', node.nodeIp, 53),
+      probe('host-api', node.nodeIp, node.ports.apiForwarder),
       probe('host-kubelet', node.nodeIp, node.ports.kubelet),
       'echo "== done"',
     ].join('\n');
@@ -195,7 +195,7 @@ describe.skipIf(!info)(onRealNode('a real node: containerd, kubelet, CNI bridge,
     );
     const log = (await kube.podLog(ns, 'prober', 'prober')) ?? '';
     expect(log).toContain('pod reachable');
-    expect(log).toContain('host-dns reachable');
+    expect(log).toContain('host-api reachable');
     expect(log).toContain('host-kubelet blocked');
   }, 150_000);
 
