@@ -16,7 +16,7 @@ version="$(cat /app/version)"
 echo "\${GREETING:-hello} from $version" > /www/index.html
 case "$version" in *unhealthy*) ;; *) echo ok > /www/healthz ;; esac
 env | sort > /www/env.txt
-cp /app/burn /www/cgi-bin/burn
+cp /app/burn /app/probe /app/resolve /www/cgi-bin/
 # a well-behaved app: it stops at once on SIGTERM (as PID 1, httpd alone would ignore it and wait for the SIGKILL)
 httpd -f -p "\${PORT:-8080}" -h /www &
 pid=$!
@@ -30,6 +30,22 @@ case "$seconds" in ''|*[!0-9]*) seconds=30 ;; esac
 [ "$seconds" -gt 120 ] && seconds=120
 ( timeout "$seconds" sh -c 'while :; do :; done' ) </dev/null >/dev/null 2>&1 &
 printf 'Content-Type: text/plain\\r\\n\\r\\nburning %s s\\n' "$seconds"
+`;
+
+// Network probes from inside the pod, for the NetworkPolicy checks: /cgi-bin/probe?<ip>:<port> opens a TCP
+// connection (2 s at most) and says reachable or blocked; /cgi-bin/resolve?<name> asks cluster DNS.
+const PROBE = `#!/bin/sh
+target="\${QUERY_STRING}"
+case "$target" in *[!0-9.:]*|'') printf 'Status: 400 Bad Request\\r\\n\\r\\n'; exit 0 ;; esac
+if /bin/timeout 5 /bin/nc -w 2 "\${target%:*}" "\${target#*:}" -e /bin/true </dev/null >/dev/null 2>&1; then r=reachable; else r=blocked; fi
+printf 'Content-Type: text/plain\\r\\n\\r\\n%s\\n' "$r"
+`;
+
+const RESOLVE = `#!/bin/sh
+name="\${QUERY_STRING}"
+case "$name" in *[!a-z0-9.-]*|'') printf 'Status: 400 Bad Request\\r\\n\\r\\n'; exit 0 ;; esac
+if out="$(/bin/timeout 8 /bin/nslookup "$name" 2>&1)"; then r="resolved $(echo "$out" | /bin/sed -n 's/^Address: //p' | /bin/tail -n 1)"; else r=unresolved; fi
+printf 'Content-Type: text/plain\\r\\n\\r\\n%s\\n' "$r"
 `;
 
 export interface NodeApps {
@@ -47,13 +63,19 @@ export async function nodeApps(registry: string): Promise<NodeApps> {
     const context = join(dir, `context-${version}`);
     await mkdir(context, { recursive: true });
     await writeFile(join(context, 'start.sh'), START);
-    await writeFile(join(context, 'burn'), BURN);
-    await chmod(join(context, 'burn'), 0o755);
+    for (const [name, script] of [
+      ['burn', BURN],
+      ['probe', PROBE],
+      ['resolve', RESOLVE],
+    ]) {
+      await writeFile(join(context, name), script);
+      await chmod(join(context, name), 0o755);
+    }
     await writeFile(join(context, 'version'), `${version}\n`);
     const result = await new BuildahBuilder({ ...storage, tlsVerify: false }).build({
       buildId: `node-app-${version}`,
       contextDir: context,
-      containerfile: [`FROM ${base}`, 'COPY start.sh burn version /app/', 'CMD ["sh", "/app/start.sh"]', ''].join('\n'),
+      containerfile: [`FROM ${base}`, 'COPY start.sh burn probe resolve version /app/', 'CMD ["sh", "/app/start.sh"]', ''].join('\n'),
       repository: `${registry}/node-e2e/app`,
       tag: version,
     });
