@@ -3,7 +3,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'libs/persistence/src/generated/**', 'charts/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.tmp/**', 'libs/persistence/src/generated/**', 'charts/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -10,10 +10,12 @@
 #   $APPRUNNER_CACHE/cluster/kubernetes-node-<v>/bin/{kubelet,kube-proxy}
 #   $APPRUNNER_CACHE/cluster/containerd-<v>/bin/{containerd,containerd-shim-runc-v2,ctr}
 #   $APPRUNNER_CACHE/cluster/cni-plugins-<v>/bin/{bridge,host-local,loopback,portmap}
-#   $APPRUNNER_CACHE/cluster/coredns-<v>/bin/coredns
+#   $APPRUNNER_CACHE/cluster/coredns-<v>-<hash of coredns/main.go>/bin/coredns
 #   $APPRUNNER_CACHE/cluster/cri-tools-<v>/bin/crictl
 #   $APPRUNNER_CACHE/cluster/pause-<hash of pause/main.go>/bin/pause
 #   $APPRUNNER_CACHE/cluster/traefik-<v>/bin/traefik
+#   $APPRUNNER_CACHE/cluster/kube-router-<v>/bin/kube-router
+#   $APPRUNNER_CACHE/cluster/metrics-server-<v>/bin/metrics-server
 # A component whose folder holds a `.complete` marker is reused as it is, so a warm machine builds nothing.
 # Usage: build.sh [component...|node]   (default: the control plane; prints the cache root last)
 set -euo pipefail
@@ -131,16 +133,22 @@ build_cni_plugins() {
   finish "$out"
 }
 
+# CoreDNS from our own main (scripts/cluster/coredns): only the plugins the local cluster uses. Cached by version and
+# the hash of that main.
 build_coredns() {
-  local out="$cache/coredns-$COREDNS_VERSION" src
+  local hash out src
+  hash="$(sha256sum "$here/coredns/main.go" | cut -c1-12)"
+  out="$cache/coredns-$COREDNS_VERSION-$hash"
   [ -f "$out/.complete" ] && return 0
-  log "CoreDNS $COREDNS_VERSION"
+  log "CoreDNS $COREDNS_VERSION (plugins: cache, errors, health, kubernetes, ready)"
   src="$out/src"
   wrapper "$src" github.com/coredns/coredns "$COREDNS_VERSION" >/dev/null
-  echo "tool github.com/coredns/coredns" >>"$src/go.mod"
-  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the CoreDNS wrapper failed"
+  cp "$here/coredns/main.go" "$src/"
+  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the CoreDNS main failed"
   mkdir -p "$out/bin"
-  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$out/bin/coredns" github.com/coredns/coredns) || die "building CoreDNS failed"
+  (cd "$src" && go build -trimpath -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" -o "$out/bin/coredns" .) ||
+    die "building CoreDNS failed"
+  "$out/bin/coredns" -plugins | grep -qx kubernetes || die "CoreDNS lacks its kubernetes plugin"
   finish "$out"
 }
 

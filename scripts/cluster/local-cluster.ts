@@ -118,17 +118,19 @@ export function buildNodeBinaries(log: (line: string) => void): RealNodeBinaries
   log('checking the real node binaries (built from source the first time: about 20 minutes on 2 cores)');
   const cache = runBuild(['node']);
   const v = readVersions();
-  // build.sh keys the pause build by the hash of its source
-  const pauseHash = createHash('sha256')
-    .update(readFileSync(join(__dirname, 'pause', 'main.go')))
-    .digest('hex')
-    .slice(0, 12);
+  // build.sh keys the pause and CoreDNS builds by the hash of our main.go
+  const hashOf = (main: string) =>
+    createHash('sha256')
+      .update(readFileSync(join(__dirname, main, 'main.go')))
+      .digest('hex')
+      .slice(0, 12);
+  const pauseHash = hashOf('pause');
   const bins: RealNodeBinaries = {
     containerdBin: join(cache, `containerd-${v.CONTAINERD_VERSION}`, 'bin'),
     crictl: join(cache, `cri-tools-${v.CRI_TOOLS_VERSION}`, 'bin', 'crictl'),
     kubelet: join(cache, `kubernetes-node-${v.K8S_VERSION}`, 'bin', 'kubelet'),
     kubeProxy: join(cache, `kubernetes-node-${v.K8S_VERSION}`, 'bin', 'kube-proxy'),
-    coredns: join(cache, `coredns-${v.COREDNS_VERSION}`, 'bin', 'coredns'),
+    coredns: join(cache, `coredns-${v.COREDNS_VERSION}-${hashOf('coredns')}`, 'bin', 'coredns'),
     cniBin: join(cache, `cni-plugins-${v.CNI_PLUGINS_VERSION}`, 'bin'),
     pause: join(cache, `pause-${pauseHash}`, 'bin', 'pause'),
     traefik: join(cache, `traefik-${v.TRAEFIK_VERSION}`, 'bin', 'traefik'),
