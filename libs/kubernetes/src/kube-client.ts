@@ -63,7 +63,10 @@ export function kubeSourceFromEnv(env: { KUBECONFIG?: string }): KubeSource {
 interface RawObjectApi {
   configuration: {
     baseServer: {
-      makeRequestContext(path: string, method: 'PATCH'): {
+      makeRequestContext(
+        path: string,
+        method: 'PATCH',
+      ): {
         setHeaderParam(name: string, value: string): void;
         setQueryParam(name: string, value: string): void;
         setBody(body: string): void;
@@ -98,16 +101,10 @@ export class KubeClient {
     const raw = api as unknown as Partial<RawObjectApi>;
     if (typeof raw.specUriPath !== 'function' || typeof raw.requestPromise !== 'function' || !raw.configuration?.baseServer)
       throw new Error('@kubernetes/client-node changed: KubeClient.apply needs its KubernetesObjectApi internals (see RawObjectApi).');
-    return new KubeClient(
-      api,
-      fieldManager,
-      kc.makeApiClient(k8s.CoreV1Api),
-      kc.makeApiClient(k8s.VersionApi),
-      {
-        authn: kc.makeApiClient(k8s.AuthenticationV1Api),
-        authz: kc.makeApiClient(k8s.AuthorizationV1Api),
-      },
-    );
+    return new KubeClient(api, fieldManager, kc.makeApiClient(k8s.CoreV1Api), kc.makeApiClient(k8s.VersionApi), {
+      authn: kc.makeApiClient(k8s.AuthenticationV1Api),
+      authz: kc.makeApiClient(k8s.AuthorizationV1Api),
+    });
   }
 
   /** Who this client is to the API server (SelfSubjectReview, allowed to every authenticated client). */
