@@ -195,8 +195,10 @@ build_metrics_server() {
   echo "tool $m/cmd/metrics-server" >>"$src/go.mod"
   (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the metrics-server wrapper failed"
   mkdir -p "$out/bin"
-  (cd "$src" && go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$METRICS_SERVER_VERSION" \
+  # upstream's Makefile sets client-go's version variables
+  (cd "$src" && go build -trimpath -ldflags "-s -w -X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION" \
     -o "$out/bin/metrics-server" "$m/cmd/metrics-server") || die "building metrics-server failed"
+  "$out/bin/metrics-server" --version | grep -q "$METRICS_SERVER_VERSION" || die "metrics-server does not report $METRICS_SERVER_VERSION"
   finish "$out"
 }
 
