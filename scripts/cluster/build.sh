@@ -10,10 +10,12 @@
 #   $APPRUNNER_CACHE/cluster/kubernetes-node-<v>/bin/{kubelet,kube-proxy}
 #   $APPRUNNER_CACHE/cluster/containerd-<v>/bin/{containerd,containerd-shim-runc-v2,ctr}
 #   $APPRUNNER_CACHE/cluster/cni-plugins-<v>/bin/{bridge,host-local,loopback,portmap}
-#   $APPRUNNER_CACHE/cluster/coredns-<v>/bin/coredns
+#   $APPRUNNER_CACHE/cluster/coredns-<v>-<hash of coredns/main.go>/bin/coredns
 #   $APPRUNNER_CACHE/cluster/cri-tools-<v>/bin/crictl
 #   $APPRUNNER_CACHE/cluster/pause-<hash of pause/main.go>/bin/pause
 #   $APPRUNNER_CACHE/cluster/traefik-<v>/bin/traefik
+#   $APPRUNNER_CACHE/cluster/kube-router-<v>/bin/kube-router
+#   $APPRUNNER_CACHE/cluster/metrics-server-<v>/bin/metrics-server
 # A component whose folder holds a `.complete` marker is reused as it is, so a warm machine builds nothing.
 # Usage: build.sh [component...|node]   (default: the control plane; prints the cache root last)
 set -euo pipefail
@@ -131,16 +133,22 @@ build_cni_plugins() {
   finish "$out"
 }
 
+# CoreDNS from our own main (scripts/cluster/coredns): only the plugins the local cluster uses. Cached by version and
+# the hash of that main.
 build_coredns() {
-  local out="$cache/coredns-$COREDNS_VERSION" src
+  local hash out src
+  hash="$(sha256sum "$here/coredns/main.go" | cut -c1-12)"
+  out="$cache/coredns-$COREDNS_VERSION-$hash"
   [ -f "$out/.complete" ] && return 0
-  log "CoreDNS $COREDNS_VERSION"
+  log "CoreDNS $COREDNS_VERSION (plugins: cache, errors, health, kubernetes, ready)"
   src="$out/src"
   wrapper "$src" github.com/coredns/coredns "$COREDNS_VERSION" >/dev/null
-  echo "tool github.com/coredns/coredns" >>"$src/go.mod"
-  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the CoreDNS wrapper failed"
+  cp "$here/coredns/main.go" "$src/"
+  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the CoreDNS main failed"
   mkdir -p "$out/bin"
-  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$out/bin/coredns" github.com/coredns/coredns) || die "building CoreDNS failed"
+  (cd "$src" && go build -trimpath -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" -o "$out/bin/coredns" .) ||
+    die "building CoreDNS failed"
+  "$out/bin/coredns" -plugins | grep -qx kubernetes || die "CoreDNS lacks its kubernetes plugin"
   finish "$out"
 }
 
@@ -159,6 +167,38 @@ build_traefik() {
   (cd "$src" && go build -trimpath -ldflags "-s -w -X $m/pkg/version.Version=$TRAEFIK_VERSION" -o "$out/bin/traefik" "$m/cmd/traefik") ||
     die "building Traefik failed"
   "$out/bin/traefik" version | grep -q "${TRAEFIK_VERSION#v}" || die "traefik does not report $TRAEFIK_VERSION"
+  finish "$out"
+}
+
+# kube-router: only its network-policy controller runs (--run-firewall), out of cluster (real-node.ts).
+build_kube_router() {
+  local out="$cache/kube-router-$KUBE_ROUTER_VERSION" src m=github.com/cloudnativelabs/kube-router/v2
+  [ -f "$out/.complete" ] && return 0
+  log "kube-router $KUBE_ROUTER_VERSION"
+  src="$out/src"
+  wrapper "$src" "$m" "$KUBE_ROUTER_VERSION" >/dev/null
+  echo "tool $m/cmd/kube-router" >>"$src/go.mod"
+  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the kube-router wrapper failed"
+  mkdir -p "$out/bin"
+  (cd "$src" && go build -trimpath -ldflags "-s -w -X $m/pkg/version.Version=$KUBE_ROUTER_VERSION" -o "$out/bin/kube-router" "$m/cmd/kube-router") ||
+    die "building kube-router failed"
+  "$out/bin/kube-router" --version 2>&1 | grep -q "$KUBE_ROUTER_VERSION" || die "kube-router does not report $KUBE_ROUTER_VERSION"
+  finish "$out"
+}
+
+build_metrics_server() {
+  local out="$cache/metrics-server-$METRICS_SERVER_VERSION" src m=sigs.k8s.io/metrics-server
+  [ -f "$out/.complete" ] && return 0
+  log "metrics-server $METRICS_SERVER_VERSION"
+  src="$out/src"
+  wrapper "$src" "$m" "$METRICS_SERVER_VERSION" >/dev/null
+  echo "tool $m/cmd/metrics-server" >>"$src/go.mod"
+  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the metrics-server wrapper failed"
+  mkdir -p "$out/bin"
+  # upstream's Makefile sets client-go's version variables
+  (cd "$src" && go build -trimpath -ldflags "-s -w -X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION" \
+    -o "$out/bin/metrics-server" "$m/cmd/metrics-server") || die "building metrics-server failed"
+  "$out/bin/metrics-server" --version | grep -q "$METRICS_SERVER_VERSION" || die "metrics-server does not report $METRICS_SERVER_VERSION"
   finish "$out"
 }
 
@@ -250,7 +290,7 @@ components=("$@")
 expanded=()
 for c in "${components[@]}"; do
   # `node`: everything the real node runs (npm run cluster -- up --node=real)
-  if [ "$c" = node ]; then expanded+=(pause crictl cni-plugins containerd coredns kubernetes-node traefik); else expanded+=("$c"); fi
+  if [ "$c" = node ]; then expanded+=(pause crictl cni-plugins containerd coredns kubernetes-node kube-router metrics-server traefik); else expanded+=("$c"); fi
 done
 for c in "${expanded[@]}"; do
   case "$c" in
@@ -260,6 +300,8 @@ for c in "${expanded[@]}"; do
     cni-plugins) build_cni_plugins ;;
     coredns) build_coredns ;;
     crictl) build_crictl ;;
+    kube-router) build_kube_router ;;
+    metrics-server) build_metrics_server ;;
     traefik) build_traefik ;;
     pause) build_pause ;;
     etcd) build_etcd ;;

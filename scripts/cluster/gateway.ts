@@ -10,6 +10,8 @@ import { freePort, rawApply, startProcess, waitHealthy, type Probe, type Started
 export interface GatewayState {
   /** `127.0.0.1:<port>`: where Ingress and HTTPRoute hosts answer over HTTP. */
   http: string;
+  /** `127.0.0.1:<port>`: where Ingress hosts with `spec.tls` answer over HTTPS (SNI picks the certificate). */
+  https: string;
   ingressClass: string;
   gatewayClass: string;
   gateway: { namespace: string; name: string };
@@ -80,9 +82,10 @@ export async function startGateway(opts: {
   log: (line: string) => void;
 }): Promise<GatewayState> {
   const { dir, admin } = opts;
-  const ports = { web: await freePort(), ping: await freePort() };
+  const ports = { web: await freePort(), websecure: await freePort(), ping: await freePort() };
   const state: GatewayState = {
     http: `127.0.0.1:${ports.web}`,
+    https: `127.0.0.1:${ports.websecure}`,
     ingressClass: INGRESS_CLASS,
     gatewayClass: GATEWAY_CLASS,
     gateway: GATEWAY,
@@ -125,11 +128,18 @@ export async function startGateway(opts: {
     opts.traefik,
     [
       `--entryPoints.web.address=${state.http}`,
+      // TLS routers (Ingresses with spec.tls: custom domains) answer here, with the certificate of their Secret
+      `--entryPoints.websecure.address=${state.https}`,
+      '--entryPoints.websecure.http.tls=true',
       `--entryPoints.traefik.address=127.0.0.1:${ports.ping}`,
       '--ping=true',
       '--ping.entryPoint=traefik',
       '--providers.kubernetesIngress=true',
       `--providers.kubernetesIngress.ingressClass=${INGRESS_CLASS}`,
+      // a Service without ready endpoints (a paused App Runner service) answers 503, as ingress-nginx does, not 404
+      '--providers.kubernetesIngress.allowEmptyServices=true',
+      // the address Traefik writes into every Ingress's status.loadBalancer (a custom domain is ACTIVE once served)
+      '--providers.kubernetesIngress.ingressEndpoint.ip=127.0.0.1',
       '--providers.kubernetesGateway=true',
       // nothing leaves this machine: no version check, no usage report
       '--global.checkNewVersion=false',

@@ -7,7 +7,15 @@ import { KubeClient, type LiveObject } from '@apprunner/kubernetes';
 import { ensurePki, kubeconfig, REAL_NODE_NAME, type ClientName, type Pki } from './pki';
 import { freePort, get, isOurs, rawApply, startProcess, stopProcesses, tail, waitHealthy, type Probe, type Started } from './processes';
 import { startGateway, type GatewayState } from './gateway';
-import { checkIsolation, realNodePreflight, startRealNode, stopRealNode, type RealNodeBinaries, type RealNodeState } from './real-node';
+import {
+  checkIsolation,
+  realNodePreflight,
+  startRealNode,
+  stopRealNode,
+  waitClusterDns,
+  type RealNodeBinaries,
+  type RealNodeState,
+} from './real-node';
 
 /**
  * A Kubernetes control plane built from upstream source and run on loopback: etcd, kube-apiserver (TLS, RBAC, service
@@ -110,20 +118,24 @@ export function buildNodeBinaries(log: (line: string) => void): RealNodeBinaries
   log('checking the real node binaries (built from source the first time: about 20 minutes on 2 cores)');
   const cache = runBuild(['node']);
   const v = readVersions();
-  // build.sh keys the pause build by the hash of its source
-  const pauseHash = createHash('sha256')
-    .update(readFileSync(join(__dirname, 'pause', 'main.go')))
-    .digest('hex')
-    .slice(0, 12);
+  // build.sh keys the pause and CoreDNS builds by the hash of our main.go
+  const hashOf = (main: string) =>
+    createHash('sha256')
+      .update(readFileSync(join(__dirname, main, 'main.go')))
+      .digest('hex')
+      .slice(0, 12);
+  const pauseHash = hashOf('pause');
   const bins: RealNodeBinaries = {
     containerdBin: join(cache, `containerd-${v.CONTAINERD_VERSION}`, 'bin'),
     crictl: join(cache, `cri-tools-${v.CRI_TOOLS_VERSION}`, 'bin', 'crictl'),
     kubelet: join(cache, `kubernetes-node-${v.K8S_VERSION}`, 'bin', 'kubelet'),
     kubeProxy: join(cache, `kubernetes-node-${v.K8S_VERSION}`, 'bin', 'kube-proxy'),
-    coredns: join(cache, `coredns-${v.COREDNS_VERSION}`, 'bin', 'coredns'),
+    coredns: join(cache, `coredns-${v.COREDNS_VERSION}-${hashOf('coredns')}`, 'bin', 'coredns'),
     cniBin: join(cache, `cni-plugins-${v.CNI_PLUGINS_VERSION}`, 'bin'),
     pause: join(cache, `pause-${pauseHash}`, 'bin', 'pause'),
     traefik: join(cache, `traefik-${v.TRAEFIK_VERSION}`, 'bin', 'traefik'),
+    kubeRouter: join(cache, `kube-router-${v.KUBE_ROUTER_VERSION}`, 'bin', 'kube-router'),
+    metricsServer: join(cache, `metrics-server-${v.METRICS_SERVER_VERSION}`, 'bin', 'metrics-server'),
   };
   for (const [name, path] of Object.entries(bins)) {
     if (!existsSync(path)) throw new Error(`missing ${name} at ${path}: rebuild with bash scripts/cluster/build.sh node`);
@@ -251,7 +263,13 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
         // loopback can't be an endpoint of the `kubernetes` Service (no pod runs here to use it anyway)
         '--endpoint-reconciler-type=none',
         // the real node's name does not resolve on this machine: the API server reaches its kubelet by address
-        ...(kind === 'real' ? ['--kubelet-preferred-address-types=InternalIP'] : []),
+        ...(kind === 'real'
+          ? [
+              '--kubelet-preferred-address-types=InternalIP',
+              // aggregated APIs (metrics-server) by their endpoints: a ClusterIP does not answer from the host
+              '--enable-aggregator-routing=true',
+            ]
+          : []),
         '--max-requests-inflight=1000',
         '--max-mutating-requests-inflight=500',
         '--profiling=false',
@@ -287,6 +305,15 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
           '--concurrent-replicaset-syncs=10',
           '--concurrent-gc-syncs=40',
           '--concurrent-namespace-syncs=10',
+          // the real node's HPAs (metrics-server): decisions every 5 s, scale-down after 30 s of lower load
+          // (defaults 15 s and 5 min), so that a test can see a service scale out and back within minutes
+          ...(kind === 'real'
+            ? [
+                '--horizontal-pod-autoscaler-sync-period=5s',
+                '--horizontal-pod-autoscaler-downscale-stabilization=30s',
+                '--horizontal-pod-autoscaler-cpu-initialization-period=30s',
+              ]
+            : []),
           '--v=0',
         ],
         logFile('kube-controller-manager'),
@@ -335,7 +362,12 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
         serviceCidr: SERVICE_CIDR,
         pki,
         admin,
-        kubeconfigs: { kubelet: configs.kubelet, 'kube-proxy': configs['kube-proxy'], coredns: configs.coredns },
+        kubeconfigs: {
+          kubelet: configs.kubelet,
+          'kube-proxy': configs['kube-proxy'],
+          'kube-router': configs['kube-router'],
+          'metrics-server': configs['metrics-server'],
+        },
         bins: nodeBins,
         started,
         log,
@@ -393,6 +425,7 @@ export async function clusterUp(opts: UpOptions): Promise<ClusterState> {
     if (state.realNode) {
       // checked again once the node runs: its components must not have changed the routes (no pod ran yet)
       checkIsolation(state.realNode);
+      await waitClusterDns(admin);
       log(
         `real node ${REAL_NODE_NAME} Ready (containerd, kubelet, kube-proxy; pods on ${state.realNode.podCidr}; registry ${state.realNode.registry})`,
       );

@@ -37,12 +37,14 @@ const CLIENTS = {
   // The API server's own client to kubelets (pod logs, exec).
   'apiserver-kubelet-client': { cn: 'kube-apiserver-kubelet-client', o: 'system:masters' },
   // The real node (--node=real): its kubelet is authorized by the Node authorizer and NodeRestriction as this node,
-  // kube-proxy by the bootstrap policy's system:node-proxier binding, CoreDNS by the ClusterRole the script applies.
+  // kube-proxy by the bootstrap policy's system:node-proxier binding (CoreDNS runs as a pod, as its ServiceAccount).
   kubelet: { cn: `system:node:${REAL_NODE_NAME}`, o: 'system:nodes' },
   'kube-proxy': { cn: 'system:kube-proxy' },
-  coredns: { cn: 'apprunner-local-coredns' },
   // Traefik, the real node's gateway: bound to the ClusterRole its chart grants (scripts/cluster/gateway.ts)
   traefik: { cn: 'apprunner-local-traefik' },
+  // kube-router's network-policy controller and metrics-server: bound to the ClusterRoles their manifests grant
+  'kube-router': { cn: 'apprunner-local-kube-router' },
+  'metrics-server': { cn: 'apprunner-local-metrics-server' },
 } as const;
 export type ClientName = keyof typeof CLIENTS;
 
@@ -147,6 +149,28 @@ export function ensurePki(dir: string, serviceIp: string): Pki {
   signed(dir, 'front-proxy-client', frontProxy, '/CN=front-proxy-client', CLIENT_EXT);
   writeFileSync(complete, new Date().toISOString());
   return pki;
+}
+
+/**
+ * A serving certificate signed by the cluster CA for `sans` (`DNS:name`, `IP:address`), made once per name in the
+ * PKI folder (made again when the names change): the real node's kubelet and metrics-server.
+ */
+export function servingCert(pki: Pki, name: string, sans: string[]): Identity {
+  const cert = join(pki.dir, `${name}.crt`);
+  const sansFile = join(pki.dir, `${name}.sans`);
+  const wanted = sans.join(',');
+  if (existsSync(cert) && existsSync(sansFile) && readFileSync(sansFile, 'utf8') === wanted)
+    return { cert, key: join(pki.dir, `${name}.key`) };
+  const made = signed(
+    pki.dir,
+    name,
+    { cert: pki.ca, key: pki.caKey },
+    `/CN=${name}`,
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' +
+      `subjectAltName=${wanted}\n`,
+  );
+  writeFileSync(sansFile, wanted);
+  return made;
 }
 
 /** A kubeconfig with embedded credentials (so it can be copied elsewhere). */

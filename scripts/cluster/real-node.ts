@@ -14,8 +14,19 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Pki } from './pki';
-import { REAL_NODE_NAME } from './pki';
-import { freePort, isOurs, rawApply, startProcess, stopProcesses, tail, waitHealthy, type Probe, type Started } from './processes';
+import { REAL_NODE_NAME, servingCert } from './pki';
+import {
+  freePort,
+  isOurs,
+  kubeRequest,
+  rawApply,
+  startProcess,
+  stopProcesses,
+  tail,
+  waitHealthy,
+  type Probe,
+  type Started,
+} from './processes';
 
 /**
  * The real node of the local cluster (`npm run cluster -- up --node=real`): containerd with Debian's runc, the
@@ -32,7 +43,7 @@ import { freePort, isOurs, rawApply, startProcess, stopProcesses, tail, waitHeal
 /** Pod addresses of the node: one /24 on the bridge; the rest of the /16 is blackholed. */
 export const POD_CIDR = '10.244.0.0/16';
 const NODE_POD_SUBNET = '10.244.0.0/24';
-/** The bridge's own address: the pods' gateway, the kubelet's node IP, where CoreDNS listens. */
+/** The bridge's own address: the pods' gateway, the kubelet's node IP, where pods reach the API server. */
 export const NODE_IP = '10.244.0.1';
 export const DNS_SERVICE_IP = '10.96.0.10';
 export const CLUSTER_DOMAIN = 'cluster.local';
@@ -40,13 +51,16 @@ const BRIDGE = 'apprunner0';
 /**
  * Our own nftables table. Its base chains hook in before iptables' filter chains (priority -10), where kube-proxy and
  * the kubelet insert theirs first: a drop here is final whatever they add. Pods' packets may cross the host only from
- * the bridge back onto the bridge (Services), and may reach the host itself only for DNS.
+ * the bridge back onto the bridge (Services), and may reach the host itself only for the API server (its forwarder).
  */
 const NFT_TABLE = 'apprunner_node';
 /** The kubelet's cgroup root (cgroupfs driver): every pod's cgroup lives under it, in every hierarchy. */
 const CGROUP_ROOT = 'apprunner-k8s';
 const LOCK = '/run/apprunner-k8s/real-node.json';
 const PAUSE_REPOSITORY = 'apprunner-local/pause';
+const COREDNS_REPOSITORY = 'apprunner-local/coredns';
+/** Where pods reach the API server (the `kubernetes` Service's endpoint): a forwarder on the node's address. */
+const API_FORWARD_PORT = 6443;
 /** Sysctls the kubelet (setupKernelTunables) and this script set: their values before, restored by `down`. */
 const TOUCHED_SYSCTLS = [
   'vm/overcommit_memory',
@@ -68,6 +82,8 @@ export interface RealNodeBinaries {
   cniBin: string;
   pause: string;
   traefik: string;
+  kubeRouter: string;
+  metricsServer: string;
 }
 
 /** What `down` needs to undo the node, saved in the cluster's state as soon as anything is changed. */
@@ -97,7 +113,7 @@ export interface RealNodeContext {
   serviceCidr: string;
   pki: Pki;
   admin: Probe;
-  kubeconfigs: { kubelet: string; 'kube-proxy': string; coredns: string };
+  kubeconfigs: { kubelet: string; 'kube-proxy': string; 'kube-router': string; 'metrics-server': string };
   bins: RealNodeBinaries;
   started: Started[];
   log: (line: string) => void;
@@ -138,6 +154,7 @@ export function realNodePreflight(): string | undefined {
     ['/usr/sbin/runc', 'runc'],
     ['/usr/sbin/iptables', 'iptables'],
     ['/usr/sbin/nft', 'nftables'],
+    ['/usr/sbin/ipset', 'ipset'],
     ['/usr/bin/buildah', 'buildah'],
     ['/usr/bin/docker-registry', 'docker-registry'],
   ]) {
@@ -235,8 +252,7 @@ function setupNetwork(node: RealNodeState, log: (line: string) => void): void {
       '    type filter hook input priority -10; policy accept;',
       `    iifname != ${q(node.bridge)} accept`,
       '    ct state established,related accept',
-      `    ip daddr ${node.nodeIp} udp dport 53 accept`,
-      `    ip daddr ${node.nodeIp} tcp dport 53 accept`,
+      `    ip daddr ${node.nodeIp} tcp dport ${API_FORWARD_PORT} accept`,
       // refused rather than dropped: a pod sees at once that the host is closed to it
       '    reject',
       '  }',
@@ -353,14 +369,21 @@ function buildah(dir: string, args: string[]): string {
   );
 }
 
-/** Packages the pause binary into `registry/apprunner-local/pause:<hash>` (FROM scratch) and pushes it. */
-function pushPauseImage(dir: string, registry: string, pause: string): string {
-  const hash = createHash('sha256').update(readFileSync(pause)).digest('hex').slice(0, 12);
-  const image = `${registry}/${PAUSE_REPOSITORY}:${hash}`;
-  const context = join(dir, 'buildah', 'pause-context');
+/**
+ * Packages one static binary into `registry/<repository>:<hash of the binary>` (FROM scratch, the binary as its
+ * entry point) with buildah and pushes it: the sandbox (pause) and CoreDNS images, made here, never pulled.
+ */
+function pushBinaryImage(dir: string, registry: string, repository: string, binary: string, user?: string): string {
+  const name = repository.split('/').pop()!;
+  const hash = createHash('sha256').update(readFileSync(binary)).digest('hex').slice(0, 12);
+  const image = `${registry}/${repository}:${hash}`;
+  const context = join(dir, 'buildah', `${name}-context`);
   mkdirSync(context, { recursive: true });
-  copyFileSync(pause, join(context, 'pause'));
-  writeFileSync(join(context, 'Containerfile'), 'FROM scratch\nCOPY pause /pause\nUSER 65535:65535\nENTRYPOINT ["/pause"]\n');
+  copyFileSync(binary, join(context, name));
+  writeFileSync(
+    join(context, 'Containerfile'),
+    ['FROM scratch', `COPY ${name} /${name}`, ...(user ? [`USER ${user}`] : []), `ENTRYPOINT ["/${name}"]`, ''].join('\n'),
+  );
   buildah(dir, ['build', '--isolation', 'chroot', '--quiet', '-f', join(context, 'Containerfile'), '-t', image, context]);
   buildah(dir, ['push', '--tls-verify=false', '--quiet', image, `docker://${image}`]);
   return image;
@@ -462,10 +485,16 @@ async function waitFor(
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${proc ? `:\n${tail(proc.log)}` : ''}`);
 }
 
-/** CoreDNS's read access (what its upstream deployment grants) and the kube-dns Service, served from the host. */
-async function applyDnsObjects(admin: Probe, node: RealNodeState): Promise<void> {
+/**
+ * Cluster DNS as a cluster runs it: CoreDNS in a pod of kube-system labelled `k8s-app: kube-dns` (its upstream
+ * Deployment's ServiceAccount, ClusterRole and Corefile), behind the kube-dns Service. A NetworkPolicy that allows DNS
+ * names those pods, so DNS must be a pod: on the host, a policy engine sees the pods' queries as traffic to the node.
+ * CoreDNS reaches the API server through the `kubernetes` Service (the node's API forwarder).
+ */
+async function applyDnsObjects(admin: Probe, node: RealNodeState, image: string): Promise<void> {
   const name = 'system:coredns';
-  await rawApply(admin, `/apis/rbac.authorization.k8s.io/v1/clusterroles/${encodeURIComponent(name)}`, {
+  const apply = (path: string, body: object) => rawApply(admin, path, body);
+  await apply(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${encodeURIComponent(name)}`, {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
     metadata: { name },
@@ -474,37 +503,154 @@ async function applyDnsObjects(admin: Probe, node: RealNodeState): Promise<void>
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
     ],
   });
-  await rawApply(admin, `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${encodeURIComponent(name)}`, {
+  await apply('/api/v1/namespaces/kube-system/serviceaccounts/coredns', {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: 'coredns', namespace: 'kube-system' },
+  });
+  await apply(`/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${encodeURIComponent(name)}`, {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
     metadata: { name },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'apprunner-local-coredns' }],
+    subjects: [{ kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' }],
+  });
+  const corefile = [
+    `${CLUSTER_DOMAIN}:53 in-addr.arpa:53 ip6.arpa:53 {`,
+    '  errors',
+    '  health :8080',
+    '  ready :8181',
+    `  kubernetes ${CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {`,
+    '    pods insecure',
+    '    fallthrough in-addr.arpa ip6.arpa',
+    '  }',
+    '  cache 5',
+    '}',
+    // every other name: refused, never forwarded (pods have no way out of this machine)
+    '',
+  ].join('\n');
+  await apply('/api/v1/namespaces/kube-system/configmaps/coredns', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'coredns', namespace: 'kube-system' },
+    data: { Corefile: corefile },
+  });
+  const labels = { 'k8s-app': 'kube-dns' };
+  await apply('/apis/apps/v1/namespaces/kube-system/deployments/coredns', {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'coredns', namespace: 'kube-system', labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: 'coredns',
+          priorityClassName: 'system-cluster-critical',
+          dnsPolicy: 'Default',
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name: 'coredns',
+              image,
+              args: ['-conf', '/etc/coredns/Corefile'],
+              ports: [
+                { name: 'dns', containerPort: 53, protocol: 'UDP' },
+                { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+              ],
+              resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '170Mi' } },
+              readinessProbe: { httpGet: { path: '/ready', port: 8181 }, periodSeconds: 2 },
+              livenessProbe: { httpGet: { path: '/health', port: 8080 }, periodSeconds: 10, failureThreshold: 5 },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
+                readOnlyRootFilesystem: true,
+              },
+              volumeMounts: [{ name: 'config', mountPath: '/etc/coredns', readOnly: true }],
+            },
+          ],
+          volumes: [{ name: 'config', configMap: { name: 'coredns' } }],
+        },
+      },
+    },
   });
   const ports = [
-    { name: 'dns', port: 53, protocol: 'UDP' },
-    { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+    { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+    { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
   ];
-  // No selector: CoreDNS runs on the host, at the bridge's address, and this EndpointSlice says so; kube-proxy
-  // sends the pods' queries to the Service's ClusterIP there.
-  await rawApply(admin, '/api/v1/namespaces/kube-system/services/kube-dns', {
+  await apply('/api/v1/namespaces/kube-system/services/kube-dns', {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
-    spec: { clusterIP: node.dnsServiceIp, ports: ports.map((p) => ({ ...p, targetPort: 53 })) },
+    metadata: { name: 'kube-dns', namespace: 'kube-system', labels },
+    spec: { clusterIP: node.dnsServiceIp, selector: labels, ports },
   });
-  await rawApply(admin, '/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices/kube-dns-host', {
+}
+
+/**
+ * The API server for pods: it listens on loopback only, so a forwarder on the node's address (a few lines of Node.js
+ * in the cluster folder, run by this Node.js) passes TCP through to it, and the `kubernetes` Service's endpoint (the
+ * API server runs with --endpoint-reconciler-type=none) points there. TLS is end to end: the API server's
+ * certificate names the Service's ClusterIP.
+ */
+async function startApiForwarder(ctx: RealNodeContext, node: RealNodeState): Promise<void> {
+  const { dir, started, admin } = ctx;
+  const target = Number(new URL(admin.url).port);
+  node.ports.apiForwarder = API_FORWARD_PORT;
+  const script = writeFile(
+    join(dir, 'node', 'api-forwarder.cjs'),
+    [
+      "const net = require('node:net');",
+      'const [host, port, target] = process.argv.slice(2);',
+      'net',
+      '  .createServer((client) => {',
+      "    const upstream = net.connect(Number(target), '127.0.0.1');",
+      '    const end = () => (client.destroy(), upstream.destroy());',
+      "    for (const s of [client, upstream]) s.on('error', end).on('close', end);",
+      '    client.pipe(upstream).pipe(client);',
+      '  })',
+      '  .listen(Number(port), host);',
+      '',
+    ].join('\n'),
+  );
+  const forwarder = startProcess(
+    'api-forwarder',
+    process.execPath,
+    [script, node.nodeIp, String(API_FORWARD_PORT), String(target)],
+    join(dir, 'logs', 'api-forwarder.log'),
+  );
+  started.push(forwarder);
+  ctx.save(node);
+  // (the API server's certificate names 127.0.0.1 and the ClusterIP, not the node's address: this only checks the path)
+  await waitHealthy(
+    forwarder,
+    dir,
+    { url: `https://${node.nodeIp}:${API_FORWARD_PORT}/readyz`, insecure: true, client: admin.client },
+    20_000,
+  );
+  await rawApply(admin, '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes-node', {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: {
-      name: 'kube-dns-host',
-      namespace: 'kube-system',
-      labels: { 'kubernetes.io/service-name': 'kube-dns', 'endpointslice.kubernetes.io/managed-by': 'apprunner-local-cluster' },
+      name: 'kubernetes-node',
+      namespace: 'default',
+      labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'apprunner-local-cluster' },
     },
     addressType: 'IPv4',
     endpoints: [{ addresses: [node.nodeIp], conditions: { ready: true } }],
-    ports,
+    ports: [{ name: 'https', port: API_FORWARD_PORT, protocol: 'TCP' }],
   });
+}
+
+/** Waits for the CoreDNS pod to be Ready (after the Node is): pods resolve names from then on. */
+export async function waitClusterDns(admin: Probe, timeoutMs = 120_000): Promise<void> {
+  type Dep = { status?: { readyReplicas?: number } };
+  await waitFor('the CoreDNS pod to be Ready', timeoutMs, () =>
+    kubeRequest<Dep>(admin, 'GET', '/apis/apps/v1/namespaces/kube-system/deployments/coredns').then(
+      (d) => (d.status?.readyReplicas ?? 0) >= 1,
+      () => false,
+    ),
+  );
 }
 
 /** Starts the real node's processes; the caller waits for the Node to be Ready. */
@@ -572,7 +718,7 @@ export async function startRealNode(ctx: RealNodeContext): Promise<RealNodeState
   started.push(registry);
   ctx.save(node);
   await waitHealthy(registry, dir, { url: `http://${node.registry}/v2/` }, 20_000);
-  node.pauseImage = pushPauseImage(dir, node.registry, bins.pause);
+  node.pauseImage = pushBinaryImage(dir, node.registry, PAUSE_REPOSITORY, bins.pause, '65535:65535');
   log(`loopback registry ${node.registry}; sandbox image ${node.pauseImage} built here`);
 
   const containerd = startProcess(
@@ -596,39 +742,17 @@ export async function startRealNode(ctx: RealNodeContext): Promise<RealNodeState
   );
   log(`containerd up (${node.containerdSocket})`);
 
-  // CoreDNS on the host, at the bridge's address, behind the kube-dns Service
-  await applyDnsObjects(ctx.admin, node);
-  node.ports.corednsHealth = await freePort();
-  node.ports.corednsReady = await freePort();
-  const corefile = writeFile(
-    join(dir, 'node', 'Corefile'),
-    [
-      `${CLUSTER_DOMAIN}:53 in-addr.arpa:53 ip6.arpa:53 {`,
-      `  bind ${node.nodeIp}`,
-      '  errors',
-      `  health 127.0.0.1:${node.ports.corednsHealth}`,
-      `  ready 127.0.0.1:${node.ports.corednsReady}`,
-      `  kubernetes ${CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {`,
-      `    kubeconfig ${ctx.kubeconfigs.coredns}`,
-      '    pods insecure',
-      '    fallthrough in-addr.arpa ip6.arpa',
-      '  }',
-      '  cache 5',
-      '}',
-      // every other name: refused here, never forwarded (pods have no way out of this machine)
-      '',
-    ].join('\n'),
-  );
-  const coredns = startProcess('coredns', bins.coredns, ['-conf', corefile], logFile('coredns'));
-  started.push(coredns);
-  ctx.save(node);
-  await waitHealthy(coredns, dir, { url: `http://127.0.0.1:${node.ports.corednsReady}/ready` }, 30_000);
-  log(`CoreDNS up (${node.nodeIp}:53, Service kube-system/kube-dns ${node.dnsServiceIp})`);
+  // the API server for pods, and CoreDNS as a pod (Ready once the node is: waitClusterDns)
+  await startApiForwarder(ctx, node);
+  await applyDnsObjects(ctx.admin, node, pushBinaryImage(dir, node.registry, COREDNS_REPOSITORY, bins.coredns));
+  log(`API server for pods at ${node.nodeIp}:${API_FORWARD_PORT} (Service default/kubernetes); CoreDNS image pushed`);
 
   // kubelet
   createCgroupRoot(node.cgroupRoot);
   node.ports.kubelet = await freePort();
   node.ports.kubeletHealthz = await freePort();
+  // signed by the cluster CA for the node's address: metrics-server verifies the kubelet it scrapes
+  const kubeletServing = servingCert(ctx.pki, 'kubelet-serving', [`DNS:${node.name}`, `IP:${node.nodeIp}`]);
   const kubeletDir = join(dir, 'kubelet');
   const resolvConf = writeFile(join(dir, 'node', 'resolv.conf'), '# the real node has no upstream DNS: pods resolve cluster names only\n');
   const kubeletConfig = writeFile(
@@ -644,6 +768,8 @@ export async function startRealNode(ctx: RealNodeContext): Promise<RealNodeState
       `address: ${node.nodeIp}`,
       `port: ${node.ports.kubelet}`,
       'readOnlyPort: 0',
+      `tlsCertFile: ${kubeletServing.cert}`,
+      `tlsPrivateKeyFile: ${kubeletServing.key}`,
       'healthzBindAddress: 127.0.0.1',
       `healthzPort: ${node.ports.kubeletHealthz}`,
       'authentication:',
@@ -732,7 +858,187 @@ export async function startRealNode(ctx: RealNodeContext): Promise<RealNodeState
   ctx.save(node);
   await waitHealthy(proxy, dir, { url: `http://127.0.0.1:${node.ports.kubeProxyHealthz}/healthz` }, 60_000);
   log('kube-proxy up (iptables)');
+
+  await startKubeRouter(ctx, node);
+  await startMetricsServer(ctx, node);
   return node;
+}
+
+/**
+ * metrics-server (the resource metrics API behind HPAs), out of cluster: it scrapes the kubelet's /metrics/resource
+ * and serves `metrics.k8s.io` on the node's address, where the API server reaches it through the APIService (the
+ * API server routes aggregated APIs to endpoints, not to ClusterIPs, which do not answer from the host).
+ */
+async function startMetricsServer(ctx: RealNodeContext, node: RealNodeState): Promise<void> {
+  const { dir, bins, started, log, admin } = ctx;
+  const user = 'apprunner-local-metrics-server';
+  const rbac = (kind: string, path: string, body: object) =>
+    rawApply(admin, path, { apiVersion: 'rbac.authorization.k8s.io/v1', kind, ...body });
+  // upstream's manifests: its ClusterRole, auth-delegator, and the authentication ConfigMap's reader in kube-system
+  await rbac('ClusterRole', '/apis/rbac.authorization.k8s.io/v1/clusterroles/system:metrics-server', {
+    metadata: { name: 'system:metrics-server' },
+    rules: [
+      { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
+    ],
+  });
+  const subjects = [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }];
+  for (const role of ['system:metrics-server', 'system:auth-delegator'])
+    await rbac('ClusterRoleBinding', `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${user}:${role.split(':')[1]}`, {
+      metadata: { name: `${user}:${role.split(':')[1]}` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects,
+    });
+  await rbac('RoleBinding', `/apis/rbac.authorization.k8s.io/v1/namespaces/kube-system/rolebindings/${user}:auth-reader`, {
+    metadata: { name: `${user}:auth-reader`, namespace: 'kube-system' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' },
+    subjects,
+  });
+  node.ports.metricsServer = await freePort();
+  const serving = servingCert(ctx.pki, 'metrics-server-serving', ['DNS:metrics-server.kube-system.svc', `IP:${node.nodeIp}`]);
+  const metrics = startProcess(
+    'metrics-server',
+    bins.metricsServer,
+    [
+      `--kubeconfig=${ctx.kubeconfigs['metrics-server']}`,
+      `--authentication-kubeconfig=${ctx.kubeconfigs['metrics-server']}`,
+      `--authorization-kubeconfig=${ctx.kubeconfigs['metrics-server']}`,
+      `--bind-address=${node.nodeIp}`,
+      `--secure-port=${node.ports.metricsServer}`,
+      `--tls-cert-file=${serving.cert}`,
+      `--tls-private-key-file=${serving.key}`,
+      '--kubelet-preferred-address-types=InternalIP',
+      '--kubelet-use-node-status-port',
+      `--kubelet-certificate-authority=${ctx.pki.ca}`,
+      '--metric-resolution=15s',
+      '--kubelet-request-timeout=5s',
+      '--v=1',
+    ],
+    join(dir, 'logs', 'metrics-server.log'),
+  );
+  started.push(metrics);
+  ctx.save(node);
+  await waitHealthy(metrics, dir, { url: `https://${node.nodeIp}:${node.ports.metricsServer}/livez`, insecure: true }, 60_000);
+  const ports = [{ name: 'https', port: 443, protocol: 'TCP' }];
+  await rawApply(admin, '/api/v1/namespaces/kube-system/services/metrics-server', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'metrics-server', namespace: 'kube-system', labels: { 'k8s-app': 'metrics-server' } },
+    spec: { ports: ports.map((p) => ({ ...p, targetPort: node.ports.metricsServer })) },
+  });
+  await rawApply(admin, '/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices/metrics-server-host', {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: 'metrics-server-host',
+      namespace: 'kube-system',
+      labels: { 'kubernetes.io/service-name': 'metrics-server', 'endpointslice.kubernetes.io/managed-by': 'apprunner-local-cluster' },
+    },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [node.nodeIp], conditions: { ready: true } }],
+    ports: [{ name: 'https', port: node.ports.metricsServer, protocol: 'TCP' }],
+  });
+  await rawApply(admin, '/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.metrics.k8s.io', {
+    apiVersion: 'apiregistration.k8s.io/v1',
+    kind: 'APIService',
+    metadata: { name: 'v1beta1.metrics.k8s.io', labels: { 'k8s-app': 'metrics-server' } },
+    spec: {
+      group: 'metrics.k8s.io',
+      version: 'v1beta1',
+      service: { namespace: 'kube-system', name: 'metrics-server', port: 443 },
+      caBundle: readFileSync(ctx.pki.ca).toString('base64'),
+      groupPriorityMinimum: 100,
+      versionPriority: 100,
+    },
+  });
+  await waitFor(
+    'the metrics API (APIService v1beta1.metrics.k8s.io Available)',
+    90_000,
+    () =>
+      kubeRequest<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
+        admin,
+        'GET',
+        '/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.metrics.k8s.io',
+      ).then(
+        (o) => o.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ?? false,
+        () => false,
+      ),
+    metrics,
+    dir,
+  );
+  log(`metrics-server up (${node.nodeIp}:${node.ports.metricsServer}, APIService v1beta1.metrics.k8s.io)`);
+}
+
+/**
+ * The NetworkPolicy engine: kube-router's network-policy controller alone (no routing, no service proxy: kube-proxy
+ * and the bridge do those), out of cluster. It keeps iptables chains (KUBE-ROUTER-*, KUBE-POD-FW-*, KUBE-NWPLCY-*) and
+ * ipsets (KUBE-SRC-*, KUBE-DST-*) in step with the pods and policies; a pod's traffic crosses them in FORWARD (pod to
+ * pod, bridged), INPUT (pod to host) and OUTPUT (host to pod). Traffic from the host itself (the kubelet's probes,
+ * Traefik) is accepted by its rule for the node's own addresses.
+ */
+async function startKubeRouter(ctx: RealNodeContext, node: RealNodeState): Promise<void> {
+  const { dir, bins, started, log } = ctx;
+  const name = 'apprunner-local-kube-router';
+  await rawApply(ctx.admin, `/apis/rbac.authorization.k8s.io/v1/clusterroles/${name}`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name },
+    // what upstream's firewall-only DaemonSet grants, less what the router and service proxy need
+    rules: [
+      { apiGroups: [''], resources: ['namespaces', 'pods', 'services', 'nodes', 'endpoints'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+    ],
+  });
+  await rawApply(ctx.admin, `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${name}`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name }],
+  });
+  // kube-router reads its Node (for the node's address) when it starts: the kubelet registers it first
+  await waitFor('the kubelet to register the Node', 60_000, () =>
+    kubeRequest(ctx.admin, 'GET', `/api/v1/nodes/${node.name}`).then(
+      () => true,
+      () => false,
+    ),
+  );
+  const router = startProcess(
+    'kube-router',
+    bins.kubeRouter,
+    [
+      `--kubeconfig=${ctx.kubeconfigs['kube-router']}`,
+      '--run-firewall=true',
+      '--run-router=false',
+      '--run-service-proxy=false',
+      `--hostname-override=${node.name}`,
+      `--service-cluster-ip-range=${ctx.serviceCidr}`,
+      '--enable-ipv4=true',
+      '--enable-ipv6=false',
+      // no listener on the machine's interfaces (its health server binds every address)
+      '--health-port=0',
+      '--metrics-port=0',
+      '--iptables-sync-period=1m',
+      '--v=1',
+    ],
+    join(dir, 'logs', 'kube-router.log'),
+    { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+  );
+  started.push(router);
+  ctx.save(node);
+  // ready once its chains are hooked into FORWARD, INPUT and OUTPUT (its first full sync)
+  await waitFor(
+    'kube-router to hook its chains',
+    60_000,
+    () => {
+      const rules = spawnSync('iptables', ['-w', '-t', 'filter', '-S'], { encoding: 'utf8' }).stdout ?? '';
+      return ['FORWARD', 'INPUT', 'OUTPUT'].every((chain) => rules.includes(`-A ${chain} `) && rules.includes(`-j KUBE-ROUTER-${chain}`));
+    },
+    router,
+    dir,
+  );
+  log('kube-router up (network-policy controller only: NetworkPolicies enforced in iptables and ipsets)');
 }
 
 /** crictl against the node's containerd; undefined (and a problem noted) when it fails. */
@@ -749,12 +1055,12 @@ function crictl(node: RealNodeState, args: string[], problems: string[]): string
 export async function stopRealNode(dir: string, node: RealNodeState, processes: Started[]): Promise<string[]> {
   const problems: string[] = [];
   const named = (...names: string[]) => processes.filter((p) => names.includes(p.name));
-  await stopProcesses(named('kubelet', 'kube-proxy'), dir);
+  await stopProcesses(named('kubelet', 'kube-proxy', 'kube-router'), dir);
   const containerd = named('containerd')[0];
   if (containerd && isOurs(containerd.pid, dir)) {
     crictl(node, ['rmp', '--all', '--force'], problems);
   }
-  await stopProcesses(named('traefik', 'containerd', 'coredns', 'docker-registry'), dir);
+  await stopProcesses(named('traefik', 'containerd', 'api-forwarder', 'docker-registry'), dir);
   // shims outlive containerd; theirs name its socket, inside the folder
   const shims = readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
@@ -775,6 +1081,8 @@ export async function stopRealNode(dir: string, node: RealNodeState, processes: 
   unmountUnder(dir, problems);
   if (existsSync(node.kubeProxy)) tryRun(node.kubeProxy, ['--cleanup', '--v=0'], problems);
   cleanPacketFilter(node, problems);
+  // kube-router's ipsets, once no iptables rule refers to them any more
+  for (const set of kubeRouterIpsets()) tryRun('ipset', ['destroy', set], problems);
   if (spawnSync('ip', ['link', 'show', node.bridge]).status === 0) tryRun('ip', ['link', 'del', node.bridge], problems);
   for (const cidr of node.blackholes) {
     if (/^blackhole /.test(spawnSync('ip', ['-4', 'route', 'show', 'exact', cidr], { encoding: 'utf8' }).stdout ?? ''))
@@ -816,6 +1124,8 @@ export function realNodeLeftovers(dir: string, node: RealNodeState): string[] {
     const chains = (spawnSync(bin, [], { encoding: 'utf8' }).stdout ?? '').split('\n').filter((l) => /^:(KUBE-|CNI-HOSTPORT-)/.test(l));
     if (chains.length) left.push(`${bin}: ${chains.map((l) => l.split(' ')[0].slice(1)).join(', ')}`);
   }
+  const sets = kubeRouterIpsets();
+  if (sets.length) left.push(`ipsets: ${sets.join(', ')}`);
   const mounts = mountsUnder(dir);
   if (mounts.length) left.push(`mounts: ${mounts.join(', ')}`);
   const cgroups = cgroupMounts().filter((m) => existsSync(join(m, node.cgroupRoot)));
@@ -871,6 +1181,12 @@ function cleanPacketFilter(node: RealNodeState, problems: string[]): void {
     if (listed.status === 0 && !listed.stdout.split('\n').some((l) => /^\t\t(?!type )\S/.test(l)))
       tryRun('nft', ['delete', 'table', family, name], problems);
   }
+}
+
+/** kube-router's ipsets (KUBE-SRC-*, KUBE-DST-*, its TMP-* while syncing; inet6: ones with IPv6). */
+function kubeRouterIpsets(): string[] {
+  const r = spawnSync('ipset', ['list', '-n'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.split('\n').filter((n) => /^(inet6:)?(KUBE-|TMP-)/.test(n)) : [];
 }
 
 function nftTables(): string[] {

@@ -9,11 +9,12 @@ say() { echo "[setup] $*" >&2; }
 
 # command:package pairs. postgresql, redis-server: the stores. awscli: CLI compatibility suite. buildah, skopeo,
 # docker-registry, busybox-static, apache2-utils (htpasswd), git: real image builds pushed to a registry on loopback.
-# openssl: certificates of the local cluster. nftables, iproute2: the network enforcement check (netns, veth, nft).
-# runc, iptables: the local cluster's real node (npm run cluster -- up --node=real).
+# openssl: certificates of the local cluster. nftables, iproute2: the real node's pod network and its isolation.
+# runc, iptables: the local cluster's real node (npm run cluster -- up --node=real); ipset: its NetworkPolicy engine
+# (kube-router's firewall).
 wanted="pg_ctlcluster:postgresql redis-server:redis-server aws:awscli buildah:buildah skopeo:skopeo
 docker-registry:docker-registry busybox:busybox-static htpasswd:apache2-utils git:git openssl:openssl nft:nftables ip:iproute2
-runc:runc iptables:iptables"
+runc:runc iptables:iptables ipset:ipset"
 missing=""
 for pair in $wanted; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"

@@ -1,5 +1,4 @@
 import { mkdir, mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,9 +8,8 @@ import { buildServiceObjects, buildTenantObjects } from '../../libs/kubernetes/s
 import { SETTINGS, TENANT, imageSpec, serviceInput } from '../../libs/kubernetes/src/manifests/__fixtures__/inputs';
 import { buildBaseImage } from '../doubles/registry/local-registry';
 import type { GatewayState } from '../../scripts/cluster/gateway';
-import { clusterDown } from '../../scripts/cluster/local-cluster';
-import { checkIsolation, realNodeLeftovers, type RealNodeState } from '../../scripts/cluster/real-node';
-import { onRealNode, realNodeWanted, startRealNodeCluster, TEST_NODE_CLUSTER_DIR } from '../support/real-node';
+import { checkIsolation, type RealNodeState } from '../../scripts/cluster/real-node';
+import { gatewayGet, onRealNode, testRealNode } from '../support/real-node';
 import { waitFor } from '../support/wait';
 
 const say = (line: string) => process.stderr.write(`[real node] ${line}\n`);
@@ -27,17 +25,19 @@ type Pod = LiveObject & {
   };
 };
 
+const info = testRealNode();
+
 /**
- * The real node (`npm run cluster -- up --node=real`): an image built here with buildah and pushed to the node's
- * loopback registry runs as a pod on the node's bridge, answers HTTP on its pod IP from this machine, answers
- * through a ClusterIP Service (kube-proxy's rules) from another pod, its Service's name resolves through CoreDNS,
- * and Traefik on a loopback port routes to it by Host header (Ingress and Gateway API). Runs with APPRUNNER_TEST_NODE=real (root); a node that cannot start then fails the suite.
+ * The real node (`npm run cluster -- up --node=real`, started once per run by the global setup): an image built here
+ * with buildah and pushed to the node's loopback registry runs as a pod on the node's bridge, answers HTTP on its pod
+ * IP from this machine, answers through a ClusterIP Service (kube-proxy's rules) from another pod, its Service's name
+ * resolves through CoreDNS, and Traefik on a loopback port routes to it by Host header (Ingress and Gateway API).
+ * That `down` leaves nothing behind is checked by the global teardown (realNodeLeftovers), which fails the run if not.
  */
-describe.skipIf(!realNodeWanted())(onRealNode('a real node: containerd, kubelet, CNI bridge, kube-proxy, CoreDNS, Traefik'), () => {
+describe.skipIf(!info)(onRealNode('a real node: containerd, kubelet, CNI bridge, kube-proxy, CoreDNS, Traefik'), () => {
   let node: RealNodeState;
   let gateway: GatewayState;
   let kube: KubeClient;
-  let stop: (() => Promise<void>) | undefined;
   let buildDir: string;
   let image: string;
   const ns = `node-e2e-${Date.now().toString(36)}`;
@@ -50,12 +50,9 @@ describe.skipIf(!realNodeWanted())(onRealNode('a real node: containerd, kubelet,
     JSON.stringify(p?.status?.containerStatuses?.map((c) => c.state) ?? p?.status?.conditions ?? 'no status');
 
   beforeAll(async () => {
-    const cluster = await startRealNodeCluster(say);
-    stop = cluster.stop;
-    node = cluster.state.realNode;
-    gateway = cluster.state.gateway!;
-    say(`cluster with a real node ready in ${(cluster.startMs / 1000).toFixed(1)} s`);
-    kube = await KubeClient.connect({ kubeconfigPath: cluster.state.kubeconfig }, 'apprunner-tests');
+    node = info!.node;
+    gateway = info!.gateway;
+    kube = await KubeClient.connect({ kubeconfigPath: info!.kubeconfig }, 'apprunner-tests');
 
     // a tiny HTTP server: Debian's static busybox (httpd) on a base built here, nothing pulled
     buildDir = await mkdtemp(join(tmpdir(), 'apprunner-node-e2e-'));
@@ -102,9 +99,8 @@ describe.skipIf(!realNodeWanted())(onRealNode('a real node: containerd, kubelet,
   }, 45 * 60_000);
 
   afterAll(async () => {
-    if (kube && stop) await kube.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch(() => undefined);
+    if (kube) await kube.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch(() => undefined);
     if (buildDir) await rm(buildDir, { recursive: true, force: true });
-    if (stop) await stop();
   }, 180_000);
 
   it('keeps every pod and service address on this machine (blackhole routes, no forwarding out)', () => {
@@ -172,13 +168,13 @@ describe.skipIf(!realNodeWanted())(onRealNode('a real node: containerd, kubelet,
     expect(clientLog).toContain('== done');
   }, 150_000);
 
-  it('lets a pod reach other pods and the DNS port of the host, and nothing else on the host (the kubelet port here)', async () => {
+  it('lets a pod reach other pods and the API server’s forwarder on the host, and nothing else on the host (the kubelet port here)', async () => {
     expect(podIp, 'the pod test ran first').toBeTruthy();
     const probe = (name: string, ip: string, port: number) =>
       `if nc -w 3 ${ip} ${port} -e true; then echo "${name} reachable"; else echo "${name} blocked"; fi`;
     const script = [
       probe('pod', podIp, 8080),
-      probe('host-dns', node.nodeIp, 53),
+      probe('host-api', node.nodeIp, node.ports.apiForwarder),
       probe('host-kubelet', node.nodeIp, node.ports.kubelet),
       'echo "== done"',
     ].join('\n');
@@ -199,7 +195,7 @@ describe.skipIf(!realNodeWanted())(onRealNode('a real node: containerd, kubelet,
     );
     const log = (await kube.podLog(ns, 'prober', 'prober')) ?? '';
     expect(log).toContain('pod reachable');
-    expect(log).toContain('host-dns reachable');
+    expect(log).toContain('host-api reachable');
     expect(log).toContain('host-kubelet blocked');
   }, 150_000);
 
@@ -279,30 +275,9 @@ describe.skipIf(!realNodeWanted())(onRealNode('a real node: containerd, kubelet,
     expect(Number((await readFile(join(podCgroup('cpu'), 'cpu.cfs_quota_us'), 'utf8')).trim())).toBe(100_000);
     await kube.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   }, 240_000);
-
-  // last: it takes the node down
-  it('down stops every process of the node and leaves no bridge, route, rule, mount, cgroup or sysctl behind', async () => {
-    await kube.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    expect(realNodeLeftovers(TEST_NODE_CLUSTER_DIR, node).length, 'the node runs before down').toBeGreaterThan(3);
-    const problems: string[] = [];
-    await clusterDown(TEST_NODE_CLUSTER_DIR, (line) => problems.push(line));
-    stop = undefined;
-    expect(problems).toEqual([]);
-    expect(realNodeLeftovers(TEST_NODE_CLUSTER_DIR, node)).toEqual([]);
-  }, 180_000);
 });
 
-/** GET / on `address` (`127.0.0.1:<port>`) with a Host header (fetch does not let a caller set Host). */
+/** GET / on `address` (`127.0.0.1:<port>`) with a Host header. */
 function hostGet(address: string, host: string): Promise<{ status: number; body: string }> {
-  const [hostname, port] = address.split(':');
-  return new Promise((resolve, reject) => {
-    const req = request({ hostname, port: Number(port), path: '/', headers: { host }, timeout: 5_000 }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET http://${host}/ via ${address}: timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
+  return gatewayGet(address, host);
 }

@@ -1,36 +1,55 @@
-import { join } from 'node:path';
-import { clusterDown, clusterStatus, clusterUp, type ClusterState } from '../../scripts/cluster/local-cluster';
-import type { RealNodeState } from '../../scripts/cluster/real-node';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { inject } from 'vitest';
+import type { RealNodeTestInfo } from './real-node-cluster';
 
-const ROOT = join(__dirname, '../..');
-/** The real-node cluster of the suites that need one (its own folder: the KWOK test cluster runs beside it). */
-export const TEST_NODE_CLUSTER_DIR = process.env.APPRUNNER_TEST_NODE_CLUSTER_DIR ?? join(ROOT, '.tmp', 'test-cluster-node');
+export * from './real-node-cluster';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    realNode: RealNodeTestInfo | null;
+    realNodeUnavailable: string;
+  }
+}
+
+/** The real-node cluster of this run, or undefined (the reason in the title: `onRealNode`). */
+export function testRealNode(): RealNodeTestInfo | undefined {
+  return inject('realNode') ?? undefined;
+}
+export function onRealNode(title: string): string {
+  const reason = inject('realNodeUnavailable');
+  return reason ? `${title} [skipped: ${reason}]` : title;
+}
+
+export interface HostResponse {
+  status: number;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+}
 
 /**
- * Whether this run wants the real node: APPRUNNER_TEST_NODE=real. Not yet part of the default run or of CI; with it
- * set, a node that cannot start fails the suite (never a skip).
+ * A request to the gateway (`127.0.0.1:<port>`) for `host`: over HTTP with a Host header (fetch cannot set one), or
+ * over HTTPS with SNI and Host both `host` (curl's --resolve), trusting `ca`.
  */
-export function realNodeWanted(): boolean {
-  return process.env.APPRUNNER_TEST_NODE === 'real';
-}
-
-export function onRealNode(title: string): string {
-  return realNodeWanted() ? title : `${title} [skipped: APPRUNNER_TEST_NODE=real runs it (root, a real node on this machine)]`;
-}
-
-/** Starts (or reuses) the real-node cluster; `stop` stops it unless it was already running. */
-export async function startRealNodeCluster(
-  log: (line: string) => void,
-): Promise<{ state: ClusterState & { realNode: RealNodeState }; stop: () => Promise<void>; startMs: number }> {
-  const begun = Date.now();
-  const reused = (await clusterStatus(TEST_NODE_CLUSTER_DIR)).running;
-  const state = await clusterUp({ dir: TEST_NODE_CLUSTER_DIR, node: 'real', log });
-  if (!state.realNode) throw new Error(`the cluster in ${TEST_NODE_CLUSTER_DIR} has no real node`);
-  return {
-    state: state as ClusterState & { realNode: RealNodeState },
-    startMs: Date.now() - begun,
-    stop: async () => {
-      if (!reused) await clusterDown(TEST_NODE_CLUSTER_DIR, log);
-    },
-  };
+export function gatewayGet(
+  address: string,
+  host: string,
+  path = '/',
+  opts: { tls?: { ca: string }; timeoutMs?: number } = {},
+): Promise<HostResponse> {
+  const [hostname, port] = address.split(':');
+  return new Promise((resolve, reject) => {
+    const common = { hostname, port: Number(port), path, headers: { host }, timeout: opts.timeoutMs ?? 5_000, agent: false as const };
+    const onResponse = (res: import('node:http').IncomingMessage) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      res.on('error', reject);
+    };
+    const req = opts.tls ? httpsRequest({ ...common, servername: host, ca: opts.tls.ca }, onResponse) : httpRequest(common, onResponse);
+    req.on('timeout', () => req.destroy(new Error(`GET ${host}${path} via ${address}: timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
 }

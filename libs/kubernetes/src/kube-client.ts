@@ -62,6 +62,24 @@ export function kubeSourceFromEnv(env: { KUBECONFIG?: string }): KubeSource {
  * The one client of one cluster (never a context switched per request). Writes are server-side applies with a
  * single field manager; API errors are sorted into transient (retry with backoff) and permanent ones.
  */
+/** The parts of client-node's KubernetesObjectApi that `apply` uses to send an object as it is (checked at connect). */
+interface RawObjectApi {
+  configuration: {
+    baseServer: {
+      makeRequestContext(
+        path: string,
+        method: 'PATCH',
+      ): {
+        setHeaderParam(name: string, value: string): void;
+        setQueryParam(name: string, value: string): void;
+        setBody(body: string): void;
+      };
+    };
+  };
+  specUriPath(spec: object, action: 'patch'): Promise<string>;
+  requestPromise(context: unknown): Promise<unknown>;
+}
+
 export class KubeClient {
   /** Count of requests by verb, for benchmarks and call-count assertions. */
   readonly requests = { apply: 0, get: 0, list: 0, delete: 0, log: 0 };
@@ -82,16 +100,14 @@ export class KubeClient {
     if ('kubeconfigPath' in source) kc.loadFromFile(source.kubeconfigPath);
     else if ('options' in source) kc.loadFromOptions(source.options);
     else kc.loadFromCluster();
-    return new KubeClient(
-      k8s.KubernetesObjectApi.makeApiClient(kc),
-      fieldManager,
-      kc.makeApiClient(k8s.CoreV1Api),
-      kc.makeApiClient(k8s.VersionApi),
-      {
-        authn: kc.makeApiClient(k8s.AuthenticationV1Api),
-        authz: kc.makeApiClient(k8s.AuthorizationV1Api),
-      },
-    );
+    const api = k8s.KubernetesObjectApi.makeApiClient(kc);
+    const raw = api as unknown as Partial<RawObjectApi>;
+    if (typeof raw.specUriPath !== 'function' || typeof raw.requestPromise !== 'function' || !raw.configuration?.baseServer)
+      throw new Error('@kubernetes/client-node changed: KubeClient.apply needs its KubernetesObjectApi internals (see RawObjectApi).');
+    return new KubeClient(api, fieldManager, kc.makeApiClient(k8s.CoreV1Api), kc.makeApiClient(k8s.VersionApi), {
+      authn: kc.makeApiClient(k8s.AuthenticationV1Api),
+      authz: kc.makeApiClient(k8s.AuthorizationV1Api),
+    });
   }
 
   /** Who this client is to the API server (SelfSubjectReview, allowed to every authenticated client). */
@@ -123,15 +139,28 @@ export class KubeClient {
     return info.gitVersion;
   }
 
-  /** Server-side apply (create or update), taking ownership of the fields it sets. */
+  /**
+   * Server-side apply (create or update), taking ownership of the fields it sets. The object goes to the API server as
+   * its own JSON: KubernetesObjectApi.patch would first pass it through client-node's typed models, which keep only the
+   * attributes they know under the names they use, and so dropped every NetworkPolicy peer list (`from` is `_from`
+   * there): each `ingress: [{ from: [...] }]` reached the API server as `ingress: [{}]`, "allow from everywhere" (found
+   * when a real policy engine enforced the platform's policies: docs/real-node.md).
+   */
   async apply<T extends LiveObject>(object: T): Promise<T> {
     this.requests.apply++;
     const { PatchStrategy } = await import('@kubernetes/client-node');
     const body = { ...object, metadata: { ...object.metadata } };
     delete body.metadata.resourceVersion;
-    return this.call(`apply ${describe(object)}`, () =>
-      this.api.patch(body as KubernetesObject, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply),
-    ) as Promise<T>;
+    const api = this.api as unknown as RawObjectApi;
+    return this.call(`apply ${describe(object)}`, async () => {
+      const context = api.configuration.baseServer.makeRequestContext(await api.specUriPath(body, 'patch'), 'PATCH');
+      context.setHeaderParam('Accept', 'application/json, */*;q=0.8');
+      context.setHeaderParam('Content-Type', PatchStrategy.ServerSideApply);
+      context.setQueryParam('fieldManager', this.fieldManager);
+      context.setQueryParam('force', 'true');
+      context.setBody(JSON.stringify(body));
+      return api.requestPromise(context);
+    }) as Promise<T>;
   }
 
   async get<T extends LiveObject>(apiVersion: string, kind: string, name: string, namespace?: string): Promise<T | undefined> {

@@ -179,6 +179,10 @@ function buildContainer(s: ResolvedSettings, input: ServiceInput): IContainer {
     env: buildEnv(input, runtime, s),
     resources: { requests: { ...resources }, limits: { ...resources } },
     ...buildProbes(input.service.spec.HealthCheckConfiguration, runtime.port, s.startupGraceSeconds),
+    // A stopping pod leaves the Service's endpoints at once, but the ingress controller learns it a moment later:
+    // until then it keeps sending requests there. The kubelet's sleep (no binary needed in the image) keeps the app
+    // serving them before its SIGTERM.
+    ...(s.preStopSleepSeconds > 0 ? { lifecycle: { preStop: { sleep: { seconds: s.preStopSleepSeconds } } } } : {}),
     securityContext: { allowPrivilegeEscalation: false },
   };
 }

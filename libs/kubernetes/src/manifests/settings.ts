@@ -56,6 +56,13 @@ export interface KubePlatformSettings {
    * (startupProbe budget). Default 300: App Runner gives an instance 5 minutes to become healthy.
    */
   startupGraceSeconds?: number;
+  /**
+   * Seconds a stopping instance keeps serving before it gets SIGTERM (a `preStop` sleep): the time the Service's
+   * endpoints take to reach the ingress controller. Without it an app that exits at once on SIGTERM gets requests it
+   * can no longer answer (found on the real node: 11 of 75 requests failed with 502 during a rollout through Traefik).
+   * Default 5; the pod's grace period (30 s) includes it.
+   */
+  preStopSleepSeconds?: number;
   /** Per-pod custom metric of in-flight requests: the HPA then scales on MaxConcurrency (see the HPA builder). */
   concurrencyMetric?: string;
   /** HPA CPU utilisation target, percent. Default 70. */
@@ -97,6 +104,7 @@ export const SETTING_DEFAULTS = {
   progressDeadlineSeconds: 600,
   revisionHistoryLimit: 3,
   startupGraceSeconds: 300,
+  preStopSleepSeconds: 5,
   cpuTargetUtilization: 70,
   podSecurityLevel: 'baseline' as PodSecurityLevel,
   clusterDomain: 'cluster.local',
@@ -120,6 +128,7 @@ export interface ResolvedSettings extends Omit<KubePlatformSettings, keyof typeo
   progressDeadlineSeconds: number;
   revisionHistoryLimit: number;
   startupGraceSeconds: number;
+  preStopSleepSeconds: number;
   cpuTargetUtilization: number;
   podSecurityLevel: PodSecurityLevel;
   clusterDomain: string;
@@ -138,6 +147,7 @@ export function resolveSettings(settings: KubePlatformSettings): ResolvedSetting
     progressDeadlineSeconds: pick('progressDeadlineSeconds'),
     revisionHistoryLimit: pick('revisionHistoryLimit'),
     startupGraceSeconds: pick('startupGraceSeconds'),
+    preStopSleepSeconds: pick('preStopSleepSeconds'),
     cpuTargetUtilization: pick('cpuTargetUtilization'),
     podSecurityLevel: pick('podSecurityLevel'),
     clusterDomain: pick('clusterDomain'),
