@@ -118,10 +118,10 @@ export function buildNodeBinaries(log: (line: string) => void): RealNodeBinaries
   log('checking the real node binaries (built from source the first time: about 20 minutes on 2 cores)');
   const cache = runBuild(['node']);
   const v = readVersions();
-  // build.sh keys the pause and CoreDNS builds by the hash of our main.go
-  const hashOf = (main: string) =>
+  // build.sh keys the pause, CoreDNS and Traefik builds by the hash of our own source file
+  const hashOf = (dir: string, file = 'main.go') =>
     createHash('sha256')
-      .update(readFileSync(join(__dirname, main, 'main.go')))
+      .update(readFileSync(join(__dirname, dir, file)))
       .digest('hex')
       .slice(0, 12);
   const pauseHash = hashOf('pause');
@@ -133,7 +133,7 @@ export function buildNodeBinaries(log: (line: string) => void): RealNodeBinaries
     coredns: join(cache, `coredns-${v.COREDNS_VERSION}-${hashOf('coredns')}`, 'bin', 'coredns'),
     cniBin: join(cache, `cni-plugins-${v.CNI_PLUGINS_VERSION}`, 'bin'),
     pause: join(cache, `pause-${pauseHash}`, 'bin', 'pause'),
-    traefik: join(cache, `traefik-${v.TRAEFIK_VERSION}`, 'bin', 'traefik'),
+    traefik: join(cache, `traefik-${v.TRAEFIK_VERSION}-${hashOf('traefik', 'dns_providers.go')}`, 'bin', 'traefik'),
     kubeRouter: join(cache, `kube-router-${v.KUBE_ROUTER_VERSION}`, 'bin', 'kube-router'),
     metricsServer: join(cache, `metrics-server-${v.METRICS_SERVER_VERSION}`, 'bin', 'metrics-server'),
   };
