@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateServiceCommand, DescribeServiceCommand } from '@aws-sdk/client-apprunner';
-import { type BareRepo, createBareRepo, pushPayload, signedWebhookRequest } from '../../libs/github/src/testing';
+import { type BareRepo, createBareRepo, pushPayload, signedWebhookRequest } from '../doubles/github';
 import { type CodeStack, startCodeStack } from '../support/code-stack';
 import type { TestTenant } from '../support/platform';
 import { gatewayGet, onRealNode, testRealNode } from '../support/real-node';

@@ -1,8 +1,8 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BuildahBuilder } from '../../libs/build/src/buildah';
-import { buildBaseImage } from '../../libs/build/src/testing';
+import { BuildahDriver } from '@apprunner/build-driver';
+import { buildBaseImage } from '../doubles/registry/local-registry';
 
 /**
  * The tenant app of the real-node suites: Debian's static busybox (httpd) on a base built here, nothing pulled. It
@@ -72,7 +72,7 @@ export async function nodeApps(registry: string): Promise<NodeApps> {
       await chmod(join(context, name), 0o755);
     }
     await writeFile(join(context, 'version'), `${version}\n`);
-    const result = await new BuildahBuilder({ ...storage, tlsVerify: false }).build({
+    const result = await new BuildahDriver({ ...storage, tlsVerify: false }).build({
       buildId: `node-app-${version}`,
       contextDir: context,
       containerfile: [`FROM ${base}`, 'COPY start.sh burn probe resolve version /app/', 'CMD ["sh", "/app/start.sh"]', ''].join('\n'),
