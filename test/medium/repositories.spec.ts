@@ -138,4 +138,45 @@ describe('repositories (PostgreSQL)', () => {
     expect(quotas).toEqual({ quotaOverrides: { Services: 3 } });
     expect(await database.transaction((tx) => tenants.lock('00000000-0000-4000-8000-000000000000', tx))).toBeUndefined();
   });
+
+  it('refuse a transaction that gets no connection in time, or outlives its timeout, with ThrottlingException (rolled back)', async () => {
+    const small = new PrismaService({
+      ...config,
+      DATABASE_POOL_SIZE: 1,
+      DATABASE_TRANSACTION_WAIT_MS: 200,
+      DATABASE_TRANSACTION_TIMEOUT_MS: 1_000,
+    });
+    const db = new Database(small);
+    const smallTenants = new TenantRepository(small);
+    try {
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let started!: () => void;
+      const begun = new Promise<void>((r) => (started = r));
+      // the pool's one connection, held by a transaction that waits
+      const holder = db.transaction(async (tx) => {
+        await smallTenants.lock(tenant.id, tx);
+        started();
+        await held;
+      });
+      await begun;
+      await expect(db.transaction((tx) => smallTenants.lock(tenant.id, tx))).rejects.toMatchObject({
+        code: 'ThrottlingException',
+        message: expect.stringMatching(/^Rate exceeded/),
+      });
+      release();
+      await holder;
+      // a transaction past its timeout is rolled back: its write is gone
+      const name = `throttled-${randomBytes(3).toString('hex')}`;
+      await expect(
+        db.transaction(async (tx) => {
+          await smallTenants.create({ name, accountId: newAccountId(), quotaOverrides: {}, createdAt: new Date() }, tx);
+          await new Promise((r) => setTimeout(r, 1_500));
+        }),
+      ).rejects.toMatchObject({ code: 'ThrottlingException' });
+      expect(await small.client.tenant.count({ where: { name } })).toBe(0);
+    } finally {
+      await small.onApplicationShutdown();
+    }
+  });
 });

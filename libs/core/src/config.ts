@@ -12,6 +12,13 @@ const schema = z.object({
     .regex(/^[a-z_][a-z0-9_]*$/)
     .default('public'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  /**
+   * Longest a transaction waits for a connection of the pool, and longest it may run (Prisma's maxWait and timeout,
+   * 2 s and 5 s by default there): bursts of creates queue on their tenant's lock, and a loaded machine is slow. Past
+   * either, the request is refused with ThrottlingException (rolled back, safe to retry).
+   */
+  DATABASE_TRANSACTION_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  DATABASE_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(30_000),
   /** redis://[user:password@]host:port[/db], or rediss:// for TLS. */
   REDIS_URL: z
     .string()

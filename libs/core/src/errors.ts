@@ -65,6 +65,16 @@ export class AuthenticationError extends AppRunnerError {
 }
 
 /** Unknown X-Amz-Target or REST route. */
+/**
+ * AWS's common throttling error (every AWS API may answer it; the SDKs and the CLI retry it with backoff): here, a
+ * request that could not get a database connection or finish its transaction in time because the platform is
+ * overloaded. Nothing of it was written (its transaction rolled back), so retrying is safe.
+ */
+export class ThrottlingException extends AppRunnerError {
+  readonly code = 'ThrottlingException';
+  readonly httpStatus = 400;
+}
+
 export class UnknownOperationException extends AppRunnerError {
   readonly code = 'UnknownOperationException';
   readonly httpStatus = 400;

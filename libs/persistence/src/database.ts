@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ThrottlingException } from '@apprunner/core';
+import { prismaErrorCode } from './errors';
 import type { Prisma, PrismaClient } from './generated/client';
 import { PrismaService } from './prisma.service';
 
@@ -26,13 +28,25 @@ export function clientOf(tx: Transaction | undefined, pool: PrismaClient): Prism
 export class Database {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Runs `work` in one transaction (READ COMMITTED): committed when it resolves, rolled back when it throws. */
-  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    return this.prisma.client.$transaction((client) => {
-      const tx = new Transaction();
-      clients.set(tx, client);
-      return work(tx);
-    });
+  /**
+   * Runs `work` in one transaction (READ COMMITTED): committed when it resolves, rolled back when it throws.
+   * ThrottlingException when it could not start or finish in time (DATABASE_TRANSACTION_WAIT_MS / _TIMEOUT_MS).
+   */
+  async transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    try {
+      return await this.prisma.client.$transaction((client) => {
+        const tx = new Transaction();
+        clients.set(tx, client);
+        return work(tx);
+      });
+    } catch (e) {
+      // P2028: no connection within DATABASE_TRANSACTION_WAIT_MS, or the transaction outlived
+      // DATABASE_TRANSACTION_TIMEOUT_MS (rolled back); P2024: the pool itself timed out
+      const code = prismaErrorCode(e);
+      if (code === 'P2028' || code === 'P2024')
+        throw new ThrottlingException('Rate exceeded: the platform is too busy to take this request now. Retry it with backoff.');
+      throw e;
+    }
   }
 
   /** Resolves once PostgreSQL answers (readiness). */

@@ -16,6 +16,7 @@ const REST_STATUS: Record<string, number> = {
   InvalidSignatureException: 401,
   AccessDeniedException: 403,
   InternalServiceErrorException: 500,
+  ThrottlingException: 429,
 };
 
 /**
