@@ -314,9 +314,9 @@ describe.skipIf(!node)(onRealNode('the platform installed by its Helm chart on t
     const key = await apiRequest('POST', `/admin/tenants/${accountId}/access-keys`, { authorization: `Bearer ${adminToken}` });
     expect(key.status, key.body).toBe(201);
     const credential = JSON.parse(key.body).Credential;
-    expect(
-      (await apiRequest('POST', '/admin/tenants', { ...json, authorization: 'Bearer wrong-token-wrong-token-wrong' }, '{}')).status,
-    ).toBe(401);
+    const refused = await apiRequest('POST', '/admin/tenants', { ...json, authorization: 'Bearer wrong-token-wrong-token-wrong' }, '{}');
+    expect(refused.status).toBe(403);
+    expect(refused.body).toContain('AccessDeniedException');
 
     const client = new AppRunnerClient({
       region: 'us-east-1',
@@ -369,7 +369,7 @@ describe.skipIf(!node)(onRealNode('the platform installed by its Helm chart on t
     expect((await client.send(new ListServicesCommand({}))).ServiceSummaryList?.map((s) => s.ServiceName)).toEqual(['hello']);
 
     // reconciled by the worker pod, as the chart's ServiceAccount: the tenant namespace binds that identity, and the
-    // worker pod's own log names the service (no worker runs outside the cluster in this suite)
+    // worker pod's own log names the operation (no worker runs outside the cluster in this suite)
     const binding = await kube.get<LiveObject & { subjects: object[]; roleRef: { name: string } }>(
       'rbac.authorization.k8s.io/v1',
       'RoleBinding',
@@ -380,7 +380,12 @@ describe.skipIf(!node)(onRealNode('the platform installed by its Helm chart on t
     expect(binding?.roleRef.name).toBe(`${NS}-${FULLNAME}-worker-tenant`);
     const [pod] = await kube.list<Pod>('v1', 'Pod', tenantNamespace, `apprunner.k8s/service-id=${service.ServiceId}`);
     expect(pod.spec.nodeName).toBe(node!.node.name);
-    expect(await workerLogs()).toContain(service.ServiceId!);
+    const [operation] = (await client.send(new ListOperationsCommand({ ServiceArn: service.ServiceArn! }))).OperationSummaryList!;
+    expect(operation).toMatchObject({ Type: 'CREATE_SERVICE', Status: 'SUCCEEDED' });
+    const log = await workerLogs();
+    expect(log).toContain(`operation ${operation.Id} ended: SUCCEEDED`);
+    // plain text for kubectl logs and log collectors (the image sets NO_COLOR)
+    expect(log).not.toContain('\u001b[');
 
     await client.send(new DeleteServiceCommand({ ServiceArn: service.ServiceArn! }));
     await waitFor(async () => (await describeService()).Status === 'DELETED', 'the service DELETED', 120_000);
@@ -410,6 +415,7 @@ describe.skipIf(!node)(onRealNode('the platform installed by its Helm chart on t
   }
 
   it('helm uninstall leaves only what the README says it keeps: the volumes of PostgreSQL and the registry, the tenant namespace', async () => {
+    writeFileSync(LOG, `\nworker log before the uninstall:\n${await workerLogs().catch((e: Error) => e.message)}\n`, { flag: 'a' });
     const begun = Date.now();
     const uninstall = await helm(['uninstall', RELEASE, '--namespace', NS, '--wait', '--timeout', '3m'], kubeconfig);
     timings.uninstallSeconds = seconds(begun);
