@@ -149,7 +149,9 @@ describe.skipIf(!node)(onRealNode('the platform installed by its Helm chart on t
     ]);
     const digest = readFileSync(digestFile, 'utf8').trim();
     timings.platformImagePushSeconds = seconds(t);
-    say(`platform image ${local}: built in ${timings.platformImageSeconds} s, pushed in ${timings.platformImagePushSeconds} s (${digest})`);
+    say(
+      `platform image ${local}: ${preset ? 'not built' : `built in ${timings.platformImageSeconds} s`}, pushed in ${timings.platformImagePushSeconds} s (${digest})`,
+    );
 
     apps = await nodeApps(registry);
     t = Date.now();
@@ -184,13 +186,12 @@ describe.skipIf(!node)(onRealNode('the platform installed by its Helm chart on t
       'real-node',
       { proxy: false },
     ));
-    const at = evaluation;
     values = [
       ['image.repository', `${registry}/apprunner-k8s/platform`],
       ['image.digest', digest],
-      ['evaluation.postgresql.image', at.postgres],
-      ['evaluation.redis.image', at.redis],
-      ['build.registry.inCluster.image', at.registry],
+      ['evaluation.postgresql.image', evaluation.postgres],
+      ['evaluation.redis.image', evaluation.redis],
+      ['build.registry.inCluster.image', evaluation.registry],
       ['build.namespace', BUILD_NS],
       ['config.kube.ingressClass', node!.gateway.ingressClass],
       ['config.kube.ingressNamespace', node!.gateway.gateway.namespace],
