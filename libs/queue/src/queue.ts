@@ -88,7 +88,7 @@ export class ReconcileQueue implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await this.queue.close();
     // Redis may be gone first (helm uninstall deletes it with the API and the worker): QUIT then fails on the dead
-    // connection (BullMQ's own close would throw and abort the process's other shutdown hooks), so drop it instead.
+    // connection (BullMQ's own close threw there and left the client reconnecting), so drop it instead.
     await this.redis.quit().catch((e: Error) => {
       this.logger.warn(`closing the reconcile queue's Redis connection: ${e.message}`);
       this.redis.disconnect();
