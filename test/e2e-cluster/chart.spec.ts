@@ -1,34 +1,19 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import type { KubeClient, LiveObject } from '@apprunner/kubernetes';
 import { clusterDown } from '../../scripts/cluster/local-cluster';
 import { EXISTING_PLATFORM_SECRET, REGISTRY_PUSH_SECRET } from '../chart/fixtures';
 import type { KubeProxy } from '../support/kube-proxy';
-import { adminKube, adminRequest, onRealCluster, proxyFor, startOwnCluster, testCluster } from '../support/real-cluster';
+import { CHART, helm, helmAccess, releaseLeftovers } from '../support/helm';
+import { adminKube, adminRequest, onRealCluster, startOwnCluster, testCluster } from '../support/real-cluster';
 import { waitFor } from '../support/wait';
 
 const ROOT = join(__dirname, '../..');
-const CHART = join(ROOT, 'charts/apprunner-k8s');
 const RELEASE = 'ar';
 const NAMESPACE = 'apprunner';
 const cluster = testCluster();
-
-/** Helm as a child process (it asks the API server while this process serves the proxy). */
-function helm(args: string[], kubeconfig: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(ROOT, 'scripts/helm.sh'), ...args], { cwd: ROOT, env: { ...process.env, KUBECONFIG: kubeconfig } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 const ingressClass = (name: string): LiveObject =>
   ({
@@ -55,43 +40,6 @@ const METRICS_API = {
 } as LiveObject;
 
 /**
- * A kubeconfig for Helm as a cluster admin with a token (a ServiceAccount bound to cluster-admin), pointing at a proxy
- * in front of the API server so the test sees what Helm asked.
- */
-async function helmAccess(
-  kube: KubeClient,
-  info: { server: string; caFile: string; admin: (method: string, path: string, body?: object) => Promise<any> },
-  dir: string,
-  name: string,
-) {
-  await kube.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'helm-admin', namespace: 'kube-system' } } as LiveObject);
-  await kube.apply({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: 'helm-admin' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-    subjects: [{ kind: 'ServiceAccount', name: 'helm-admin', namespace: 'kube-system' }],
-  } as LiveObject);
-  const { status } = await info.admin('POST', '/api/v1/namespaces/kube-system/serviceaccounts/helm-admin/token', {
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'TokenRequest',
-    spec: { expirationSeconds: 3600 },
-  });
-  const proxy = await proxyFor(info);
-  const path = join(dir, `${name}.yaml`);
-  const config = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name, cluster: { server: proxy.url, 'certificate-authority': info.caFile } }],
-    users: [{ name: 'helm-admin', user: { token: status.token } }],
-    contexts: [{ name, context: { cluster: name, user: 'helm-admin' } }],
-    'current-context': name,
-  };
-  writeFileSync(path, YAML.stringify(config), { mode: 0o600 });
-  return { kubeconfig: path, proxy };
-}
-
-/**
  * The chart against a real kube-apiserver: the install-time prerequisite checks (Helm `lookup`, present and missing
  * IngressClasses, CRDs, ClusterIssuers, APIServices, Secrets; a bare cluster too), then `helm install` of the
  * evaluation values (the real controllers bind the volumes and run the migration Job; KWOK runs the pods) and
@@ -105,7 +53,7 @@ describe.skipIf(!cluster)(onRealCluster('Helm chart on a real cluster'), { timeo
   let bareKube: KubeClient;
   let own: Awaited<ReturnType<typeof startOwnCluster>>;
   let bare: Awaited<ReturnType<typeof startOwnCluster>>;
-  const access: Record<'complete' | 'bare', { kubeconfig: string; proxy: KubeProxy }> = {} as never;
+  const access: Record<'complete' | 'bare', { kubeconfig: string; proxy?: KubeProxy }> = {} as never;
   const PREREQUISITES = [
     ingressClass('nginx'),
     ingressClass('nginx-internal'),
@@ -140,8 +88,8 @@ describe.skipIf(!cluster)(onRealCluster('Helm chart on a real cluster'), { timeo
   }, 120_000);
 
   afterAll(async () => {
-    await access.complete?.proxy.close();
-    await access.bare?.proxy.close();
+    await access.complete?.proxy?.close();
+    await access.bare?.proxy?.close();
     for (const c of [own, bare]) if (c) await clusterDown(c.dir);
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
@@ -178,15 +126,15 @@ describe.skipIf(!cluster)(onRealCluster('Helm chart on a real cluster'), { timeo
   }
 
   it('pass on a cluster that has everything, and render nothing of their own', async () => {
-    const from = access.complete.proxy.calls.length;
+    const from = access.complete.proxy!.calls.length;
     const r = await check('complete');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).not.toContain('templates/prerequisites.yaml');
     expect(r.stdout).toContain('kind: Deployment');
     // They did ask the cluster.
-    const asked = access.complete.proxy.calls
-      .slice(from)
+    const asked = access.complete
+      .proxy!.calls.slice(from)
       .filter((c) => c.method === 'GET' && c.name)
       .map((c) => `${c.resource}/${c.name}`);
     expect(asked).toEqual(
@@ -378,36 +326,10 @@ describe.skipIf(!cluster)(onRealCluster('Helm chart on a real cluster'), { timeo
     const uninstall = await helm(['uninstall', RELEASE, '--namespace', ns, '--wait', '--timeout', '2m'], access.complete.kubeconfig);
     expect(uninstall.stderr).toBe('');
     expect(uninstall.status).toBe(0);
-    const left: string[] = [];
-    const kinds = [
-      'apps/v1|Deployment',
-      'apps/v1|StatefulSet',
-      'batch/v1|Job',
-      'v1|Pod',
-      'v1|Service',
-      'v1|ConfigMap',
-      'v1|Secret',
-      'v1|ServiceAccount',
-      'networking.k8s.io/v1|NetworkPolicy',
-      'policy/v1|PodDisruptionBudget',
-      'rbac.authorization.k8s.io/v1|Role',
-      'rbac.authorization.k8s.io/v1|RoleBinding',
-    ];
+    let left: string[] = [];
     await waitFor(
       async () => {
-        left.length = 0;
-        for (const k of kinds)
-          for (const o of await kube.list<any>(k.split('|')[0], k.split('|')[1], undefined, selector))
-            left.push(`${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
-        for (const k of [
-          'rbac.authorization.k8s.io/v1|ClusterRole',
-          'rbac.authorization.k8s.io/v1|ClusterRoleBinding',
-          'admissionregistration.k8s.io/v1|ValidatingAdmissionPolicy',
-          'admissionregistration.k8s.io/v1|ValidatingAdmissionPolicyBinding',
-          'v1|Namespace',
-        ])
-          for (const o of await kube.list<any>(k.split('|')[0], k.split('|')[1], undefined, selector))
-            if (o.metadata.name !== ns) left.push(`${o.kind} ${o.metadata.name}`);
+        left = await releaseLeftovers(kube, RELEASE, ns);
         return left.length === 0;
       },
       'nothing of the release left',

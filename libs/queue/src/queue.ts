@@ -1,6 +1,6 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@apprunner/core';
 
 /** One queue carries every reconcile request; a job names what to reconcile and carries only its id. */
@@ -43,11 +43,16 @@ export function redisConnection(config: Pick<PlatformConfig, 'REDIS_URL'>, role:
 @Injectable()
 export class ReconcileQueue implements OnModuleDestroy {
   readonly queue: Queue<ReconcileJobData, unknown, ReconcileJobName>;
+  private readonly redis: Redis;
+  private readonly logger = new Logger(ReconcileQueue.name);
   private readonly options: ReturnType<typeof jobOptions>;
 
   constructor(@Inject(PLATFORM_CONFIG) config: PlatformConfig) {
     this.options = jobOptions(config);
-    this.queue = new Queue(RECONCILE_QUEUE, { connection: redisConnection(config, 'producer'), prefix: config.REDIS_PREFIX });
+    // The queue's connection is this process's own, so that shutdown can drop it when Redis is gone (below).
+    this.redis = new Redis(redisConnection(config, 'producer') as RedisOptions);
+    this.redis.on('error', () => undefined);
+    this.queue = new Queue(RECONCILE_QUEUE, { connection: this.redis, prefix: config.REDIS_PREFIX });
     // A producer without Redis keeps serving; failures surface on add() and the outbox retries.
     this.queue.on('error', () => undefined);
   }
@@ -82,6 +87,12 @@ export class ReconcileQueue implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.queue.close();
+    // Redis may be gone first (helm uninstall deletes it with the API and the worker): QUIT then fails on the dead
+    // connection (BullMQ's own close threw there and left the client reconnecting), so drop it instead.
+    await this.redis.quit().catch((e: Error) => {
+      this.logger.warn(`closing the reconcile queue's Redis connection: ${e.message}`);
+      this.redis.disconnect();
+    });
   }
 }
 
