@@ -178,6 +178,29 @@ function readLock(): Lock | undefined {
   }
 }
 
+/** Whether a process of the cluster in `dir` still runs (its state file names them). */
+function clusterStillRunning(dir: string): boolean {
+  try {
+    const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { processes: Started[] };
+    return state.processes.some((p) => isOurs(p.pid, dir));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why a real node cannot start for the cluster in `dir` on this machine now (what is missing, or whose real node
+ * holds the machine's one slot), or undefined when it can.
+ */
+export function realNodeUnavailable(dir: string): string | undefined {
+  const problem = realNodePreflight();
+  if (problem) return problem;
+  const lock = readLock();
+  if (lock && lock.dir !== dir && clusterStillRunning(lock.dir))
+    return `the machine's one real node runs for the cluster in ${lock.dir} (since ${lock.since})`;
+  return undefined;
+}
+
 /** Takes the machine's one real-node slot for `dir`; refuses while another cluster folder's node still runs. */
 function takeLock(dir: string, stillRunning: (other: string) => boolean): void {
   const lock = readLock();
@@ -658,14 +681,7 @@ export async function startRealNode(ctx: RealNodeContext): Promise<RealNodeState
   const { dir, bins, started, log } = ctx;
   const problem = realNodePreflight();
   if (problem) throw new Error(problem);
-  takeLock(dir, (other) => {
-    try {
-      const state = JSON.parse(readFileSync(join(other, 'state.json'), 'utf8')) as { processes: Started[] };
-      return state.processes.some((p) => isOurs(p.pid, other));
-    } catch {
-      return false;
-    }
-  });
+  takeLock(dir, clusterStillRunning);
   const node: RealNodeState = {
     name: REAL_NODE_NAME,
     registry: '',

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { clusterDown, clusterStatus, clusterUp, readState } from '../../scripts/cluster/local-cluster';
-import { realNodeLeftovers, realNodePreflight, type RealNodeState } from '../../scripts/cluster/real-node';
+import { realNodeLeftovers, realNodePreflight, realNodeUnavailable, type RealNodeState } from '../../scripts/cluster/real-node';
 import type { GatewayState } from '../../scripts/cluster/gateway';
 import { installWorkerAccess, type TestClusterInfo } from './cluster';
 import { adminProbe } from '../../scripts/cluster/local-cluster';
@@ -19,9 +19,10 @@ export interface RealNodeTestInfo extends TestClusterInfo {
 }
 
 /**
- * Which node the run starts besides the KWOK test cluster: APPRUNNER_TEST_NODE=real starts the real node (root, one per
- * machine); `kwok` does not. Unset: real with CI=true (a node that cannot start then fails the run), not elsewhere
- * (another engineer's run may hold the machine's one real node).
+ * Whether the run starts the real node beside the KWOK test cluster: APPRUNNER_TEST_NODE=real insists (a node that
+ * cannot start fails the run), `kwok` declines. Unset: with CI=true always (the real-node suites must run in CI);
+ * elsewhere wherever this machine can run one now (root, runc, iptables, cgroups, and the machine's one real-node slot
+ * free: another engineer's run may hold it), and the reason it does not otherwise.
  */
 export function realNodeChoice(): { start: boolean; reason: string } {
   const chosen = process.env.APPRUNNER_TEST_NODE;
@@ -32,7 +33,10 @@ export function realNodeChoice(): { start: boolean; reason: string } {
     return { start: true, reason: '' };
   }
   if (chosen === 'real') return { start: true, reason: '' };
-  return { start: false, reason: 'APPRUNNER_TEST_NODE=real runs it (root, a real node on this machine; CI=true always does)' };
+  if (chosen === 'kwok') return { start: false, reason: 'APPRUNNER_TEST_NODE=kwok chose simulated nodes only' };
+  const why = realNodeUnavailable(TEST_NODE_CLUSTER_DIR);
+  if (why) return { start: false, reason: `this machine cannot run the real node now: ${why} (CI=true always runs it)` };
+  return { start: true, reason: '' };
 }
 
 /**
