@@ -271,20 +271,24 @@ describe("the guide's example apprunner.yaml files", () => {
     });
   }
 
-  // The reference text lives beside the repository (shared/); CI has a copy, a bare clone may not.
-  it.skipIf(!existsSync(GUIDE))('differ from the guide text only in whitespace (indentation lost at page breaks, wrapped lines)', () => {
-    const guide = readFileSync(GUIDE, 'utf8').split('\n');
-    for (const file of files) {
-      const text = readFileSync(join(FIXTURES, file), 'utf8');
-      const [, from, to] = /L(\d+)-L(\d+)/.exec(text)!.map(Number);
-      expect(guide[from - 1].trimEnd(), `${file}: the example starts at L${from}`).toBe('version: 1.0');
-      expect(guide[to].startsWith('```'), `${file}: the example ends at L${to}`).toBe(true);
-      const original = guide.slice(from - 1, to).filter((l) => !l.startsWith('```'));
-      const body = text.split('\n').filter((l) => !l.startsWith('#'));
-      expect(body.join('').replace(/\s+/g, ''), file).toBe(original.join('').replace(/\s+/g, ''));
-      if (text.includes('# Copied verbatim.')) expect(body.join('\n').trimEnd(), file).toBe(original.map((l) => l.trimEnd()).join('\n'));
-    }
-  });
+  // The guide is not part of the repository: its text lives beside the checkout (../shared/reference), which the
+  // project's own folder has and a clean clone elsewhere (CI's) does not; the fixtures' meaning is checked above either way.
+  it.skipIf(!existsSync(GUIDE))(
+    `differ from the guide text only in whitespace (indentation lost at page breaks, wrapped lines)${existsSync(GUIDE) ? '' : ' (skipped: no ../shared/reference beside this checkout)'}`,
+    () => {
+      const guide = readFileSync(GUIDE, 'utf8').split('\n');
+      for (const file of files) {
+        const text = readFileSync(join(FIXTURES, file), 'utf8');
+        const [, from, to] = /L(\d+)-L(\d+)/.exec(text)!.map(Number);
+        expect(guide[from - 1].trimEnd(), `${file}: the example starts at L${from}`).toBe('version: 1.0');
+        expect(guide[to].startsWith('```'), `${file}: the example ends at L${to}`).toBe(true);
+        const original = guide.slice(from - 1, to).filter((l) => !l.startsWith('```'));
+        const body = text.split('\n').filter((l) => !l.startsWith('#'));
+        expect(body.join('').replace(/\s+/g, ''), file).toBe(original.join('').replace(/\s+/g, ''));
+        if (text.includes('# Copied verbatim.')) expect(body.join('\n').trimEnd(), file).toBe(original.map((l) => l.trimEnd()).join('\n'));
+      }
+    },
+  );
 });
 
 describe('the guide text as the PDF prints it', () => {
