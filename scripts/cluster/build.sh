@@ -179,49 +179,42 @@ build_traefik() {
   finish "$out"
 }
 
+# go_tool OUT MODULE VERSION CMD LDFLAGS: the command CMD of MODULE at VERSION, built from a wrapper module into OUT/bin
+go_tool() {
+  local out="$1" m="$2" version="$3" cmd="$4" ldflags="$5" src="$1/src"
+  wrapper "$src" "$m" "$version" >/dev/null
+  echo "tool $m/cmd/$cmd" >>"$src/go.mod"
+  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the $cmd wrapper failed"
+  mkdir -p "$out/bin"
+  (cd "$src" && go build -trimpath -ldflags "-s -w $ldflags" -o "$out/bin/$cmd" "$m/cmd/$cmd") || die "building $cmd failed"
+}
+
 # kube-router: only its network-policy controller runs (--run-firewall), out of cluster (real-node.ts).
 build_kube_router() {
-  local out="$cache/kube-router-$KUBE_ROUTER_VERSION" src m=github.com/cloudnativelabs/kube-router/v2
+  local out="$cache/kube-router-$KUBE_ROUTER_VERSION" m=github.com/cloudnativelabs/kube-router/v2
   [ -f "$out/.complete" ] && return 0
   log "kube-router $KUBE_ROUTER_VERSION"
-  src="$out/src"
-  wrapper "$src" "$m" "$KUBE_ROUTER_VERSION" >/dev/null
-  echo "tool $m/cmd/kube-router" >>"$src/go.mod"
-  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the kube-router wrapper failed"
-  mkdir -p "$out/bin"
-  (cd "$src" && go build -trimpath -ldflags "-s -w -X $m/pkg/version.Version=$KUBE_ROUTER_VERSION" -o "$out/bin/kube-router" "$m/cmd/kube-router") ||
-    die "building kube-router failed"
+  go_tool "$out" "$m" "$KUBE_ROUTER_VERSION" kube-router "-X $m/pkg/version.Version=$KUBE_ROUTER_VERSION"
   "$out/bin/kube-router" --version 2>&1 | grep -q "$KUBE_ROUTER_VERSION" || die "kube-router does not report $KUBE_ROUTER_VERSION"
   finish "$out"
 }
 
 build_metrics_server() {
-  local out="$cache/metrics-server-$METRICS_SERVER_VERSION" src m=sigs.k8s.io/metrics-server
+  local out="$cache/metrics-server-$METRICS_SERVER_VERSION"
   [ -f "$out/.complete" ] && return 0
   log "metrics-server $METRICS_SERVER_VERSION"
-  src="$out/src"
-  wrapper "$src" "$m" "$METRICS_SERVER_VERSION" >/dev/null
-  echo "tool $m/cmd/metrics-server" >>"$src/go.mod"
-  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the metrics-server wrapper failed"
-  mkdir -p "$out/bin"
   # upstream's Makefile sets client-go's version variables
-  (cd "$src" && go build -trimpath -ldflags "-s -w -X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION" \
-    -o "$out/bin/metrics-server" "$m/cmd/metrics-server") || die "building metrics-server failed"
+  go_tool "$out" sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION" metrics-server \
+    "-X k8s.io/client-go/pkg/version.gitVersion=$METRICS_SERVER_VERSION"
   "$out/bin/metrics-server" --version | grep -q "$METRICS_SERVER_VERSION" || die "metrics-server does not report $METRICS_SERVER_VERSION"
   finish "$out"
 }
 
 build_crictl() {
-  local out="$cache/cri-tools-$CRI_TOOLS_VERSION" src m=sigs.k8s.io/cri-tools
+  local out="$cache/cri-tools-$CRI_TOOLS_VERSION" m=sigs.k8s.io/cri-tools
   [ -f "$out/.complete" ] && return 0
   log "crictl $CRI_TOOLS_VERSION"
-  src="$out/src"
-  wrapper "$src" "$m" "$CRI_TOOLS_VERSION" >/dev/null
-  echo "tool $m/cmd/crictl" >>"$src/go.mod"
-  (cd "$src" && go mod tidy >/dev/null) || die "go mod tidy of the cri-tools wrapper failed"
-  mkdir -p "$out/bin"
-  (cd "$src" && go build -trimpath -ldflags "-s -w -X $m/pkg/version.Version=$CRI_TOOLS_VERSION" -o "$out/bin/crictl" "$m/cmd/crictl") ||
-    die "building crictl failed"
+  go_tool "$out" "$m" "$CRI_TOOLS_VERSION" crictl "-X $m/pkg/version.Version=$CRI_TOOLS_VERSION"
   finish "$out"
 }
 

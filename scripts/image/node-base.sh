@@ -13,21 +13,14 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 say() { echo "[node-base] $*" >&2; }
 die() { say "$*"; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root (debootstrap and buildah's storage)"
 node_version="$(tr -d ' \r\n' <"$root/.node-version")"
 npm_version="$(sed -n 's/^[[:space:]]*"packageManager": "npm@\([0-9.]*\)".*/\1/p' "$root/package.json")"
 [ -n "$npm_version" ] || die "package.json names no packageManager npm@<version>"
 image="localhost/apprunner-k8s/node:$node_version-bookworm-slim"
 driver="${BUILDAH_STORAGE_DRIVER:-vfs}"
 bah() { buildah --storage-driver "$driver" "$@"; }
-
-missing=""
-command -v debootstrap >/dev/null 2>&1 || missing="$missing debootstrap"
-command -v buildah >/dev/null 2>&1 || missing="$missing buildah"
-if [ -n "$missing" ]; then
-  say "installing Debian packages:$missing"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+# the Debian base first: it checks for root and installs debootstrap and buildah when missing
+debian="$(bash "$root/scripts/image/debian-base.sh" | tail -n 1)"
 
 if [ "${NODE_BASE_REBUILD:-}" != 1 ] && bah inspect --type image "$image" >/dev/null 2>&1; then
   echo "$image"
@@ -35,7 +28,6 @@ if [ "${NODE_BASE_REBUILD:-}" != 1 ] && bah inspect --type image "$image" >/dev/
 fi
 
 node_bin="$(bash "$root/scripts/setup/node.sh")/node"
-debian="$(bash "$root/scripts/image/debian-base.sh" | tail -n 1)"
 work="$(mktemp -d /var/tmp/node-base.XXXXXX)"
 ctr="$(bah from --pull=never "$debian")"
 trap 'bah rm "$ctr" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT

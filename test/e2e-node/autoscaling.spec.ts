@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-apprunner';
 import type { KubeClient, LiveObject } from '@apprunner/kubernetes';
 import { adminKube } from '../support/cluster';
-import { nodeApps, type NodeApps } from '../support/node-apps';
+import { nodeApps, type NodeApps, nodeAppService } from '../support/node-apps';
 import { startTestPlatform, type TestPlatform, type TestTenant } from '../support/platform';
 import { gatewayGet, onRealNode, testRealNode } from '../support/real-node';
 import { waitFor } from '../support/wait';
@@ -58,19 +58,7 @@ describe.skipIf(!node)(onRealNode('auto scaling on the real node: HPA on CPU wit
       await tenant.client.send(
         new CreateServiceCommand({
           ServiceName: 'cpu-bound',
-          SourceConfiguration: {
-            ImageRepository: { ImageIdentifier: image, ImageRepositoryType: 'ECR', ImageConfiguration: { Port: '8080' } },
-            AutoDeploymentsEnabled: false,
-          },
-          InstanceConfiguration: { Cpu: '0.25 vCPU', Memory: '0.5 GB' },
-          HealthCheckConfiguration: {
-            Protocol: 'HTTP',
-            Path: '/healthz',
-            Interval: 1,
-            Timeout: 1,
-            HealthyThreshold: 1,
-            UnhealthyThreshold: 2,
-          },
+          ...nodeAppService(image),
           AutoScalingConfigurationArn: config.AutoScalingConfiguration!.AutoScalingConfigurationArn,
         }),
       )

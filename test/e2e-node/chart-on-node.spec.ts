@@ -18,7 +18,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KubeClient, LiveObject } from '@apprunner/kubernetes';
 import { adminKube, adminRequest } from '../support/cluster';
 import { CHART, helm, helmAccess, releaseLeftovers } from '../support/helm';
-import { nodeApps, type NodeApps } from '../support/node-apps';
+import { nodeApps, type NodeApps, nodeAppService } from '../support/node-apps';
 import { gatewayGet, onRealNode, testRealNode } from '../support/real-node';
 import { waitFor } from '../support/wait';
 
@@ -332,20 +332,7 @@ describe.skipIf(!node)(onRealNode('the platform installed by its Helm chart on t
       await client.send(
         new CreateServiceCommand({
           ServiceName: 'hello',
-          SourceConfiguration: {
-            ImageRepository: { ImageIdentifier: image, ImageRepositoryType: 'ECR', ImageConfiguration: { Port: '8080' } },
-            AutoDeploymentsEnabled: false,
-          },
-          // the node has 2 CPUs, shared with the platform's own pods
-          InstanceConfiguration: { Cpu: '0.25 vCPU', Memory: '0.5 GB' },
-          HealthCheckConfiguration: {
-            Protocol: 'HTTP',
-            Path: '/healthz',
-            Interval: 1,
-            Timeout: 1,
-            HealthyThreshold: 1,
-            UnhealthyThreshold: 2,
-          },
+          ...nodeAppService(image),
         }),
       )
     ).Service!;

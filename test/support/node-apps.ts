@@ -48,6 +48,29 @@ if out="$(/bin/timeout 8 /bin/nslookup "$name" 2>&1)"; then r="resolved $(echo "
 printf 'Content-Type: text/plain\\r\\n\\r\\n%s\\n' "$r"
 `;
 
+/**
+ * CreateService members that run one of these images on the real node: port 8080, the HTTP health check on `/healthz`
+ * (every second), and a small instance: the node has 2 CPUs, App Runner's default instance (1 vCPU, 2 GB) would fill
+ * it twice, a rollout's surge included.
+ */
+export function nodeAppService(image: string) {
+  return {
+    SourceConfiguration: {
+      ImageRepository: { ImageIdentifier: image, ImageRepositoryType: 'ECR' as const, ImageConfiguration: { Port: '8080' } },
+      AutoDeploymentsEnabled: false,
+    },
+    InstanceConfiguration: { Cpu: '0.25 vCPU', Memory: '0.5 GB' },
+    HealthCheckConfiguration: {
+      Protocol: 'HTTP' as const,
+      Path: '/healthz',
+      Interval: 1,
+      Timeout: 1,
+      HealthyThreshold: 1,
+      UnhealthyThreshold: 2,
+    },
+  };
+}
+
 export interface NodeApps {
   /** `<registry>/node-e2e/app:<version>`, built and pushed on first use. */
   image(version: string): Promise<string>;

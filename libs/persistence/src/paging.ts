@@ -36,6 +36,26 @@ export function revisionAfter(after: RevisionCursor | undefined) {
   return { OR: [{ name: { gt: after.name } }, { name: after.name, revision: { gt: after.revision } }] };
 }
 
+/** The query of a page of active revisions by (name, revision), of `name` only and among `revisions` only when given. */
+export function activeRevisionsPage(tenantId: string, filter: { name?: string; revisions?: RevisionCursor[] }, page: Page<RevisionCursor>) {
+  return {
+    where: {
+      tenantId,
+      status: 'ACTIVE',
+      ...(filter.name ? { name: filter.name } : {}),
+      ...(filter.revisions ? { OR: filter.revisions } : {}),
+      ...(page.after ? { AND: [revisionAfter(page.after)] } : {}),
+    },
+    orderBy: [{ name: 'asc' as const }, { revision: 'asc' as const }],
+    take: page.take,
+  };
+}
+
+/** The query of the latest active revision of each name (of `name` alone when given), as a groupBy. */
+export function latestActiveRevisions(tenantId: string, name?: string) {
+  return { by: ['name' as const], where: { tenantId, status: 'ACTIVE', ...(name ? { name } : {}) }, _max: { revision: true as const } };
+}
+
 /** A revision of a revisioned resource, as its ARN names it: the latest active one of a name when no revision. */
 export interface RevisionLookup {
   name: string;

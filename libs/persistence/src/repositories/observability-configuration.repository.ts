@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type Transaction, Repository } from '../database';
-import { type Page, type RevisionCursor, revisionAfter, type RevisionLookup, revisionWhere } from '../paging';
+import { activeRevisionsPage, latestActiveRevisions, type Page, type RevisionCursor, type RevisionLookup, revisionWhere } from '../paging';
 import type { ObservabilityConfigurationRecord } from '../records';
 
 export type NewObservabilityConfiguration = Pick<
@@ -45,11 +45,7 @@ export class ObservabilityConfigurationRepository extends Repository {
 
   /** The latest active revision of each name (of `name` alone when given). */
   async latestRevisions(tenantId: string, name?: string, tx?: Transaction): Promise<Map<string, number>> {
-    const groups = await this.db(tx).observabilityConfiguration.groupBy({
-      by: ['name'],
-      where: { tenantId, status: 'ACTIVE', ...(name ? { name } : {}) },
-      _max: { revision: true },
-    });
+    const groups = await this.db(tx).observabilityConfiguration.groupBy(latestActiveRevisions(tenantId, name));
     return new Map(groups.map((g) => [g.name, g._max.revision ?? 0]));
   }
 
@@ -59,17 +55,7 @@ export class ObservabilityConfigurationRepository extends Repository {
     filter: { name?: string; revisions?: RevisionCursor[] },
     page: Page<RevisionCursor>,
   ): Promise<ObservabilityConfigurationRecord[]> {
-    return this.db().observabilityConfiguration.findMany({
-      where: {
-        tenantId,
-        status: 'ACTIVE',
-        ...(filter.name ? { name: filter.name } : {}),
-        ...(filter.revisions ? { OR: filter.revisions } : {}),
-        ...(page.after ? { AND: [revisionAfter(page.after)] } : {}),
-      },
-      orderBy: [{ name: 'asc' }, { revision: 'asc' }],
-      take: page.take,
-    });
+    return this.db().observabilityConfiguration.findMany(activeRevisionsPage(tenantId, filter, page));
   }
 
   async markInactive(id: string, deletedAt: Date, tx: Transaction): Promise<ObservabilityConfigurationRecord> {
